@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// proxypool: no Swift package dependencies. System C libraries only, through system-library targets.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "proxypool",
+    products: [
+        .executable(name: "proxypoold", targets: ["proxypoold"]),
+        .executable(name: "proxypoolctl", targets: ["proxypoolctl"]),
+    ],
+    targets: [
+        // C libraries and the few shims Swift cannot express (variadics, macros, _GNU_SOURCE-only calls).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "CShims"),
+
+        // No I/O: wire types, validation, argument parsing, config parsing, hashing.
+        .target(name: "ProxyPoolCore", swiftSettings: strict),
+        // POSIX and systemd plumbing: sockets, peer credentials, sd_notify, journal, paths.
+        .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
+        // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
+        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "CSQLite"], swiftSettings: strict),
+        // Upstream HTTP through libcurl.
+        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "CCurl"], swiftSettings: strict),
+        // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
+        .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem"], swiftSettings: strict),
+        // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
+        .target(name: "ProxyPoolDaemon",
+                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolUpstream"],
+                swiftSettings: strict),
+        // The CLI's verbs: parse, call the typed client, print.
+        .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl"],
+                swiftSettings: strict),
+        .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: strict),
+        .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: strict),
+
+        .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl"],
+                    swiftSettings: strict),
+        .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl"],
+                    swiftSettings: strict),
+    ]
+)

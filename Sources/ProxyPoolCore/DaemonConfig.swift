@@ -1,0 +1,102 @@
+/// Syslog priorities, as journald stores them.
+public enum LogLevel: String, CaseIterable, Sendable, Comparable {
+    case error, warning, notice, info, debug
+
+    public var priority: Int {
+        switch self { case .error: 3; case .warning: 4; case .notice: 5; case .info: 6; case .debug: 7 }
+    }
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.priority < b.priority }
+}
+
+/// Everything `proxypoold` can be told, from its config file and flags. Flags win over the file.
+/// `proxypoold.conf(5)` documents each key; `Key` is the single list both parsers use.
+public struct DaemonConfig: Equatable, Sendable {
+    public enum Key: String, CaseIterable, Sendable {
+        case listen
+        case stateDir = "state-dir"
+        case controlSocket = "control-socket"
+        case logLevel = "log-level"
+        case allowNonLoopback = "allow-non-loopback"
+        case shutdownTimeout = "shutdown-timeout"
+        case controlGroup = "control-group"
+    }
+
+    public var listen: ListenAddress
+    public var stateDir: String?
+    public var controlSocket: String?
+    public var logLevel: LogLevel = .info
+    public var allowNonLoopback = false
+    /// Seconds in-flight work may take to finish after SIGTERM.
+    public var shutdownTimeout: Int = 10
+    /// In system mode, members of this group may use the control socket.
+    public var controlGroup = "proxypool"
+
+    public static let defaultListen = "127.0.0.1:8081"
+
+    public init() {
+        listen = try! ListenAddress(parsing: DaemonConfig.defaultListen)
+    }
+
+    /// Apply one `key = value` setting (from the file or a flag).
+    public mutating func set(_ key: Key, _ raw: String) throws(ConfigError) {
+        let value = raw.trimming(" \t")
+        switch key {
+        case .listen: listen = try ListenAddress(parsing: value)
+        case .stateDir: stateDir = try absolutePath(value, key)
+        case .controlSocket: controlSocket = try absolutePath(value, key)
+        case .logLevel:
+            guard let l = LogLevel(rawValue: value) else {
+                throw ConfigError("log-level '\(value)' is not one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = l
+        case .allowNonLoopback: allowNonLoopback = try boolean(value, key)
+        case .shutdownTimeout:
+            guard let s = Int(value), (0...3600).contains(s) else { throw ConfigError("shutdown-timeout must be 0-3600 seconds") }
+            shutdownTimeout = s
+        case .controlGroup:
+            guard !value.isEmpty else { throw ConfigError("control-group must not be empty") }
+            controlGroup = value
+        }
+    }
+
+    /// Parse a config file's text: `key = value` lines, `#` or `;` comments, blank lines. Unknown keys are errors,
+    /// so that a typo never silently leaves a default (for example a listen address) in force.
+    public static func parseFile(_ text: String, into config: inout DaemonConfig, source: String) throws(ConfigError) {
+        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimming(" \t\r")
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError("\(source):\(n + 1): expected 'key = value', got '\(line)'")
+            }
+            let name = String(line[..<eq]).trimming(" \t")
+            guard let key = Key(rawValue: name) else {
+                throw ConfigError("\(source):\(n + 1): unknown key '\(name)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            do throws(ConfigError) { try config.set(key, String(line[line.index(after: eq)...])) } catch {
+                throw ConfigError("\(source):\(n + 1): \(error.message)")
+            }
+        }
+    }
+
+    /// The reason the daemon refuses to start with this configuration, if any.
+    public func refusal() -> String? {
+        if !listen.isLoopback && !allowNonLoopback {
+            return "refusing to listen on \(listen), which is not a loopback address: every program that can reach it " +
+                "could spend your provider credentials. Set 'allow-non-loopback = yes' in the config file if you mean it."
+        }
+        return nil
+    }
+
+    private func absolutePath(_ v: String, _ key: Key) throws(ConfigError) -> String {
+        guard v.hasPrefix("/") else { throw ConfigError("\(key.rawValue) must be an absolute path, got '\(v)'") }
+        return v
+    }
+
+    private func boolean(_ v: String, _ key: Key) throws(ConfigError) -> Bool {
+        switch v.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: throw ConfigError("\(key.rawValue) must be yes or no, got '\(v)'")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+/// The kinds of upstream a credential can point at. The proxy issues make each of them serve requests;
+/// the store and the control plane accept all of them from day one.
+public enum ProviderKind: String, Codable, CaseIterable, Sendable {
+    case openai
+    case anthropic
+    case gemini
+    case azureOpenAI = "azure-openai"
+    case vertex
+    case openAICompatible = "openai-compatible"
+    case chatGPTAccount = "chatgpt-account"
+    case claudeAccount = "claude-account"
+
+    /// Provider settings a credential of this kind may carry (beside the secret and base URL).
+    public var allowedOptions: [String] {
+        switch self {
+        case .openai: return ["organization", "project", "ca-file"]
+        case .anthropic: return ["anthropic-version", "ca-file"]
+        case .gemini: return ["ca-file"]
+        case .azureOpenAI: return ["deployment", "api-version", "ca-file"]
+        case .vertex: return ["project", "location", "ca-file"]
+        case .openAICompatible: return ["ca-file"]
+        case .chatGPTAccount, .claudeAccount: return ["ca-file"]
+        }
+    }
+
+    /// Options that must be present.
+    public var requiredOptions: [String] {
+        switch self {
+        case .vertex: return ["project", "location"]
+        default: return []
+        }
+    }
+
+    /// Whether the kind has no public default endpoint, so a base URL is mandatory.
+    public var requiresBaseURL: Bool { self == .azureOpenAI || self == .openAICompatible }
+
+    /// The endpoint used when the credential sets none.
+    public var defaultBaseURL: String? {
+        switch self {
+        case .openai, .chatGPTAccount: return "https://api.openai.com/v1"
+        case .anthropic, .claudeAccount: return "https://api.anthropic.com"
+        case .gemini: return "https://generativelanguage.googleapis.com"
+        case .vertex: return "https://aiplatform.googleapis.com"
+        case .azureOpenAI, .openAICompatible: return nil
+        }
+    }
+
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+public enum Validation {
+    /// Names of credentials and apps: what fits in a journal field, a URL path and a shell word unquoted.
+    public static func name(_ s: String, what: String) throws(RPCError) {
+        guard !s.isEmpty, s.utf8.count <= 64 else { throw .invalidParams("\(what) must be 1 to 64 characters") }
+        let ok = s.utf8.enumerated().allSatisfy { i, c in
+            isAlnum(c) || (i > 0 && (c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")))
+        }
+        guard ok else {
+            throw .invalidParams("\(what) '\(s)' may hold only letters, digits, '-', '_' and '.', and must start with a letter or digit")
+        }
+    }
+
+    /// An upstream base URL: http or https, a host, no credentials, no query or fragment.
+    public static func baseURL(_ s: String) throws(RPCError) {
+        let lower = s.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+            throw .invalidParams("base URL '\(s)' must start with https:// or http://")
+        }
+        let rest = s.drop(while: { $0 != ":" }).dropFirst(3)
+        let authority = rest.prefix(while: { $0 != "/" })
+        guard !authority.isEmpty else { throw .invalidParams("base URL '\(s)' has no host") }
+        guard !authority.contains("@") else {
+            throw .invalidParams("base URL must not contain credentials; give the secret with --key-stdin, --key-file or --key-env")
+        }
+        guard !s.contains("?"), !s.contains("#") else { throw .invalidParams("base URL '\(s)' must not have a query or fragment") }
+        guard s.utf8.count <= 2048, !s.contains(where: { $0 == " " || $0.asciiValue.map { $0 < 0x20 } ?? false }) else {
+            throw .invalidParams("base URL '\(s)' contains spaces or control characters")
+        }
+    }
+
+    /// A secret as received: non-empty, one line, within a sane size. Surrounding whitespace is trimmed by the caller.
+    public static func secret(_ s: String, provider: ProviderKind) throws(RPCError) {
+        guard !s.isEmpty else { throw .invalidParams("the secret is empty") }
+        guard s.utf8.count <= 16 * 1024 else { throw .invalidParams("the secret is longer than 16 KiB") }
+        if provider != .vertex && provider != .chatGPTAccount && provider != .claudeAccount {
+            guard !s.contains(where: { $0.isNewline || $0 == " " || $0 == "\t" }) else {
+                throw .invalidParams("the secret contains whitespace or several lines; a \(provider.rawValue) key is one word")
+            }
+        }
+    }
+
+    static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+    }
+}
+
+/// How a secret may be shown: its well-known prefix (which tells what kind of key it is) and its last 4 characters.
+public enum Redaction {
+    static let knownPrefixes = [
+        "sk-ant-api03-", "sk-ant-oat01-", "sk-ant-ort01-", "sk-ant-", "sk-proj-", "sk-svcacct-", "sk-admin-",
+        "sk-or-v1-", "sk-", "AIza", "gsk_", "xai-", "ppk_", "ya29.", "eyJ",
+    ]
+
+    public static func redact(_ secret: String) -> String {
+        let trimmed = secret.trimming(" \n\r\t")
+        guard trimmed.count >= 12 else { return "…" }
+        let prefix = knownPrefixes.first(where: { trimmed.hasPrefix($0) }) ?? ""
+        if trimmed.hasPrefix("{") { return "{json …\(trimmed.dropLast().suffix(4).filter(\.isLetterOrDigitASCII))}" }
+        return prefix + "…" + String(trimmed.suffix(4))
+    }
+}
+
+extension Character {
+    var isLetterOrDigitASCII: Bool { asciiValue.map { Validation.isAlnum($0) } ?? false }
+}
+
+extension StringProtocol {
+    /// Drop leading and trailing characters found in `set` (Foundation's version needs CharacterSet).
+    public func trimming(_ set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,83 @@
+import ProxyPoolCore
+
+/// Schema versions, applied in order inside one transaction each. `PRAGMA user_version` records the last one.
+/// Never edit a shipped migration: add the next one.
+enum Migrations {
+    static let steps: [String] = [
+        // 1: the foundation schema.
+        """
+        CREATE TABLE credentials(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            provider TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            base_url TEXT,
+            options TEXT NOT NULL DEFAULT '{}',
+            enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+            free INTEGER NOT NULL DEFAULT 0 CHECK (free IN (0, 1)),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            last_test_at INTEGER,
+            last_test_ok INTEGER,
+            last_test_message TEXT
+        );
+        CREATE TABLE assignments(
+            app TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            credential_id INTEGER NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+            PRIMARY KEY (app, position),
+            UNIQUE (app, credential_id)
+        );
+        CREATE TABLE access_keys(
+            id TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            suffix TEXT NOT NULL,
+            app TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER
+        );
+        CREATE TABLE tier_models(
+            provider TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            model TEXT NOT NULL,
+            PRIMARY KEY (provider, tier)
+        );
+        CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE usage(
+            day TEXT NOT NULL,
+            app TEXT NOT NULL,
+            credential TEXT NOT NULL,
+            model TEXT NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_tokens INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, app, credential, model)
+        );
+        """,
+    ]
+
+    static func version(_ db: Database) throws(RPCError) -> Int {
+        Int(try db.query("PRAGMA user_version", [], { st in st.int(0) ?? 0 }).first ?? 0)
+    }
+
+    static func apply(_ db: Database) throws(RPCError) {
+        let current = try version(db)
+        if current > steps.count {
+            throw .storeFailure("the database has schema version \(current), newer than this proxypool knows (\(steps.count)); " +
+                                "upgrade proxypool or restore a backup")
+        }
+        for (i, sql) in steps.enumerated() where i + 1 > current {
+            try db.execute("BEGIN IMMEDIATE")
+            do throws(RPCError) {
+                try db.execute(sql)
+                try db.execute("PRAGMA user_version = \(i + 1)")
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw .storeFailure("migration to schema \(i + 1) failed: \(error.message)")
+            }
+        }
+    }
+}

@@ -1,0 +1,424 @@
+import Glibc
+import CSQLite
+import ProxyPoolCore
+
+/// The daemon's persistent state: one SQLite file, 0600 in a 0700 directory, WAL, foreign keys, versioned
+/// migrations, one transaction per change. Safe to call from any thread; calls are serialized.
+public final class Store: @unchecked Sendable {
+    public static let fileName = "proxypool.db"
+
+    public let path: String
+    /// Mode repairs and other notes from opening, for the daemon to log as warnings.
+    public private(set) var openingNotes: [String] = []
+    private let db: Database
+    private var lock = pthread_mutex_t()
+
+    /// Open (creating if needed) the store in `directory`.
+    public init(directory: String) throws(RPCError) {
+        var notes: [String] = []
+        try Store.prepareDirectory(directory, notes: &notes)
+        path = directory + "/" + Store.fileName
+        try Store.prepareFile(path, notes: &notes)
+        db = try Database(path: path)
+        pthread_mutex_init(&lock, nil)
+        try db.execute("PRAGMA journal_mode=WAL")
+        try db.execute("PRAGMA foreign_keys=ON")
+        // FULL: a commit is on disk before the control call returns; the store is written rarely.
+        try db.execute("PRAGMA synchronous=FULL")
+        try db.execute("PRAGMA busy_timeout=5000")
+        try Migrations.apply(db)
+        for suffix in ["-wal", "-shm"] { try Store.prepareFile(path + suffix, notes: &notes, create: false) }
+        openingNotes = notes
+    }
+
+    deinit { pthread_mutex_destroy(&lock) }
+
+    public var schemaVersion: Int { (try? locked { () throws(RPCError) in try Migrations.version(db) }) ?? 0 }
+
+    // MARK: Modes
+
+    static func prepareDirectory(_ dir: String, notes: inout [String]) throws(RPCError) {
+        if let st = Posix_fileMode(dir) {
+            guard st.isDirectory else { throw .storeFailure("\(dir) exists and is not a directory") }
+            if st.mode & 0o077 != 0 {
+                guard chmod(dir, 0o700) == 0 else { throw .storeFailure("cannot tighten mode of \(dir): \(errnoString())") }
+                notes.append("state directory \(dir) had mode \(octal(st.mode)); set it to 0700")
+            }
+        } else {
+            // Parents are created with 0755 like mkdir -p; only the state directory itself is private.
+            var current = ""
+            let parts = dir.split(separator: "/")
+            for (i, part) in parts.enumerated() {
+                current += "/" + part
+                if mkdir(current, i == parts.count - 1 ? 0o700 : 0o755) != 0 && errno != EEXIST {
+                    throw .storeFailure("cannot create \(current): \(errnoString())")
+                }
+            }
+            chmod(dir, 0o700)   // mkdir applies the umask; make the mode exact
+        }
+    }
+
+    static func prepareFile(_ file: String, notes: inout [String], create: Bool = true) throws(RPCError) {
+        if let st = Posix_fileMode(file) {
+            if st.mode & 0o177 != 0 {
+                guard chmod(file, 0o600) == 0 else { throw .storeFailure("cannot tighten mode of \(file): \(errnoString())") }
+                notes.append("\(file) had mode \(octal(st.mode)); set it to 0600")
+            }
+        } else if create {
+            let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw .storeFailure("cannot create \(file): \(errnoString())") }
+            fchmod(fd, 0o600)
+            close(fd)
+        }
+    }
+
+    // MARK: Locking and transactions
+
+    func locked<T>(_ body: () throws(RPCError) -> T) throws(RPCError) -> T {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return try body()
+    }
+
+    /// One change, one transaction. BEGIN IMMEDIATE takes the write lock up front, so a second writer process
+    /// waits (busy_timeout) instead of failing halfway.
+    func transaction<T>(_ body: () throws(RPCError) -> T) throws(RPCError) -> T {
+        try locked { () throws(RPCError) -> T in
+            try db.execute("BEGIN IMMEDIATE")
+            do throws(RPCError) {
+                let r = try body()
+                try db.execute("COMMIT")
+                return r
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    // MARK: Credentials
+
+    public func addCredential(_ p: RPC.CredentialAdd.Params) throws(RPCError) -> CredentialInfo {
+        try Validation.name(p.name, what: "credential name")
+        guard let kind = ProviderKind(rawValue: p.provider) else {
+            throw .invalidParams("unknown provider '\(p.provider)'; one of: \(ProviderKind.names)")
+        }
+        let secret = p.secret.trimming(" \t\r\n")
+        try Validation.secret(secret, provider: kind)
+        if let url = p.baseURL { try Validation.baseURL(url) }
+        if kind.requiresBaseURL && p.baseURL == nil {
+            throw .invalidParams("a \(kind.rawValue) credential needs --base-url (its endpoint has no public default)")
+        }
+        let options = p.options ?? [:]
+        for key in options.keys.sorted() where !kind.allowedOptions.contains(key) {
+            throw .invalidParams("option '\(key)' does not apply to \(kind.rawValue); it takes: \(kind.allowedOptions.joined(separator: ", "))")
+        }
+        for key in kind.requiredOptions where (options[key] ?? "").isEmpty {
+            throw .invalidParams("a \(kind.rawValue) credential needs --\(key)")
+        }
+        if kind == .azureOpenAI, options["api-version"] == nil, let url = p.baseURL, !url.contains("/openai/v1") {
+            throw .invalidParams("an azure-openai credential with a resource endpoint needs --api-version (or a base URL ending in /openai/v1)")
+        }
+        let optionsJSON = String(decoding: (try? JSON.encode(options)) ?? Array("{}".utf8), as: UTF8.self)
+        let now = Timestamp.now()
+        return try transaction { () throws(RPCError) -> CredentialInfo in
+            do throws(RPCError) {
+                try db.run("""
+                    INSERT INTO credentials(name, provider, secret, base_url, options, enabled, free, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.text(p.name), .text(kind.rawValue), .text(secret), .optional(p.baseURL), .text(optionsJSON),
+                          .int((p.enabled ?? true) ? 1 : 0), .int((p.free ?? false) ? 1 : 0), .int(now), .int(now)])
+            } catch where error.name == "constraint" {
+                throw .alreadyExists("a credential named '\(p.name)' already exists; remove it first to replace its secret")
+            }
+            return try credentialLocked(p.name)
+        }
+    }
+
+    public func credentials() throws(RPCError) -> [CredentialInfo] {
+        try locked { () throws(RPCError) in
+            let assigned = try assignedApps()
+            return try db.query("\(Store.credentialColumns) ORDER BY name") { (st) throws(RPCError) in
+                try Store.credentialInfo(st, assigned: assigned)
+            }
+        }
+    }
+
+    public func credential(_ name: String) throws(RPCError) -> CredentialInfo {
+        try locked { () throws(RPCError) in try credentialLocked(name) }
+    }
+
+    public func removeCredential(_ name: String, force: Bool) throws(RPCError) -> [String] {
+        try transaction { () throws(RPCError) -> [String] in
+            let info = try credentialLocked(name)
+            if !info.assignedTo.isEmpty && !force {
+                throw .inUse("credential '\(name)' is assigned to \(info.assignedTo.joined(separator: ", "))",
+                             hint: "unassign it first, or pass --force to remove it from those chains too")
+            }
+            // Keep each remaining chain's positions dense after the cascade.
+            try db.run("DELETE FROM credentials WHERE name = ?", [.text(name)])
+            for app in info.assignedTo { try renumber(app) }
+            return info.assignedTo
+        }
+    }
+
+    public func setEnabled(_ name: String, _ enabled: Bool) throws(RPCError) -> CredentialInfo {
+        try transaction { () throws(RPCError) -> CredentialInfo in
+            try db.run("UPDATE credentials SET enabled = ?, updated_at = ? WHERE name = ?",
+                       [.int(enabled ? 1 : 0), .int(Timestamp.now()), .text(name)])
+            guard db.changes == 1 else { throw Store.noCredential(name) }
+            return try credentialLocked(name)
+        }
+    }
+
+    /// The secret of a credential, for the proxy's upstream requests only. Never sent over the control socket.
+    public func secret(of name: String) throws(RPCError) -> String {
+        try locked { () throws(RPCError) -> String in
+            guard let s = try db.query("SELECT secret FROM credentials WHERE name = ?", [.text(name)], { st in st.text(0) ?? "" }).first else {
+                throw Store.noCredential(name)
+            }
+            return s
+        }
+    }
+
+    static let credentialColumns = """
+        SELECT name, provider, secret, base_url, options, enabled, free, created_at, updated_at,
+               last_test_at, last_test_ok, last_test_message FROM credentials
+        """
+
+    private func credentialLocked(_ name: String) throws(RPCError) -> CredentialInfo {
+        let assigned = try assignedApps()
+        guard let c = try db.query("\(Store.credentialColumns) WHERE name = ?", [.text(name)], { (st) throws(RPCError) in
+            try Store.credentialInfo(st, assigned: assigned)
+        }).first else { throw Store.noCredential(name) }
+        return c
+    }
+
+    private static func credentialInfo(_ st: Statement, assigned: [String: [String]]) throws(RPCError) -> CredentialInfo {
+        let name = st.text(0) ?? ""
+        guard let kind = ProviderKind(rawValue: st.text(1) ?? "") else { throw .storeFailure("credential '\(name)' has an unknown provider") }
+        let options = (try? JSON.decode([String: String].self, from: Array((st.text(4) ?? "{}").utf8))) ?? [:]
+        var test: TestResult?
+        if let at = st.int(9) { test = TestResult(at: Timestamp.iso8601(at), ok: st.int(10) == 1, message: st.text(11) ?? "") }
+        return CredentialInfo(name: name, provider: kind, secretRedacted: Redaction.redact(st.text(2) ?? ""),
+                              baseURL: st.text(3), options: options, enabled: st.int(5) == 1, free: st.int(6) == 1,
+                              createdAt: Timestamp.iso8601(st.int(7) ?? 0), updatedAt: Timestamp.iso8601(st.int(8) ?? 0),
+                              lastTest: test, assignedTo: assigned[name] ?? [])
+    }
+
+    private func assignedApps() throws(RPCError) -> [String: [String]] {
+        var map: [String: [String]] = [:]
+        for (cred, app) in try db.query("""
+            SELECT c.name, a.app FROM assignments a JOIN credentials c ON c.id = a.credential_id ORDER BY a.app
+            """, [], { st in (st.text(0) ?? "", st.text(1) ?? "") }) {
+            map[cred, default: []].append(app)
+        }
+        return map
+    }
+
+    static func noCredential(_ name: String) -> RPCError {
+        .notFound("no credential named '\(name)'; 'proxypoolctl credential list' shows them")
+    }
+
+    // MARK: Assignments
+
+    public func assign(_ a: Assignment) throws(RPCError) -> Assignment {
+        try Validation.name(a.app, what: "app name")
+        guard !a.credentials.isEmpty else { throw .invalidParams("an assignment needs at least one credential") }
+        var seen = Set<String>()
+        for c in a.credentials where !seen.insert(c).inserted {
+            throw .invalidParams("credential '\(c)' appears twice in the chain")
+        }
+        return try transaction { () throws(RPCError) -> Assignment in
+            var ids: [Int64] = []
+            for name in a.credentials {
+                guard let id = try db.query("SELECT id FROM credentials WHERE name = ?", [.text(name)], { st in st.int(0) ?? 0 }).first else {
+                    throw Store.noCredential(name)
+                }
+                ids.append(id)
+            }
+            try db.run("DELETE FROM assignments WHERE app = ?", [.text(a.app)])
+            for (pos, id) in ids.enumerated() {
+                try db.run("INSERT INTO assignments(app, position, credential_id) VALUES (?, ?, ?)", [.text(a.app), .int(Int64(pos)), .int(id)])
+            }
+            return a
+        }
+    }
+
+    public func unassign(_ app: String) throws(RPCError) {
+        try transaction { () throws(RPCError) in
+            try db.run("DELETE FROM assignments WHERE app = ?", [.text(app)])
+            guard db.changes > 0 else { throw .notFound("app '\(app)' has no assignment") }
+        }
+    }
+
+    public func assignments() throws(RPCError) -> [Assignment] {
+        try locked { () throws(RPCError) in
+            var order: [String] = []
+            var map: [String: [String]] = [:]
+            for (app, cred) in try db.query("""
+                SELECT a.app, c.name FROM assignments a JOIN credentials c ON c.id = a.credential_id ORDER BY a.app, a.position
+                """, [], { st in (st.text(0) ?? "", st.text(1) ?? "") }) {
+                if map[app] == nil { order.append(app) }
+                map[app, default: []].append(cred)
+            }
+            return order.map { Assignment(app: $0, credentials: map[$0]!) }
+        }
+    }
+
+    private func renumber(_ app: String) throws(RPCError) {
+        let ids = try db.query("SELECT credential_id FROM assignments WHERE app = ? ORDER BY position", [.text(app)]) { st in st.int(0) ?? 0 }
+        try db.run("DELETE FROM assignments WHERE app = ?", [.text(app)])
+        for (pos, id) in ids.enumerated() {
+            try db.run("INSERT INTO assignments(app, position, credential_id) VALUES (?, ?, ?)", [.text(app), .int(Int64(pos)), .int(id)])
+        }
+    }
+
+    // MARK: Local access keys
+
+    /// Create a key; the key is returned once and only its SHA-256 is kept.
+    public func createKey(app: String?) throws(RPCError) -> RPC.KeyCreate.Result {
+        if let app { try Validation.name(app, what: "app name") }
+        let key = AccessKeys.generate()
+        let id = AccessKeys.newID()
+        try transaction { () throws(RPCError) in
+            try db.run("INSERT INTO access_keys(id, hash, suffix, app, created_at) VALUES (?, ?, ?, ?, ?)",
+                       [.text(id), .text(AccessKeys.hash(key)), .text(String(key.suffix(4))), .optional(app), .int(Timestamp.now())])
+        }
+        return .init(id: id, key: key, app: app)
+    }
+
+    public func keys() throws(RPCError) -> [AccessKeyInfo] {
+        try locked { () throws(RPCError) in
+            try db.query("SELECT id, app, suffix, created_at, last_used_at FROM access_keys ORDER BY created_at, id") { st in
+                AccessKeyInfo(id: st.text(0) ?? "", app: st.text(1), suffix: st.text(2) ?? "",
+                              createdAt: Timestamp.iso8601(st.int(3) ?? 0), lastUsedAt: st.int(4).map(Timestamp.iso8601))
+            }
+        }
+    }
+
+    public func revokeKey(_ id: String) throws(RPCError) {
+        try transaction { () throws(RPCError) in
+            try db.run("DELETE FROM access_keys WHERE id = ?", [.text(id)])
+            guard db.changes == 1 else { throw .notFound("no access key with id '\(id)'; 'proxypoolctl key list' shows them") }
+        }
+    }
+
+    /// The key's record if `key` is a valid local access key.
+    public func lookupKey(_ key: String) throws(RPCError) -> AccessKeyInfo? {
+        let hash = AccessKeys.hash(key)
+        return try locked { () throws(RPCError) in
+            try db.query("SELECT id, app, suffix, created_at, last_used_at FROM access_keys WHERE hash = ?", [.text(hash)]) { st in
+                AccessKeyInfo(id: st.text(0) ?? "", app: st.text(1), suffix: st.text(2) ?? "",
+                              createdAt: Timestamp.iso8601(st.int(3) ?? 0), lastUsedAt: st.int(4).map(Timestamp.iso8601))
+            }.first
+        }
+    }
+
+    // MARK: Tiers
+
+    public func tiers() throws(RPCError) -> [TierEntry] {
+        try locked { () throws(RPCError) in
+            var user: [String: String] = [:]
+            for (p, t, m) in try db.query("SELECT provider, tier, model FROM tier_models", [], { st in
+                (st.text(0) ?? "", st.text(1) ?? "", st.text(2) ?? "")
+            }) { user["\(p)/\(t)"] = m }
+            return ProviderKind.allCases.flatMap { kind in
+                Tier.allCases.map { tier in
+                    if let m = user["\(kind.rawValue)/\(tier.rawValue)"] {
+                        return TierEntry(provider: kind, tier: tier, model: m, source: .user)
+                    }
+                    return TierEntry(provider: kind, tier: tier, model: TierDefaults.model(provider: kind, tier: tier), source: .builtin)
+                }
+            }
+        }
+    }
+
+    public func setTier(_ p: RPC.TierSet.Params) throws(RPCError) -> TierEntry {
+        guard let kind = ProviderKind(rawValue: p.provider) else {
+            throw .invalidParams("unknown provider '\(p.provider)'; one of: \(ProviderKind.names)")
+        }
+        guard let tier = Tier(rawValue: p.tier) else { throw .invalidParams("unknown tier '\(p.tier)'; one of: \(Tier.names)") }
+        if let m = p.model {
+            guard !m.isEmpty, m.utf8.count <= 200, !m.contains(where: { $0 == " " || $0.isNewline }) else {
+                throw .invalidParams("model name must be 1 to 200 characters without spaces")
+            }
+        }
+        try transaction { () throws(RPCError) in
+            if let m = p.model {
+                try db.run("INSERT INTO tier_models(provider, tier, model) VALUES (?, ?, ?) ON CONFLICT(provider, tier) DO UPDATE SET model = excluded.model",
+                           [.text(kind.rawValue), .text(tier.rawValue), .text(m)])
+            } else {
+                try db.run("DELETE FROM tier_models WHERE provider = ? AND tier = ?", [.text(kind.rawValue), .text(tier.rawValue)])
+            }
+        }
+        return try tiers().first { $0.provider == kind && $0.tier == tier }!
+    }
+
+    // MARK: Settings
+
+    public func settings() throws(RPCError) -> Settings {
+        try locked { () throws(RPCError) in
+            var s = Settings(freeModels: SettingKey.freeModels.defaultValue, fallbackToPool: SettingKey.fallbackToPool.defaultValue,
+                             requireAccessKey: SettingKey.requireAccessKey.defaultValue)
+            for (k, v) in try db.query("SELECT key, value FROM settings", [], { st in (st.text(0) ?? "", st.text(1) ?? "") }) {
+                if let key = SettingKey(rawValue: k) { s[key] = v == "1" }
+            }
+            return s
+        }
+    }
+
+    public func setSetting(_ key: SettingKey, _ value: Bool) throws(RPCError) -> Settings {
+        try transaction { () throws(RPCError) in
+            try db.run("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [.text(key.rawValue), .text(value ? "1" : "0")])
+        }
+        return try settings()
+    }
+
+    // MARK: Usage
+
+    /// Add one request's figures to the day's counters (used by the proxy).
+    public func recordUsage(day: String, app: String, credential: String, model: String, error: Bool,
+                            inputTokens: Int64, outputTokens: Int64, cachedTokens: Int64) throws(RPCError) {
+        try transaction { () throws(RPCError) in
+            try db.run("""
+                INSERT INTO usage(day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens)
+                VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
+                ON CONFLICT(day, app, credential, model) DO UPDATE SET requests = requests + 1, errors = errors + excluded.errors,
+                  input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+                  cached_tokens = cached_tokens + excluded.cached_tokens
+                """, [.text(day), .text(app), .text(credential), .text(model), .int(error ? 1 : 0),
+                      .int(inputTokens), .int(outputTokens), .int(cachedTokens)])
+        }
+    }
+
+    // MARK: Status and checks
+
+    public struct Counts: Sendable { public var credentials, enabled, apps, keys: Int }
+
+    public func counts() throws(RPCError) -> Counts {
+        try locked { () throws(RPCError) in
+            func one(_ sql: String) throws(RPCError) -> Int { Int(try db.query(sql, [], { st in st.int(0) ?? 0 }).first ?? 0) }
+            return Counts(credentials: try one("SELECT count(*) FROM credentials"),
+                          enabled: try one("SELECT count(*) FROM credentials WHERE enabled = 1"),
+                          apps: try one("SELECT count(DISTINCT app) FROM assignments"),
+                          keys: try one("SELECT count(*) FROM access_keys"))
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" on a sound database.
+    public func integrityCheck() throws(RPCError) -> String {
+        try locked { () throws(RPCError) in
+            try db.query("PRAGMA integrity_check", [], { st in st.text(0) ?? "" }).joined(separator: "; ")
+        }
+    }
+}
+
+private func errnoString() -> String { String(cString: strerror(errno)) }
+private func octal(_ m: mode_t) -> String { "0" + String(m, radix: 8) }
+private func Posix_fileMode(_ path: String) -> (mode: mode_t, isDirectory: Bool)? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return (st.st_mode & 0o7777, (st.st_mode & S_IFMT) == S_IFDIR)
+}

@@ -1,0 +1,38 @@
+import Glibc
+import ProxyPoolCore
+
+/// Default locations, following systemd (STATE_DIRECTORY, RUNTIME_DIRECTORY) and then XDG for users,
+/// or /var/lib/proxypool and /run/proxypool for root.
+public struct DefaultPaths: Equatable, Sendable {
+    public var stateDir: String
+    public var controlSocket: String
+    public var configFile: String
+    /// Running as root: the control socket is then 0660 and open to the control group.
+    public var systemMode: Bool
+
+    public static func resolve(environment env: (String) -> String? = Posix.environment, isRoot: Bool = Posix.isRoot,
+                               home: () -> String = Posix.homeDirectory) -> DefaultPaths {
+        // systemd may pass several directories separated by ':'; the first is ours.
+        let stateFromSystemd = env("STATE_DIRECTORY").flatMap { $0.split(separator: ":").first.map(String.init) }
+        let runtimeFromSystemd = env("RUNTIME_DIRECTORY").flatMap { $0.split(separator: ":").first.map(String.init) }
+        let state, runtime, config: String
+        if isRoot {
+            state = stateFromSystemd ?? "/var/lib/proxypool"
+            runtime = runtimeFromSystemd ?? "/run/proxypool"
+            config = "/etc/proxypool/proxypoold.conf"
+        } else {
+            state = stateFromSystemd ?? (env("XDG_STATE_HOME") ?? home() + "/.local/state") + "/proxypool"
+            // Without XDG_RUNTIME_DIR (no login session) fall back to a per-uid directory under /tmp.
+            runtime = runtimeFromSystemd ?? env("XDG_RUNTIME_DIR").map { $0 + "/proxypool" } ?? "/tmp/proxypool-\(getuid())"
+            config = (env("XDG_CONFIG_HOME") ?? home() + "/.config") + "/proxypool/proxypoold.conf"
+        }
+        return DefaultPaths(stateDir: state, controlSocket: runtime + "/control.sock", configFile: config, systemMode: isRoot)
+    }
+
+    /// Where proxypoolctl looks for the socket when neither --socket nor PROXYPOOL_SOCKET is given: the same place
+    /// the daemon would use for this user (root reaches the system daemon).
+    public static func clientSocket(environment env: (String) -> String? = Posix.environment) -> String {
+        if let s = env("PROXYPOOL_SOCKET") { return s }
+        return resolve(environment: { k in k == "STATE_DIRECTORY" || k == "RUNTIME_DIRECTORY" ? nil : env(k) }).controlSocket
+    }
+}
