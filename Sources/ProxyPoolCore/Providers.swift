@@ -84,7 +84,7 @@ public enum Validation {
         guard s.utf8.count <= 16 * 1024 else { throw .invalidParams("the secret is longer than 16 KiB") }
         if provider != .vertex && provider != .chatGPTAccount && provider != .claudeAccount {
             guard !s.contains(where: { $0.isNewline || $0 == " " || $0 == "\t" }) else {
-                throw .invalidParams("the secret contains whitespace or several lines; a \(provider.rawValue) key is one word")
+                throw .invalidParams("the secret contains whitespace or several lines; a key for \(provider.rawValue) is one word")
             }
         }
     }
@@ -115,12 +115,13 @@ extension Character {
 }
 
 extension StringProtocol {
-    /// Drop leading and trailing characters found in `set` (Foundation's version needs CharacterSet).
+    /// Drop leading and trailing characters found in `set`, compared scalar by scalar ("\r\n" is one
+    /// Character in Swift, so a Character set would miss a lone "\n").
     public func trimming(_ set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
+        let chars = Set(set.unicodeScalars)
+        var s = Substring(self).unicodeScalars[...]
         while let f = s.first, chars.contains(f) { s = s.dropFirst() }
         while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
+        return String(String.UnicodeScalarView(s))
     }
 }

@@ -107,14 +107,14 @@ public final class Store: @unchecked Sendable {
         try Validation.secret(secret, provider: kind)
         if let url = p.baseURL { try Validation.baseURL(url) }
         if kind.requiresBaseURL && p.baseURL == nil {
-            throw .invalidParams("a \(kind.rawValue) credential needs --base-url (its endpoint has no public default)")
+            throw .invalidParams("a credential of kind \(kind.rawValue) needs --base-url (its endpoint has no public default)")
         }
         let options = p.options ?? [:]
         for key in options.keys.sorted() where !kind.allowedOptions.contains(key) {
             throw .invalidParams("option '\(key)' does not apply to \(kind.rawValue); it takes: \(kind.allowedOptions.joined(separator: ", "))")
         }
         for key in kind.requiredOptions where (options[key] ?? "").isEmpty {
-            throw .invalidParams("a \(kind.rawValue) credential needs --\(key)")
+            throw .invalidParams("a credential of kind \(kind.rawValue) needs --\(key)")
         }
         if kind == .azureOpenAI, options["api-version"] == nil, let url = p.baseURL, !url.contains("/openai/v1") {
             throw .invalidParams("an azure-openai credential with a resource endpoint needs --api-version (or a base URL ending in /openai/v1)")

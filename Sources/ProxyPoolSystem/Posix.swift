@@ -70,6 +70,9 @@ public enum Posix {
         }
     }
 
+    /// Write text to stderr, unbuffered (Swift 6 forbids touching Glibc's `stderr` FILE).
+    public static func printError(_ text: String) { try? writeAll(2, Array(text.utf8)) }
+
     public static var isRoot: Bool { geteuid() == 0 }
 
     public static func environment(_ name: String) -> String? {

@@ -1,0 +1,109 @@
+import Glibc
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolControl
+
+/// proxypoolctl: parse, call the daemon through the typed client, print. Nothing here writes protocol frames.
+public enum Ctl {
+    public static let version = "0.1.0"
+
+    struct Failure: Error {
+        var message: String
+        var hint: String?
+        var code: Int32
+    }
+
+    public static func main(_ args: [String]) -> Int32 {
+        cshimsLineBufferStdout()
+        let inv: Invocation
+        do {
+            switch try CtlCommandLine.spec.parse(args) {
+            case .help(let text): Output.out(text); return ExitCode.ok
+            case .version: Output.out("proxypoolctl \(version)\n"); return ExitCode.ok
+            case .run(let i): inv = i
+            }
+        } catch {
+            let help = error.command.map { "proxypoolctl \($0) --help" } ?? "proxypoolctl --help"
+            Output.err("proxypoolctl: \(error.message)\nTry '\(help)'.\n")
+            return ExitCode.usage
+        }
+        let ctx = Context(invocation: inv)
+        do {
+            try Verbs.run(ctx)
+            return ExitCode.ok
+        } catch let f as Failure {
+            Output.err("Failed to \(Verbs.phrase(inv.command)): \(f.message)\n" + (f.hint.map { "Hint: \($0)\n" } ?? ""))
+            return f.code
+        } catch {
+            Output.err("Failed to \(Verbs.phrase(inv.command)): \(error)\n")
+            return ExitCode.failure
+        }
+    }
+
+    /// What a verb needs: its arguments, the output mode and a connection made on first use.
+    final class Context {
+        let invocation: Invocation
+        let json: Bool
+        let socketPath: String
+        private var client: ControlClient?
+
+        init(invocation: Invocation) {
+            self.invocation = invocation
+            json = invocation.flag("json")
+            socketPath = invocation.value("socket") ?? DefaultPaths.clientSocket()
+        }
+
+        func call<M: RPCMethod>(_ m: M.Type, _ params: M.Params) throws -> M.Result {
+            do {
+                if client == nil { client = try ControlClient(path: socketPath) }
+                return try client!.call(m, params)
+            } catch {
+                throw Ctl.failure(error, socketPath: socketPath)
+            }
+        }
+
+        func call<M: RPCMethod>(_ m: M.Type) throws -> M.Result where M.Params == NoParams { try call(m, NoParams()) }
+    }
+
+    static func failure(_ e: ControlClientError, socketPath: String) -> Failure {
+        switch e {
+        case .unreachable(let path, let reason):
+            return Failure(message: "cannot reach proxypoold at \(path): \(reason)",
+                           hint: "is proxypoold running? Start it with 'systemctl --user start proxypoold' (or 'make run' in the source tree), or point --socket or PROXYPOOL_SOCKET at its control socket.",
+                           code: ExitCode.unavailable)
+        case .permissionDenied(let path, let reason):
+            return Failure(message: reason,
+                           hint: "only root, the user running proxypoold and, for the system daemon, members of group 'proxypool' may use \(path).",
+                           code: ExitCode.permission)
+        case .rpc(let r):
+            return Failure(message: r.message, hint: r.data?.hint, code: ExitCode.failure)
+        case .protocolError(let m):
+            return Failure(message: m, hint: nil, code: ExitCode.failure)
+        }
+    }
+
+    static func usage(_ message: String) -> Failure { Failure(message: message, hint: nil, code: ExitCode.usage) }
+}
+
+enum Output {
+    static func out(_ s: String) { try? Posix.writeAll(1, Array(s.utf8)) }
+    static func err(_ s: String) { Posix.printError(s) }
+
+    static func json<T: Encodable>(_ v: T) {
+        guard let bytes = try? JSON.encode(v, pretty: true) else { return }
+        out(String(decoding: bytes, as: UTF8.self) + "\n")
+    }
+
+    /// Columns padded to their widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+import CShims
+private func cshimsLineBufferStdout() { cshims_line_buffer_stdout() }

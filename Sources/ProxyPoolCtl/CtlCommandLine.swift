@@ -1,0 +1,90 @@
+import ProxyPoolCore
+
+/// Every verb of proxypoolctl, declared once: parsing, `--help` and the man-page check all read this table.
+public enum CtlCommandLine {
+    static let keyOptions: [OptionSpec] = [
+        OptionSpec("key-stdin", help: "Read the secret from standard input"),
+        OptionSpec("key-file", value: "FILE", help: "Read the secret from FILE"),
+        OptionSpec("key-env", value: "VAR", help: "Read the secret from environment variable VAR"),
+    ]
+
+    /// Provider settings, each a flag of its own; `ProviderKind.allowedOptions` says which kinds take which.
+    static let providerOptions: [OptionSpec] = [
+        OptionSpec("organization", value: "ORG", help: "openai: OpenAI-Organization header"),
+        OptionSpec("project", value: "PROJECT", help: "openai: OpenAI-Project header; vertex: Google Cloud project"),
+        OptionSpec("deployment", value: "NAME", help: "azure-openai: deployment name"),
+        OptionSpec("api-version", value: "VERSION", help: "azure-openai: api-version query parameter"),
+        OptionSpec("location", value: "REGION", help: "vertex: region, for example us-central1"),
+        OptionSpec("anthropic-version", value: "DATE", help: "anthropic: anthropic-version header to send"),
+        OptionSpec("ca-file", value: "FILE", help: "Trust the CA certificates in FILE for this upstream"),
+    ]
+
+    public static let spec = CommandLineSpec(
+        program: "proxypoolctl",
+        summary: "control the proxypool daemon",
+        globalOptions: [
+            OptionSpec("socket", value: "PATH", help: "Control socket of the daemon (env PROXYPOOL_SOCKET)"),
+            OptionSpec("json", help: "Print machine-readable JSON"),
+        ],
+        commands: [
+            CommandSpec(["status"], summary: "Show the daemon's state (the default command)"),
+            CommandSpec(["credential", "add"], summary: "Add a credential",
+                        arguments: [ArgumentSpec("NAME", help: "Name to refer to it by (letters, digits, '-', '_', '.')")],
+                        options: [
+                            OptionSpec("provider", value: "KIND", help: "One of: \(ProviderKind.names)"),
+                            OptionSpec("base-url", value: "URL", help: "Endpoint (required for azure-openai and openai-compatible)"),
+                        ] + keyOptions + providerOptions + [
+                            OptionSpec("free", help: "Mark it as a free endpoint, for free-model routing"),
+                            OptionSpec("disabled", help: "Add it disabled"),
+                        ],
+                        discussion: """
+                            The secret is never taken on the command line. Without --key-stdin, --key-file or --key-env,
+                            proxypoolctl asks for it on the terminal without echo.
+                            """),
+            CommandSpec(["credential", "list"], summary: "List credentials (secrets redacted)"),
+            CommandSpec(["credential", "show"], summary: "Show one credential (secret redacted)",
+                        arguments: [ArgumentSpec("NAME", help: "Credential name")]),
+            CommandSpec(["credential", "remove"], summary: "Remove a credential",
+                        arguments: [ArgumentSpec("NAME", help: "Credential name")],
+                        options: [OptionSpec("force", help: "Also remove it from the assignment chains that name it")]),
+            CommandSpec(["credential", "enable"], summary: "Enable a credential",
+                        arguments: [ArgumentSpec("NAME", help: "Credential name")]),
+            CommandSpec(["credential", "disable"], summary: "Disable a credential (kept, but never used)",
+                        arguments: [ArgumentSpec("NAME", help: "Credential name")]),
+            CommandSpec(["assign"], summary: "Give an app an ordered chain of credentials",
+                        arguments: [ArgumentSpec("APP", help: "App name, for example codex or claude-code"),
+                                    ArgumentSpec("CRED", .oneOrMore, help: "Credentials, tried in this order")]),
+            CommandSpec(["unassign"], summary: "Remove an app's assignment", arguments: [ArgumentSpec("APP", help: "App name")]),
+            CommandSpec(["assignments"], summary: "List app assignments"),
+            CommandSpec(["key", "create"], summary: "Create a local access key (printed once)",
+                        options: [OptionSpec("app", value: "APP", help: "Bind the key to an app")]),
+            CommandSpec(["key", "list"], summary: "List local access keys"),
+            CommandSpec(["key", "revoke"], summary: "Revoke a local access key", arguments: [ArgumentSpec("ID", help: "Key id from 'key list'")]),
+            CommandSpec(["tiers"], summary: "Show the model serving each tier, per provider"),
+            CommandSpec(["tier", "set"], summary: "Set the model that serves a tier for a provider",
+                        arguments: [ArgumentSpec("PROVIDER", help: "Provider kind"), ArgumentSpec("TIER", help: "One of: \(Tier.names)"),
+                                    ArgumentSpec("MODEL", help: "Model name")]),
+            CommandSpec(["tier", "reset"], summary: "Go back to the built-in model for a tier",
+                        arguments: [ArgumentSpec("PROVIDER", help: "Provider kind"), ArgumentSpec("TIER", help: "One of: \(Tier.names)")]),
+            CommandSpec(["free-models"], summary: "Turn routing of fast requests to free credentials on or off (default off)",
+                        arguments: [ArgumentSpec("on|off", .optional, help: "Omit to show the current value")]),
+            CommandSpec(["fallback"], summary: "Turn fallback from an app's chain to the whole pool on or off (default on)",
+                        arguments: [ArgumentSpec("on|off", .optional, help: "Omit to show the current value")]),
+            CommandSpec(["require-key"], summary: "Turn the local access key requirement on or off (default on)",
+                        arguments: [ArgumentSpec("on|off", .optional, help: "Omit to show the current value")]),
+        ],
+        defaultCommand: ["status"],
+        footer: """
+            Run 'proxypoolctl COMMAND --help' for a command's options. See proxypoolctl(1).
+            Exit status: 0 ok, 1 failure, 64 usage, 69 daemon unreachable, 77 permission denied.
+            """)
+}
+
+/// sysexits-style exit codes, documented in proxypoolctl(1).
+public enum ExitCode {
+    public static let ok: Int32 = 0
+    public static let failure: Int32 = 1
+    public static let usage: Int32 = 64
+    public static let unavailable: Int32 = 69
+    public static let permission: Int32 = 77
+}

@@ -1,0 +1,250 @@
+import Glibc
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolControl
+
+/// One function per verb: take arguments from the invocation, call the daemon, print.
+enum Verbs {
+    typealias Context = Ctl.Context
+
+    static func phrase(_ c: CommandSpec) -> String {
+        switch c.words {
+        case ["status"]: return "get status"
+        case ["credential", "add"]: return "add credential"
+        case ["credential", "list"]: return "list credentials"
+        case ["credential", "show"]: return "show credential"
+        case ["credential", "remove"]: return "remove credential"
+        case ["credential", "enable"]: return "enable credential"
+        case ["credential", "disable"]: return "disable credential"
+        case ["assignments"]: return "list assignments"
+        case ["key", "create"]: return "create key"
+        case ["key", "list"]: return "list keys"
+        case ["key", "revoke"]: return "revoke key"
+        case ["tiers"]: return "list tiers"
+        case ["tier", "set"]: return "set tier"
+        case ["tier", "reset"]: return "reset tier"
+        default: return c.name.isEmpty ? "run" : c.name
+        }
+    }
+
+    static func run(_ ctx: Context) throws {
+        let inv = ctx.invocation
+        switch inv.command.words {
+        case ["status"]: try status(ctx)
+        case ["credential", "add"]: try credentialAdd(ctx)
+        case ["credential", "list"]: try credentialList(ctx)
+        case ["credential", "show"]:
+            let c = try ctx.call(RPC.CredentialShow.self, .init(name: inv.value("NAME")!))
+            ctx.json ? Output.json(c) : Output.out(describe(c))
+        case ["credential", "remove"]:
+            let r = try ctx.call(RPC.CredentialRemove.self, .init(name: inv.value("NAME")!, force: inv.flag("force")))
+            if ctx.json { Output.json(r) } else {
+                Output.out("Removed credential \(r.name).\n")
+                if !r.unassignedFrom.isEmpty { Output.out("It was removed from the chains of: \(r.unassignedFrom.joined(separator: ", ")).\n") }
+            }
+        case ["credential", "enable"], ["credential", "disable"]:
+            let on = inv.command.words[1] == "enable"
+            let c = try ctx.call(RPC.CredentialSetEnabled.self, .init(name: inv.value("NAME")!, enabled: on))
+            ctx.json ? Output.json(c) : Output.out("Credential \(c.name) \(on ? "enabled" : "disabled").\n")
+        case ["assign"]:
+            let a = try ctx.call(RPC.Assign.self, Assignment(app: inv.value("APP")!, credentials: inv.all("CRED")))
+            ctx.json ? Output.json(a) : Output.out("\(a.app) → \(a.credentials.joined(separator: ", "))\n")
+        case ["unassign"]:
+            let r = try ctx.call(RPC.Unassign.self, .init(app: inv.value("APP")!))
+            ctx.json ? Output.json(r) : Output.out("Removed the assignment of \(inv.value("APP")!).\n")
+        case ["assignments"]:
+            let list = try ctx.call(RPC.AssignmentList.self)
+            if ctx.json { Output.json(list) } else if list.isEmpty {
+                Output.out("No app has an assignment. Give one with: proxypoolctl assign APP CRED [CRED…]\n")
+            } else {
+                Output.out(Output.table(["APP", "CREDENTIALS (in order)"], list.map { [$0.app, $0.credentials.joined(separator: ", ")] }))
+            }
+        case ["key", "create"]:
+            let k = try ctx.call(RPC.KeyCreate.self, .init(app: inv.value("app")))
+            if ctx.json { Output.json(k) } else {
+                // The key alone on stdout, so KEY=$(proxypoolctl key create) works; the rest on stderr.
+                Output.out(k.key + "\n")
+                Output.err("Created access key \(k.id)\(k.app.map { " for app \($0)" } ?? ""). It is shown only this once.\n")
+            }
+        case ["key", "list"]:
+            let keys = try ctx.call(RPC.KeyList.self)
+            if ctx.json { Output.json(keys) } else if keys.isEmpty {
+                Output.out("No access keys. Create one with: proxypoolctl key create [--app APP]\n")
+            } else {
+                Output.out(Output.table(["ID", "APP", "KEY", "CREATED", "LAST USED"], keys.map {
+                    [$0.id, $0.app ?? "-", "ppk_…" + $0.suffix, $0.createdAt, $0.lastUsedAt ?? "never"]
+                }))
+            }
+        case ["key", "revoke"]:
+            let r = try ctx.call(RPC.KeyRevoke.self, .init(id: inv.value("ID")!))
+            ctx.json ? Output.json(r) : Output.out("Revoked access key \(inv.value("ID")!).\n")
+        case ["tiers"]: try tiers(ctx)
+        case ["tier", "set"], ["tier", "reset"]:
+            let model = inv.command.words[1] == "set" ? inv.value("MODEL") : nil
+            let e = try ctx.call(RPC.TierSet.self, .init(provider: inv.value("PROVIDER")!, tier: inv.value("TIER")!, model: model))
+            ctx.json ? Output.json(e) : Output.out("\(e.provider.rawValue) \(e.tier.rawValue) → \(e.model ?? "(none)")\(e.source == .builtin ? " (built-in)" : "")\n")
+        case ["free-models"]: try toggle(ctx, .freeModels, "Free-model routing")
+        case ["fallback"]: try toggle(ctx, .fallbackToPool, "Fallback to the pool")
+        case ["require-key"]: try toggle(ctx, .requireAccessKey, "The local access key requirement")
+        default: throw Ctl.usage("unhandled command '\(inv.command.name)'")
+        }
+    }
+
+    // MARK: status
+
+    static func status(_ ctx: Context) throws {
+        let s = try ctx.call(RPC.Status.self)
+        if ctx.json { Output.json(s); return }
+        func onOff(_ b: Bool) -> String { b ? "on" : "off" }
+        Output.out("""
+            proxypoold \(s.version) (pid \(s.pid)), up \(duration(s.uptimeSeconds))
+              proxy:           http://\(s.listen)
+              control socket:  \(s.controlSocket)
+              store:           \(s.database)
+              credentials:     \(s.credentials) (\(s.enabledCredentials) enabled)
+              apps assigned:   \(s.apps)
+              access keys:     \(s.accessKeys) (required: \(s.settings.requireAccessKey ? "yes" : "no"))
+              free models:     \(onOff(s.settings.freeModels))
+              pool fallback:   \(onOff(s.settings.fallbackToPool))
+
+            """)
+    }
+
+    static func duration(_ s: Int64) -> String {
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m \(s % 60)s" }
+        if s < 86400 { return "\(s / 3600)h \(s % 3600 / 60)m" }
+        return "\(s / 86400)d \(s % 86400 / 3600)h"
+    }
+
+    // MARK: credentials
+
+    static func credentialAdd(_ ctx: Context) throws {
+        let inv = ctx.invocation
+        guard let provider = inv.value("provider") else { throw Ctl.usage("credential add needs --provider KIND (one of: \(ProviderKind.names))") }
+        var options: [String: String] = [:]
+        for o in CtlCommandLine.providerOptions { if let v = inv.value(o.long) { options[o.long] = v } }
+        let secret = try SecretInput.read(ctx, name: inv.value("NAME")!)
+        let c = try ctx.call(RPC.CredentialAdd.self, .init(name: inv.value("NAME")!, provider: provider, secret: secret,
+                                                           baseURL: inv.value("base-url"), options: options.isEmpty ? nil : options,
+                                                           free: inv.flag("free"), enabled: !inv.flag("disabled")))
+        ctx.json ? Output.json(c) : Output.out("Added credential \(c.name) (\(c.provider.rawValue), secret \(c.secretRedacted)).\n")
+    }
+
+    static func credentialList(_ ctx: Context) throws {
+        let list = try ctx.call(RPC.CredentialList.self)
+        if ctx.json { Output.json(list); return }
+        if list.isEmpty {
+            Output.out("No credentials. Add one with: proxypoolctl credential add NAME --provider KIND --key-stdin\n")
+            return
+        }
+        Output.out(Output.table(["NAME", "PROVIDER", "SECRET", "STATE", "FREE", "ASSIGNED TO", "BASE URL"], list.map {
+            [$0.name, $0.provider.rawValue, $0.secretRedacted, $0.enabled ? "enabled" : "disabled", $0.free ? "yes" : "no",
+             $0.assignedTo.isEmpty ? "-" : $0.assignedTo.joined(separator: ","), $0.baseURL ?? "(default)"]
+        }))
+    }
+
+    static func describe(_ c: CredentialInfo) -> String {
+        var lines = [
+            ("name", c.name), ("provider", c.provider.rawValue), ("secret", c.secretRedacted),
+            ("base URL", c.baseURL ?? "(default: \(c.provider.defaultBaseURL ?? "none"))"),
+            ("state", c.enabled ? "enabled" : "disabled"), ("free", c.free ? "yes" : "no"),
+            ("assigned to", c.assignedTo.isEmpty ? "-" : c.assignedTo.joined(separator: ", ")),
+            ("created", c.createdAt), ("updated", c.updatedAt),
+            ("last test", c.lastTest.map { "\($0.at) \($0.ok ? "ok" : "failed"): \($0.message)" } ?? "never"),
+        ]
+        for (k, v) in c.options.sorted(by: { $0.key < $1.key }) { lines.append((k, v)) }
+        let w = lines.map { $0.0.count }.max()! + 1
+        return lines.map { "\($0.0):" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: tiers and toggles
+
+    static func tiers(_ ctx: Context) throws {
+        let entries = try ctx.call(RPC.TierList.self)
+        if ctx.json { Output.json(entries); return }
+        let rows = ProviderKind.allCases.map { kind in
+            [kind.rawValue] + Tier.allCases.map { tier in
+                let e = entries.first { $0.provider == kind && $0.tier == tier }
+                return (e?.model ?? "-") + (e?.source == .user ? " *" : "")
+            }
+        }
+        Output.out(Output.table(["PROVIDER"] + Tier.allCases.map { $0.rawValue.uppercased() }, rows))
+        Output.out("* set by you; the rest are built-in defaults. Change one with: proxypoolctl tier set PROVIDER TIER MODEL\n")
+    }
+
+    static func toggle(_ ctx: Context, _ key: SettingKey, _ label: String) throws {
+        let arg = ctx.invocation.value("on|off")
+        let settings: Settings
+        if let arg {
+            guard arg == "on" || arg == "off" else { throw Ctl.usage("expected 'on' or 'off', got '\(arg)'") }
+            settings = try ctx.call(RPC.SettingsSet.self, .init(key: key.rawValue, value: arg == "on"))
+        } else {
+            settings = try ctx.call(RPC.SettingsGet.self)
+        }
+        if ctx.json { Output.json([key.rawValue: settings[key]]); return }
+        Output.out("\(label) is \(arg == nil ? "" : "now ")\(settings[key] ? "on" : "off").\n")
+    }
+}
+
+/// Reading a secret without it ever being an argument: stdin, a file, an environment variable, or a
+/// prompt on the terminal with echo off.
+enum SecretInput {
+    static func read(_ ctx: Ctl.Context, name: String) throws -> String {
+        let inv = ctx.invocation
+        let given = [inv.flag("key-stdin"), inv.value("key-file") != nil, inv.value("key-env") != nil].filter { $0 }.count
+        guard given <= 1 else { throw Ctl.usage("give the secret one way only: --key-stdin, --key-file or --key-env") }
+        let raw: String
+        if inv.flag("key-stdin") {
+            raw = try readAll(fd: 0, what: "standard input")
+        } else if let path = inv.value("key-file") {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Ctl.Failure(message: "cannot read \(path): \(String(cString: strerror(errno)))", hint: nil, code: ExitCode.failure) }
+            defer { close(fd) }
+            raw = try readAll(fd: fd, what: path)
+        } else if let v = inv.value("key-env") {
+            guard let value = Posix.environment(v) else {
+                throw Ctl.usage("environment variable \(v) is not set or empty")
+            }
+            raw = value
+        } else if isatty(0) == 1 {
+            raw = try prompt("Secret for \(name) (input hidden): ")
+        } else {
+            throw Ctl.usage("no secret given: use --key-stdin, --key-file FILE or --key-env VAR (a secret is never taken as an argument)")
+        }
+        let secret = raw.trimming(" \t\r\n")
+        guard !secret.isEmpty else { throw Ctl.usage("the secret is empty") }
+        return secret
+    }
+
+    static func readAll(fd: Int32, what: String) throws -> String {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buf, buf.count)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw Ctl.Failure(message: "cannot read \(what): \(String(cString: strerror(errno)))", hint: nil, code: ExitCode.failure) }
+            if n == 0 { break }
+            out += buf[0..<n]
+            if out.count > 64 * 1024 { throw Ctl.usage("the secret read from \(what) is longer than 64 KiB") }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func prompt(_ text: String) throws -> String {
+        let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard tty >= 0 else { throw Ctl.usage("no terminal to ask for the secret; use --key-stdin, --key-file or --key-env") }
+        defer { close(tty) }
+        try? Posix.writeAll(tty, Array(text.utf8))
+        var old = termios()
+        tcgetattr(tty, &old)
+        var quiet = old
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(tty, TCSAFLUSH, &quiet)
+        defer { tcsetattr(tty, TCSAFLUSH, &old); try? Posix.writeAll(tty, [0x0A]) }
+        var line: [UInt8] = []
+        var c: UInt8 = 0
+        while Glibc.read(tty, &c, 1) == 1 && c != 0x0A { line.append(c); if line.count > 64 * 1024 { break } }
+        return String(decoding: line, as: UTF8.self)
+    }
+}

@@ -1,0 +1,90 @@
+import Glibc
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolStore
+import ProxyPoolControl
+
+/// The control plane's methods: validate, change the store (one transaction each), log the event.
+/// No handler returns a secret: credentials come back redacted, and access keys only once at creation.
+enum ControlMethods {
+    static func who(_ c: Caller) -> Logger.Field { .init("PEER_UID", "\(c.peer.uid)") }
+
+    static func make(store: Store, logger: Logger, status: @escaping @Sendable () throws -> StatusInfo,
+                     changed: @escaping @Sendable () -> Void) -> ControlHandlers {
+        var h = ControlHandlers()
+
+        h.register(RPC.Status.self) { _, _ in try status() }
+        h.register(RPC.CredentialAdd.self) { p, c in
+            let info = try store.addCredential(p)
+            logger.notice("credential \(info.name) added (\(info.provider.rawValue), \(info.secretRedacted))", event: "credential-added",
+                          [.init("CREDENTIAL", info.name), .init("PROVIDER", info.provider.rawValue), who(c)])
+            changed()
+            return info
+        }
+        h.register(RPC.CredentialList.self) { _, _ in try store.credentials() }
+        h.register(RPC.CredentialShow.self) { p, _ in try store.credential(p.name) }
+        h.register(RPC.CredentialRemove.self) { p, c in
+            let apps = try store.removeCredential(p.name, force: p.force ?? false)
+            logger.notice("credential \(p.name) removed" + (apps.isEmpty ? "" : ", and from the chains of \(apps.joined(separator: ", "))"),
+                          event: "credential-removed", [.init("CREDENTIAL", p.name), who(c)])
+            changed()
+            return .init(name: p.name, unassignedFrom: apps)
+        }
+        h.register(RPC.CredentialSetEnabled.self) { p, c in
+            let info = try store.setEnabled(p.name, p.enabled)
+            logger.notice("credential \(p.name) \(p.enabled ? "enabled" : "disabled")",
+                          event: p.enabled ? "credential-enabled" : "credential-disabled", [.init("CREDENTIAL", p.name), who(c)])
+            changed()
+            return info
+        }
+        h.register(RPC.Assign.self) { p, c in
+            let a = try store.assign(p)
+            logger.notice("app \(a.app) assigned to \(a.credentials.joined(separator: " → "))", event: "assignment-changed",
+                          [.init("APP", a.app), .init("CREDENTIALS", a.credentials.joined(separator: ",")), who(c)])
+            changed()
+            return a
+        }
+        h.register(RPC.Unassign.self) { p, c in
+            try store.unassign(p.app)
+            logger.notice("app \(p.app) unassigned", event: "assignment-removed", [.init("APP", p.app), who(c)])
+            changed()
+            return Empty()
+        }
+        h.register(RPC.AssignmentList.self) { _, _ in try store.assignments() }
+        h.register(RPC.KeyCreate.self) { p, c in
+            let k = try store.createKey(app: p.app)
+            var fields: [Logger.Field] = [.init("KEY_ID", k.id), who(c)]
+            if let app = k.app { fields.append(.init("APP", app)) }
+            logger.notice("access key \(k.id) created" + (k.app.map { " for app \($0)" } ?? ""), event: "key-created", fields)
+            changed()
+            return k
+        }
+        h.register(RPC.KeyList.self) { _, _ in try store.keys() }
+        h.register(RPC.KeyRevoke.self) { p, c in
+            try store.revokeKey(p.id)
+            logger.notice("access key \(p.id) revoked", event: "key-revoked", [.init("KEY_ID", p.id), who(c)])
+            changed()
+            return Empty()
+        }
+        h.register(RPC.TierList.self) { _, _ in try store.tiers() }
+        h.register(RPC.TierSet.self) { p, c in
+            let e = try store.setTier(p)
+            logger.notice("tier \(e.tier.rawValue) of \(e.provider.rawValue) set to \(e.model ?? "none") (\(e.source.rawValue))",
+                          event: "tier-set", [.init("PROVIDER", e.provider.rawValue), .init("TIER", e.tier.rawValue),
+                                              .init("MODEL", e.model ?? ""), who(c)])
+            return e
+        }
+        h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
+        h.register(RPC.SettingsSet.self) { p, c in
+            guard let key = SettingKey(rawValue: p.key) else {
+                throw RPCError.invalidParams("unknown setting '\(p.key)'; one of: \(SettingKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let s = try store.setSetting(key, p.value)
+            logger.notice("setting \(key.rawValue) = \(p.value ? "on" : "off")", event: "setting-changed",
+                          [.init("SETTING", key.rawValue), .init("VALUE", p.value ? "on" : "off"), who(c)])
+            changed()
+            return s
+        }
+        return h
+    }
+}

@@ -1,0 +1,203 @@
+import Glibc
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolStore
+import ProxyPoolControl
+import ProxyPoolUpstream
+
+/// proxypoold's life: arguments, config, logging, signals, store, sockets, READY=1, serve, STOPPING=1.
+public final class Daemon: @unchecked Sendable {
+    let logger: Logger
+    var config: DaemonConfig
+    let configPath: String?
+    let configExplicit: Bool
+    let flags: [DaemonConfig.Key: String]
+    let paths: DefaultPaths
+    private let startedAt = Timestamp.now()
+    private let startedMono = Posix.monotonicMillis()
+    private var boundListen = ""
+
+    /// Entry point: returns the process exit status.
+    public static func main(_ args: [String]) -> Int32 {
+        let invocation: Invocation
+        do {
+            switch try DaemonCommandLine.spec.parse(args) {
+            case .help(let text): print(text, terminator: ""); return 0
+            case .version: print("proxypoold \(DaemonCommandLine.version) (\(Curl.version))"); return 0
+            case .run(let inv): invocation = inv
+            }
+        } catch {
+            Posix.printError("proxypoold: \(error.message)\nTry 'proxypoold --help'.\n")
+            return 64
+        }
+        let paths = DefaultPaths.resolve()
+        var flags: [DaemonConfig.Key: String] = [:]
+        for key in DaemonConfig.Key.allCases { if let v = invocation.value(key.rawValue) { flags[key] = v } }
+        let explicit = invocation.value("config")
+        let logger = Logger(identifier: "proxypoold", level: .info)
+        let config: DaemonConfig
+        do { config = try loadConfig(path: explicit ?? paths.configFile, explicit: explicit != nil, flags: flags) } catch {
+            logger.error("invalid configuration: \(error.message)", event: "config-invalid")
+            return 78   // EX_CONFIG
+        }
+        logger.setLevel(config.logLevel)
+        let d = Daemon(logger: logger, config: config, configPath: explicit ?? paths.configFile, configExplicit: explicit != nil,
+                       flags: flags, paths: paths)
+        return d.run()
+    }
+
+    init(logger: Logger, config: DaemonConfig, configPath: String?, configExplicit: Bool, flags: [DaemonConfig.Key: String],
+         paths: DefaultPaths) {
+        self.logger = logger; self.config = config; self.configPath = configPath; self.configExplicit = configExplicit
+        self.flags = flags; self.paths = paths
+    }
+
+    /// File first, then flags on top. A missing default file is fine; a missing --config file is not.
+    static func loadConfig(path: String, explicit: Bool, flags: [DaemonConfig.Key: String]) throws(ConfigError) -> DaemonConfig {
+        var config = DaemonConfig()
+        if access(path, F_OK) == 0 || explicit {
+            let text: [UInt8]
+            do { text = try Posix.readFile(path, limit: 1 << 20) } catch { throw ConfigError("cannot read \(path): \(error)") }
+            try DaemonConfig.parseFile(String(decoding: text, as: UTF8.self), into: &config, source: path)
+        }
+        for key in DaemonConfig.Key.allCases { if let v = flags[key] { try config.set(key, v) } }
+        return config
+    }
+
+    func run() -> Int32 {
+        if let refusal = config.refusal() {
+            logger.error(refusal, event: "listen-refused", [.init("LISTEN", config.listen.description)])
+            return 78
+        }
+        // Signals are taken synchronously by the main thread; block them before any other thread exists.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        signal(SIGPIPE, SIG_IGN)
+        Curl.globalInit()
+
+        let stateDir = config.stateDir ?? paths.stateDir
+        let socketPath = config.controlSocket ?? paths.controlSocket
+        let store: Store
+        do { store = try Store(directory: stateDir) } catch {
+            logger.error("cannot open the store in \(stateDir): \(error.message)", event: "store-failed")
+            return 1
+        }
+        for note in store.openingNotes { logger.warning(note, event: "store-mode-repaired") }
+
+        // Sockets: systemd's (socket activation) or our own.
+        var proxyFD: Int32 = -1
+        var controlFD: Int32 = -1
+        var ownsControlSocket = false
+        for (fd, name) in Systemd.listenFDs() {
+            let isUnix = Systemd.isSocket(fd, unix: true)
+            if name == "control" || (name != "proxy" && isUnix) { controlFD = fd } else { proxyFD = fd }
+            logger.info("using socket passed by systemd: fd \(fd) (\(name))", event: "socket-activated")
+        }
+        do {
+            if proxyFD < 0 { proxyFD = try TCPSocket.listen(config.listen) }
+            if controlFD < 0 {
+                try prepareSocketDirectory(socketPath)
+                controlFD = try UnixSocket.listen(socketPath, mode: paths.systemMode ? 0o660 : 0o600)
+                ownsControlSocket = true
+                if paths.systemMode, let gr = getgrnam(config.controlGroup) { chown(socketPath, uid_t.max, gr.pointee.gr_gid) }
+            }
+        } catch {
+            logger.error("cannot listen: \(error)", event: "listen-failed")
+            return 1
+        }
+        let port = TCPSocket.localPort(proxyFD) ?? config.listen.port
+        var shown = config.listen
+        shown.port = port
+        boundListen = shown.description
+
+        let controlGroup = paths.systemMode ? getgrnam(config.controlGroup).map { $0.pointee.gr_gid } : nil
+        let ownUID = geteuid()
+        let group = config.controlGroup
+        let handlers = ControlMethods.make(store: store, logger: logger, status: { [unowned self] in try self.status(store, socketPath, stateDir) },
+                                           changed: { [unowned self] in self.publishStatus(store) })
+        let control = ControlServer(listenFD: controlFD, handlers: handlers, logger: logger) { peer in
+            if peer.uid == 0 || peer.uid == ownUID { return nil }
+            if let gid = controlGroup, peer.isMember(ofGroup: gid) { return nil }
+            return .permissionDenied("permission denied: uid \(peer.uid) may not use this daemon's control socket",
+                                     hint: controlGroup != nil ? "run as root or add the user to group '\(group)'" : "run it as the user that runs proxypoold, or as root")
+        }
+        let proxy = HealthListener(fd: proxyFD)
+        control.start()
+        proxy.start()
+
+        logger.notice("proxypoold \(ProxyPoolVersion.string) ready: proxy on \(boundListen), control socket \(socketPath), store \(store.path)",
+                      event: "daemon-ready", [.init("LISTEN", boundListen), .init("CONTROL_SOCKET", socketPath)])
+        Systemd.notify("READY=1\nSTATUS=\(statusLine(store))\nMAINPID=\(getpid())")
+
+        let watchdogMillis = Systemd.watchdogInterval().map { Int64($0 / 1000) }
+        while true {
+            var info = siginfo_t()
+            let waitMillis = watchdogMillis.map { max(50, $0 / 2) } ?? 60_000
+            var ts = timespec(tv_sec: Int(waitMillis / 1000), tv_nsec: Int(waitMillis % 1000) * 1_000_000)
+            let sig = sigtimedwait(&set, &info, &ts)
+            if sig < 0 {
+                if let wd = watchdogMillis, proxy.sinceHeartbeat < wd { Systemd.notify("WATCHDOG=1") }
+                continue
+            }
+            if sig == SIGHUP {
+                reload()
+                continue
+            }
+            // SIGTERM / SIGINT
+            Systemd.notify("STOPPING=1\nSTATUS=stopping")
+            logger.notice("stopping on signal \(sig == SIGINT ? "SIGINT" : "SIGTERM")", event: "daemon-stopping")
+            control.stop()
+            proxy.stop()
+            let drained = control.waitIdle(untilMillis: Posix.monotonicMillis() + Int64(config.shutdownTimeout) * 1000)
+            if !drained { logger.warning("in-flight control requests did not finish within \(config.shutdownTimeout)s, exiting anyway") }
+            if ownsControlSocket { unlink(socketPath) }
+            logger.info("stopped", event: "daemon-stopped")
+            return 0
+        }
+    }
+
+    private func prepareSocketDirectory(_ socketPath: String) throws(SystemError) {
+        guard let slash = socketPath.lastIndex(of: "/"), slash != socketPath.startIndex else { return }
+        let dir = String(socketPath[..<slash])
+        if Posix.fileMode(dir) == nil {
+            try Posix.makeDirectories(dir, mode: paths.systemMode ? 0o755 : 0o700)
+        }
+    }
+
+    /// SIGHUP: re-read the config file; settings that need new sockets or a new store wait for a restart.
+    private func reload() {
+        Systemd.notify("RELOADING=1")
+        do {
+            let new = try Daemon.loadConfig(path: configPath ?? paths.configFile, explicit: configExplicit, flags: flags)
+            for (key, changed) in [("listen", new.listen != config.listen), ("state-dir", new.stateDir != config.stateDir),
+                                   ("control-socket", new.controlSocket != config.controlSocket),
+                                   ("control-group", new.controlGroup != config.controlGroup)] where changed {
+                logger.warning("\(key) changed in the config file; it takes effect at the next restart, ignoring for now", event: "reload-deferred")
+            }
+            logger.setLevel(new.logLevel)
+            config.logLevel = new.logLevel
+            config.shutdownTimeout = new.shutdownTimeout
+            logger.notice("configuration reloaded", event: "reloaded")
+        } catch {
+            logger.error("reload failed, keeping the running configuration: \(error.message)", event: "reload-failed")
+        }
+        Systemd.notify("READY=1")
+    }
+
+    func status(_ store: Store, _ socketPath: String, _ stateDir: String) throws -> StatusInfo {
+        let c = try store.counts()
+        return StatusInfo(version: ProxyPoolVersion.string, pid: getpid(), startedAt: Timestamp.iso8601(startedAt),
+                          uptimeSeconds: (Posix.monotonicMillis() - startedMono) / 1000, listen: boundListen,
+                          controlSocket: socketPath, stateDirectory: stateDir, database: store.path, credentials: c.credentials,
+                          enabledCredentials: c.enabled, apps: c.apps, accessKeys: c.keys, settings: try store.settings())
+    }
+
+    func statusLine(_ store: Store) -> String {
+        guard let c = try? store.counts() else { return "proxy on \(boundListen)" }
+        return "\(c.credentials) credentials (\(c.enabled) enabled), \(c.apps) apps assigned; proxy on \(boundListen)"
+    }
+
+    func publishStatus(_ store: Store) { Systemd.notify("STATUS=\(statusLine(store))") }
+}

@@ -1,0 +1,4 @@
+import Glibc
+import ProxyPoolCtl
+
+exit(Ctl.main(Array(CommandLine.arguments.dropFirst())))

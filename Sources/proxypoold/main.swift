@@ -1,0 +1,4 @@
+import Glibc
+import ProxyPoolDaemon
+
+exit(Daemon.main(Array(CommandLine.arguments.dropFirst())))
