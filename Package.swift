@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: strict),
         .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: strict),
 
-        .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl"],
+        .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl"],
