@@ -10,7 +10,7 @@ public final class Store: @unchecked Sendable {
     public let path: String
     /// Mode repairs and other notes from opening, for the daemon to log as warnings.
     public private(set) var openingNotes: [String] = []
-    private let db: Database
+    fileprivate let db: Database
     private var lock = pthread_mutex_t()
 
     /// Open (creating if needed) the store in `directory`.
@@ -421,4 +421,9 @@ private func Posix_fileMode(_ path: String) -> (mode: mode_t, isDirectory: Bool)
     var st = stat()
     guard stat(path, &st) == 0 else { return nil }
     return (st.st_mode & 0o7777, (st.st_mode & S_IFMT) == S_IFDIR)
+}
+
+extension Store {
+    /// The connection, for tests that inspect pragmas and tables (call inside `locked`).
+    var dbForTests: Database { db }
 }

@@ -7,7 +7,8 @@ public struct DefaultPaths: Equatable, Sendable {
     public var stateDir: String
     public var controlSocket: String
     public var configFile: String
-    /// Running as root: the control socket is then 0660 and open to the control group.
+    /// The system daemon (root, or the system unit's dedicated user): the control socket is then 0660 and open
+    /// to the control group.
     public var systemMode: Bool
 
     public static func resolve(environment env: (String) -> String? = Posix.environment, isRoot: Bool = Posix.isRoot,
@@ -15,8 +16,11 @@ public struct DefaultPaths: Equatable, Sendable {
         // systemd may pass several directories separated by ':'; the first is ours.
         let stateFromSystemd = env("STATE_DIRECTORY").flatMap { $0.split(separator: ":").first.map(String.init) }
         let runtimeFromSystemd = env("RUNTIME_DIRECTORY").flatMap { $0.split(separator: ":").first.map(String.init) }
-        let state, runtime, config: String
-        if isRoot {
+        let state, runtime: String
+        var config: String
+        // The system unit runs as user proxypool, not root; systemd's /var/lib StateDirectory tells us we are it.
+        let systemMode = isRoot || (stateFromSystemd?.hasPrefix("/var/lib/") ?? false)
+        if systemMode {
             state = stateFromSystemd ?? "/var/lib/proxypool"
             runtime = runtimeFromSystemd ?? "/run/proxypool"
             config = "/etc/proxypool/proxypoold.conf"
@@ -26,7 +30,9 @@ public struct DefaultPaths: Equatable, Sendable {
             runtime = runtimeFromSystemd ?? env("XDG_RUNTIME_DIR").map { $0 + "/proxypool" } ?? "/tmp/proxypool-\(getuid())"
             config = (env("XDG_CONFIG_HOME") ?? home() + "/.config") + "/proxypool/proxypoold.conf"
         }
-        return DefaultPaths(stateDir: state, controlSocket: runtime + "/control.sock", configFile: config, systemMode: isRoot)
+        // ConfigurationDirectory= in the unit names the directory for us, in either mode.
+        if let dir = env("CONFIGURATION_DIRECTORY")?.split(separator: ":").first { config = dir + "/proxypoold.conf" }
+        return DefaultPaths(stateDir: state, controlSocket: runtime + "/control.sock", configFile: config, systemMode: systemMode)
     }
 
     /// Where proxypoolctl looks for the socket when neither --socket nor PROXYPOOL_SOCKET is given: the same place

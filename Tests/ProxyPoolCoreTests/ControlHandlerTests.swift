@@ -59,6 +59,12 @@ import ProxyPoolCore
         let env = ["STATE_DIRECTORY": "/var/lib/proxypool:/var/lib/other", "RUNTIME_DIRECTORY": "/run/proxypool"]
         let sd = DefaultPaths.resolve(environment: { env[$0] }, isRoot: false, home: { "/x" })
         #expect(sd.stateDir == "/var/lib/proxypool" && sd.controlSocket == "/run/proxypool/control.sock")
+        #expect(sd.systemMode, "the system unit runs as user proxypool, not root")
+        let user = ["STATE_DIRECTORY": "/home/u/.local/state/proxypool", "CONFIGURATION_DIRECTORY": "/home/u/.config/proxypool"]
+        let su = DefaultPaths.resolve(environment: { user[$0] }, isRoot: false, home: { "/home/u" })
+        #expect(!su.systemMode && su.configFile == "/home/u/.config/proxypool/proxypoold.conf")
+        let sys = ["STATE_DIRECTORY": "/var/lib/proxypool", "CONFIGURATION_DIRECTORY": "/etc/proxypool"]
+        #expect(DefaultPaths.resolve(environment: { sys[$0] }, isRoot: false, home: { "/" }).configFile == "/etc/proxypool/proxypoold.conf")
     }
 
     @Test func clientPrefersEnvironment() {
