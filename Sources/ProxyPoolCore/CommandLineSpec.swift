@@ -126,6 +126,8 @@ public struct CommandLineSpec: Sendable {
                 }
                 throw UsageError("unknown command '\(w)'")
             } else if let d = defaultCommand {
+                // `prog --help` with no command is a request for the overview, not for the default command's help.
+                if args.contains("--help") || args.contains("-h") { return .help(overview()) }
                 command = commands.first { $0.words == d }
             }
         }
@@ -244,7 +246,7 @@ public struct CommandLineSpec: Sendable {
     }
 
     private func row(_ left: String, _ right: String, width: Int) -> String {
-        let pad = left.count + 2 >= width ? "\n" + String(repeating: " ", count: width + 2) : String(repeating: " ", count: width - left.count)
+        let pad = left.count + 2 > width ? "\n" + String(repeating: " ", count: width + 2) : String(repeating: " ", count: width - left.count)
         return "  \(left)\(pad)\(right)\n"
     }
 }

@@ -60,6 +60,8 @@ import Testing
             for o in cmd.options { #expect(text.contains("--\(o.long)"), "\(cmd.name) help lacks --\(o.long)") }
             for a in cmd.arguments { #expect(text.contains(a.name)) }
         }
+        guard case .help(let top) = try spec.parse(["--help"]) else { Issue.record("no overview"); return }
+        #expect(top.contains("Commands:") && top == spec.overview(), "bare --help shows every command, not status's help")
         let overview = spec.overview()
         for cmd in spec.commands { #expect(overview.contains(cmd.name)) }
         guard case .help(let group) = try spec.parse(["credential", "--help"]) else { Issue.record("no group help"); return }

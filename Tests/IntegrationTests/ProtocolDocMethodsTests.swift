@@ -1,0 +1,9 @@
+import Testing
+import ProxyPoolCore
+
+/// The list in PackagingTests must be the daemon's list.
+@Test func documentedMethodListMatchesTheProtocol() {
+    #expect(RPC.allNames.sorted() == ["assign", "assignment.list", "credential.add", "credential.list", "credential.remove",
+                                      "credential.set-enabled", "credential.show", "key.create", "key.list", "key.revoke",
+                                      "settings.get", "settings.set", "status", "tier.list", "tier.set", "unassign"])
+}
