@@ -38,10 +38,10 @@ public struct DefaultPaths: Equatable, Sendable {
     /// Where proxypoolctl looks for the socket when neither --socket nor PROXYPOOL_SOCKET is given: the same place
     /// the daemon would use for this user (root reaches the system daemon).
     /// A user with no daemon of their own (a member of group proxypool) reaches the system daemon.
-    public static func clientSocket(environment env: (String) -> String? = Posix.environment,
+    public static func clientSocket(environment env: (String) -> String? = Posix.environment, isRoot: Bool = Posix.isRoot,
                                     exists: (String) -> Bool = { access($0, F_OK) == 0 }) -> String {
         if let s = env("PROXYPOOL_SOCKET") { return s }
-        let own = resolve(environment: { k in k == "STATE_DIRECTORY" || k == "RUNTIME_DIRECTORY" ? nil : env(k) }).controlSocket
+        let own = resolve(environment: { k in k == "STATE_DIRECTORY" || k == "RUNTIME_DIRECTORY" ? nil : env(k) }, isRoot: isRoot).controlSocket
         let system = "/run/proxypool/control.sock"
         return !exists(own) && exists(system) ? system : own
     }

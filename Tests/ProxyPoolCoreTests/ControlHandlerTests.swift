@@ -70,8 +70,8 @@ import ProxyPoolCore
     @Test func clientPrefersEnvironment() {
         #expect(DefaultPaths.clientSocket(environment: { $0 == "PROXYPOOL_SOCKET" ? "/tmp/s.sock" : nil }) == "/tmp/s.sock")
         let env = ["XDG_RUNTIME_DIR": "/run/user/1000"]
-        #expect(DefaultPaths.clientSocket(environment: { env[$0] }, exists: { _ in true }) == "/run/user/1000/proxypool/control.sock")
-        #expect(DefaultPaths.clientSocket(environment: { env[$0] }, exists: { $0.hasPrefix("/run/proxypool") }) == "/run/proxypool/control.sock",
+        #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { _ in true }) == "/run/user/1000/proxypool/control.sock")
+        #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { $0.hasPrefix("/run/proxypool") }) == "/run/proxypool/control.sock",
                 "a group member without a daemon of their own reaches the system daemon")
     }
 }

@@ -1,0 +1,61 @@
+# proxypool: build, run, test, install.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SWIFT ?= swift
+RELEASE_FLAGS = -c release --static-swift-stdlib
+
+.PHONY: all deps test-deps build run check release install uninstall clean
+
+all: build
+
+deps:
+	@sh packaging/install-build-deps.sh
+
+test-deps:
+	@sh packaging/install-build-deps.sh --with-test-tools
+
+build: deps
+	$(SWIFT) build
+
+# Quick start: build, then run the daemon in the foreground with this user's default paths.
+run: build
+	.build/debug/proxypoold $(ARGS)
+
+# Every test: unit, store, and integration tests that drive the real binaries.
+check: test-deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+# Binaries that run without the Swift toolchain (only libcurl4, libsqlite3-0 and libsystemd0 needed).
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+	@ls -l .build/release/proxypoold .build/release/proxypoolctl
+
+install: release
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 -s .build/release/proxypoold .build/release/proxypoolctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/proxypoolctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/proxypoold.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/proxypoold.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in proxypoold.service proxypoold.socket proxypoold-control.socket; do \
+		sed 's|/usr/bin/proxypoold|$(BINDIR)/proxypoold|' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
+		sed 's|/usr/bin/proxypoold|$(BINDIR)/proxypoold|' systemd/user/$$u > $(DESTDIR)$(USERUNITDIR)/$$u; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u $(DESTDIR)$(USERUNITDIR)/$$u; \
+	done
+	install -m 0644 packaging/sysusers.d/proxypool.conf $(DESTDIR)$(SYSUSERSDIR)/proxypool.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/proxypoold $(DESTDIR)$(BINDIR)/proxypoolctl \
+		$(DESTDIR)$(MANDIR)/man1/proxypoolctl.1 $(DESTDIR)$(MANDIR)/man5/proxypoold.conf.5 $(DESTDIR)$(MANDIR)/man8/proxypoold.8 \
+		$(DESTDIR)$(SYSUSERSDIR)/proxypool.conf
+	for u in proxypoold.service proxypoold.socket proxypoold-control.socket; do \
+		rm -f $(DESTDIR)$(UNITDIR)/$$u $(DESTDIR)$(USERUNITDIR)/$$u; done
+
+clean:
+	rm -rf .build

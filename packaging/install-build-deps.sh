@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install the Debian/Ubuntu packages proxypool needs to build and test, only those that are missing.
+# Build: the three C libraries and pkg-config. Tests: mandoc (man lint), systemd (systemd-analyze,
+# systemd-socket-activate), util-linux (setpriv).
+set -eu
+build="libcurl4-openssl-dev libsqlite3-dev libsystemd-dev pkg-config"
+test="mandoc systemd util-linux"
+want="$build"
+[ "${1:-}" = "--with-test-tools" ] && want="$build $test"
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "Installing missing packages:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
