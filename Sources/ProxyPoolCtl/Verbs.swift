@@ -240,8 +240,8 @@ enum SecretInput {
         tcgetattr(tty, &old)
         var quiet = old
         quiet.c_lflag &= ~tcflag_t(ECHO)
-        tcsetattr(tty, TCSAFLUSH, &quiet)
-        defer { tcsetattr(tty, TCSAFLUSH, &old); try? Posix.writeAll(tty, [0x0A]) }
+        tcsetattr(tty, TCSANOW, &quiet)   // not TCSAFLUSH: that discards what was typed ahead
+        defer { tcsetattr(tty, TCSANOW, &old); try? Posix.writeAll(tty, [0x0A]) }
         var line: [UInt8] = []
         var c: UInt8 = 0
         while Glibc.read(tty, &c, 1) == 1 && c != 0x0A { line.append(c); if line.count > 64 * 1024 { break } }

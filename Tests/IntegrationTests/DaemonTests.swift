@@ -330,3 +330,19 @@ import ProxyPoolStore
         #expect(d.log.contains("warning: state directory \(dir)/state had mode 0755; set it to 0700"))
     }
 }
+
+@Suite struct PromptTests {
+    /// With no key option and a terminal on stdin, proxypoolctl asks on the terminal with echo off.
+    @Test func promptsForTheSecretWithoutEcho() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { Issue.record("script(1) missing"); return }
+        let d = try DaemonProcess()
+        // script(1) gives the command a pseudo-terminal and copies our stdin into it; the secret is typed only
+        // after the prompt is up, as a person would.
+        let secret = "sk-proj-TYPEDATPROMPT0000-9999"
+        let r = run("/bin/sh", ["-c", "(sleep 1; printf '%s\\n' \(secret)) | /usr/bin/script -qec '\(Repo.ctl) --socket \(d.socket) credential add typed --provider openai' /dev/null"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("Secret for typed (input hidden): "))
+        #expect(!r.stdout.contains("TYPEDATPROMPT"), "the typed secret was echoed")
+        #expect(r.stdout.contains("Added credential typed (openai, secret sk-proj-…9999)."))
+    }
+}

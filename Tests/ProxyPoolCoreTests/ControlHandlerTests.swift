@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import ProxyPoolCore
 @testable import ProxyPoolSystem
@@ -73,5 +74,16 @@ import ProxyPoolCore
         #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { _ in true }) == "/run/user/1000/proxypool/control.sock")
         #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { $0.hasPrefix("/run/proxypool") }) == "/run/proxypool/control.sock",
                 "a group member without a daemon of their own reaches the system daemon")
+    }
+}
+
+@Suite struct PeerCredentialsTests {
+    @Test func groupMembershipUsesPrimaryAndSupplementaryGroups() throws {
+        let me = PeerCredentials(uid: getuid(), gid: getgid(), pid: getpid())
+        #expect(me.isMember(ofGroup: getgid()), "primary group")
+        #expect(!me.isMember(ofGroup: 54_321), "a group nobody is in")
+        var groups = [gid_t](repeating: 0, count: 64)
+        let n = getgroups(64, &groups)
+        for g in groups.prefix(Int(max(n, 0))) { #expect(me.isMember(ofGroup: g), "supplementary group \(g)") }
     }
 }
