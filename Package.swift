@@ -23,13 +23,16 @@ let package = Package(
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
         .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "CSQLite"], swiftSettings: strict),
+        // Our HTTP/1.1 server: strict request parser, epoll event loop, streamed responses.
+        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // Upstream HTTP through libcurl.
-        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "CCurl"], swiftSettings: strict),
+        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl"], swiftSettings: strict),
         // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
         .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem"], swiftSettings: strict),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
-                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolUpstream"],
+                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP",
+                               "ProxyPoolUpstream"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.
         .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl"],
@@ -39,6 +42,7 @@ let package = Package(
 
         .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
                     swiftSettings: strict),
+        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore"], exclude: ["Golden"],
                     swiftSettings: strict),

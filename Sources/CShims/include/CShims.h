@@ -11,3 +11,15 @@ int cshims_accept(int fd, int nonblocking);
 /* Line-buffer stdout: touching Glibc's `stdout` from Swift 6 is a concurrency error. */
 void cshims_line_buffer_stdout(void);
 #endif
+
+/* epoll_event is a packed struct with a union: Swift only sees it through these. */
+int cshims_epoll_create(void);
+int cshims_epoll_ctl(int ep, int op, int fd, uint32_t events, uint64_t data);
+/* Waits; fills datas[i] / events[i]; returns the count or -1. */
+int cshims_epoll_wait(int ep, uint64_t *datas, uint32_t *events, int max, int timeout_ms);
+int cshims_eventfd(void);
+/* Set O_NONBLOCK, TCP_NODELAY. */
+int cshims_set_nonblocking(int fd);
+void cshims_set_nodelay(int fd);
+extern const uint32_t CSHIMS_EPOLLIN, CSHIMS_EPOLLOUT, CSHIMS_EPOLLRDHUP, CSHIMS_EPOLLHUP, CSHIMS_EPOLLERR;
+extern const int CSHIMS_EPOLL_CTL_ADD, CSHIMS_EPOLL_CTL_MOD, CSHIMS_EPOLL_CTL_DEL;

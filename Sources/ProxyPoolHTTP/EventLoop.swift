@@ -1,0 +1,90 @@
+import Glibc
+import CShims
+import ProxyPoolSystem
+
+/// One epoll loop on one thread. Everything registered here runs on that thread; other threads hand work in
+/// with `execute`, which wakes the loop through an eventfd.
+public final class EventLoop: @unchecked Sendable {
+    public typealias Handler = (_ events: UInt32) -> Void
+
+    public static let readable = CSHIMS_EPOLLIN
+    public static let writable = CSHIMS_EPOLLOUT
+    public static let peerClosed = CSHIMS_EPOLLRDHUP
+    public static let hangup = CSHIMS_EPOLLHUP | CSHIMS_EPOLLERR
+
+    private let ep: Int32
+    private let wakeFD: Int32
+    private var handlers: [Int32: Handler] = [:]
+    private let taskLock = Mutex()
+    private var tasks: [() -> Void] = []
+    private var stopping = false
+    /// Called every iteration with the time; returns how long (ms) the loop may sleep at most for its owner.
+    private var tickers: [(Int64) -> Int] = []
+    public private(set) var now: Int64 = Posix.monotonicMillis()
+    public private(set) var heartbeat: Int64 = Posix.monotonicMillis()
+    private let heartbeatLock = Mutex()
+
+    public init() {
+        ep = cshims_epoll_create()
+        wakeFD = cshims_eventfd()
+        precondition(ep >= 0 && wakeFD >= 0, "epoll/eventfd failed: \(errno)")
+        _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_ADD, wakeFD, CSHIMS_EPOLLIN, UInt64(wakeFD))
+    }
+
+    public func register(_ fd: Int32, _ events: UInt32, _ handler: @escaping Handler) {
+        handlers[fd] = handler
+        _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_ADD, fd, events, UInt64(UInt32(bitPattern: fd)))
+    }
+
+    public func modify(_ fd: Int32, _ events: UInt32) {
+        _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_MOD, fd, events, UInt64(UInt32(bitPattern: fd)))
+    }
+
+    public func unregister(_ fd: Int32) {
+        handlers[fd] = nil
+        _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_DEL, fd, 0, 0)
+    }
+
+    public func isRegistered(_ fd: Int32) -> Bool { handlers[fd] != nil }
+
+    /// Add a periodic duty (timeouts, curl's timer). It returns the ms until it next needs to run.
+    public func addTicker(_ t: @escaping (Int64) -> Int) { tickers.append(t) }
+
+    /// Run `task` on the loop thread. Safe from any thread.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        taskLock.locked { tasks.append(task) }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    public func stop() { execute { [self] in stopping = true } }
+
+    /// Milliseconds since the loop last went round (for the watchdog).
+    public var sinceHeartbeat: Int64 { Posix.monotonicMillis() - heartbeatLock.locked { heartbeat } }
+
+    public func run() {
+        var datas = [UInt64](repeating: 0, count: 256)
+        var events = [UInt32](repeating: 0, count: 256)
+        while !stopping {
+            now = Posix.monotonicMillis()
+            var timeout = 1000
+            for t in tickers { timeout = min(timeout, max(0, t(now))) }
+            heartbeatLock.locked { heartbeat = now }
+            let n = cshims_epoll_wait(ep, &datas, &events, 256, Int32(timeout))
+            now = Posix.monotonicMillis()
+            if n > 0 {
+                for i in 0..<Int(n) {
+                    let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: datas[i]))
+                    if fd == wakeFD {
+                        var v: UInt64 = 0
+                        _ = read(wakeFD, &v, 8)
+                        continue
+                    }
+                    handlers[fd]?(events[i])
+                }
+            }
+            let pending = taskLock.locked { () -> [() -> Void] in let t = tasks; tasks = []; return t }
+            for t in pending { t() }
+        }
+    }
+}

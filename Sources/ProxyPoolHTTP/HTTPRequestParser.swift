@@ -1,0 +1,280 @@
+/// A parsed request head. Header names keep their case; look-ups are case-insensitive.
+public struct HTTPRequestHead: Sendable {
+    public var method: String
+    /// The request target as sent: path plus optional `?query`.
+    public var target: String
+    public var minorVersion: Int
+    public var headers: [(name: String, value: String)]
+
+    public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+    public var query: Substring? {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count > 1 ? parts[1] : nil
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name }?.value
+    }
+
+    /// Whether the connection stays open after this exchange.
+    public var keepAlive: Bool {
+        let c = header("connection")?.lowercased() ?? ""
+        if minorVersion == 0 { return c.contains("keep-alive") }
+        return !c.split(separator: ",").contains { $0.trimmingSpaces == "close" }
+    }
+}
+
+public struct HTTPLimits: Sendable, Equatable {
+    public var maxHeaderBytes = 64 * 1024
+    public var maxHeaderCount = 128
+    public var maxBodyBytes = 64 * 1024 * 1024
+    public init() {}
+}
+
+/// Why a request was refused, with the status to answer.
+public struct HTTPParseError: Error, Equatable, Sendable {
+    public var status: Int
+    public var message: String
+    public init(_ status: Int, _ message: String) { self.status = status; self.message = message }
+}
+
+/// Strict HTTP/1.1 request parsing (RFC 9112): anything malformed or ambiguous is refused, never guessed at —
+/// duplicate or invalid Content-Length, Content-Length with Transfer-Encoding, codings other than chunked,
+/// bad chunk sizes, obsolete line folding, bare LF, whitespace before a colon, missing or repeated Host.
+/// Feed bytes; it reports the head once complete (so `Expect: 100-continue` can be answered), then the body.
+public struct HTTPRequestParser: Sendable {
+    public enum Event: Sendable {
+        case head(HTTPRequestHead)
+        /// The whole body (requests are buffered: the proxy must see it whole to route and to retry).
+        case complete(body: [UInt8])
+    }
+
+    enum State: Sendable {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case done
+    }
+
+    public let limits: HTTPLimits
+    private var state: State = .head
+    private var buffer: [UInt8] = []
+    private var body: [UInt8] = []
+    private var trailerBytes = 0
+
+    public init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
+
+    /// Bytes received but not yet consumed (a pipelined next request stays here).
+    public var leftover: [UInt8] { buffer }
+    public var isIdle: Bool { if case .head = state { return buffer.isEmpty }; return false }
+    public var headComplete: Bool { if case .head = state { return false }; return true }
+
+    /// Start on the next request of a keep-alive connection, keeping pipelined bytes.
+    public mutating func reset() {
+        state = .head
+        body = []
+        trailerBytes = 0
+    }
+
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws(HTTPParseError) -> [Event] {
+        buffer.append(contentsOf: bytes)
+        var events: [Event] = []
+        var pos = 0
+        defer { if pos > 0 { buffer.removeFirst(pos) } }
+        loop: while true {
+            switch state {
+            case .done:
+                break loop
+            case .head:
+                guard let end = findHeadEnd(from: pos) else {
+                    // A bare LF can never end a head we accept: refuse now rather than wait for the timeout.
+                    var i = pos
+                    while i < buffer.count {
+                        if buffer[i] == 10 && (i == pos || buffer[i - 1] != 13) { throw HTTPParseError(400, "bare LF in request head; lines must end with CRLF") }
+                        i += 1
+                    }
+                    if buffer.count - pos > limits.maxHeaderBytes { throw HTTPParseError(431, "request header section is larger than \(limits.maxHeaderBytes) bytes") }
+                    break loop
+                }
+                if end - pos > limits.maxHeaderBytes { throw HTTPParseError(431, "request header section is larger than \(limits.maxHeaderBytes) bytes") }
+                let head = try parseHead(buffer[pos..<end])
+                pos = end + 4
+                events.append(.head(head))
+                state = try bodyState(head)
+                if case .done = state { events.append(.complete(body: [])); break loop }
+            case .fixedBody(let remaining):
+                let n = min(remaining, buffer.count - pos)
+                body.append(contentsOf: buffer[pos..<pos + n])
+                pos += n
+                if remaining - n == 0 { state = .done; events.append(.complete(body: body)); body = []; break loop }
+                state = .fixedBody(remaining: remaining - n)
+                break loop
+            case .chunkSize:
+                guard let lineEnd = findCRLF(from: pos, limit: 1024) else {
+                    if buffer.count - pos > 1024 { throw HTTPParseError(400, "chunk size line too long") }
+                    break loop
+                }
+                let size = try parseChunkSize(buffer[pos..<lineEnd])
+                pos = lineEnd + 2
+                if size == 0 { state = .trailers; continue }
+                guard body.count + size <= limits.maxBodyBytes else { throw HTTPParseError(413, "request body is larger than \(limits.maxBodyBytes) bytes") }
+                state = .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let n = min(remaining, buffer.count - pos)
+                body.append(contentsOf: buffer[pos..<pos + n])
+                pos += n
+                if remaining - n == 0 { state = .chunkDataEnd; continue }
+                state = .chunkData(remaining: remaining - n)
+                break loop
+            case .chunkDataEnd:
+                guard buffer.count - pos >= 2 else { break loop }
+                guard buffer[pos] == 13 && buffer[pos + 1] == 10 else { throw HTTPParseError(400, "chunk data is not followed by CRLF") }
+                pos += 2
+                state = .chunkSize
+            case .trailers:
+                guard let lineEnd = findCRLF(from: pos, limit: limits.maxHeaderBytes) else {
+                    if buffer.count - pos > limits.maxHeaderBytes { throw HTTPParseError(431, "trailer section too large") }
+                    break loop
+                }
+                let empty = lineEnd == pos
+                trailerBytes += lineEnd - pos + 2
+                if trailerBytes > limits.maxHeaderBytes { throw HTTPParseError(431, "trailer section too large") }
+                pos = lineEnd + 2
+                if empty { state = .done; events.append(.complete(body: body)); body = []; break loop }
+                // Trailer fields are read and ignored (none of them may change how the request is routed).
+            }
+        }
+        return events
+    }
+
+    // MARK: Head
+
+    private func findHeadEnd(from: Int) -> Int? {
+        var i = from
+        while i + 3 < buffer.count {
+            if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func findCRLF(from: Int, limit: Int) -> Int? {
+        var i = from
+        while i + 1 < buffer.count {
+            if buffer[i] == 13 && buffer[i + 1] == 10 { return i }
+            if i - from > limit { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    private func parseHead(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
+        // Split on CRLF; a bare CR or LF anywhere is refused.
+        var lines: [ArraySlice<UInt8>] = []
+        var start = raw.startIndex
+        var i = raw.startIndex
+        while i < raw.endIndex {
+            let c = raw[i]
+            if c == 13 {
+                guard i + 1 < raw.endIndex, raw[i + 1] == 10 else { throw HTTPParseError(400, "bare CR in request head") }
+                lines.append(raw[start..<i]); i += 2; start = i; continue
+            }
+            if c == 10 { throw HTTPParseError(400, "bare LF in request head; lines must end with CRLF") }
+            if c == 0 { throw HTTPParseError(400, "NUL in request head") }
+            i += 1
+        }
+        lines.append(raw[start..<raw.endIndex])
+        guard let requestLine = lines.first else { throw HTTPParseError(400, "empty request") }
+        let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else { throw HTTPParseError(400, "malformed request line") }
+        guard parts[0].allSatisfy(isTokenChar) else { throw HTTPParseError(400, "invalid method") }
+        let version = Array(parts[2])
+        guard version.count == 8, version[0..<7].elementsEqual("HTTP/1.".utf8), version[7] == 0x30 || version[7] == 0x31 else {
+            throw HTTPParseError(505, "only HTTP/1.0 and HTTP/1.1 are supported")
+        }
+        guard parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw HTTPParseError(400, "invalid characters in request target") }
+        guard parts[1].first == UInt8(ascii: "/") || (parts[0].elementsEqual("OPTIONS".utf8) && parts[1].elementsEqual("*".utf8)) else {
+            throw HTTPParseError(400, "request target must be an absolute path")
+        }
+        var headers: [(String, String)] = []
+        for line in lines.dropFirst() {
+            if line.first == 0x20 || line.first == 0x09 { throw HTTPParseError(400, "obsolete header line folding is not accepted") }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw HTTPParseError(400, "header line without a colon") }
+            let name = line[line.startIndex..<colon]
+            guard !name.isEmpty, name.allSatisfy(isTokenChar) else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
+            var value = line[(colon + 1)...]
+            while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
+            while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
+            guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { throw HTTPParseError(400, "control character in a header value") }
+            headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
+        }
+        let head = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
+                                   minorVersion: Int(version[7] - 0x30), headers: headers)
+        let hosts = headers.filter { $0.0.lowercased() == "host" }
+        if head.minorVersion == 1 && hosts.count != 1 {
+            throw HTTPParseError(400, hosts.isEmpty ? "missing Host header" : "more than one Host header")
+        }
+        return head
+    }
+
+    private func bodyState(_ head: HTTPRequestHead) throws(HTTPParseError) -> State {
+        let lengths = head.headers.filter { $0.name.lowercased() == "content-length" }.map(\.value)
+        let encodings = head.headers.filter { $0.name.lowercased() == "transfer-encoding" }.map(\.value)
+        if !encodings.isEmpty {
+            guard lengths.isEmpty else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding are present") }
+            guard head.minorVersion == 1 else { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }
+            guard encodings.count == 1, encodings[0].lowercased() == "chunked" else {
+                throw HTTPParseError(501, "only 'Transfer-Encoding: chunked' is supported")
+            }
+            return .chunkSize
+        }
+        guard lengths.count <= 1 else { throw HTTPParseError(400, "more than one Content-Length header") }
+        guard let text = lengths.first else { return .done }
+        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text) else {
+            throw HTTPParseError(400, "invalid Content-Length")
+        }
+        guard n <= limits.maxBodyBytes else { throw HTTPParseError(413, "request body is larger than \(limits.maxBodyBytes) bytes") }
+        return n == 0 ? .done : .fixedBody(remaining: n)
+    }
+
+    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+        // chunk-size [ ; extensions ]: extensions are skipped; the size is 1–15 hex digits, nothing else.
+        let sizePart = line.prefix { $0 != UInt8(ascii: ";") }
+        guard !sizePart.isEmpty, sizePart.count <= 15 else { throw HTTPParseError(400, "invalid chunk size") }
+        var n = 0
+        for c in sizePart {
+            let d: Int
+            switch c {
+            case 0x30...0x39: d = Int(c - 0x30)
+            case 0x41...0x46: d = Int(c - 0x41 + 10)
+            case 0x61...0x66: d = Int(c - 0x61 + 10)
+            default: throw HTTPParseError(400, "invalid chunk size")
+            }
+            n = n * 16 + d
+        }
+        return n
+    }
+}
+
+@inline(__always) func isTokenChar(_ c: UInt8) -> Bool {
+    switch c {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): return true
+    default: return false
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: Substring {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+        while s.last == " " || s.last == "\t" { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,119 @@
+import Glibc
+
+/// Writes one response on a connection, on the loop thread. Either `respond` (complete, Content-Length), or
+/// `startStream` + `write`… + `finish` (chunked, each write sent as it comes: nothing is held back).
+public final class HTTPResponseWriter {
+    weak var connection: HTTPConnection?
+    let head: HTTPRequestHead?
+    private var started = false
+    private var finished = false
+    private var chunked = false
+    /// Called when the client went away before the response finished (abort upstream work).
+    public var onClientGone: (() -> Void)?
+    /// Called when queued output dropped to zero (resume a paused producer).
+    public var onDrain: (() -> Void)?
+
+    init(connection: HTTPConnection, head: HTTPRequestHead?) { self.connection = connection; self.head = head }
+
+    public var isGone: Bool { connection?.isClosed ?? true }
+    public var hasStarted: Bool { started }
+    /// Bytes waiting for the client: above the server's high-water mark a producer should pause.
+    public var queuedBytes: Int { connection?.outBytes ?? 0 }
+    public var overHighWater: Bool { queuedBytes > (connection?.server.config.highWaterBytes ?? Int.max) }
+    var keepAlive: Bool { head?.keepAlive ?? false }
+    var isHTTP10: Bool { head?.minorVersion == 0 }
+
+    public func respond(status: Int, headers: [(String, String)], body: [UInt8]) {
+        guard !started, let c = connection else { return }
+        started = true
+        var h = headers
+        h.append(("Content-Length", String(body.count)))
+        var bytes = Self.headBytes(status: status, headers: h, keepAlive: keepAlive, http10: isHTTP10)
+        if head?.method != "HEAD" { bytes.append(contentsOf: body) }
+        c.queue(bytes)
+        finished = true
+        c.flush()
+        c.responseFinished(keepAlive: keepAlive)
+    }
+
+    /// Send the head now (for event streams the client should see it at once). The body follows in `write`.
+    public func startStream(status: Int, headers: [(String, String)]) {
+        guard !started, let c = connection else { return }
+        started = true
+        chunked = !isHTTP10
+        var h = headers
+        if chunked { h.append(("Transfer-Encoding", "chunked")) }
+        c.queue(Self.headBytes(status: status, headers: h, keepAlive: keepAlive && chunked, http10: isHTTP10))
+        c.flush()
+    }
+
+    public func write(_ bytes: some Collection<UInt8>) {
+        guard started, !finished, let c = connection, !bytes.isEmpty else { return }
+        if chunked {
+            var framed = Array(String(bytes.count, radix: 16).utf8)
+            framed.reserveCapacity(framed.count + bytes.count + 4)
+            framed.append(13); framed.append(10)
+            framed.append(contentsOf: bytes)
+            framed.append(13); framed.append(10)
+            c.queue(framed)
+        } else {
+            c.queue(Array(bytes))
+        }
+        c.flush()
+    }
+
+    public func finish() {
+        guard started, !finished, let c = connection else { return }
+        finished = true
+        if chunked { c.queue(Array("0\r\n\r\n".utf8)) }
+        c.flush()
+        c.responseFinished(keepAlive: keepAlive && chunked)
+    }
+
+    /// End a stream that cannot be completed properly: the client must not mistake it for a whole response.
+    public func abort() {
+        guard let c = connection, !finished else { return }
+        finished = true
+        c.close()
+    }
+
+    func drained() { onDrain?() }
+    func clientGone() { if !finished { finished = true; onClientGone?() } }
+
+    static func headBytes(status: Int, headers: [(String, String)], keepAlive: Bool, http10: Bool) -> [UInt8] {
+        var s = "HTTP/1.1 \(status) \(reason(status))\r\n"
+        for (k, v) in headers { s += "\(k): \(v)\r\n" }
+        if !keepAlive { s += "Connection: close\r\n" } else if http10 { s += "Connection: keep-alive\r\n" }
+        s += "\r\n"
+        return Array(s.utf8)
+    }
+
+    public static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: return "Continue"
+        case 200: return "OK"
+        case 201: return "Created"
+        case 204: return "No Content"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 413: return "Content Too Large"
+        case 417: return "Expectation Failed"
+        case 421: return "Misdirected Request"
+        case 426: return "Upgrade Required"
+        case 429: return "Too Many Requests"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        case 505: return "HTTP Version Not Supported"
+        case 529: return "Site Overloaded"
+        default: return "Status \(status)"
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import Glibc
+import CShims
+import ProxyPoolSystem
+
+public struct HTTPServerConfig: Sendable {
+    public var limits = HTTPLimits()
+    /// Time allowed from a request's first byte until its head is complete.
+    public var headerTimeoutMillis: Int64 = 10_000
+    /// Time allowed to receive a request's body.
+    public var bodyTimeoutMillis: Int64 = 120_000
+    /// An idle keep-alive connection is closed after this.
+    public var idleTimeoutMillis: Int64 = 75_000
+    public var maxConnections = 1024
+    /// Output queued for a slow client beyond which the producer is asked to pause.
+    public var highWaterBytes = 1 << 20
+    public init() {}
+}
+
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+}
+
+/// Application side of the server. Called on the loop thread; answers through the writer, now or later.
+public protocol HTTPHandler: AnyObject {
+    func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter)
+    /// A request the server refused before the application saw it (malformed, too large, timed out).
+    func rejected(_ error: HTTPParseError, head: HTTPRequestHead?) -> (headers: [(String, String)], body: [UInt8])
+}
+
+/// Listens on one socket and runs HTTP/1.1 connections on the event loop.
+public final class HTTPServer: @unchecked Sendable {
+    let loop: EventLoop
+    let listenFD: Int32
+    let config: HTTPServerConfig
+    weak var handler: HTTPHandler?
+    var connections: [Int32: HTTPConnection] = [:]
+    private var accepting = true
+
+    public init(loop: EventLoop, listenFD: Int32, config: HTTPServerConfig, handler: HTTPHandler) {
+        self.loop = loop; self.listenFD = listenFD; self.config = config; self.handler = handler
+    }
+
+    /// Start accepting (call on the loop thread, or before the loop runs).
+    public func start() {
+        _ = cshims_set_nonblocking(listenFD)
+        loop.register(listenFD, EventLoop.readable) { [unowned self] _ in acceptAll() }
+        loop.addTicker { [unowned self] now in sweep(now) }
+    }
+
+    /// Stop accepting; open connections finish their current exchange.
+    public func stopAccepting() {
+        guard accepting else { return }
+        accepting = false
+        loop.unregister(listenFD)
+        close(listenFD)
+        for c in connections.values where c.isIdle { c.close() }
+    }
+
+    public var activeConnections: Int { connections.count }
+    public var busyConnections: Int { connections.values.filter { !$0.isIdle }.count }
+
+    private func acceptAll() {
+        while accepting {
+            let fd = cshims_accept(listenFD, 1)
+            if fd < 0 { return }
+            if connections.count >= config.maxConnections {
+                // Over the limit: refuse at once rather than let a flood starve the clients already served.
+                let msg = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n".utf8)
+                _ = msg.withUnsafeBytes { send(fd, $0.baseAddress, msg.count, Int32(MSG_NOSIGNAL)) }
+                Glibc.close(fd)
+                continue
+            }
+            cshims_set_nodelay(fd)
+            let c = HTTPConnection(fd: fd, server: self)
+            connections[fd] = c
+            c.start()
+        }
+    }
+
+    private func sweep(_ now: Int64) -> Int {
+        var next = 1000
+        for c in connections.values {
+            if let d = c.deadline {
+                if d <= now { c.timedOut() } else { next = min(next, Int(d - now)) }
+            }
+        }
+        return next
+    }
+
+    func closed(_ c: HTTPConnection) { connections[c.fd] = nil }
+}
+
+/// One client connection: read and parse a request, hand it over, write the response, repeat (keep-alive).
+final class HTTPConnection {
+    let fd: Int32
+    unowned let server: HTTPServer
+    var parser: HTTPRequestParser
+    var deadline: Int64?
+    var deadlineStatus = 408
+    private var out: [[UInt8]] = []
+    private var outOffset = 0
+    private(set) var outBytes = 0
+    private var writeRegistered = false
+    private var closed = false
+    /// A request is with the handler (or its response is being written).
+    private(set) var busy = false
+    var current: HTTPResponseWriter?
+    private var closeAfterResponse = false
+    private var readBuf = [UInt8](repeating: 0, count: 65536)
+
+    init(fd: Int32, server: HTTPServer) {
+        self.fd = fd
+        self.server = server
+        parser = HTTPRequestParser(limits: server.config.limits)
+    }
+
+    var isIdle: Bool { !busy && parser.isIdle }
+
+    func start() {
+        deadline = server.loop.now + server.config.idleTimeoutMillis
+        server.loop.register(fd, EventLoop.readable | EventLoop.peerClosed) { [unowned self] ev in onEvents(ev) }
+    }
+
+    private func onEvents(_ ev: UInt32) {
+        if ev & EventLoop.hangup != 0 { clientGone(); return }
+        if ev & EventLoop.writable != 0 { flush() }
+        if closed { return }
+        if busy {
+            // While a response is in progress only a hang-up matters; pipelined bytes wait in the socket.
+            if ev & EventLoop.peerClosed != 0 { clientGone() }
+            return
+        }
+        if ev & EventLoop.readable != 0 || ev & EventLoop.peerClosed != 0 { readAvailable() }
+    }
+
+    private func readAvailable() {
+        while !closed && !busy {
+            let n = recv(fd, &readBuf, readBuf.count, 0)
+            if n > 0 {
+                if parser.isIdle { deadline = server.loop.now + server.config.headerTimeoutMillis; deadlineStatus = 408 }
+                process(readBuf[0..<n])
+            } else if n == 0 {
+                clientGone(); return
+            } else {
+                if errno == EINTR { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK { clientGone() }
+                return
+            }
+        }
+    }
+
+    private func process(_ bytes: ArraySlice<UInt8>) {
+        let events: [HTTPRequestParser.Event]
+        do { events = try parser.feed(bytes) } catch {
+            refuse(error, head: nil)
+            return
+        }
+        for e in events {
+            switch e {
+            case .head(let head):
+                deadline = server.loop.now + server.config.bodyTimeoutMillis
+                if let expect = head.header("expect") {
+                    if expect.lowercased() == "100-continue" {
+                        // Only when the body is still to come: a client that sent it already needs no go-ahead.
+                        let bodyArrived = events.contains { if case .complete = $0 { return true }; return false }
+                        if !bodyArrived && head.minorVersion == 1 { queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)); flush() }
+                    } else {
+                        refuse(HTTPParseError(417, "unsupported Expect: \(expect)"), head: head)
+                        return
+                    }
+                }
+                pendingHead = head
+            case .complete(let body):
+                guard let head = pendingHead else { return }
+                pendingHead = nil
+                dispatch(HTTPRequest(head: head, body: body))
+                return
+            }
+        }
+    }
+
+    private var pendingHead: HTTPRequestHead?
+
+    private func dispatch(_ request: HTTPRequest) {
+        busy = true
+        deadline = nil
+        closeAfterResponse = !request.head.keepAlive
+        let writer = HTTPResponseWriter(connection: self, head: request.head)
+        current = writer
+        guard let h = server.handler else { writer.respond(status: 503, headers: [], body: []); return }
+        h.handle(request, writer)
+    }
+
+    /// Called by the writer when the response is complete.
+    func responseFinished(keepAlive: Bool) {
+        current = nil
+        busy = false
+        if !keepAlive || closeAfterResponse { closeAfterResponse = true; if outBytes == 0 { close() }; return }
+        parser.reset()
+        deadline = server.loop.now + server.config.idleTimeoutMillis
+        let pipelined = parser.leftover
+        if !pipelined.isEmpty {
+            deadline = server.loop.now + server.config.headerTimeoutMillis
+            process([][...])   // parse what is already buffered
+        }
+        if !closed && !busy { readAvailable() }
+    }
+
+    private func refuse(_ error: HTTPParseError, head: HTTPRequestHead?) {
+        busy = true
+        closeAfterResponse = true
+        let (headers, body) = server.handler?.rejected(error, head: head) ?? ([("Content-Type", "text/plain")], Array(error.message.utf8))
+        let writer = HTTPResponseWriter(connection: self, head: head)
+        current = writer
+        writer.respond(status: error.status, headers: headers, body: body)
+    }
+
+    func timedOut() {
+        if busy { deadline = nil; return }
+        if parser.isIdle { close(); return }   // idle keep-alive connection
+        refuse(HTTPParseError(408, "the request was not received in time"), head: nil)
+    }
+
+    // MARK: Output
+
+    func queue(_ bytes: [UInt8]) {
+        guard !closed, !bytes.isEmpty else { return }
+        out.append(bytes)
+        outBytes += bytes.count
+    }
+
+    /// Write as much as the socket takes; the rest waits for EPOLLOUT.
+    func flush() {
+        while !closed, let first = out.first {
+            let n = first.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, first.count - outOffset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                clientGone(); return
+            }
+            outOffset += n
+            outBytes -= n
+            if outOffset == first.count { out.removeFirst(); outOffset = 0 }
+        }
+        if closed { return }
+        let want = !out.isEmpty
+        if want != writeRegistered {
+            writeRegistered = want
+            server.loop.modify(fd, EventLoop.readable | EventLoop.peerClosed | (want ? EventLoop.writable : 0))
+        }
+        if out.isEmpty {
+            if closeAfterResponse && !busy { close(); return }
+            current?.drained()
+        }
+    }
+
+    private func clientGone() {
+        let w = current
+        close()
+        w?.clientGone()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        server.loop.unregister(fd)
+        Glibc.close(fd)
+        out = []
+        outBytes = 0
+        server.closed(self)
+    }
+
+    var isClosed: Bool { closed }
+}
