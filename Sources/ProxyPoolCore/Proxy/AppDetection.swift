@@ -1,0 +1,82 @@
+/// Which app sent a request. The app bound to the request's access key wins; then an explicit
+/// `X-Proxypool-App` label; then header rules (the user's first, then built-in ones for the clients we know);
+/// else `default`.
+public struct AppRule: Sendable, Equatable, Codable {
+    public enum Match: String, Sendable, Codable { case prefix, contains, equals }
+    /// Lower-case header name.
+    public var header: String
+    public var match: Match
+    /// Compared case-insensitively.
+    public var value: String
+    public var app: String
+
+    public init(header: String, match: Match, value: String, app: String) {
+        self.header = header.lowercased(); self.match = match; self.value = value.lowercased(); self.app = app
+    }
+
+    func matches(_ header: (String) -> String?) -> Bool {
+        guard let v = header(self.header)?.lowercased() else { return false }
+        switch match {
+        case .prefix: return v.hasPrefix(value)
+        case .contains: return v.contains(value)
+        case .equals: return v == value
+        }
+    }
+}
+
+public enum AppDetection {
+    public static let defaultApp = "default"
+    public static let labelHeader = "x-proxypool-app"
+
+    /// Built-in rules, from what the real clients send (shared notes, clients.md). Order matters: the coding
+    /// tools before the SDKs they are built on.
+    public static let builtinRules: [AppRule] = [
+        AppRule(header: "originator", match: .prefix, value: "codex", app: "codex"),
+        AppRule(header: "user-agent", match: .prefix, value: "codex", app: "codex"),
+        AppRule(header: "user-agent", match: .prefix, value: "claude-cli/", app: "claude-code"),
+        AppRule(header: "x-app", match: .equals, value: "cli", app: "claude-code"),
+        AppRule(header: "user-agent", match: .contains, value: "geminicli", app: "gemini-cli"),
+        AppRule(header: "user-agent", match: .contains, value: "openclaw", app: "openclaw"),
+        AppRule(header: "user-agent", match: .prefix, value: "openai/", app: "openai-sdk"),
+        AppRule(header: "user-agent", match: .prefix, value: "anthropic/", app: "anthropic-sdk"),
+        AppRule(header: "x-goog-api-client", match: .contains, value: "google-genai-sdk", app: "google-genai-sdk"),
+    ]
+
+    public static func detect(keyApp: String?, userRules: [AppRule], header: (String) -> String?) -> (app: String, rule: String) {
+        if let keyApp { return (keyApp, "access key") }
+        if let label = header(labelHeader), (try? Validation.name(label, what: "app")) != nil { return (label, "X-Proxypool-App header") }
+        for r in userRules where r.matches(header) { return (r.app, "user rule \(r.header) \(r.match.rawValue) \(r.value)") }
+        for r in builtinRules where r.matches(header) { return (r.app, "built-in rule \(r.header) \(r.match.rawValue) \(r.value)") }
+        return (defaultApp, "no rule matched")
+    }
+}
+
+/// Where a request carries its key: `Authorization: Bearer`, `x-api-key`, `x-goog-api-key`, `api-key`, `?key=`.
+public enum ClientKey {
+    public static func find(header: (String) -> String?, query: Substring?) -> String? {
+        if let auth = header("authorization") {
+            let parts = auth.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimming(" ") }
+        }
+        for h in ["x-api-key", "x-goog-api-key", "api-key"] { if let v = header(h), !v.isEmpty { return v } }
+        if let q = query {
+            for pair in q.split(separator: "&") where pair.hasPrefix("key=") { return String(pair.dropFirst(4)).removingPercentEncodingLite }
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// Percent-decoding for query values (keys are ASCII); invalid escapes are left as they are.
+    var removingPercentEncodingLite: String {
+        var out: [UInt8] = []
+        let u = Array(utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == 37, i + 2 < u.count, let v = UInt8(String(decoding: u[i + 1...i + 2], as: UTF8.self), radix: 16) {
+                out.append(v); i += 3
+            } else { out.append(u[i] == 43 ? 32 : u[i]); i += 1 }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

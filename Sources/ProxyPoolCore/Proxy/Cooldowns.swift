@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an upstream failure means for the credential that got it.
+public struct FailureVerdict: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
+        /// Skip the credential (for `model` only, or for every model) until the time given.
+        case coolDown(untilEpochMillis: Int64, perModel: Bool)
+        /// 401/403: the credential is marked "auth failed" until it is changed or re-tested.
+        case authFailed
+        /// A transient error: try the next candidate, no cooldown.
+        case retryElsewhere
+    }
+    public var action: Action
+    public var reason: String
+}
+
+/// Reading rate-limit signals from every provider: status, Retry-After (seconds or HTTP date), retry-after-ms,
+/// OpenAI's x-ratelimit-reset-*, Anthropic's anthropic-ratelimit-*-reset, reset times in error bodies
+/// (Codex usage_limit_reached, Gemini RetryInfo, "try again in …"), else exponential backoff. Always capped.
+public enum Cooldowns {
+    public static let backoffBaseMillis: Int64 = 1_000
+
+    /// The verdict for a failed attempt; nil when the response is not a failure to act on (forward it).
+    public static func verdict(status: Int, headers: [(String, String)], body: [UInt8], nowMillis: Int64,
+                               consecutiveFailures: Int, capMillis: Int64) -> FailureVerdict? {
+        let text = String(decoding: body.prefix(65536), as: UTF8.self)
+        func header(_ n: String) -> String? { headers.last { $0.0.lowercased() == n }?.1 }
+        let quota = text.contains("usage_limit_reached") || text.contains("insufficient_quota") || text.contains("quota_exceeded")
+            || text.contains("usage limit")
+        let overloaded = status == 529 || status == 503 || text.contains("overloaded_error")
+        switch status {
+        case 401, 403:
+            return FailureVerdict(action: .authFailed, reason: "upstream answered \(status) (authentication failed)")
+        case 429, 529, 503:
+            break
+        case 500, 502, 504:
+            return FailureVerdict(action: .retryElsewhere, reason: "upstream answered \(status)")
+        default:
+            if !overloaded { return nil }
+        }
+        let reason = quota ? "usage limit reached" : (overloaded ? "overloaded (\(status))" : "rate-limited (429)")
+        var wait = resetFromHeaders(header, nowMillis: nowMillis) ?? resetFromBody(text, nowMillis: nowMillis)
+        if wait == nil {
+            let shift = min(consecutiveFailures, 20)
+            wait = backoffBaseMillis << Int64(shift)
+        }
+        let millis = min(max(wait!, 100), capMillis)
+        return FailureVerdict(action: .coolDown(untilEpochMillis: nowMillis + millis, perModel: !quota), reason: reason)
+    }
+
+    /// Backoff for a credential whose upstream could not be reached at all.
+    public static func connectFailure(nowMillis: Int64, consecutiveFailures: Int, capMillis: Int64, message: String) -> FailureVerdict {
+        let millis = min(backoffBaseMillis << Int64(min(consecutiveFailures, 20)), capMillis)
+        return FailureVerdict(action: .coolDown(untilEpochMillis: nowMillis + millis, perModel: false), reason: "unreachable: \(message)")
+    }
+
+    static func resetFromHeaders(_ header: (String) -> String?, nowMillis: Int64) -> Int64? {
+        if let ms = header("retry-after-ms").flatMap(Double.init), ms >= 0 { return Int64(ms) }
+        if let ra = header("retry-after") {
+            if let s = Double(ra.trimming(" ")), s >= 0 { return Int64(s * 1000) }
+            if let t = parseHTTPDate(ra) { return max(0, t - nowMillis) }
+        }
+        // OpenAI: x-ratelimit-reset-{requests,tokens} = "6m0s"; prefer the limits that are exhausted.
+        var openai: [(Int64, Bool)] = []
+        for kind in ["requests", "tokens"] {
+            if let r = header("x-ratelimit-reset-\(kind)").flatMap(parseDuration) {
+                openai.append((r, header("x-ratelimit-remaining-\(kind)") == "0"))
+            }
+        }
+        if let w = pick(openai) { return w }
+        // Anthropic: anthropic-ratelimit-*-reset = RFC 3339 time.
+        var anthropic: [(Int64, Bool)] = []
+        for kind in ["requests", "tokens", "input-tokens", "output-tokens"] {
+            if let t = header("anthropic-ratelimit-\(kind)-reset").flatMap(parseRFC3339) {
+                anthropic.append((max(0, t - nowMillis), header("anthropic-ratelimit-\(kind)-remaining") == "0"))
+            }
+        }
+        return pick(anthropic)
+    }
+
+    /// The exhausted limits' latest reset; with no remaining-counts, the latest reset of all.
+    private static func pick(_ resets: [(Int64, Bool)]) -> Int64? {
+        let exhausted = resets.filter(\.1).map(\.0)
+        return exhausted.max() ?? resets.map(\.0).max()
+    }
+
+    static func resetFromBody(_ text: String, nowMillis: Int64) -> Int64? {
+        if let s = numberAfter(#""resets_in_seconds""#, in: text) { return Int64(s * 1000) }
+        if let at = numberAfter(#""resets_at""#, in: text) { return max(0, Int64(at * 1000) - nowMillis) }
+        if let r = stringAfter(#""retryDelay""#, in: text).flatMap(parseDuration) { return r }
+        if let range = text.range(of: "try again in ") {
+            let word = text[range.upperBound...].prefix { !$0.isWhitespace && $0 != "." || $0 == "." }
+            var w = String(word)
+            while let l = w.last, !(l.isNumber || l.isLetter) { w.removeLast() }
+            if let d = parseDuration(w) { return d }
+        }
+        return nil
+    }
+
+    static func numberAfter(_ key: String, in text: String) -> Double? {
+        guard let r = text.range(of: key) else { return nil }
+        let rest = text[r.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\t" }
+        return Double(rest.prefix { $0.isNumber || $0 == "." })
+    }
+
+    static func stringAfter(_ key: String, in text: String) -> String? {
+        guard let r = text.range(of: key) else { return nil }
+        let rest = text[r.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\t" }
+        guard rest.first == "\"" else { return nil }
+        return String(rest.dropFirst().prefix { $0 != "\"" })
+    }
+
+    /// Go-style durations ("6m0s", "1.5s", "20ms", "1h2m") and Google's "30s" / "0.5s".
+    public static func parseDuration(_ s: String) -> Int64? {
+        var total = 0.0
+        var number = ""
+        var i = s.startIndex
+        var sawUnit = false
+        while i < s.endIndex {
+            let c = s[i]
+            if c.isNumber || c == "." { number.append(c); i = s.index(after: i); continue }
+            var unit = ""
+            while i < s.endIndex, s[i].isLetter { unit.append(s[i]); i = s.index(after: i) }
+            guard let v = Double(number) else { return nil }
+            switch unit {
+            case "ms": total += v
+            case "s": total += v * 1000
+            case "m": total += v * 60_000
+            case "h": total += v * 3_600_000
+            default: return nil
+            }
+            number = ""
+            sawUnit = true
+        }
+        guard sawUnit, number.isEmpty else { return nil }
+        return Int64(total)
+    }
+
+    /// IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") in epoch milliseconds.
+    public static func parseHTTPDate(_ s: String) -> Int64? {
+        let p = s.split(separator: " ")
+        guard p.count == 6, p[5] == "GMT", let day = Int32(p[1]), let year = Int32(p[3]) else { return nil }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let mon = months.firstIndex(of: String(p[2])) else { return nil }
+        let hms = p[4].split(separator: ":").compactMap { Int32($0) }
+        guard hms.count == 3 else { return nil }
+        var t = tm()
+        t.tm_year = year - 1900; t.tm_mon = Int32(mon); t.tm_mday = day
+        t.tm_hour = hms[0]; t.tm_min = hms[1]; t.tm_sec = hms[2]
+        return Int64(timegm(&t)) * 1000
+    }
+
+    /// RFC 3339 ("2026-11-25T09:00:00Z", fractional seconds and numeric offsets allowed) in epoch milliseconds.
+    public static func parseRFC3339(_ s: String) -> Int64? {
+        let u = Array(s.utf8)
+        guard u.count >= 20, u[4] == 45, u[7] == 45, u[10] == 84 || u[10] == 116, u[13] == 58, u[16] == 58 else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int32? { Int32(String(decoding: u[a..<b], as: UTF8.self)) }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16), let se = num(17, 19) else { return nil }
+        var i = 19
+        var frac = 0.0
+        if i < u.count && u[i] == 46 {
+            var j = i + 1
+            while j < u.count && u[j] >= 48 && u[j] <= 57 { j += 1 }
+            frac = Double("0" + String(decoding: u[i..<j], as: UTF8.self)) ?? 0
+            i = j
+        }
+        var offset: Int64 = 0
+        guard i < u.count else { return nil }
+        if u[i] == 90 || u[i] == 122 { offset = 0 } else if (u[i] == 43 || u[i] == 45) && u.count >= i + 6, let oh = num(i + 1, i + 3), let om = num(i + 4, i + 6) {
+            offset = Int64(oh * 3600 + om * 60) * (u[i] == 43 ? 1 : -1)
+        } else { return nil }
+        var t = tm()
+        t.tm_year = y - 1900; t.tm_mon = mo - 1; t.tm_mday = d; t.tm_hour = h; t.tm_min = mi; t.tm_sec = se
+        return (Int64(timegm(&t)) - offset) * 1000 + Int64(frac * 1000)
+    }
+}
+
+extension String {
+    /// The first occurrence of `needle` (a small substring search; this module does without Foundation).
+    func range(of needle: String) -> Range<String.Index>? {
+        let n = Array(needle.utf8)
+        guard !n.isEmpty else { return nil }
+        let u = utf8
+        var i = u.startIndex
+        while i != u.endIndex {
+            var j = i, k = 0
+            while j != u.endIndex && k < n.count && u[j] == n[k] { j = u.index(after: j); k += 1 }
+            if k == n.count { return i..<j }
+            i = u.index(after: i)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,91 @@
+/// A credential as the proxy uses it (a snapshot of the store; the secret stays inside the daemon).
+public struct CredentialRoute: Sendable, Equatable {
+    public var name: String
+    public var provider: ProviderKind
+    public var secret: String
+    public var baseURL: String?
+    public var options: [String: String]
+    public var enabled: Bool
+    public var free: Bool
+    public init(name: String, provider: ProviderKind, secret: String, baseURL: String?, options: [String: String], enabled: Bool, free: Bool) {
+        self.name = name; self.provider = provider; self.secret = secret; self.baseURL = baseURL
+        self.options = options; self.enabled = enabled; self.free = free
+    }
+}
+
+/// Where a request goes for a credential and how it authenticates: URL per provider (Azure's deployments
+/// and /openai/v1 forms included) and the provider's auth headers. The client's own key never travels on.
+public enum UpstreamTarget {
+    /// Client headers never forwarded: hop-by-hop, framing, every kind of key, cookies, and encodings
+    /// (the upstream is asked for identity so usage can be read from the stream).
+    static let dropped: Set<String> = [
+        "host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding",
+        "upgrade", "content-length", "expect", "authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie",
+        "accept-encoding", "openai-organization", "openai-project", "origin", "referer", AppDetection.labelHeader,
+    ]
+
+    public static func build(endpoint: Endpoint, path: Substring, query: Substring?, credential c: CredentialRoute,
+                             clientHeaders: [(name: String, value: String)]) -> (url: String, headers: [String]) {
+        let q = query.map { q in q.split(separator: "&").filter { !$0.hasPrefix("key=") }.joined(separator: "&") } ?? ""
+        func withQuery(_ u: String, extra: String? = nil) -> String {
+            let parts = [q, extra ?? ""].filter { !$0.isEmpty }
+            return parts.isEmpty ? u : u + (u.contains("?") ? "&" : "?") + parts.joined(separator: "&")
+        }
+        var base = c.baseURL ?? c.provider.defaultBaseURL ?? ""
+        while base.hasSuffix("/") { base.removeLast() }
+        let suffix = path.hasPrefix("/v1/") ? String(path.dropFirst(3)) : String(path)   // "/chat/completions"
+        var headers: [String] = []
+        for h in clientHeaders where !dropped.contains(h.name.lowercased()) { headers.append("\(h.name): \(h.value)") }
+        let url: String
+        switch c.provider {
+        case .openai, .openAICompatible, .chatGPTAccount:
+            url = withQuery(base + suffix)
+            headers.append("Authorization: Bearer \(c.secret)")
+            if let org = c.options["organization"] { headers.append("OpenAI-Organization: \(org)") }
+            if let project = c.options["project"] { headers.append("OpenAI-Project: \(project)") }
+        case .azureOpenAI:
+            if base.contains("/openai/v1") {
+                url = withQuery(base + suffix)
+            } else {
+                let version = "api-version=\(c.options["api-version"] ?? "")"
+                switch endpoint.kind {
+                case .chatCompletions:
+                    url = withQuery(base + "/openai/deployments/\(c.options["deployment"] ?? "_")/chat/completions", extra: version)
+                default:
+                    url = withQuery(base + "/openai" + suffix, extra: version)
+                }
+            }
+            headers.append("api-key: \(c.secret)")
+        case .anthropic, .claudeAccount:
+            url = withQuery(base + String(path))
+            headers.append("x-api-key: \(c.secret)")
+            if !clientHeaders.contains(where: { $0.name.lowercased() == "anthropic-version" }) {
+                headers.append("anthropic-version: \(c.options["anthropic-version"] ?? "2023-06-01")")
+            }
+        case .gemini, .vertex:
+            url = withQuery(base + String(path))
+            headers.append("x-goog-api-key: \(c.secret)")
+        }
+        return (url, headers)
+    }
+}
+
+/// The order in which credentials are tried for a request.
+public enum Routing {
+    /// The app's chain in its order; then, with fallback on, the rest of the pool: rotated round-robin, with the
+    /// conversation's previous credential first while it stays usable (prompt caches stay warm).
+    public static func candidates(chain: [String], pool: [String], usable: (String) -> Bool, fallbackToPool: Bool,
+                                  rotation: Int, affinity: String?) -> [String] {
+        var out = chain.filter(usable)
+        guard fallbackToPool else { return out }
+        let inChain = Set(chain)
+        var rest = pool.filter { !inChain.contains($0) && usable($0) }
+        if !rest.isEmpty {
+            let k = ((rotation % rest.count) + rest.count) % rest.count
+            rest = Array(rest[k...] + rest[..<k])
+            if let a = affinity, let i = rest.firstIndex(of: a) { rest.insert(rest.remove(at: i), at: 0) }
+        }
+        out += rest
+        return out
+    }
+}

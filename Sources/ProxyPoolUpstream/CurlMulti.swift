@@ -1,0 +1,294 @@
+import Glibc
+import CCurl
+import ProxyPoolHTTP
+import ProxyPoolSystem
+
+/// libcurl process setup.
+public enum Curl {
+    /// Must run once before any thread starts (curl_global_init is not thread-safe).
+    public static func globalInit() { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }
+    public static var version: String { String(cString: curl_version()) }
+}
+
+public struct UpstreamRequest: Sendable {
+    public var url: String
+    public var method: String
+    /// "Name: value" lines.
+    public var headers: [String]
+    public var body: [UInt8]
+    public var caFile: String?
+    public var connectTimeoutMillis = 10_000
+    /// Give up when the response head has not arrived in this time.
+    public var firstByteTimeoutMillis: Int64 = 600_000
+    /// Give up when a started response sends nothing for this long.
+    public var idleTimeoutSeconds = 300
+
+    public init(url: String, method: String, headers: [String], body: [UInt8], caFile: String? = nil) {
+        self.url = url; self.method = method; self.headers = headers; self.body = body; self.caFile = caFile
+    }
+}
+
+/// Receives one upstream response, on the loop thread.
+public protocol UpstreamDelegate: AnyObject {
+    /// The final status and headers (1xx are skipped).
+    func upstreamHead(_ transfer: UpstreamTransfer, status: Int, headers: [(String, String)])
+    /// A piece of the body, as it arrived. Return true to pause the transfer (resume with `resume`).
+    func upstreamBody(_ transfer: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool
+    /// The transfer ended: nil on success, else why.
+    func upstreamComplete(_ transfer: UpstreamTransfer, error: UpstreamError?)
+}
+
+public struct UpstreamError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, other }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}
+
+/// One request through curl. Owned by the multi until it completes or is cancelled.
+public final class UpstreamTransfer {
+    let easy: UnsafeMutableRawPointer
+    weak var delegate: UpstreamDelegate?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var status = 0
+    var headers: [(String, String)] = []
+    public internal(set) var headDelivered = false
+    var inCallback = false
+    var cancelled = false
+    var paused = false
+    let startedAt: Int64
+    let firstByteDeadline: Int64
+    public internal(set) var bytesReceived = 0
+
+    init(easy: UnsafeMutableRawPointer, startedAt: Int64, firstByteDeadline: Int64) {
+        self.easy = easy; self.startedAt = startedAt; self.firstByteDeadline = firstByteDeadline
+    }
+}
+
+/// libcurl's multi interface driven by our epoll loop (CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION): every upstream
+/// transfer runs on the loop thread, with no thread per request and no blocking call.
+public final class CurlMulti {
+    let loop: EventLoop
+    let multi: UnsafeMutableRawPointer
+    var deadline: Int64?
+    var transfers: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
+    var watched: [Int32: UInt32] = [:]
+
+    public init(loop: EventLoop) {
+        self.loop = loop
+        multi = curl_multi_init()
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = ccurl_multi_socket_cb(multi, curlSocketCallback)
+        _ = ccurl_multi_ptr(multi, CURLMOPT_SOCKETDATA, me)
+        _ = ccurl_multi_timer_cb(multi, curlTimerCallback)
+        _ = ccurl_multi_ptr(multi, CURLMOPT_TIMERDATA, me)
+        _ = ccurl_multi_long(multi, CURLMOPT_MAXCONNECTS, 256)
+        loop.addTicker { [unowned self] now in tick(now) }
+    }
+
+    public var activeTransfers: Int { transfers.count }
+
+    public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
+        let easy = curl_easy_init()!
+        let t = UpstreamTransfer(easy: easy, startedAt: loop.now, firstByteDeadline: loop.now + r.firstByteTimeoutMillis)
+        t.delegate = delegate
+        let tp = Unmanaged.passUnretained(t).toOpaque()
+        _ = ccurl_setopt_str(easy, CURLOPT_URL, r.url)
+        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_str(easy, CURLOPT_PROXY, "")          // never the environment's http_proxy
+        _ = ccurl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, r.connectTimeoutMillis)
+        _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, r.idleTimeoutSeconds)
+        _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        if let ca = r.caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, ca) }
+        switch r.method {
+        case "GET": _ = ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        default:
+            _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
+            _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(r.body.count))
+            r.body.withUnsafeBytes { _ = ccurl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) }
+            if r.method != "POST" { _ = ccurl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, r.method) }
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for h in r.headers + ["Expect:"] { list = curl_slist_append(list, h) }   // "Expect:" disables 100-continue
+        t.headerList = list
+        _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        _ = ccurl_setopt_data_cb(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, tp)
+        _ = ccurl_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, tp)
+        transfers[easy] = t
+        _ = curl_multi_add_handle(multi, easy)
+        return t
+    }
+
+    /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
+    public func cancel(_ t: UpstreamTransfer) {
+        guard !t.cancelled, transfers[t.easy] != nil else { return }
+        t.cancelled = true
+        t.delegate = nil
+        if t.inCallback { return }   // the write callback returns 0 and curl fails the transfer
+        finish(t)
+    }
+
+    public func resume(_ t: UpstreamTransfer) {
+        guard t.paused, !t.cancelled, transfers[t.easy] != nil else { return }
+        t.paused = false
+        _ = curl_easy_pause(t.easy, CCURL_PAUSE_CONT)
+        drain()
+    }
+
+    func finish(_ t: UpstreamTransfer) {
+        curl_multi_remove_handle(multi, t.easy)
+        curl_slist_free_all(t.headerList)
+        curl_easy_cleanup(t.easy)
+        transfers[t.easy] = nil
+    }
+
+    // MARK: Loop integration
+
+    func socketEvent(_ fd: Int32, _ ev: UInt32) {
+        var mask: Int32 = 0
+        if ev & EventLoop.readable != 0 { mask |= Int32(CCURL_CSELECT_IN) }
+        if ev & EventLoop.writable != 0 { mask |= Int32(CCURL_CSELECT_OUT) }
+        if ev & EventLoop.hangup != 0 { mask |= Int32(CCURL_CSELECT_ERR) }
+        var running: Int32 = 0
+        _ = curl_multi_socket_action(multi, fd, mask, &running)
+        drain()
+    }
+
+    func tick(_ now: Int64) -> Int {
+        // First-byte deadlines are ours: curl has no such timeout.
+        for t in transfers.values where !t.headDelivered && !t.cancelled && now >= t.firstByteDeadline {
+            let d = t.delegate
+            t.delegate = nil
+            finish(t)
+            d?.upstreamComplete(t, error: UpstreamError(kind: .firstByteTimeout, message: "the upstream sent no response within \((t.firstByteDeadline - t.startedAt) / 1000) s"))
+        }
+        if let d = deadline, d <= now {
+            deadline = nil   // before the call: curl may set a new one during it
+            var running: Int32 = 0
+            _ = curl_multi_socket_action(multi, CCURL_SOCKET_TIMEOUT, 0, &running)
+            drain()
+        }
+        guard let d = deadline else { return 1000 }
+        return Int(max(0, d - now))
+    }
+
+    func drain() {
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            var easy: UnsafeMutableRawPointer?
+            var result = CURLE_OK
+            guard ccurl_msg_done(msg, &easy, &result) == 1, let easy, let t = transfers[easy] else { continue }
+            let d = t.delegate
+            finish(t)
+            guard let d, !t.cancelled else { continue }
+            if result == CURLE_OK {
+                if !t.headDelivered { d.upstreamHead(t, status: t.status, headers: t.headers) }
+                d.upstreamComplete(t, error: nil)
+            } else {
+                let kind: UpstreamError.Kind
+                switch result {
+                case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION: kind = .connect
+                case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+                case CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_HTTP2_STREAM: kind = .reset
+                default: kind = .other
+                }
+                d.upstreamComplete(t, error: UpstreamError(kind: kind, message: String(cString: curl_easy_strerror(result))))
+            }
+        }
+    }
+
+    func watch(_ fd: Int32, what: Int32) {
+        if what == CCURL_POLL_REMOVE {
+            if watched.removeValue(forKey: fd) != nil { loop.unregister(fd) }
+            return
+        }
+        var ev: UInt32 = 0
+        if what == CCURL_POLL_IN || what == CCURL_POLL_INOUT { ev |= EventLoop.readable }
+        if what == CCURL_POLL_OUT || what == CCURL_POLL_INOUT { ev |= EventLoop.writable }
+        if watched[fd] == nil {
+            loop.register(fd, ev) { [unowned self] e in socketEvent(fd, e) }
+        } else {
+            loop.modify(fd, ev)
+        }
+        watched[fd] = ev
+    }
+
+    // MARK: Callbacks from curl (on the loop thread, inside curl_multi_socket_action)
+
+    func header(_ t: UpstreamTransfer, _ line: UnsafeBufferPointer<UInt8>) {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 10 || line[end - 1] == 13) { end -= 1 }
+        if end == 0 {
+            // End of a header block: deliver the final one (not 1xx).
+            if t.status >= 200 && !t.headDelivered {
+                t.headDelivered = true
+                t.inCallback = true
+                t.delegate?.upstreamHead(t, status: t.status, headers: t.headers)
+                t.inCallback = false
+            }
+            return
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            t.headers = []
+            let parts = text.split(separator: " ")
+            t.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        } else if let colon = text.firstIndex(of: ":") {
+            let value = text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+            t.headers.append((String(text[..<colon]), String(value)))
+        }
+    }
+
+    func body(_ t: UpstreamTransfer, _ data: UnsafeRawBufferPointer) -> Int {
+        if t.cancelled { return 0 }
+        t.bytesReceived += data.count
+        t.inCallback = true
+        let pause = t.delegate?.upstreamBody(t, data) ?? false
+        t.inCallback = false
+        if t.cancelled { return 0 }
+        if pause && !t.paused {
+            t.paused = true
+            _ = curl_easy_pause(t.easy, CCURL_PAUSE_RECV)
+        }
+        return data.count
+    }
+}
+
+private let curlSocketCallback: ccurl_socket_cb = { _, fd, what, userp, _ in
+    Unmanaged<CurlMulti>.fromOpaque(userp!).takeUnretainedValue().watch(fd, what: what)
+    return 0
+}
+
+private let curlTimerCallback: ccurl_timer_cb = { _, ms, userp in
+    let m = Unmanaged<CurlMulti>.fromOpaque(userp!).takeUnretainedValue()
+    m.deadline = ms < 0 ? nil : m.loop.now + Int64(ms)
+    return 0
+}
+
+private let curlHeaderCallback: ccurl_data_cb = { ptr, size, n, userp in
+    let t = Unmanaged<UpstreamTransfer>.fromOpaque(userp!).takeUnretainedValue()
+    let count = size * n
+    ptr!.withMemoryRebound(to: UInt8.self, capacity: count) { p in
+        multiOf(t)?.header(t, UnsafeBufferPointer(start: p, count: count))
+    }
+    return count
+}
+
+private let curlWriteCallback: ccurl_data_cb = { ptr, size, n, userp in
+    let t = Unmanaged<UpstreamTransfer>.fromOpaque(userp!).takeUnretainedValue()
+    return multiOf(t)?.body(t, UnsafeRawBufferPointer(start: ptr, count: size * n)) ?? 0
+}
+
+/// The multi owning a transfer (set at creation; one multi per process).
+nonisolated(unsafe) private var theMulti: CurlMulti?
+private func multiOf(_ t: UpstreamTransfer) -> CurlMulti? { theMulti }
+
+extension CurlMulti {
+    /// Make this the process's multi (its callbacks reach it through a transfer's context).
+    public func install() { theMulti = self }
+}
