@@ -111,13 +111,51 @@ public struct StatusInfo: Codable, Sendable, Equatable {
     public var apps: Int
     public var accessKeys: Int
     public var settings: Settings
+    /// Credentials that are not plainly usable: cooling down, auth failed, or disabled.
+    public var health: [CredentialHealth]
     public init(version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, listen: String, controlSocket: String,
                 stateDirectory: String, database: String, credentials: Int, enabledCredentials: Int, apps: Int,
-                accessKeys: Int, settings: Settings) {
+                accessKeys: Int, settings: Settings, health: [CredentialHealth]) {
+        self.health = health
         self.version = version; self.pid = pid; self.startedAt = startedAt; self.uptimeSeconds = uptimeSeconds
         self.listen = listen; self.controlSocket = controlSocket; self.stateDirectory = stateDirectory
         self.database = database; self.credentials = credentials; self.enabledCredentials = enabledCredentials
         self.apps = apps; self.accessKeys = accessKeys; self.settings = settings
+    }
+}
+
+public struct AppInfo: Codable, Sendable, Equatable {
+    public var app: String
+    public var firstSeen: String
+    public var lastSeen: String
+    public var requests: Int64
+    public var assignment: [String]
+    public init(app: String, firstSeen: String, lastSeen: String, requests: Int64, assignment: [String]) {
+        self.app = app; self.firstSeen = firstSeen; self.lastSeen = lastSeen; self.requests = requests; self.assignment = assignment
+    }
+}
+
+public struct UsageRow: Codable, Sendable, Equatable {
+    public var day, app, credential, model: String
+    public var requests, errors, inputTokens, outputTokens, cachedTokens: Int64
+    public init(day: String, app: String, credential: String, model: String, requests: Int64, errors: Int64,
+                inputTokens: Int64, outputTokens: Int64, cachedTokens: Int64) {
+        self.day = day; self.app = app; self.credential = credential; self.model = model; self.requests = requests
+        self.errors = errors; self.inputTokens = inputTokens; self.outputTokens = outputTokens; self.cachedTokens = cachedTokens
+    }
+}
+
+/// A credential's health as the proxy sees it.
+public struct CredentialHealth: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case ok, cooling, authFailed = "auth-failed", disabled }
+    public var name: String
+    public var state: State
+    /// Cooling: until when, and for which model ("" = every model).
+    public var until: String?
+    public var model: String?
+    public var reason: String?
+    public init(name: String, state: State, until: String?, model: String?, reason: String?) {
+        self.name = name; self.state = state; self.until = until; self.model = model; self.reason = reason
     }
 }
 
@@ -268,10 +306,25 @@ public enum RPC {
         public typealias Result = Settings
     }
 
+    public enum AppList: RPCMethod {
+        public static let name = "app.list"; public static let mutates = false
+        public typealias Params = NoParams; public typealias Result = [AppInfo]
+    }
+
+    public enum Usage: RPCMethod {
+        public static let name = "usage"; public static let mutates = false
+        public struct Params: Codable, Sendable {
+            /// First day (YYYY-MM-DD) to include; all when absent.
+            public var since: String?
+            public init(since: String? = nil) { self.since = since }
+        }
+        public typealias Result = [UsageRow]
+    }
+
     /// Every method, for documentation checks and the server's registry.
     public static let allNames: [String] = [
         Status.name, CredentialAdd.name, CredentialList.name, CredentialShow.name, CredentialRemove.name,
         CredentialSetEnabled.name, Assign.name, Unassign.name, AssignmentList.name, KeyCreate.name, KeyList.name,
-        KeyRevoke.name, TierList.name, TierSet.name, SettingsGet.name, SettingsSet.name,
+        KeyRevoke.name, TierList.name, TierSet.name, SettingsGet.name, SettingsSet.name, AppList.name, Usage.name,
     ]
 }

@@ -19,6 +19,15 @@ public struct DaemonConfig: Equatable, Sendable {
         case allowNonLoopback = "allow-non-loopback"
         case shutdownTimeout = "shutdown-timeout"
         case controlGroup = "control-group"
+        case maxBodyBytes = "max-body-bytes"
+        case maxHeaderBytes = "max-header-bytes"
+        case headerTimeout = "header-timeout"
+        case idleTimeout = "idle-timeout"
+        case maxConnections = "max-connections"
+        case allowedHosts = "allowed-hosts"
+        case cooldownMax = "cooldown-max"
+        case maxAttempts = "max-attempts"
+        case firstByteTimeout = "first-byte-timeout"
     }
 
     public var listen: ListenAddress
@@ -30,6 +39,20 @@ public struct DaemonConfig: Equatable, Sendable {
     public var shutdownTimeout: Int = 10
     /// In system mode, members of this group may use the control socket.
     public var controlGroup = "proxypool"
+    /// Proxy limits (bytes, seconds, counts).
+    public var maxBodyBytes = 64 * 1024 * 1024
+    public var maxHeaderBytes = 64 * 1024
+    public var headerTimeout = 10
+    public var idleTimeout = 75
+    public var maxConnections = 1024
+    /// Extra Host header values accepted besides localhost, 127.0.0.1, [::1] and the listen address.
+    public var allowedHosts: [String] = []
+    /// The longest a credential is left cooling down, whatever a reset header says (seconds).
+    public var cooldownMax = 1800
+    /// Credentials tried per request before giving up.
+    public var maxAttempts = 4
+    /// Seconds to wait for an upstream's response head.
+    public var firstByteTimeout = 600
 
     public static let defaultListen = "127.0.0.1:8081"
 
@@ -56,6 +79,15 @@ public struct DaemonConfig: Equatable, Sendable {
         case .controlGroup:
             guard !value.isEmpty else { throw ConfigError("control-group must not be empty") }
             controlGroup = value
+        case .maxBodyBytes: maxBodyBytes = try integer(value, key, 1024...(1 << 30))
+        case .maxHeaderBytes: maxHeaderBytes = try integer(value, key, 1024...(1 << 20))
+        case .headerTimeout: headerTimeout = try integer(value, key, 1...3600)
+        case .idleTimeout: idleTimeout = try integer(value, key, 1...86400)
+        case .maxConnections: maxConnections = try integer(value, key, 1...100_000)
+        case .allowedHosts: allowedHosts = value.split(whereSeparator: { $0 == " " || $0 == "," }).map { $0.lowercased() }
+        case .cooldownMax: cooldownMax = try integer(value, key, 1...86400)
+        case .maxAttempts: maxAttempts = try integer(value, key, 1...32)
+        case .firstByteTimeout: firstByteTimeout = try integer(value, key, 1...86400)
         }
     }
 
@@ -90,6 +122,11 @@ public struct DaemonConfig: Equatable, Sendable {
     private func absolutePath(_ v: String, _ key: Key) throws(ConfigError) -> String {
         guard v.hasPrefix("/") else { throw ConfigError("\(key.rawValue) must be an absolute path, got '\(v)'") }
         return v
+    }
+
+    private func integer(_ v: String, _ key: Key, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let n = Int(v), range.contains(n) else { throw ConfigError("\(key.rawValue) must be an integer in \(range.lowerBound)-\(range.upperBound), got '\(v)'") }
+        return n
     }
 
     private func boolean(_ v: String, _ key: Key) throws(ConfigError) -> Bool {

@@ -10,7 +10,7 @@ enum ControlMethods {
     static func who(_ c: Caller) -> Logger.Field { .init("PEER_UID", "\(c.peer.uid)") }
 
     static func make(store: Store, logger: Logger, status: @escaping @Sendable () throws -> StatusInfo,
-                     changed: @escaping @Sendable () -> Void) -> ControlHandlers {
+                     changed: @escaping @Sendable (_ credential: String?) -> Void) -> ControlHandlers {
         var h = ControlHandlers()
 
         h.register(RPC.Status.self) { _, _ in try status() }
@@ -18,7 +18,7 @@ enum ControlMethods {
             let info = try store.addCredential(p)
             logger.notice("credential \(info.name) added (\(info.provider.rawValue), \(info.secretRedacted))", event: "credential-added",
                           [.init("CREDENTIAL", info.name), .init("PROVIDER", info.provider.rawValue), who(c)])
-            changed()
+            changed(info.name)
             return info
         }
         h.register(RPC.CredentialList.self) { _, _ in try store.credentials() }
@@ -27,27 +27,27 @@ enum ControlMethods {
             let apps = try store.removeCredential(p.name, force: p.force ?? false)
             logger.notice("credential \(p.name) removed" + (apps.isEmpty ? "" : ", and from the chains of \(apps.joined(separator: ", "))"),
                           event: "credential-removed", [.init("CREDENTIAL", p.name), who(c)])
-            changed()
+            changed(p.name)
             return .init(name: p.name, unassignedFrom: apps)
         }
         h.register(RPC.CredentialSetEnabled.self) { p, c in
             let info = try store.setEnabled(p.name, p.enabled)
             logger.notice("credential \(p.name) \(p.enabled ? "enabled" : "disabled")",
                           event: p.enabled ? "credential-enabled" : "credential-disabled", [.init("CREDENTIAL", p.name), who(c)])
-            changed()
+            changed(p.name)
             return info
         }
         h.register(RPC.Assign.self) { p, c in
             let a = try store.assign(p)
             logger.notice("app \(a.app) assigned to \(a.credentials.joined(separator: " → "))", event: "assignment-changed",
                           [.init("APP", a.app), .init("CREDENTIALS", a.credentials.joined(separator: ",")), who(c)])
-            changed()
+            changed(nil)
             return a
         }
         h.register(RPC.Unassign.self) { p, c in
             try store.unassign(p.app)
             logger.notice("app \(p.app) unassigned", event: "assignment-removed", [.init("APP", p.app), who(c)])
-            changed()
+            changed(nil)
             return Empty()
         }
         h.register(RPC.AssignmentList.self) { _, _ in try store.assignments() }
@@ -56,14 +56,14 @@ enum ControlMethods {
             var fields: [Logger.Field] = [.init("KEY_ID", k.id), who(c)]
             if let app = k.app { fields.append(.init("APP", app)) }
             logger.notice("access key \(k.id) created" + (k.app.map { " for app \($0)" } ?? ""), event: "key-created", fields)
-            changed()
+            changed(nil)
             return k
         }
         h.register(RPC.KeyList.self) { _, _ in try store.keys() }
         h.register(RPC.KeyRevoke.self) { p, c in
             try store.revokeKey(p.id)
             logger.notice("access key \(p.id) revoked", event: "key-revoked", [.init("KEY_ID", p.id), who(c)])
-            changed()
+            changed(nil)
             return Empty()
         }
         h.register(RPC.TierList.self) { _, _ in try store.tiers() }
@@ -75,6 +75,8 @@ enum ControlMethods {
             return e
         }
         h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
+        h.register(RPC.AppList.self) { _, _ in try store.apps() }
+        h.register(RPC.Usage.self) { p, _ in try store.usage(since: p.since) }
         h.register(RPC.SettingsSet.self) { p, c in
             guard let key = SettingKey(rawValue: p.key) else {
                 throw RPCError.invalidParams("unknown setting '\(p.key)'; one of: \(SettingKey.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -82,7 +84,7 @@ enum ControlMethods {
             let s = try store.setSetting(key, p.value)
             logger.notice("setting \(key.rawValue) = \(p.value ? "on" : "off")", event: "setting-changed",
                           [.init("SETTING", key.rawValue), .init("VALUE", p.value ? "on" : "off"), who(c)])
-            changed()
+            changed(nil)
             return s
         }
         return h

@@ -4,6 +4,7 @@ import ProxyPoolSystem
 import ProxyPoolStore
 import ProxyPoolControl
 import ProxyPoolUpstream
+import ProxyPoolHTTP
 
 /// proxypoold's life: arguments, config, logging, signals, store, sockets, READY=1, serve, STOPPING=1.
 public final class Daemon: @unchecked Sendable {
@@ -112,20 +113,63 @@ public final class Daemon: @unchecked Sendable {
         shown.port = port
         boundListen = shown.description
 
+        // The proxy: one event loop thread with the HTTP server and curl's multi interface.
+        let cooldowns = CooldownTable()
+        do { cooldowns.load(try store.cooldowns(nowMillis: Timestamp.nowMillis())) } catch {
+            logger.warning("cannot load saved cooldowns, ignoring: \(error.message)")
+        }
+        let snapshot: RoutingSnapshot
+        do { snapshot = try RoutingSnapshot.load(store) } catch {
+            logger.error("cannot read the store: \(error)", event: "store-failed")
+            return 1
+        }
+        let writer = BackgroundWriter(store: store, logger: logger)
+        let loop = EventLoop()
+        let multi = CurlMulti(loop: loop)
+        multi.install()
+        var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", config.listen.host, "[\(config.listen.host)]"]
+        for h in config.allowedHosts { hosts.insert(h) }
+        let service = ProxyService(loop: loop, multi: multi, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
+                                   options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
+                                                  cooldownCapMillis: Int64(config.cooldownMax) * 1000,
+                                                  firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000))
+        var serverConfig = HTTPServerConfig()
+        serverConfig.limits.maxBodyBytes = config.maxBodyBytes
+        serverConfig.limits.maxHeaderBytes = config.maxHeaderBytes
+        serverConfig.headerTimeoutMillis = Int64(config.headerTimeout) * 1000
+        serverConfig.idleTimeoutMillis = Int64(config.idleTimeout) * 1000
+        serverConfig.maxConnections = config.maxConnections
+        let server = HTTPServer(loop: loop, listenFD: proxyFD, config: serverConfig, handler: service)
+        server.start()
+        let activity = Mutex()
+        nonisolated(unsafe) var busy = 0
+        loop.addTicker { _ in
+            let n = service.inFlight + server.busyConnections
+            activity.locked { busy = n }
+            return 1000
+        }
+        Threads.start { loop.run() }
+
         let controlGroup = paths.systemMode ? getgrnam(config.controlGroup).map { $0.pointee.gr_gid } : nil
         let ownUID = geteuid()
         let group = config.controlGroup
-        let handlers = ControlMethods.make(store: store, logger: logger, status: { [unowned self] in try self.status(store, socketPath, stateDir) },
-                                           changed: { [unowned self] in self.publishStatus(store) })
+        let refresh: @Sendable (String?) -> Void = { [logger] credential in
+            if let c = credential { cooldowns.forget(c); writer.clearCooldowns(c) }
+            do {
+                let snap = try RoutingSnapshot.load(store)
+                loop.execute { service.snapshot = snap }
+            } catch { logger.error("cannot reload the routing table: \(error)") }
+        }
+        let handlers = ControlMethods.make(store: store, logger: logger,
+                                           status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns) },
+                                           changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) })
         let control = ControlServer(listenFD: controlFD, handlers: handlers, logger: logger) { peer in
             if peer.uid == 0 || peer.uid == ownUID { return nil }
             if let gid = controlGroup, peer.isMember(ofGroup: gid) { return nil }
             return .permissionDenied("permission denied: uid \(peer.uid) may not use this daemon's control socket",
                                      hint: controlGroup != nil ? "run as root or add the user to group '\(group)'" : "run it as the user that runs proxypoold, or as root")
         }
-        let proxy = HealthListener(fd: proxyFD)
         control.start()
-        proxy.start()
 
         logger.notice("proxypoold \(ProxyPoolVersion.string) ready: proxy on \(boundListen), control socket \(socketPath), store \(store.path)",
                       event: "daemon-ready", [.init("LISTEN", boundListen), .init("CONTROL_SOCKET", socketPath)])
@@ -138,7 +182,8 @@ public final class Daemon: @unchecked Sendable {
             var ts = timespec(tv_sec: Int(waitMillis / 1000), tv_nsec: Int(waitMillis % 1000) * 1_000_000)
             let sig = sigtimedwait(&set, &info, &ts)
             if sig < 0 {
-                if let wd = watchdogMillis, proxy.sinceHeartbeat < wd { Systemd.notify("WATCHDOG=1") }
+                // Ping only while the event loop is alive: a stuck loop must let systemd restart us.
+                if let wd = watchdogMillis, loop.sinceHeartbeat < wd { Systemd.notify("WATCHDOG=1") }
                 continue
             }
             if sig == SIGHUP {
@@ -149,9 +194,13 @@ public final class Daemon: @unchecked Sendable {
             Systemd.notify("STOPPING=1\nSTATUS=stopping")
             logger.notice("stopping on signal \(sig == SIGINT ? "SIGINT" : "SIGTERM")", event: "daemon-stopping")
             control.stop()
-            proxy.stop()
-            let drained = control.waitIdle(untilMillis: Posix.monotonicMillis() + Int64(config.shutdownTimeout) * 1000)
-            if !drained { logger.warning("in-flight control requests did not finish within \(config.shutdownTimeout)s, exiting anyway") }
+            loop.execute { server.stopAccepting() }
+            let deadline = Posix.monotonicMillis() + Int64(config.shutdownTimeout) * 1000
+            var drained = control.waitIdle(untilMillis: deadline)
+            while Posix.monotonicMillis() < deadline && activity.locked({ busy > 0 }) { usleep(20_000) }
+            drained = drained && activity.locked { busy == 0 }
+            if !drained { logger.warning("in-flight requests did not finish within \(config.shutdownTimeout)s, exiting anyway") }
+            writer.flushAndStop()
             if ownsControlSocket { unlink(socketPath) }
             logger.info("stopped", event: "daemon-stopped")
             return 0
@@ -186,12 +235,14 @@ public final class Daemon: @unchecked Sendable {
         Systemd.notify("READY=1")
     }
 
-    func status(_ store: Store, _ socketPath: String, _ stateDir: String) throws -> StatusInfo {
+    func status(_ store: Store, _ socketPath: String, _ stateDir: String, _ cooldowns: CooldownTable) throws -> StatusInfo {
         let c = try store.counts()
+        let health = cooldowns.health(credentials: try store.credentials(), now: Timestamp.nowMillis())
         return StatusInfo(version: ProxyPoolVersion.string, pid: getpid(), startedAt: Timestamp.iso8601(startedAt),
                           uptimeSeconds: (Posix.monotonicMillis() - startedMono) / 1000, listen: boundListen,
                           controlSocket: socketPath, stateDirectory: stateDir, database: store.path, credentials: c.credentials,
-                          enabledCredentials: c.enabled, apps: c.apps, accessKeys: c.keys, settings: try store.settings())
+                          enabledCredentials: c.enabled, apps: c.apps, accessKeys: c.keys, settings: try store.settings(),
+                          health: health)
     }
 
     func statusLine(_ store: Store) -> String {

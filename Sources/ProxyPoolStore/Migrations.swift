@@ -56,6 +56,25 @@ enum Migrations {
             PRIMARY KEY (day, app, credential, model)
         );
         """,
+        // 2: the proxy's memory across restarts: cooldowns (per credential, or per credential and model; an
+        // empty model means the whole credential; kind 'auth' marks a credential whose key was refused) and
+        // the apps seen.
+        """
+        CREATE TABLE cooldowns(
+            credential TEXT NOT NULL,
+            model TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL CHECK (kind IN ('cooldown', 'auth')),
+            until_ms INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (credential, model, kind)
+        );
+        CREATE TABLE apps(
+            app TEXT PRIMARY KEY,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0
+        );
+        """,
     ]
 
     static func version(_ db: Database) throws(RPCError) -> Int {

@@ -393,6 +393,122 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    // MARK: Proxy state: cooldowns, apps, usage batches
+
+    public struct CooldownRecord: Sendable, Equatable {
+        public var credential: String
+        public var model: String
+        public var authFailed: Bool
+        public var untilMillis: Int64
+        public var reason: String
+        public init(credential: String, model: String, authFailed: Bool, untilMillis: Int64, reason: String) {
+            self.credential = credential; self.model = model; self.authFailed = authFailed; self.untilMillis = untilMillis; self.reason = reason
+        }
+    }
+
+    public func cooldowns(nowMillis: Int64) throws(RPCError) -> [CooldownRecord] {
+        try locked { () throws(RPCError) in
+            try db.query("SELECT credential, model, kind, until_ms, reason FROM cooldowns WHERE kind = 'auth' OR until_ms > ?", [.int(nowMillis)]) { st in
+                CooldownRecord(credential: st.text(0) ?? "", model: st.text(1) ?? "", authFailed: st.text(2) == "auth",
+                               untilMillis: st.int(3) ?? 0, reason: st.text(4) ?? "")
+            }
+        }
+    }
+
+    public struct UsageDelta: Sendable {
+        public var day, app, credential, model: String
+        public var requests, errors, input, output, cached: Int64
+        public init(day: String, app: String, credential: String, model: String, requests: Int64, errors: Int64, input: Int64, output: Int64, cached: Int64) {
+            self.day = day; self.app = app; self.credential = credential; self.model = model
+            self.requests = requests; self.errors = errors; self.input = input; self.output = output; self.cached = cached
+        }
+    }
+
+    /// The proxy's batched writes, in one transaction: cooldown changes, usage, apps seen, key use.
+    public func applyProxyBatch(cooldownsSet: [CooldownRecord], cooldownsCleared: [(credential: String, model: String?)],
+                                usage: [UsageDelta], apps: [(app: String, requests: Int64, at: Int64)],
+                                keysUsed: [(id: String, at: Int64)]) throws(RPCError) {
+        try transaction { () throws(RPCError) in
+            for (cred, model) in cooldownsCleared {
+                if let model { try db.run("DELETE FROM cooldowns WHERE credential = ? AND model = ?", [.text(cred), .text(model)]) }
+                else { try db.run("DELETE FROM cooldowns WHERE credential = ?", [.text(cred)]) }
+            }
+            for c in cooldownsSet {
+                try db.run("""
+                    INSERT INTO cooldowns(credential, model, kind, until_ms, reason) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(credential, model, kind) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason
+                    """, [.text(c.credential), .text(c.model), .text(c.authFailed ? "auth" : "cooldown"), .int(c.untilMillis), .text(c.reason)])
+            }
+            for u in usage {
+                try db.run("""
+                    INSERT INTO usage(day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(day, app, credential, model) DO UPDATE SET requests = requests + excluded.requests,
+                      errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
+                      output_tokens = output_tokens + excluded.output_tokens, cached_tokens = cached_tokens + excluded.cached_tokens
+                    """, [.text(u.day), .text(u.app), .text(u.credential), .text(u.model), .int(u.requests), .int(u.errors),
+                          .int(u.input), .int(u.output), .int(u.cached)])
+            }
+            for a in apps {
+                try db.run("""
+                    INSERT INTO apps(app, first_seen, last_seen, requests) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(app) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), requests = requests + excluded.requests
+                    """, [.text(a.app), .int(a.at), .int(a.at), .int(a.requests)])
+            }
+            for k in keysUsed { try db.run("UPDATE access_keys SET last_used_at = ? WHERE id = ?", [.int(k.at), .text(k.id)]) }
+        }
+    }
+
+    public func apps() throws(RPCError) -> [AppInfo] {
+        try locked { () throws(RPCError) in
+            try db.query("""
+                SELECT a.app, a.first_seen, a.last_seen, a.requests,
+                       (SELECT group_concat(c.name, ',') FROM assignments s JOIN credentials c ON c.id = s.credential_id
+                        WHERE s.app = a.app ORDER BY s.position)
+                FROM apps a ORDER BY a.last_seen DESC
+                """) { st in
+                AppInfo(app: st.text(0) ?? "", firstSeen: Timestamp.iso8601(st.int(1) ?? 0), lastSeen: Timestamp.iso8601(st.int(2) ?? 0),
+                        requests: st.int(3) ?? 0, assignment: (st.text(4) ?? "").split(separator: ",").map(String.init))
+            }
+        }
+    }
+
+    public func usage(since day: String?) throws(RPCError) -> [UsageRow] {
+        try locked { () throws(RPCError) in
+            try db.query("""
+                SELECT day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens FROM usage
+                WHERE day >= ? ORDER BY day, app, credential, model
+                """, [.text(day ?? "")]) { st in
+                UsageRow(day: st.text(0) ?? "", app: st.text(1) ?? "", credential: st.text(2) ?? "", model: st.text(3) ?? "",
+                         requests: st.int(4) ?? 0, errors: st.int(5) ?? 0, inputTokens: st.int(6) ?? 0, outputTokens: st.int(7) ?? 0,
+                         cachedTokens: st.int(8) ?? 0)
+            }
+        }
+    }
+
+    /// Every credential with its secret, for the proxy's in-memory routing table.
+    public func routes() throws(RPCError) -> [CredentialRoute] {
+        try locked { () throws(RPCError) in
+            try db.query("SELECT name, provider, secret, base_url, options, enabled, free FROM credentials ORDER BY name") { st in
+                CredentialRoute(name: st.text(0) ?? "", provider: ProviderKind(rawValue: st.text(1) ?? "") ?? .openAICompatible,
+                                secret: st.text(2) ?? "", baseURL: st.text(3),
+                                options: (try? JSON.decode([String: String].self, from: Array((st.text(4) ?? "{}").utf8))) ?? [:],
+                                enabled: st.int(5) == 1, free: st.int(6) == 1)
+            }
+        }
+    }
+
+    /// Access keys by hash, for the proxy's in-memory check.
+    public func keyHashes() throws(RPCError) -> [String: (id: String, app: String?)] {
+        try locked { () throws(RPCError) in
+            var m: [String: (id: String, app: String?)] = [:]
+            for (h, id, app) in try db.query("SELECT hash, id, app FROM access_keys", [], { st in (st.text(0) ?? "", st.text(1) ?? "", st.text(2)) }) {
+                m[h] = (id, app)
+            }
+            return m
+        }
+    }
+
     // MARK: Status and checks
 
     public struct Counts: Sendable { public var credentials, enabled, apps, keys: Int }

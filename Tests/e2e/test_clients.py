@@ -93,7 +93,8 @@ def env():
                 proc.kill()
                 raise RuntimeError("fake upstream did not start (see %s)" % tmp)
             time.sleep(0.05)
-        port = int(open(port_file).read().strip())
+        with open(port_file) as f:
+            port = int(f.read().strip())
         e.base_url = "http://127.0.0.1:%d" % port
         e.requests_url = os.environ.get("E2E_UPSTREAM_REQUESTS_URL") or e.base_url + "/__requests"
     yield e
@@ -490,11 +491,13 @@ stream_max_retries = 1
     return e, work
 
 
-def run_codex(env, tmp_path, prompt):
+def run_codex(env, tmp_path, prompt, model=None):
     e, work = codex_setup(env, tmp_path)
     last = tmp_path / "last-message.txt"
-    cmd = [codex_bin(), "exec", "--skip-git-repo-check", "--sandbox", "read-only",
-           "-o", str(last), "--", prompt]
+    cmd = [codex_bin(), "exec", "--skip-git-repo-check", "--sandbox", "read-only", "-o", str(last)]
+    if model:
+        cmd += ["-m", model]
+    cmd += ["--", prompt]
     p = run(cmd, e, work)
     assert p.returncode == 0, fmt(p)
     text = last.read_text() if last.exists() else ""
@@ -508,9 +511,13 @@ def test_codex_exec_text(env, tmp_path):
     assert MARKER in p.stdout, fmt(p)
 
 
-def test_codex_exec_tool_round_trip(env, tmp_path):
+# gpt-5-codex: classic shape (top-level function tools, exec_command).
+# gpt-6.1-sol: Codex "code mode" (tools in an additional_tools input item, a custom
+# `exec` tool taking JavaScript, custom_tool_call(_output) items).
+@pytest.mark.parametrize("model", ["gpt-5-codex", "gpt-6.1-sol"])
+def test_codex_exec_tool_round_trip(env, tmp_path, model):
     t = tok()
-    text, p = run_codex(env, tmp_path, "run echo %s %s" % (TOOL_MARKER, t))
+    text, p = run_codex(env, tmp_path, "run echo %s %s" % (TOOL_MARKER, t), model=model)
     assert MARKER in text, fmt(p)
     assert TOOL_MARKER in text, fmt(p)
     recs = need_upstream(env, t)

@@ -1,0 +1,221 @@
+import Glibc
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolStore
+import ProxyPoolHTTP
+import ProxyPoolUpstream
+
+/// The proxy: every request is checked (Host, Origin, access key), attributed to an app, routed to the app's
+/// chain and then the pool, and forwarded byte for byte, failing over to the next credential on rate limits
+/// and upstream errors as long as the client has not seen a byte. Runs on the event loop thread.
+/// Confined to the loop thread; other threads reach it only through `loop.execute` (hence @unchecked).
+final class ProxyService: HTTPHandler, @unchecked Sendable {
+    struct Options {
+        var allowedHosts: Set<String>
+        var maxAttempts: Int
+        var cooldownCapMillis: Int64
+        var firstByteTimeoutMillis: Int64
+    }
+
+    let loop: EventLoop
+    let multi: CurlMulti
+    let logger: Logger
+    let cooldowns: CooldownTable
+    let writer: BackgroundWriter
+    let options: Options
+    var snapshot: RoutingSnapshot
+    var rotation = 0
+    var affinity: [String: String] = [:]
+    let metrics = Metrics()
+    /// Requests being served. The service owns them until they finish (transfers hold them weakly).
+    var exchanges: [ObjectIdentifier: Exchange] = [:]
+    var inFlight: Int { exchanges.count }
+
+    init(loop: EventLoop, multi: CurlMulti, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
+         snapshot: RoutingSnapshot, options: Options) {
+        self.loop = loop; self.multi = multi; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
+        self.snapshot = snapshot; self.options = options
+    }
+
+    // MARK: HTTPHandler
+
+    func rejected(_ error: HTTPParseError, head: HTTPRequestHead?) -> (headers: [(String, String)], body: [UInt8]) {
+        metrics.count("proxypool_http_rejected_total", ["status": String(error.status)])
+        let dialect = head.map { dialectGuess($0) } ?? .openai
+        let kind: ProxyErrorKind = error.status == 413 ? .tooLarge : (error.status == 408 ? .timeout : .invalidRequest)
+        return ([("Content-Type", "application/json")], ErrorBodies.body(dialect, kind, error.message, status: error.status))
+    }
+
+    func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
+        let head = request.head
+        func fail(_ d: Dialect, _ kind: ProxyErrorKind, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
+            let st = status ?? kind.status
+            metrics.count("proxypool_requests_total", ["app": "-", "credential": "-", "code": String(st)])
+            response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ErrorBodies.body(d, kind, message, status: st))
+        }
+        let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
+        // DNS-rebinding defence: only our own names in Host; and no browser pages from other origins.
+        let host = (head.header("host") ?? "").lowercased()
+        guard options.allowedHosts.contains(host) || options.allowedHosts.contains(Self.stripPort(host)) else {
+            fail(dialectOf(match, head), .permission, "Host '\(host)' is not allowed; proxypoold answers only to its own names (see allowed-hosts in proxypoold.conf(5))", status: 421)
+            return
+        }
+        if let origin = head.header("origin"), !options.allowedHosts.contains(Self.stripScheme(origin.lowercased())),
+           !options.allowedHosts.contains(Self.stripPort(Self.stripScheme(origin.lowercased()))) {
+            fail(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
+            return
+        }
+        if head.method == "OPTIONS" { fail(dialectOf(match, head), .permission, "CORS is closed: cross-origin requests are not allowed"); return }
+        switch match {
+        case .healthz:
+            response.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
+        case .metrics:
+            response.respond(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metricsText().utf8))
+        case .upgradeRequired(let d):
+            // Codex tries a WebSocket first with the built-in provider; 426 makes it fall back to HTTP + SSE.
+            fail(d, .invalidRequest, "WebSocket is not supported here; use HTTP with server-sent events", status: 426, headers: [("Upgrade", "websocket")])
+        case .methodNotAllowed(let d, let allowed):
+            fail(d, .invalidRequest, "method \(head.method) is not allowed on \(head.path); use \(allowed)", status: 405, headers: [("Allow", allowed)])
+        case .notFound(let d):
+            fail(d, .notFound, "no such endpoint: \(head.method) \(head.path)")
+        case .api(let endpoint):
+            proxy(endpoint, request, response, fail: fail)
+        }
+    }
+
+    private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter,
+                       fail: (Dialect, ProxyErrorKind, String, Int?, [(String, String)]) -> Void) {
+        let head = request.head
+        let d = endpoint.dialect
+        // Local access key.
+        let presented = ClientKey.find(header: head.header, query: head.query)
+        var keyInfo: (id: String, app: String?)?
+        if let k = presented { keyInfo = snapshot.keys[AccessKeys.hash(k)] }
+        if snapshot.settings.requireAccessKey && keyInfo == nil {
+            let why = presented == nil ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
+            fail(d, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key", nil, [])
+            return
+        }
+        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: [], header: head.header)
+        // What routing needs from the body.
+        var model = endpoint.pathModel
+        var stream = endpoint.kind == .streamGenerateContent
+        if head.method == "POST" {
+            let f = RequestFields.scan(request.body)
+            guard f.validObject else { fail(d, .invalidRequest, "the request body must be a JSON object", nil, []); return }
+            if model == nil { model = f.model }
+            stream = stream || (f.stream ?? false)
+        }
+        let session = head.header("x-claude-code-session-id") ?? head.header("session-id") ?? head.header("conversation_id")
+        // Candidates: the app's chain, then the pool.
+        let now = Timestamp.nowMillis()
+        let chain = snapshot.assignments[app] ?? []
+        var skipped: [String] = []
+        var earliest: Int64?
+        let usable: (String) -> Bool = { [self] name in
+            guard let c = snapshot.credentials[name] else { skipped.append("\(name) (removed)"); return false }
+            guard c.enabled else { skipped.append("\(name) disabled"); return false }
+            guard c.provider.dialect == d else {
+                skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, and translation is not in this release")
+                return false
+            }
+            if let (until, reason) = cooldowns.blockedUntil(name, model: model, now: now) {
+                if until == Int64.max { skipped.append("\(name) \(reason)") } else {
+                    skipped.append("\(name) \(reason) until \(Self.clock(until))")
+                    earliest = min(earliest ?? until, until)
+                }
+                return false
+            }
+            return true
+        }
+        rotation &+= 1
+        let candidates = Routing.candidates(chain: chain, pool: snapshot.pools[d] ?? [], usable: usable,
+                                            fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
+                                            affinity: session.flatMap { affinity[$0] })
+        guard !candidates.isEmpty else {
+            let why = skipped.isEmpty ? (chain.isEmpty && !snapshot.settings.fallbackToPool ? "it has no assignment and pool fallback is off"
+                                         : "no enabled credential speaks the \(d.rawValue) protocol") : Array(Set(skipped)).sorted().joined(separator: "; ")
+            let msg = "no credential for app \(app) is available: \(why)"
+            if let e = earliest {
+                let secs = max(1, (e - now + 999) / 1000)
+                fail(d, .rateLimited, msg, 429, [("Retry-After", String(secs))])
+            } else {
+                fail(d, .unavailable, msg, 503, [])
+            }
+            logger.warning(msg, event: "no-credential", [.init("APP", app)])
+            return
+        }
+        let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
+                                stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
+        exchanges[ObjectIdentifier(exchange)] = exchange
+        exchange.attempt()
+    }
+
+    // MARK: Helpers
+
+    func dialectGuess(_ head: HTTPRequestHead) -> Dialect { dialectOf(Endpoints.match(method: head.method, path: head.path, header: head.header), head) }
+
+    func dialectOf(_ m: EndpointMatch, _ head: HTTPRequestHead) -> Dialect {
+        switch m {
+        case .api(let e): return e.dialect
+        case .upgradeRequired(let d), .methodNotAllowed(let d, _), .notFound(let d): return d
+        default: return head.header("anthropic-version") != nil ? .anthropic : .openai
+        }
+    }
+
+    static func stripPort(_ host: String) -> String {
+        if host.hasPrefix("[") { return String(host.prefix { $0 != "]" }) + "]" }
+        return String(host.prefix { $0 != ":" })
+    }
+
+    static func stripScheme(_ origin: String) -> String {
+        if let r = origin.firstIndex(of: "/"), origin[r...].hasPrefix("//") { return String(origin[origin.index(r, offsetBy: 2)...]) }
+        return origin
+    }
+
+    /// "14:02:10 UTC"
+    static func clock(_ epochMillis: Int64) -> String {
+        let iso = Timestamp.iso8601(epochMillis / 1000)
+        return String(iso.dropFirst(11).dropLast()) + " UTC"
+    }
+
+    func metricsText() -> String {
+        var out = metrics.render()
+        out += "# HELP proxypool_cooldowns Cooldowns (and auth failures) in force per credential.\n# TYPE proxypool_cooldowns gauge\n"
+        for (c, n) in cooldowns.activeCount(now: Timestamp.nowMillis()).sorted(by: { $0.key < $1.key }) {
+            out += "proxypool_cooldowns{credential=\"\(c)\"} \(n)\n"
+        }
+        out += "# HELP proxypool_requests_in_flight Requests being served.\n# TYPE proxypool_requests_in_flight gauge\nproxypool_requests_in_flight \(inFlight)\n"
+        return out
+    }
+}
+
+extension Timestamp {
+    static func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// Prometheus counters and summaries, kept on the loop thread.
+final class Metrics {
+    private var counters: [String: [String: Double]] = [:]
+
+    func count(_ name: String, _ labels: [String: String], _ by: Double = 1) {
+        let l = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
+        counters[name, default: [:]][l, default: 0] += by
+    }
+
+    func render() -> String {
+        var out = ""
+        for (name, series) in counters.sorted(by: { $0.key < $1.key }) {
+            let type = name.hasSuffix("_total") || name.hasSuffix("_sum") || name.hasSuffix("_count") ? "counter" : "gauge"
+            out += "# TYPE \(name) \(type)\n"
+            for (l, v) in series.sorted(by: { $0.key < $1.key }) {
+                out += "\(name){\(l)} \(v == v.rounded() ? String(Int64(v)) : String(v))\n"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,180 @@
+import Glibc
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolStore
+
+/// What the proxy routes with, loaded from the store whenever the control plane changes something. The hot
+/// path reads only this (no SQLite per request).
+struct RoutingSnapshot {
+    var credentials: [String: CredentialRoute] = [:]
+    var assignments: [String: [String]] = [:]
+    var settings = Settings(freeModels: false, fallbackToPool: true, requireAccessKey: true)
+    var keys: [String: (id: String, app: String?)] = [:]
+    /// Enabled credentials per dialect, in name order (the pool).
+    var pools: [Dialect: [String]] = [:]
+
+    static func load(_ store: Store) throws -> RoutingSnapshot {
+        var s = RoutingSnapshot()
+        for r in try store.routes() { s.credentials[r.name] = r }
+        for a in try store.assignments() { s.assignments[a.app] = a.credentials }
+        s.settings = try store.settings()
+        s.keys = try store.keyHashes()
+        for r in s.credentials.values.sorted(by: { $0.name < $1.name }) where r.enabled {
+            if let d = r.provider.dialect { s.pools[d, default: []].append(r.name) }
+        }
+        return s
+    }
+}
+
+/// Cooldowns and auth failures, shared by the loop (hot path) and the control plane (status). Persisted
+/// through the writer so that they survive a restart.
+final class CooldownTable: @unchecked Sendable {
+    struct Entry { var until: Int64; var reason: String }
+    private let lock = Mutex()
+    /// Key: credential, or "credential\u{0}model".
+    private var cooling: [String: Entry] = [:]
+    private var authFailed: [String: String] = [:]
+    private var failures: [String: Int] = [:]
+
+    static func key(_ c: String, _ model: String?) -> String { model.map { c + "\u{0}" + $0 } ?? c }
+
+    func load(_ records: [Store.CooldownRecord]) {
+        lock.locked {
+            for r in records {
+                if r.authFailed { authFailed[r.credential] = r.reason }
+                else { cooling[Self.key(r.credential, r.model.isEmpty ? nil : r.model)] = Entry(until: r.untilMillis, reason: r.reason) }
+            }
+        }
+    }
+
+    /// When the credential (or its model) may be used again; nil when usable now.
+    func blockedUntil(_ c: String, model: String?, now: Int64) -> (until: Int64, reason: String)? {
+        lock.locked {
+            if let r = authFailed[c] { return (Int64.max, r) }
+            var worst: (Int64, String)?
+            for k in [Self.key(c, nil)] + (model.map { [Self.key(c, $0)] } ?? []) {
+                if let e = cooling[k], e.until > now, e.until > (worst?.0 ?? 0) { worst = (e.until, e.reason) }
+            }
+            return worst
+        }
+    }
+
+    func failureCount(_ c: String) -> Int { lock.locked { failures[c] ?? 0 } }
+
+    func coolDown(_ c: String, model: String?, until: Int64, reason: String) {
+        lock.locked {
+            cooling[Self.key(c, model)] = Entry(until: until, reason: reason)
+            failures[c, default: 0] += 1
+        }
+    }
+
+    func markAuthFailed(_ c: String, reason: String) { lock.locked { authFailed[c] = reason } }
+
+    func succeeded(_ c: String) { lock.locked { failures[c] = nil } }
+
+    /// The credential changed or was re-enabled: forget what we knew about it.
+    func forget(_ c: String) {
+        lock.locked {
+            authFailed[c] = nil
+            failures[c] = nil
+            cooling = cooling.filter { !($0.key == c || $0.key.hasPrefix(c + "\u{0}")) }
+        }
+    }
+
+    func health(credentials: [CredentialInfo], now: Int64) -> [CredentialHealth] {
+        lock.locked {
+            credentials.compactMap { c in
+                if !c.enabled { return CredentialHealth(name: c.name, state: .disabled, until: nil, model: nil, reason: nil) }
+                if let r = authFailed[c.name] { return CredentialHealth(name: c.name, state: .authFailed, until: nil, model: nil, reason: r) }
+                let mine = cooling.filter { ($0.key == c.name || $0.key.hasPrefix(c.name + "\u{0}")) && $0.value.until > now }
+                guard let (k, e) = mine.max(by: { $0.value.until < $1.value.until }) else { return nil }
+                let model = k.split(separator: "\u{0}", maxSplits: 1).dropFirst().first.map(String.init)
+                return CredentialHealth(name: c.name, state: .cooling, until: Timestamp.iso8601(e.until / 1000), model: model ?? "", reason: e.reason)
+            }
+        }
+    }
+
+    func activeCount(now: Int64) -> [String: Int] {
+        lock.locked {
+            var m: [String: Int] = [:]
+            for (k, e) in cooling where e.until > now { m[String(k.split(separator: "\u{0}").first ?? ""), default: 0] += 1 }
+            for c in authFailed.keys { m[c, default: 0] += 1 }
+            return m
+        }
+    }
+}
+
+/// The store's writes from the proxy, off the loop thread, batched: one transaction every second at most.
+final class BackgroundWriter: @unchecked Sendable {
+    private let store: Store
+    private let logger: Logger
+    private var cond = pthread_cond_t()
+    private var mutex = pthread_mutex_t()
+    private var cooldownsSet: [Store.CooldownRecord] = []
+    private var cooldownsCleared: [(credential: String, model: String?)] = []
+    private var usage: [String: Store.UsageDelta] = [:]
+    private var apps: [String: (Int64, Int64)] = [:]
+    private var keysUsed: [String: Int64] = [:]
+    private var stopping = false
+    private var stopped = false
+
+    init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&cond, nil)
+        Threads.start { self.run() }
+    }
+
+    private func with(_ body: () -> Void) { pthread_mutex_lock(&mutex); body(); pthread_cond_signal(&cond); pthread_mutex_unlock(&mutex) }
+
+    func cooldown(_ r: Store.CooldownRecord) { with { cooldownsSet.append(r) } }
+    func clearCooldowns(_ credential: String) { with { cooldownsCleared.append((credential, nil)) } }
+
+    func request(day: String, app: String, credential: String, model: String, error: Bool, input: Int64, output: Int64, cached: Int64,
+                 at: Int64, keyID: String?) {
+        with {
+            let k = "\(day)\u{0}\(app)\u{0}\(credential)\u{0}\(model)"
+            var u = usage[k] ?? Store.UsageDelta(day: day, app: app, credential: credential, model: model, requests: 0, errors: 0, input: 0, output: 0, cached: 0)
+            u.requests += 1; u.errors += error ? 1 : 0; u.input += input; u.output += output; u.cached += cached
+            usage[k] = u
+            let a = apps[app] ?? (0, 0)
+            apps[app] = (a.0 + 1, max(a.1, at))
+            if let keyID { keysUsed[keyID] = at }
+        }
+    }
+
+    /// Write what is pending and stop (at shutdown).
+    func flushAndStop() {
+        with { stopping = true }
+        let deadline = Posix.monotonicMillis() + 5000
+        while Posix.monotonicMillis() < deadline {
+            pthread_mutex_lock(&mutex); let done = stopped; pthread_mutex_unlock(&mutex)
+            if done { return }
+            usleep(5000)
+        }
+    }
+
+    private func run() {
+        while true {
+            pthread_mutex_lock(&mutex)
+            while !stopping && cooldownsSet.isEmpty && cooldownsCleared.isEmpty && usage.isEmpty && apps.isEmpty && keysUsed.isEmpty {
+                pthread_cond_wait(&cond, &mutex)
+            }
+            let batch = (cooldownsSet, cooldownsCleared, Array(usage.values), apps.map { ($0.key, $0.value.0, $0.value.1) },
+                         keysUsed.map { ($0.key, $0.value) })
+            cooldownsSet = []; cooldownsCleared = []; usage = [:]; apps = [:]; keysUsed = [:]
+            let stop = stopping
+            pthread_mutex_unlock(&mutex)
+            do {
+                try store.applyProxyBatch(cooldownsSet: batch.0, cooldownsCleared: batch.1, usage: batch.2,
+                                          apps: batch.3.map { (app: $0.0, requests: $0.1, at: $0.2) },
+                                          keysUsed: batch.4.map { (id: $0.0, at: $0.1) })
+            } catch {
+                logger.error("cannot record usage and cooldowns: \(error.message)", event: "store-write-failed")
+            }
+            if stop { pthread_mutex_lock(&mutex); stopped = true; pthread_mutex_unlock(&mutex); return }
+            usleep(1_000_000)   // batch: at most one transaction a second
+        }
+    }
+}

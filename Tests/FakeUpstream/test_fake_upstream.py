@@ -1,0 +1,349 @@
+"""Self-tests of fake_upstream.py (stdlib only).
+
+    python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py     (or pytest)
+"""
+
+import email.utils
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(HERE, "fake_upstream.py")
+
+
+def start_fake(extra=()):
+    tmp = tempfile.mkdtemp(prefix="fake-up-")
+    pf = os.path.join(tmp, "port")
+    proc = subprocess.Popen([sys.executable, FAKE, "--port-file", pf, *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while not os.path.exists(pf):
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("fake did not start")
+        time.sleep(0.02)
+    with open(pf) as f:
+        port = int(f.read())
+    return proc, port, tmp
+
+
+ANTH_HDR = {"anthropic-version": "2023-06-01", "content-type": "application/json"}
+CHAT = {"model": "gpt-x", "messages": [{"role": "user", "content": "hi"}]}
+MSG = {"model": "claude-x", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+GEM = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+
+
+class FakeUpstreamTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port, cls.tmp = start_fake()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(5)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def req(self, method, path, body=None, headers=None, timeout=10):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+        c.request(method, path, body=data, headers=headers or {})
+        r = c.getresponse()
+        raw = r.read()
+        c.close()
+        try:
+            j = json.loads(raw)
+        except Exception:
+            j = None
+        return r, raw, j
+
+    def openai(self, key, body=None, path="/v1/chat/completions"):
+        return self.req("POST", path, body or CHAT, {"Authorization": "Bearer " + key})
+
+    def raw_stream(self, path, body, headers, read_timeout=5):
+        """Sends a request on a raw socket; returns (sock, initial bytes)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=read_timeout)
+        data = json.dumps(body).encode()
+        hdr = "".join("%s: %s\r\n" % kv for kv in headers.items())
+        s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n" % (path, len(data), hdr)).encode()
+                  + data)
+        return s
+
+    def aborted(self):
+        return self.req("GET", "/__aborted")[2]["aborted"]
+
+    # -- basics ----------------------------------------------------------------
+
+    def test_health_and_requests(self):
+        r, _, _ = self.req("GET", "/__health")
+        self.assertEqual(r.status, 200)
+        self.openai("fake-ok~tagA")
+        recs = self.req("GET", "/__requests")[2]
+        last = recs[-1]
+        self.assertEqual(last["behaviour"], "ok")
+        self.assertEqual(last["key_tag"], "tagA")
+        self.assertIn(["Authorization", "Bearer fake-ok~tagA"], last["headers"])
+        self.assertEqual(last["body"]["model"], "gpt-x")
+
+    def test_unknown_and_missing_key(self):
+        r, _, j = self.openai("sk-real-key")
+        self.assertEqual(r.status, 401)
+        self.assertIn("error", j)
+        r, _, j = self.req("POST", "/v1/messages", MSG, ANTH_HDR)
+        self.assertEqual(r.status, 401)
+        self.assertEqual(j["error"]["type"], "authentication_error")
+        r, _, j = self.req("POST", "/v1beta/models/g:generateContent", GEM, {"x-goog-api-key": "nope"})
+        self.assertEqual(r.status, 401)
+        self.assertEqual(j["error"]["status"], "UNAUTHENTICATED")
+
+    def test_bad_shape(self):
+        r, _, j = self.openai("fake-ok", {"model": "x"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(j["error"]["type"], "invalid_request_error")
+        r, _, j = self.req("POST", "/v1/messages", {"model": "x", "max_tokens": 1},
+                           dict(ANTH_HDR, **{"x-api-key": "fake-ok"}))
+        self.assertEqual(r.status, 400)
+        self.assertEqual(j["type"], "error")
+        r, _, j = self.req("POST", "/v1/messages", MSG, {"x-api-key": "fake-ok"})
+        self.assertEqual(r.status, 400, "anthropic-version is required")
+        r, _, j = self.req("POST", "/v1/models/g:generateContent", b"{not json", {"x-goog-api-key": "fake-ok"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(j["error"]["status"], "INVALID_ARGUMENT")
+
+    def test_routes_ok(self):
+        r, _, j = self.openai("fake-ok")
+        self.assertIn("FAKE-UPSTREAM-OK", j["choices"][0]["message"]["content"])
+        r, _, j = self.req("POST", "/openai/deployments/dep1/chat/completions?api-version=2024-10-21",
+                           {"messages": CHAT["messages"]}, {"api-key": "fake-ok"})
+        self.assertEqual(r.status, 200)
+        self.assertIn("dep1", j["choices"][0]["message"]["content"])
+        r, _, j = self.req("POST", "/openai/v1/responses", {"model": "m", "input": "hi"}, {"api-key": "fake-ok"})
+        self.assertEqual(j["output"][0]["content"][0]["text"][:16], "FAKE-UPSTREAM-OK")
+        r, _, j = self.req("POST", "/openai/v1/chat/completions", CHAT, {"api-key": "fake-ok"})
+        self.assertEqual(r.status, 200)
+        r, _, j = self.req("POST", "/v1/messages?beta=true", MSG, dict(ANTH_HDR, **{"x-api-key": "fake-ok"}))
+        self.assertIn("FAKE-UPSTREAM-OK", j["content"][0]["text"])
+        r, _, j = self.req("POST", "/v1/messages/count_tokens", {"model": "c", "messages": MSG["messages"]},
+                           dict(ANTH_HDR, Authorization="Bearer fake-ok"))
+        self.assertGreater(j["input_tokens"], 0)
+        self.assertEqual(self.req("GET", "/v1/models", None, {"Authorization": "Bearer fake-ok"})[2]["object"], "list")
+        self.assertEqual(self.req("GET", "/v1/models", None, dict(ANTH_HDR, **{"x-api-key": "fake-ok"}))[2]
+                         ["data"][0]["type"], "model")
+        for p in ("/v1/models", "/v1beta/models"):
+            self.assertIn("models", self.req("GET", p, None, {"x-goog-api-key": "fake-ok"})[2])
+        r, _, j = self.req("POST", "/v1beta/models/gemini-x:countTokens", GEM, {"x-goog-api-key": "fake-ok"})
+        self.assertGreater(j["totalTokens"], 0)
+        r, raw, j = self.req("POST", "/v1beta/models/gemini-x:streamGenerateContent?key=fake-ok", GEM)
+        self.assertIsInstance(j, list)
+        self.assertGreater(len(j), 1)
+        self.assertIn("usageMetadata", j[-1])
+        r, raw, _ = self.req("POST", "/v1/models/gemini-x:streamGenerateContent?alt=sse", GEM,
+                             {"x-goog-api-key": "fake-ok"})
+        self.assertTrue(raw.startswith(b"data: "))
+        r, _, _ = self.req("GET", "/v1/responses", None, {"Upgrade": "websocket", "Connection": "Upgrade"})
+        self.assertEqual(r.status, 426)
+
+    def test_each_sse_event_is_its_own_chunk(self):
+        s = self.raw_stream("/v1/messages", dict(MSG, stream=True), dict(ANTH_HDR, **{"x-api-key": "fake-ok"}))
+        buf = b""
+        while not buf.endswith(b"0\r\n\r\n"):
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        s.close()
+        head, body = buf.split(b"\r\n\r\n", 1)
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        chunks = []
+        while body:
+            size_line, rest = body.split(b"\r\n", 1)
+            n = int(size_line, 16)
+            if n == 0:
+                break
+            chunks.append(rest[:n])
+            body = rest[n + 2:]
+        names = [c.split(b"\n")[0].decode()[7:] for c in chunks]
+        self.assertEqual(names[0], "message_start")
+        self.assertEqual(names[-2:], ["message_delta", "message_stop"])
+        self.assertGreater(names.count("content_block_delta"), 1)
+        self.assertTrue(all(c.endswith(b"\n\n") for c in chunks))
+
+    def test_tool_call_and_result(self):
+        tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+            "type": "object", "properties": {"location": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["location", "days"]}}}]
+        r, _, j = self.openai("fake-ok", dict(CHAT, tools=tools))
+        call = j["choices"][0]["message"]["tool_calls"][0]
+        self.assertEqual(json.loads(call["function"]["arguments"]), {"location": "FAKE", "days": 1})
+        msgs = CHAT["messages"] + [{"role": "assistant", "content": None, "tool_calls": [call]},
+                                   {"role": "tool", "tool_call_id": call["id"], "content": "FAKE-TOOL-RAN"}]
+        r, _, j = self.openai("fake-ok", dict(CHAT, tools=tools, messages=msgs))
+        self.assertIn("FAKE-TOOL-RAN", j["choices"][0]["message"]["content"])
+        text_only = dict(CHAT, tools=tools, messages=[{"role": "user", "content": "hi FAKE-TEXT-ONLY"}])
+        self.assertIsNotNone(self.openai("fake-ok", text_only)[2]["choices"][0]["message"]["content"])
+
+    # -- error behaviours -------------------------------------------------------
+
+    def test_429_variants(self):
+        r, _, j = self.openai("fake-429-retry-after-7")
+        self.assertEqual((r.status, r.getheader("Retry-After")), (429, "7"))
+        self.assertEqual(j["error"]["code"], "rate_limit_exceeded")
+        r, _, _ = self.openai("fake-429-retry-after-date")
+        when = email.utils.parsedate_to_datetime(r.getheader("Retry-After"))
+        self.assertAlmostEqual((when - datetime.now(timezone.utc)).total_seconds(), 120, delta=5)
+        r, _, _ = self.openai("fake-429-retry-after-ms-1500")
+        self.assertEqual(r.getheader("retry-after-ms"), "1500")
+        self.assertIsNone(r.getheader("Retry-After"))
+        r, _, j = self.openai("fake-429-openai-reset")
+        self.assertEqual(r.getheader("x-ratelimit-reset-requests"), "6m0s")
+        self.assertEqual(r.getheader("x-ratelimit-reset-tokens"), "1.5s")
+        self.assertEqual((j["error"]["type"], j["error"]["code"]), ("requests", "rate_limit_exceeded"))
+        r, _, j = self.req("POST", "/v1/messages", MSG, dict(ANTH_HDR, **{"x-api-key": "fake-429-anthropic-reset"}))
+        reset = datetime.strptime(r.getheader("anthropic-ratelimit-requests-reset"), "%Y-%m-%dT%H:%M:%SZ")
+        reset = reset.replace(tzinfo=timezone.utc)
+        self.assertAlmostEqual((reset - datetime.now(timezone.utc)).total_seconds(), 60, delta=5)
+        self.assertEqual(j["error"]["type"], "rate_limit_error")
+        r, _, j = self.req("POST", "/v1beta/models/g:generateContent", GEM, {"x-goog-api-key": "fake-429-gemini"})
+        self.assertEqual(j["error"]["status"], "RESOURCE_EXHAUSTED")
+        ri = [d for d in j["error"]["details"] if d["@type"].endswith("RetryInfo")][0]
+        self.assertEqual(ri["retryDelay"], "30s")
+        r, _, j = self.openai("fake-429-bare")
+        self.assertEqual(r.status, 429)
+        for h in ("Retry-After", "retry-after-ms", "x-ratelimit-reset-requests"):
+            self.assertIsNone(r.getheader(h))
+        r, _, j = self.openai("fake-usage-limit", path="/v1/responses", body={"model": "m", "input": "x"})
+        self.assertEqual((r.status, j["error"]["type"], j["error"]["resets_in_seconds"]),
+                         (429, "usage_limit_reached", 3600))
+
+    def test_status_errors_in_api_format(self):
+        for key, status in (("fake-529", 529), ("fake-503", 503), ("fake-500", 500),
+                            ("fake-401", 401), ("fake-403", 403)):
+            r, _, j = self.req("POST", "/v1/messages", MSG, dict(ANTH_HDR, **{"x-api-key": key}))
+            self.assertEqual(r.status, status)
+            self.assertEqual(j["type"], "error")
+            r, _, j = self.openai(key)
+            self.assertEqual(r.status, status)
+            self.assertIn("message", j["error"])
+            r, _, j = self.req("POST", "/v1/models/g:generateContent", GEM, {"x-goog-api-key": key})
+            self.assertEqual((r.status, j["error"]["code"]), (status, status))
+        j = self.req("POST", "/v1/messages", MSG, dict(ANTH_HDR, **{"x-api-key": "fake-529"}))[2]
+        self.assertEqual(j["error"]["type"], "overloaded_error")
+
+    def test_big(self):
+        _, raw, j = self.openai("fake-big-50")
+        n = len(j["choices"][0]["message"]["content"])
+        self.assertTrue(45 * 1024 < n < 55 * 1024, n)
+
+    # -- connection behaviours --------------------------------------------------
+
+    def test_hang_counts_abort(self):
+        before = self.aborted()
+        s = self.raw_stream("/v1/chat/completions", CHAT, {"Authorization": "Bearer fake-hang"}, read_timeout=1.5)
+        with self.assertRaises(socket.timeout):
+            s.recv(100)
+        s.close()
+        deadline = time.time() + 5
+        while self.aborted() == before and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.aborted(), before + 1)
+
+    def test_hang_after_headers(self):
+        s = self.raw_stream("/v1/chat/completions", dict(CHAT, stream=True),
+                            {"Authorization": "Bearer fake-hang-after-headers"}, read_timeout=1.5)
+        got = b""
+        try:
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                got += d
+        except socket.timeout:
+            pass
+        s.close()
+        self.assertTrue(got.startswith(b"HTTP/1.1 200"))
+        self.assertTrue(got.endswith(b"\r\n\r\n"), "headers only")
+        self.assertIn(b"text/event-stream", got)
+
+    def test_reset_midstream(self):
+        s = self.raw_stream("/v1/responses", {"model": "m", "input": "x", "stream": True},
+                            {"Authorization": "Bearer fake-reset-midstream"})
+        got, err = b"", None
+        try:
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                got += d
+        except ConnectionResetError as e:
+            err = e
+        s.close()
+        self.assertIsNotNone(err, "expected a TCP RST")
+        self.assertIn(b"response.created", got)
+        self.assertIn(b"response.in_progress", got)
+        self.assertNotIn(b"response.output_item.added", got)
+
+    def test_slow_stream_and_client_abort(self):
+        t0 = time.time()
+        r, raw, _ = self.req("POST", "/v1/messages", dict(MSG, stream=True),
+                             dict(ANTH_HDR, **{"x-api-key": "fake-slow-stream-30"}))
+        self.assertGreaterEqual(raw.count(b"event: content_block_delta"), 20)
+        self.assertGreater(time.time() - t0, 0.5)
+        before = self.aborted()
+        s = self.raw_stream("/v1/messages", dict(MSG, stream=True),
+                            dict(ANTH_HDR, **{"x-api-key": "fake-slow-stream-200"}))
+        s.recv(4096)
+        s.close()
+        deadline = time.time() + 5
+        while self.aborted() == before and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.aborted(), before + 1)
+        recs = self.req("GET", "/__requests")[2]
+        self.assertTrue(recs[-1]["response"]["aborted"])
+
+    def test_reset(self):
+        self.openai("fake-ok")
+        self.req("POST", "/__reset")
+        self.assertEqual(self.req("GET", "/__requests")[2], [])
+        self.assertEqual(self.aborted(), 0)
+
+
+@unittest.skipUnless(shutil.which("openssl"), "openssl CLI needed to make a test certificate")
+class FakeUpstreamTLSTest(unittest.TestCase):
+    def test_tls(self):
+        tmp = tempfile.mkdtemp(prefix="fake-tls-")
+        cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        proc, port, tmp2 = start_fake(["--tls-cert", cert, "--tls-key", key])
+        try:
+            ctx = ssl.create_default_context(cafile=cert)
+            c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+            c.request("POST", "/v1/chat/completions", json.dumps(dict(CHAT, stream=True)),
+                      {"Authorization": "Bearer fake-ok"})
+            r = c.getresponse()
+            body = r.read()
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"data: [DONE]", body)
+            c.request("GET", "/__health")  # keep-alive on the same TLS connection
+            self.assertEqual(c.getresponse().status, 200)
+            c.close()
+        finally:
+            proc.terminate()
+            proc.wait(5)
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp2, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
