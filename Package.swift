@@ -41,6 +41,7 @@ let package = Package(
         .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: strict),
 
         .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
+                    exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),

@@ -78,6 +78,16 @@ enum Verbs {
         case ["key", "revoke"]:
             let r = try ctx.call(RPC.KeyRevoke.self, .init(id: inv.value("ID")!))
             ctx.json ? Output.json(r) : Output.out("Revoked access key \(inv.value("ID")!).\n")
+        case ["apps"]:
+            let apps = try ctx.call(RPC.AppList.self)
+            if ctx.json { Output.json(apps) } else if apps.isEmpty {
+                Output.out("No app has sent a request yet.\n")
+            } else {
+                Output.out(Output.table(["APP", "REQUESTS", "LAST REQUEST", "FIRST SEEN", "ASSIGNED TO"], apps.map {
+                    [$0.app, String($0.requests), $0.lastSeen, $0.firstSeen, $0.assignment.isEmpty ? "(pool)" : $0.assignment.joined(separator: ", ")]
+                }))
+            }
+        case ["usage"]: try usage(ctx)
         case ["tiers"]: try tiers(ctx)
         case ["tier", "set"], ["tier", "reset"]:
             let model = inv.command.words[1] == "set" ? inv.value("MODEL") : nil
@@ -108,6 +118,42 @@ enum Verbs {
               pool fallback:   \(onOff(s.settings.fallbackToPool))
 
             """)
+        if !s.health.isEmpty {
+            Output.out("Credentials not in use:\n" + Output.table(["NAME", "STATE", "UNTIL", "MODEL", "REASON"], s.health.map {
+                [$0.name, $0.state.rawValue, $0.until ?? "-", ($0.model ?? "").isEmpty ? "(all)" : $0.model!, $0.reason ?? "-"]
+            }))
+        }
+    }
+
+    static func usage(_ ctx: Context) throws {
+        let inv = ctx.invocation
+        var rows = try ctx.call(RPC.Usage.self, .init(since: inv.value("since")))
+        if let by = inv.value("by") {
+            let key: (UsageRow) -> String
+            switch by {
+            case "app": key = { $0.app }
+            case "credential": key = { $0.credential }
+            case "model": key = { $0.model }
+            case "day": key = { $0.day }
+            default: throw Ctl.usage("--by takes app, credential, model or day, not '\(by)'")
+            }
+            var sums: [String: UsageRow] = [:]
+            for r in rows {
+                let k = key(r)
+                var s = sums[k] ?? UsageRow(day: by == "day" ? k : "*", app: by == "app" ? k : "*", credential: by == "credential" ? k : "*",
+                                            model: by == "model" ? k : "*", requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0)
+                s.requests += r.requests; s.errors += r.errors; s.inputTokens += r.inputTokens
+                s.outputTokens += r.outputTokens; s.cachedTokens += r.cachedTokens
+                sums[k] = s
+            }
+            rows = sums.keys.sorted().map { sums[$0]! }
+        }
+        if ctx.json { Output.json(rows); return }
+        if rows.isEmpty { Output.out("No usage recorded yet.\n"); return }
+        Output.out(Output.table(["DAY", "APP", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHED"], rows.map {
+            [$0.day, $0.app, $0.credential, $0.model.isEmpty ? "-" : $0.model, String($0.requests), String($0.errors),
+             String($0.inputTokens), String($0.outputTokens), String($0.cachedTokens)]
+        }))
     }
 
     static func duration(_ s: Int64) -> String {

@@ -1,0 +1,257 @@
+import Testing
+import FoundationEssentials
+@testable import ProxyPoolCore
+
+/// Headers and targets of real client requests (from the shared captures; keys removed).
+struct CapturedRequest: Decodable {
+    var capture: String
+    var method: String
+    var target: String
+    var headers: [[String]]
+    var model: String?
+    var stream: Bool?
+
+    func header(_ name: String) -> String? { headers.last { $0[0].lowercased() == name }?[1] }
+    var path: Substring { target.split(separator: "?", maxSplits: 1)[0] }
+}
+
+let captured: [CapturedRequest] = {
+    var url = URL(fileURLWithPath: #filePath)
+    url.deleteLastPathComponent()
+    let data = try! Data(contentsOf: url.appendingPathComponent("Fixtures/client-requests.json"))
+    return try! JSONDecoder().decode([CapturedRequest].self, from: data)
+}()
+
+@Suite struct AppDetectionTests {
+    @Test func realClientsAreRecognised() {
+        #expect(captured.count == 30)
+        for r in captured {
+            let expected: String
+            switch r.capture.split(separator: "_")[0] {
+            case "claude-code": expected = "claude-code"
+            case "codex", "codex-tui": expected = "codex"
+            case "openai-sdk": expected = "openai-sdk"
+            case "anthropic-sdk": expected = "anthropic-sdk"
+            case "genai-sdk": expected = "google-genai-sdk"
+            default: expected = "?"
+            }
+            #expect(AppDetection.detect(keyApp: nil, userRules: [], header: r.header).app == expected, "\(r.capture)")
+        }
+    }
+
+    @Test func precedence() {
+        let h: (String) -> String? = { ["user-agent": "claude-cli/2.1 (external, cli)", "x-proxypool-app": "my-tool"][$0] }
+        #expect(AppDetection.detect(keyApp: "bound", userRules: [], header: h).app == "bound", "the key's app wins")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: h).app == "my-tool", "then the explicit label")
+        let noLabel: (String) -> String? = { ["user-agent": "claude-cli/2.1 (external, cli)"][$0] }
+        let rule = AppRule(header: "User-Agent", match: .contains, value: "EXTERNAL", app: "custom")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [rule], header: noLabel).app == "custom", "user rules before built-in")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: { _ in nil }).app == "default")
+        let bad: (String) -> String? = { ["x-proxypool-app": "bad name!"][$0] }
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: bad).app == "default", "an invalid label is ignored")
+    }
+
+    @Test func keysFromEveryPlace() {
+        #expect(ClientKey.find(header: { ["authorization": "Bearer ppk_a"][$0] }, query: nil) == "ppk_a")
+        #expect(ClientKey.find(header: { ["authorization": "bearer  ppk_b "][$0] }, query: nil) == "ppk_b")
+        #expect(ClientKey.find(header: { ["x-api-key": "ppk_c"][$0] }, query: nil) == "ppk_c")
+        #expect(ClientKey.find(header: { ["x-goog-api-key": "ppk_d"][$0] }, query: nil) == "ppk_d")
+        #expect(ClientKey.find(header: { _ in nil }, query: "alt=sse&key=ppk_e") == "ppk_e")
+        #expect(ClientKey.find(header: { _ in nil }, query: "alt=sse") == nil)
+    }
+}
+
+@Suite struct EndpointTests {
+    @Test func everyCapturedRequestMatchesAnEndpoint() {
+        for r in captured {
+            let m = Endpoints.match(method: r.method, path: r.path, header: r.header)
+            switch r.capture {
+            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .upgradeRequired(.openai))
+            case "genai-sdk_models-list.json": #expect(m == .api(Endpoint(dialect: .gemini, kind: .models, geminiVersion: "v1")))
+            default:
+                guard case .api(let e) = m else { Issue.record("\(r.capture): \(m)"); continue }
+                let family = r.capture.hasPrefix("genai") ? Dialect.gemini : (r.capture.hasPrefix("claude") || r.capture.hasPrefix("anthropic") ? .anthropic : .openai)
+                #expect(e.dialect == family, "\(r.capture)")
+                if family == .gemini { #expect(e.pathModel == "gemini-2.5-flash" && e.geminiVersion == "v1") }
+            }
+        }
+    }
+
+    @Test func sharedModelsListPicksTheDialectFromHeaders() {
+        #expect(Endpoints.match(method: "GET", path: "/v1/models", header: { _ in nil }) == .api(Endpoint(dialect: .openai, kind: .models, geminiVersion: "v1")))
+        if case .api(let e) = Endpoints.match(method: "GET", path: "/v1/models", header: { $0 == "anthropic-version" ? "2023-06-01" : nil }) {
+            #expect(e.dialect == .anthropic)
+        } else { Issue.record("no match") }
+        if case .api(let e) = Endpoints.match(method: "GET", path: "/v1beta/models", header: { _ in nil }) { #expect(e.dialect == .gemini) }
+    }
+
+    @Test func others() {
+        #expect(Endpoints.match(method: "GET", path: "/healthz", header: { _ in nil }) == .healthz)
+        #expect(Endpoints.match(method: "GET", path: "/v1/messages", header: { _ in nil }) == .methodNotAllowed(.anthropic, allowed: "POST"))
+        #expect(Endpoints.match(method: "POST", path: "/v1/nope", header: { _ in nil }) == .notFound(.openai))
+        #expect(Endpoints.match(method: "POST", path: "/v1beta/models/x:explode", header: { _ in nil }) == .notFound(.gemini))
+        #expect(Endpoints.match(method: "POST", path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent", header: { _ in nil })
+                == .api(Endpoint(dialect: .gemini, kind: .streamGenerateContent, pathModel: "gemini-2.5-pro", geminiVersion: "v1beta")))
+    }
+}
+
+@Suite struct CooldownTests {
+    let now: Int64 = 1_795_600_000_000
+
+    func verdict(_ status: Int, _ headers: [(String, String)] = [], _ body: String = "", failures: Int = 0) -> FailureVerdict? {
+        Cooldowns.verdict(status: status, headers: headers, body: Array(body.utf8), nowMillis: now, consecutiveFailures: failures, capMillis: 1_800_000)
+    }
+
+    func until(_ v: FailureVerdict?) -> Int64? { if case .coolDown(let u, _)? = v?.action { return u - now }; return nil }
+    func perModel(_ v: FailureVerdict?) -> Bool? { if case .coolDown(_, let p)? = v?.action { return p }; return nil }
+
+    @Test func everyResetSignal() {
+        #expect(until(verdict(429, [("Retry-After", "30")])) == 30_000)
+        #expect(until(verdict(429, [("retry-after", "1.5")])) == 1_500)
+        let date = Cooldowns.parseHTTPDate("Wed, 25 Nov 2026 09:48:20 GMT")!
+        #expect(until(verdict(429, [("Retry-After", "Wed, 25 Nov 2026 09:48:20 GMT")])) == date - now)
+        #expect(until(verdict(429, [("retry-after-ms", "1500")])) == 1_500)
+        #expect(until(verdict(429, [("x-ratelimit-reset-requests", "6m0s"), ("x-ratelimit-remaining-requests", "0"),
+                                    ("x-ratelimit-reset-tokens", "1.5s"), ("x-ratelimit-remaining-tokens", "100")])) == 360_000,
+                "the exhausted limit's reset")
+        #expect(until(verdict(429, [("x-ratelimit-reset-tokens", "20ms")])) == 100, "at least 100 ms")
+        #expect(until(verdict(429, [("anthropic-ratelimit-requests-reset", Timestamp.iso8601((now + 60_000) / 1000)),
+                                    ("anthropic-ratelimit-requests-remaining", "0")])) == 60_000)
+        #expect(until(verdict(429, [], #"{"error":{"type":"usage_limit_reached","resets_in_seconds":3600}}"#)) == 1_800_000, "capped at 30 min")
+        #expect(until(verdict(429, [], #"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"retryDelay": "30s"}]}}"#)) == 30_000)
+        #expect(until(verdict(429, [], #"{"error":{"message":"Rate limit reached. Please try again in 20s."}}"#)) == 20_000)
+        #expect(until(verdict(429, [], #"{"resets_at": \#((now + 90_000) / 1000)}"#)) == 90_000)
+    }
+
+    @Test func backoffWithoutSignalsGrowsAndIsCapped() {
+        #expect(until(verdict(429)) == 1_000)
+        #expect(until(verdict(429, failures: 3)) == 8_000)
+        #expect(until(verdict(429, failures: 40)) == 1_800_000)
+        #expect(until(verdict(429, [("Retry-After", "999999")])) == 1_800_000, "one bad header cannot stall a tool for hours")
+    }
+
+    @Test func scopeAndKinds() {
+        #expect(perModel(verdict(429, [("Retry-After", "5")])) == true, "rate limits are per model")
+        #expect(perModel(verdict(429, [], #"{"error":{"type":"usage_limit_reached"}}"#)) == false, "quota is per credential")
+        #expect(perModel(verdict(529, [], #"{"type":"error","error":{"type":"overloaded_error"}}"#)) == true)
+        #expect(verdict(503)?.reason == "overloaded (503)")
+        #expect(verdict(401)?.action == .authFailed && verdict(403)?.action == .authFailed)
+        #expect(verdict(500)?.action == .retryElsewhere && verdict(502)?.action == .retryElsewhere)
+        #expect(verdict(400) == nil && verdict(404) == nil && verdict(200) == nil)
+    }
+
+    @Test func timeParsers() {
+        #expect(Cooldowns.parseDuration("6m0s") == 360_000)
+        #expect(Cooldowns.parseDuration("1h2m3.5s") == 3_723_500)
+        #expect(Cooldowns.parseDuration("250ms") == 250)
+        #expect(Cooldowns.parseDuration("12") == nil && Cooldowns.parseDuration("5x") == nil)
+        #expect(Cooldowns.parseRFC3339("2026-11-25T09:00:00Z") == Cooldowns.parseRFC3339("2026-11-25T10:00:00+01:00"))
+        #expect(Cooldowns.parseRFC3339("2026-11-25T09:00:00.250Z")! - Cooldowns.parseRFC3339("2026-11-25T09:00:00Z")! == 250)
+        #expect(Cooldowns.parseHTTPDate("Thu, 01 Jan 1970 00:01:00 GMT") == 60_000)
+        #expect(Cooldowns.parseHTTPDate("garbage") == nil)
+    }
+}
+
+@Suite struct ScannerTests {
+    @Test func modelAndStreamFromCapturedShapes() {
+        let body = #"{"model":"gpt-5","input":[{"role":"user","content":"say \"model\": \"x\""}],"tools":[{"model":"nested"}],"stream":true}"#
+        let f = RequestFields.scan(Array(body.utf8))
+        #expect(f.validObject && f.model == "gpt-5" && f.stream == true)
+        #expect(RequestFields.scan(Array(#"{"stream":false,"model":"a\/b"}"#.utf8)).model == "a/b")
+        #expect(RequestFields.scan(Array(#"{"model":"a","model":"b"}"#.utf8)).model == "b", "last duplicate wins")
+        #expect(!RequestFields.scan(Array("[1,2]".utf8)).validObject)
+        #expect(!RequestFields.scan(Array(#"{"model":"a""#.utf8)).validObject)
+        #expect(RequestFields.scan(Array(" {\n} ".utf8)).validObject)
+    }
+
+    @Test func usageFromEveryAPIAcrossChunkBoundaries() {
+        let streams = [
+            (#"data: {"usage":{"prompt_tokens":12,"completion_tokens":34,"prompt_tokens_details":{"cached_tokens":5}}}"#, (12, 34, 5)),
+            (#"event: response.completed\ndata: {"response":{"usage":{"input_tokens":7,"input_tokens_details":{"cached_tokens":2},"output_tokens":9}}}"#, (7, 9, 2)),
+            (#"event: message_start\ndata: {"message":{"usage":{"input_tokens":28,"cache_read_input_tokens":4,"output_tokens":1}}}\n\nevent: message_delta\ndata: {"usage":{"output_tokens":15}}"#, (28, 15, 4)),
+            (#"data: {"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":8,"cachedContentTokenCount":1}}"#, (3, 8, 1)),
+        ]
+        for (text, (i, o, c)) in streams {
+            let bytes = Array(text.utf8)
+            for split in [1, 3, 7, bytes.count] {
+                var u = UsageScanner()
+                var k = 0
+                while k < bytes.count { u.feed(Array(bytes[k..<min(bytes.count, k + split)])); k += split }
+                #expect(u.input == Int64(i) && u.output == Int64(o) && u.cached == Int64(c), "\(text.prefix(40)) split \(split)")
+            }
+        }
+    }
+}
+
+@Suite struct UpstreamTargetTests {
+    let endpoint = Endpoint(dialect: .openai, kind: .chatCompletions)
+    let client: [(name: String, value: String)] = [("Host", "127.0.0.1:8081"), ("Authorization", "Bearer ppk_client"), ("Content-Type", "application/json"),
+                                                   ("Accept-Encoding", "gzip"), ("Connection", "keep-alive"), ("Content-Length", "10"),
+                                                   ("User-Agent", "OpenAI/Python 3.57.0"), ("X-Proxypool-App", "x"), ("Cookie", "a=b")]
+
+    func cred(_ p: ProviderKind, _ base: String?, _ options: [String: String] = [:]) -> CredentialRoute {
+        CredentialRoute(name: "c", provider: p, secret: "sk-real-secret", baseURL: base, options: options, enabled: true, free: false)
+    }
+
+    @Test func openAIAndCompatible() {
+        let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: "/v1/chat/completions", query: nil,
+                                                  credential: cred(.openai, nil, ["organization": "org-1"]), clientHeaders: client)
+        #expect(url == "https://api.openai.com/v1/chat/completions")
+        #expect(headers.contains("Authorization: Bearer sk-real-secret") && headers.contains("OpenAI-Organization: org-1"))
+        #expect(!headers.contains { $0.contains("ppk_client") }, "the client's key never travels on")
+        #expect(headers.contains("Content-Type: application/json") && headers.contains("User-Agent: OpenAI/Python 3.57.0"))
+        for dropped in ["Host", "Accept-Encoding", "Connection", "Content-Length", "X-Proxypool-App", "Cookie"] {
+            #expect(!headers.contains { $0.hasPrefix(dropped + ":") }, "\(dropped) is not forwarded")
+        }
+        let local = UpstreamTarget.build(endpoint: endpoint, path: "/v1/chat/completions", query: nil, credential: cred(.openAICompatible, "http://127.0.0.1:11434/v1/"), clientHeaders: [])
+        #expect(local.url == "http://127.0.0.1:11434/v1/chat/completions")
+    }
+
+    @Test func azureBothForms() {
+        let dep = UpstreamTarget.build(endpoint: endpoint, path: "/v1/chat/completions", query: nil,
+                                       credential: cred(.azureOpenAI, "https://r.openai.azure.com", ["deployment": "gpt4o", "api-version": "2024-10-21"]), clientHeaders: [])
+        #expect(dep.url == "https://r.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21")
+        #expect(dep.headers.contains("api-key: sk-real-secret") && !dep.headers.contains { $0.hasPrefix("Authorization") })
+        let v1 = UpstreamTarget.build(endpoint: Endpoint(dialect: .openai, kind: .responses), path: "/v1/responses", query: nil,
+                                      credential: cred(.azureOpenAI, "https://r.openai.azure.com/openai/v1"), clientHeaders: [])
+        #expect(v1.url == "https://r.openai.azure.com/openai/v1/responses")
+    }
+
+    @Test func anthropicAndGemini() {
+        let a = UpstreamTarget.build(endpoint: Endpoint(dialect: .anthropic, kind: .messages), path: "/v1/messages", query: "beta=true",
+                                     credential: cred(.anthropic, nil), clientHeaders: [("x-api-key", "ppk_c"), ("anthropic-beta", "claude-code-20250219")])
+        #expect(a.url == "https://api.anthropic.com/v1/messages?beta=true")
+        #expect(a.headers.contains("x-api-key: sk-real-secret") && a.headers.contains("anthropic-beta: claude-code-20250219"))
+        #expect(a.headers.contains("anthropic-version: 2023-06-01") && !a.headers.contains("x-api-key: ppk_c"))
+        let g = UpstreamTarget.build(endpoint: Endpoint(dialect: .gemini, kind: .streamGenerateContent), path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
+                                     query: "alt=sse&key=ppk_c", credential: cred(.gemini, nil), clientHeaders: [])
+        #expect(g.url == "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+        #expect(g.headers.contains("x-goog-api-key: sk-real-secret"))
+    }
+}
+
+@Suite struct RoutingTests {
+    @Test func chainThenRotatedPoolWithAffinity() {
+        let usable: (String) -> Bool = { $0 != "cooling" }
+        #expect(Routing.candidates(chain: ["b", "cooling", "a"], pool: ["a", "b", "c", "d", "cooling"], usable: usable,
+                                   fallbackToPool: true, rotation: 0, affinity: nil) == ["b", "a", "c", "d"])
+        #expect(Routing.candidates(chain: ["b"], pool: ["a", "b", "c", "d"], usable: usable, fallbackToPool: true, rotation: 1, affinity: nil)
+                == ["b", "c", "d", "a"], "the pool rotates")
+        #expect(Routing.candidates(chain: ["b"], pool: ["a", "b", "c", "d"], usable: usable, fallbackToPool: true, rotation: 1, affinity: "a")
+                == ["b", "a", "c", "d"], "the conversation's credential first")
+        #expect(Routing.candidates(chain: ["b"], pool: ["a", "b", "c"], usable: usable, fallbackToPool: false, rotation: 0, affinity: nil) == ["b"])
+        #expect(Routing.candidates(chain: [], pool: [], usable: usable, fallbackToPool: true, rotation: 5, affinity: nil) == [])
+    }
+}
+
+@Suite struct ErrorBodyTests {
+    @Test func eachDialectsShape() throws {
+        let o = try JSON.decode(JSONValue.self, from: ErrorBodies.body(.openai, .rateLimited, "slow \"down\""))
+        #expect(o["error"]?["message"] == .string("slow \"down\"") && o["error"]?["code"] == .string("rate_limit_exceeded"))
+        let a = try JSON.decode(JSONValue.self, from: ErrorBodies.body(.anthropic, .authentication, "no"))
+        #expect(a["type"] == .string("error") && a["error"]?["type"] == .string("authentication_error"))
+        let g = try JSON.decode(JSONValue.self, from: ErrorBodies.body(.gemini, .rateLimited, "wait"))
+        #expect(g["error"]?["code"] == .int(429) && g["error"]?["status"] == .string("RESOURCE_EXHAUSTED"))
+        #expect(ErrorBodies.jsonString("a\u{1}\n") == "\"a\\u0001\\n\"")
+    }
+}
