@@ -35,7 +35,10 @@ public struct HTTPLimits: Sendable, Equatable {
 public struct HTTPParseError: Error, Equatable, Sendable {
     public var status: Int
     public var message: String
+    /// The head, when the error was found after it parsed (an oversized body): the answer can use its dialect.
+    public var head: HTTPRequestHead?
     public init(_ status: Int, _ message: String) { self.status = status; self.message = message }
+    public static func == (a: HTTPParseError, b: HTTPParseError) -> Bool { a.status == b.status && a.message == b.message }
 }
 
 /// Strict HTTP/1.1 request parsing (RFC 9112): anything malformed or ambiguous is refused, never guessed at —
@@ -103,7 +106,11 @@ public struct HTTPRequestParser: Sendable {
                 let head = try parseHead(buffer[pos..<end])
                 pos = end + 4
                 events.append(.head(head))
-                state = try bodyState(head)
+                do { state = try bodyState(head) } catch {
+                    var e = error
+                    e.head = head
+                    throw e
+                }
                 if case .done = state { events.append(.complete(body: [])); break loop }
             case .fixedBody(let remaining):
                 let n = min(remaining, buffer.count - pos)

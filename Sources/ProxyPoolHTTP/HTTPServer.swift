@@ -153,7 +153,7 @@ final class HTTPConnection {
     private func process(_ bytes: ArraySlice<UInt8>) {
         let events: [HTTPRequestParser.Event]
         do { events = try parser.feed(bytes) } catch {
-            refuse(error, head: nil)
+            refuse(error, head: error.head)
             return
         }
         for e in events {

@@ -82,7 +82,7 @@ import Testing
         let doc = try String(contentsOfFile: Repo.root + "/docs/control-protocol.md", encoding: .utf8)
         let methods = ["status", "credential.add", "credential.list", "credential.show", "credential.remove", "credential.set-enabled",
                        "assign", "unassign", "assignment.list", "key.create", "key.list", "key.revoke", "tier.list", "tier.set",
-                       "settings.get", "settings.set"]
+                       "settings.get", "settings.set", "app.list", "usage"]
         for m in methods { #expect(doc.contains("### `\(m)`"), "docs/control-protocol.md lacks \(m)") }
         let documented = doc.split(separator: "\n").filter { $0.hasPrefix("### `") }.count
         #expect(documented == methods.count, "the doc lists a method the daemon does not have, or misses one")
@@ -94,7 +94,9 @@ import Testing
 
     @Test func everyConfigKeyIsDocumented() throws {
         let page = try String(contentsOfFile: Repo.root + "/man/proxypoold.conf.5", encoding: .utf8)
-        for key in ["listen", "state-dir", "control-socket", "log-level", "allow-non-loopback", "shutdown-timeout", "control-group"] {
+        for key in ["listen", "state-dir", "control-socket", "log-level", "allow-non-loopback", "shutdown-timeout", "control-group",
+                    "max-body-bytes", "max-header-bytes", "header-timeout", "idle-timeout", "max-connections", "allowed-hosts",
+                    "cooldown-max", "max-attempts", "first-byte-timeout"] {
             #expect(page.contains(key.replacingOccurrences(of: "-", with: "\\-")) || page.contains(key), "proxypoold.conf(5) lacks \(key)")
         }
     }

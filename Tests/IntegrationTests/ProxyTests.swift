@@ -1,0 +1,200 @@
+import Foundation
+import Glibc
+import Testing
+
+@Suite struct ProxyAccessTests {
+    @Test func accessKeyIsRequiredAndNeverForwarded() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~A")])
+        let none = try http(port: s.port, "POST", "/v1/messages", headers: [("anthropic-version", "2023-06-01")], body: "{}")
+        #expect(none.status == 401 && none.body.contains(#""type":"authentication_error""#) && none.body.contains("no access key given"))
+        let wrong = try s.messages(key: "ppk_wrong")
+        #expect(wrong.status == 401 && wrong.body.contains("not valid"))
+        let oai = try http(port: s.port, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer nope")], body: "{}")
+        #expect(oai.status == 401 && oai.body.contains(#""code":"invalid_api_key""#), "OpenAI's error shape")
+        let gem = try http(port: s.port, "POST", "/v1beta/models/gemini-2.5-pro:generateContent", headers: [("x-goog-api-key", "nope")], body: "{}")
+        #expect(gem.status == 401 && gem.body.contains(#""status":"UNAUTHENTICATED""#), "Gemini's error shape")
+        let ok = try s.messages()
+        #expect(ok.status == 200 && ok.body.contains("FAKE-UPSTREAM-OK"))
+        #expect(ok.header("x-proxypool-credential") == "a")
+        #expect(try s.fake.keysSeen() == ["fake-ok~A"], "only the credential's key reached the upstream")
+        // The key works from ?key= too (Gemini style), and can be turned off.
+        #expect(s.daemon.ctl(["require-key", "off"]).status == 0)
+        usleep(100_000)
+        #expect(try s.messages(key: "anything").status == 200)
+    }
+
+    @Test func hostOriginAndMalformedRequests() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok")])
+        let evil = try http(port: s.port, "GET", "/healthz", headers: [("Host", "evil.example.invalid")])
+        #expect(evil.status == 421 && evil.body.contains("not allowed"))
+        #expect(try http(port: s.port, "GET", "/healthz", headers: [("Host", "localhost:\(s.port)")]).status == 200)
+        let cors = try s.messages(headers: [("Origin", "https://evil.example.invalid")])
+        #expect(cors.status == 403 && cors.body.contains("cross-origin"))
+        let bad = try http(port: s.port, "", "", raw: Array("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab".utf8))
+        #expect(bad.status == 400 && bad.body.contains("Content-Length"))
+        let smuggle = try http(port: s.port, "", "", raw: Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8))
+        #expect(smuggle.status == 400)
+        let garbage = try http(port: s.port, "", "", raw: Array("\u{1}\u{2}garbage\r\n\r\n".utf8))
+        #expect(garbage.status == 400 || garbage.status == 505)
+        #expect(try s.messages().status == 200, "the daemon keeps serving")
+        let ws = try http(port: s.port, "GET", "/v1/responses", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
+        #expect(ws.status == 426, "Codex falls back to SSE")
+        #expect(try http(port: s.port, "GET", "/v1/nothing", headers: [("Authorization", "Bearer \(s.key)")]).status == 404)
+    }
+
+    @Test func bodyLimitAndHeaderTimeout() throws {
+        let dir = makeTempDir("cfg")
+        try "max-body-bytes = 2048\nheader-timeout = 1\n".write(toFile: dir + "/p.conf", atomically: true, encoding: .utf8)
+        let s = try ProxySetup(args: ["--config", dir + "/p.conf"], credentials: [("a", "anthropic", "fake-ok")])
+        let big = try http(port: s.port, "POST", "/v1/messages", headers: [("x-api-key", s.key), ("anthropic-version", "2023-06-01")],
+                           body: String(repeating: "x", count: 5000))
+        #expect(big.status == 413 && big.body.contains("request_too_large"))
+        // A client that sends half a head and stalls is answered 408 and dropped.
+        let fd = try tcpConnect(s.port, timeout: 5)
+        let partial = Array("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8)
+        _ = partial.withUnsafeBytes { send(fd, $0.baseAddress, partial.count, 0) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buf, buf.count, 0)
+        close(fd)
+        #expect(n > 0 && String(decoding: buf[0..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+        #expect(try s.messages().status == 200)
+    }
+}
+
+@Suite struct ProxyRoutingTests {
+    @Test func chainOrderFailoverCooldownAndStatus() throws {
+        let s = try ProxySetup(credentials: [("limited", "anthropic", "fake-429-retry-after-30"), ("ok", "anthropic", "fake-ok~OK"),
+                                             ("other", "anthropic", "fake-ok~OTHER")],
+                               assign: ["claude-code": ["limited", "ok"]])
+        let cc = [("User-Agent", "claude-cli/2.1.331 (external, sdk-cli)")]
+        let first = try s.messages(headers: cc)
+        #expect(first.status == 200 && first.header("x-proxypool-credential") == "ok", "failover before the first byte")
+        let second = try s.messages(headers: cc)
+        #expect(second.status == 200 && second.header("x-proxypool-credential") == "ok")
+        #expect(try s.fake.keysSeen() == ["fake-429-retry-after-30", "fake-ok~OK", "fake-ok~OK"], "the cooling credential is skipped")
+        let status = s.daemon.ctl(["status"]).stdout
+        #expect(status.contains("limited") && status.contains("cooling") && status.contains("rate-limited (429)"))
+        #expect(s.daemon.log.contains("credential limited rate-limited (429); cooling down for claude-sonnet-4-5 until"))
+        // Per model: another model may still use it.
+        _ = try s.messages(headers: cc, model: "claude-haiku-4-5")
+        #expect(try s.fake.keysSeen().last == "fake-ok~OK" && (try s.fake.keysSeen().filter { $0.hasPrefix("fake-429") }.count) == 2)
+        // Usage and apps are recorded (batched once a second).
+        usleep(1_500_000)
+        #expect(s.daemon.ctl(["apps"]).stdout.contains("claude-code"))
+        let usage = s.daemon.ctl(["usage", "--by", "credential", "--json"]).stdout
+        #expect(usage.contains("\"credential\" : \"ok\"") && usage.contains("\"inputTokens\""))
+        let metrics = try http(port: s.port, "GET", "/metrics").body
+        #expect(metrics.contains(#"proxypool_requests_total{app="claude-code",code="200",credential="ok"} 3"#))
+        #expect(metrics.contains(#"proxypool_cooldowns{credential="limited"}"#))
+    }
+
+    @Test func fallbackToPoolAndAllCooling429() throws {
+        let s = try ProxySetup(credentials: [("l1", "anthropic", "fake-429-retry-after-30~1"), ("l2", "anthropic", "fake-429-retry-after-60~2")],
+                               assign: ["claude-code": ["l1"]])
+        let cc = [("User-Agent", "claude-cli/2.1.331 (external, sdk-cli)")]
+        let r = try s.messages(headers: cc)
+        #expect(r.status == 429 && r.header("retry-after") == "30", "every candidate cooling: Retry-After = earliest recovery")
+        #expect(r.body.contains("no credential for app claude-code is available: l1 rate-limited (429) until"))
+        #expect(r.body.contains(#""type":"rate_limit_error""#))
+        #expect(Set(try s.fake.keysSeen()) == ["fake-429-retry-after-30~1", "fake-429-retry-after-60~2"], "the pool was tried after the chain")
+        let again = try s.messages(headers: cc)
+        #expect(again.status == 429 && Int(again.header("retry-after") ?? "") ?? 99 <= 30)
+        #expect(try s.fake.keysSeen().count == 2, "no upstream call while everything cools down")
+        _ = s.daemon.ctl(["fallback", "off"])
+        let noPool = try ProxySetup(credentials: [("solo", "anthropic", "fake-ok~S")], assign: [:])
+        _ = noPool.daemon.ctl(["fallback", "off"])
+        usleep(100_000)
+        let unassigned = try noPool.messages(headers: cc)
+        #expect(unassigned.status == 503 && unassigned.body.contains("no credential for app claude-code is available"))
+    }
+
+    @Test func cooldownsSurviveARestart() throws {
+        let s = try ProxySetup(credentials: [("limited", "anthropic", "fake-429-retry-after-600"), ("ok", "anthropic", "fake-ok")],
+                               assign: ["default": ["limited", "ok"]])
+        #expect(try s.messages().status == 200)
+        usleep(1_500_000)   // the writer's batch
+        #expect(s.daemon.stop() == 0)
+        let again = try DaemonProcess(stateDir: s.daemon.stateDir)
+        #expect(again.ctl(["status"]).stdout.contains("rate-limited (429)"))
+        let port = try again.proxyPort
+        let r = try http(port: port, "POST", "/v1/messages", headers: [("x-api-key", s.key), ("anthropic-version", "2023-06-01")],
+                         body: #"{"model":"claude-sonnet-4-5","messages":[]}"#)
+        #expect(r.header("x-proxypool-credential") == "ok")
+        #expect(try s.fake.keysSeen().filter { $0.hasPrefix("fake-429") }.count == 1, "the restarted daemon did not retry the cooling credential")
+    }
+
+    @Test func authFailureMarksTheCredentialUntilChanged() throws {
+        let s = try ProxySetup(credentials: [("bad", "anthropic", "fake-401"), ("ok", "anthropic", "fake-ok")], assign: ["default": ["bad", "ok"]])
+        #expect(try s.messages().header("x-proxypool-credential") == "ok")
+        #expect(s.daemon.ctl(["status"]).stdout.contains("auth-failed"))
+        _ = try s.messages()
+        #expect(try s.fake.keysSeen().filter { $0 == "fake-401" }.count == 1)
+        // Disabling and enabling the credential (or re-adding it) clears the mark.
+        _ = s.daemon.ctl(["credential", "disable", "bad"]); _ = s.daemon.ctl(["credential", "enable", "bad"])
+        usleep(200_000)
+        #expect(!s.daemon.ctl(["status"]).stdout.contains("auth-failed"))
+    }
+
+    @Test func onlyOneCandidateAnsweringErrorIsPassedOn() throws {
+        let s = try ProxySetup(credentials: [("err", "anthropic", "fake-500")], assign: ["default": ["err"]])
+        let r = try s.messages()
+        #expect(r.status == 500 && r.header("x-proxypool-credential") == "err", "the upstream's own error when nothing else can answer")
+    }
+}
+
+@Suite struct ProxyStreamingTests {
+    @Test func noFailoverAfterTheFirstByte() throws {
+        let s = try ProxySetup(credentials: [("breaks", "anthropic", "fake-reset-midstream"), ("ok", "anthropic", "fake-ok")],
+                               assign: ["default": ["breaks", "ok"]])
+        let r = try s.messages(stream: true)
+        #expect(r.status == 200 && r.body.contains("message_start"))
+        #expect(r.body.contains("event: error") && r.body.contains("failed mid-response"), "the stream ends with the protocol's error event")
+        #expect(try s.fake.keysSeen() == ["fake-reset-midstream"], "no second upstream once bytes went out")
+    }
+
+    @Test func slowStreamIsForwardedChunkByChunk() throws {
+        let s = try ProxySetup(credentials: [("slow", "anthropic", "fake-slow-stream-100")], assign: ["default": ["slow"]])
+        let fd = try tcpConnect(s.port, timeout: 10)
+        defer { close(fd) }
+        let body = #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#
+        let req = Array("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: \(s.key)\r\nanthropic-version: 2023-06-01\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        _ = req.withUnsafeBytes { send(fd, $0.baseAddress, req.count, 0) }
+        var arrivals: [Date] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var total = ""
+        let start = Date()
+        while !total.contains("message_stop") && Date().timeIntervalSince(start) < 10 {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            arrivals.append(Date())
+            total += String(decoding: buf[0..<n], as: UTF8.self)
+        }
+        #expect(total.contains("message_stop"))
+        #expect(arrivals.count >= 10, "events arrived separately (\(arrivals.count) reads), not as one buffered body")
+        #expect(arrivals.first!.timeIntervalSince(start) < 0.5, "the head and first event came at once")
+    }
+
+    @Test func clientDisconnectAbortsTheUpstream() throws {
+        let s = try ProxySetup(credentials: [("slow", "anthropic", "fake-slow-stream-200")], assign: ["default": ["slow"]])
+        let fd = try tcpConnect(s.port, timeout: 10)
+        let body = #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#
+        let req = Array("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: \(s.key)\r\nanthropic-version: 2023-06-01\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        _ = req.withUnsafeBytes { send(fd, $0.baseAddress, req.count, 0) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        #expect(recv(fd, &buf, buf.count, 0) > 0)
+        close(fd)
+        var aborted = 0
+        for _ in 0..<40 where aborted == 0 { usleep(100_000); aborted = try s.fake.aborted() }
+        #expect(aborted == 1, "the upstream saw its client go away")
+        #expect(s.daemon.log.contains("status=499") && s.daemon.log.contains("client closed the connection"))
+    }
+
+    @Test func noSecretInTheLogOfProxiedRequests() throws {
+        let s = try ProxySetup(args: ["--log-level", "debug"], credentials: [("a", "anthropic", "fake-ok~SECRETTAGXYZ123")])
+        _ = try s.messages(); _ = try s.messages(stream: true)
+        s.daemon.stop()
+        #expect(!s.daemon.log.contains("SECRETTAGXYZ123"))
+        #expect(!s.daemon.log.contains(String(s.key.dropFirst(4).prefix(20))), "nor the access key")
+        #expect(s.daemon.log.contains("event=request"))
+    }
+}
