@@ -9,7 +9,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all deps test-deps build run check release install uninstall clean
+.PHONY: all deps test-deps build run check e2e bench release install uninstall clean
 
 all: build
 
@@ -26,10 +26,21 @@ build: deps
 run: build
 	.build/debug/proxypoold $(ARGS)
 
-# Every test: unit, store, and integration tests that drive the real binaries.
+# Every test: unit, store and integration tests that drive the real binaries, then the real clients
+# (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
+# through proxypoold to the fake upstream.
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
+	bash Tests/e2e/through-proxy.sh
+
+e2e: build
+	bash Tests/e2e/through-proxy.sh
+
+# Throughput, latency, streaming and memory beside nginx (and LiteLLM when it installs), on loopback.
+bench: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+	bash bench/run.sh
 
 # Binaries that run without the Swift toolchain (only libcurl4, libsqlite3-0 and libsystemd0 needed).
 release: deps

@@ -26,7 +26,19 @@ echo "through-proxy: proxypoold on 127.0.0.1:$PORT, fake upstream at $FAKE_URL, 
 status=0
 E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_UPSTREAM_REQUESTS_URL="$FAKE_URL/__requests" \
     bash "$ROOT/Tests/e2e/run.sh" "$@" || status=$?
-echo "--- apps seen by the daemon ---" >&2
-ctl status >&2 || true
-grep -c 'event=request' "$T/daemon.log" >&2 || true
+# The daemon's view: each real client was recognised and routed to its assignment.
+sleep 1.5   # usage and apps are written in batches, once a second
+ctl apps >&2
+ctl usage --by credential >&2
+for pair in claude-code:anthropic-fake codex:openai-fake; do
+    app=${pair%%:*}; cred=${pair##*:}
+    if ! grep -q "app=$app credential=$cred .*status=200" "$T/daemon.log"; then
+        echo "through-proxy: FAILED: no successful request from $app through $cred in the daemon log" >&2
+        status=1
+    fi
+done
+if grep -E 'fake-ok|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
+    echo "through-proxy: FAILED: a key appears in the daemon log" >&2
+    status=1
+fi
 exit $status
