@@ -145,6 +145,12 @@ public struct UsageRow: Codable, Sendable, Equatable {
     }
 }
 
+public struct AppRuleInfo: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var rule: AppRule
+    public init(id: Int64, rule: AppRule) { self.id = id; self.rule = rule }
+}
+
 /// A credential's health as the proxy sees it.
 public struct CredentialHealth: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable { case ok, cooling, authFailed = "auth-failed", disabled }
@@ -321,10 +327,30 @@ public enum RPC {
         public typealias Result = [UsageRow]
     }
 
+    public enum AppRuleList: RPCMethod {
+        public static let name = "app-rule.list"; public static let mutates = false
+        public typealias Params = NoParams; public typealias Result = [AppRuleInfo]
+    }
+
+    public enum AppRuleAdd: RPCMethod {
+        public static let name = "app-rule.add"; public static let mutates = true
+        public typealias Params = AppRule; public typealias Result = AppRuleInfo
+    }
+
+    public enum AppRuleRemove: RPCMethod {
+        public static let name = "app-rule.remove"; public static let mutates = true
+        public struct Params: Codable, Sendable {
+            public var id: Int64
+            public init(id: Int64) { self.id = id }
+        }
+        public typealias Result = Empty
+    }
+
     /// Every method, for documentation checks and the server's registry.
     public static let allNames: [String] = [
         Status.name, CredentialAdd.name, CredentialList.name, CredentialShow.name, CredentialRemove.name,
         CredentialSetEnabled.name, Assign.name, Unassign.name, AssignmentList.name, KeyCreate.name, KeyList.name,
         KeyRevoke.name, TierList.name, TierSet.name, SettingsGet.name, SettingsSet.name, AppList.name, Usage.name,
+        AppRuleList.name, AppRuleAdd.name, AppRuleRemove.name,
     ]
 }

@@ -89,7 +89,7 @@ public enum Validation {
         }
     }
 
-    static func isAlnum(_ c: UInt8) -> Bool {
+    public static func isAlnum(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
     }
 }

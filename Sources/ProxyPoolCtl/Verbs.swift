@@ -88,6 +88,21 @@ enum Verbs {
                 }))
             }
         case ["usage"]: try usage(ctx)
+        case ["app", "rule", "add"]:
+            guard let m = AppRule.Match(rawValue: inv.value("MATCH")!) else { throw Ctl.usage("MATCH must be prefix, contains or equals") }
+            let r = try ctx.call(RPC.AppRuleAdd.self, AppRule(header: inv.value("HEADER")!, match: m, value: inv.value("VALUE")!, app: inv.value("APP")!))
+            ctx.json ? Output.json(r) : Output.out("Added rule \(r.id): \(r.rule.header) \(r.rule.match.rawValue) '\(r.rule.value)' → \(r.rule.app)\n")
+        case ["app", "rule", "list"]:
+            let rules = try ctx.call(RPC.AppRuleList.self)
+            if ctx.json { Output.json(rules); return }
+            let rows = rules.map { [String($0.id), $0.rule.header, $0.rule.match.rawValue, $0.rule.value, $0.rule.app] }
+                + AppDetection.builtinRules.map { ["built-in", $0.header, $0.match.rawValue, $0.value, $0.app] }
+            Output.out(Output.table(["ID", "HEADER", "MATCH", "VALUE", "APP"], rows))
+            Output.out("Order: the access key's app, then the X-Proxypool-App header, then these rules top to bottom, else 'default'.\n")
+        case ["app", "rule", "remove"]:
+            guard let id = Int64(inv.value("ID")!) else { throw Ctl.usage("ID must be a number from 'app rule list'") }
+            let r = try ctx.call(RPC.AppRuleRemove.self, .init(id: id))
+            ctx.json ? Output.json(r) : Output.out("Removed app rule \(id).\n")
         case ["tiers"]: try tiers(ctx)
         case ["tier", "set"], ["tier", "reset"]:
             let model = inv.command.words[1] == "set" ? inv.value("MODEL") : nil

@@ -77,6 +77,20 @@ enum ControlMethods {
         h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
         h.register(RPC.AppList.self) { _, _ in try store.apps() }
         h.register(RPC.Usage.self) { p, _ in try store.usage(since: p.since) }
+        h.register(RPC.AppRuleList.self) { _, _ in try store.appRules() }
+        h.register(RPC.AppRuleAdd.self) { p, c in
+            let r = try store.addAppRule(AppRule(header: p.header, match: p.match, value: p.value, app: p.app))
+            logger.notice("app rule \(r.id) added: \(r.rule.header) \(r.rule.match.rawValue) '\(r.rule.value)' → \(r.rule.app)", event: "app-rule-added",
+                          [.init("APP", r.rule.app), who(c)])
+            changed(nil)
+            return r
+        }
+        h.register(RPC.AppRuleRemove.self) { p, c in
+            try store.removeAppRule(p.id)
+            logger.notice("app rule \(p.id) removed", event: "app-rule-removed", [who(c)])
+            changed(nil)
+            return Empty()
+        }
         h.register(RPC.SettingsSet.self) { p, c in
             guard let key = SettingKey(rawValue: p.key) else {
                 throw RPCError.invalidParams("unknown setting '\(p.key)'; one of: \(SettingKey.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -96,7 +96,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             fail(d, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key", nil, [])
             return
         }
-        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: [], header: head.header)
+        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
         // What routing needs from the body.
         var model = endpoint.pathModel
         var stream = endpoint.kind == .streamGenerateContent

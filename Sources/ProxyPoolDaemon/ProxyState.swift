@@ -10,6 +10,7 @@ struct RoutingSnapshot {
     var assignments: [String: [String]] = [:]
     var settings = Settings(freeModels: false, fallbackToPool: true, requireAccessKey: true)
     var keys: [String: (id: String, app: String?)] = [:]
+    var appRules: [AppRule] = []
     /// Enabled credentials per dialect, in name order (the pool).
     var pools: [Dialect: [String]] = [:]
 
@@ -19,6 +20,7 @@ struct RoutingSnapshot {
         for a in try store.assignments() { s.assignments[a.app] = a.credentials }
         s.settings = try store.settings()
         s.keys = try store.keyHashes()
+        s.appRules = try store.appRules().map(\.rule)
         for r in s.credentials.values.sorted(by: { $0.name < $1.name }) where r.enabled {
             if let d = r.provider.dialect { s.pools[d, default: []].append(r.name) }
         }

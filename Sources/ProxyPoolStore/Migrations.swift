@@ -75,6 +75,16 @@ enum Migrations {
             requests INTEGER NOT NULL DEFAULT 0
         );
         """,
+        // 3: the user's app-detection rules, tried in id order before the built-in ones.
+        """
+        CREATE TABLE app_rules(
+            id INTEGER PRIMARY KEY,
+            header TEXT NOT NULL,
+            match TEXT NOT NULL CHECK (match IN ('prefix', 'contains', 'equals')),
+            value TEXT NOT NULL,
+            app TEXT NOT NULL
+        );
+        """,
     ]
 
     static func version(_ db: Database) throws(RPCError) -> Int {

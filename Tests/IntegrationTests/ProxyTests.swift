@@ -198,3 +198,80 @@ import Testing
         #expect(s.daemon.log.contains("event=request"))
     }
 }
+
+@Suite struct ProxyAppRuleTests {
+    @Test func userRulesComeBeforeBuiltInOnes() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~A"), ("b", "anthropic", "fake-ok~B")],
+                               assign: ["claude-code": ["a"], "my-agent": ["b"]])
+        let ua = [("User-Agent", "claude-cli/2.1.331 (external, sdk-cli) my-agent/1.0")]
+        #expect(try s.messages(headers: ua).header("x-proxypool-credential") == "a", "built-in rule: claude-code")
+        let add = s.daemon.ctl(["app", "rule", "add", "User-Agent", "contains", "MY-AGENT", "my-agent"])
+        #expect(add.status == 0 && add.stdout.hasPrefix("Added rule 1: user-agent contains 'my-agent' → my-agent"))
+        usleep(100_000)
+        #expect(try s.messages(headers: ua).header("x-proxypool-credential") == "b", "the user's rule wins")
+        #expect(try s.messages(headers: [("X-Proxypool-App", "claude-code")] + ua).header("x-proxypool-credential") == "a", "the explicit label wins over rules")
+        #expect(s.daemon.ctl(["app", "rule", "list"]).stdout.contains("built-in  originator"))
+        #expect(s.daemon.ctl(["app", "rule", "add", "User-Agent", "regex", "x", "y"]).status == 64)
+        #expect(s.daemon.ctl(["app", "rule", "remove", "1"]).status == 0)
+        usleep(100_000)
+        #expect(try s.messages(headers: ua).header("x-proxypool-credential") == "a")
+        #expect(s.daemon.ctl(["app", "rule", "remove", "1"]).status == 1)
+    }
+
+    @Test func keyBoundToAnAppDecidesTheApp() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~A"), ("b", "anthropic", "fake-ok~B")],
+                               assign: ["claude-code": ["a"], "bound": ["b"]], keyApp: "bound")
+        let r = try s.messages(headers: [("User-Agent", "claude-cli/2.1.331 (external, sdk-cli)")])
+        #expect(r.header("x-proxypool-credential") == "b")
+    }
+}
+
+@Suite struct ProxyUpstreamKindsTests {
+    @Test func azureDeploymentsFormAndHungUpstreamFailover() throws {
+        let dir = makeTempDir("cfg")
+        try "first-byte-timeout = 1\n".write(toFile: dir + "/p.conf", atomically: true, encoding: .utf8)
+        let fake = try FakeUpstream()
+        let d = try DaemonProcess(args: ["--config", dir + "/p.conf"])
+        _ = d.ctl(["credential", "add", "hung", "--provider", "openai", "--base-url", fake.url + "/v1", "--key-stdin"], stdin: "fake-hang")
+        _ = d.ctl(["credential", "add", "az", "--provider", "azure-openai", "--base-url", fake.url, "--api-version", "2024-10-21",
+                   "--deployment", "gpt4o", "--key-stdin"], stdin: "fake-ok~AZ")
+        _ = d.ctl(["assign", "default", "hung", "az"])
+        let key = d.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let started = Date()
+        let r = try http(port: try d.proxyPort, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer \(key)")],
+                         body: #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "az" && r.body.contains("FAKE-UPSTREAM-OK"))
+        #expect(Date().timeIntervalSince(started) < 5, "the hung upstream was given up after first-byte-timeout")
+        let seen = try fake.requests()
+        let azure = seen.first { ($0["key"] as? String) == "fake-ok~AZ" }
+        #expect((azure?["path"] as? String) == "/openai/deployments/gpt4o/chat/completions")
+        #expect(d.log.contains("credential hung") || d.log.contains("hung: the upstream sent no response"))
+    }
+
+    @Test func httpsUpstreamTrustedThroughACAFile() throws {
+        let dir = makeTempDir("tls")
+        let gen = run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                                           "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"])
+        guard gen.status == 0 else { Issue.record("openssl failed: \(gen.stderr)"); return }
+        let portFile = dir + "/port"
+        let child = try Child("/usr/bin/env", ["python3", Repo.root + "/Tests/FakeUpstream/fake_upstream.py", "--port-file", portFile,
+                                                "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"], env: baseEnvironment, stderr: dir + "/log")
+        defer { child.signal(SIGKILL); child.wait() }
+        var port = ""
+        for _ in 0..<200 where port.isEmpty { usleep(20_000); port = ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        let d = try DaemonProcess()
+        _ = d.ctl(["credential", "add", "tls", "--provider", "anthropic", "--base-url", "https://127.0.0.1:\(port)", "--ca-file", dir + "/cert.pem", "--key-stdin"], stdin: "fake-ok")
+        _ = d.ctl(["credential", "add", "untrusted", "--provider", "anthropic", "--base-url", "https://127.0.0.1:\(port)", "--key-stdin"], stdin: "fake-ok")
+        let key = d.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        func call(_ app: String) throws -> HTTPResult {
+            try http(port: try d.proxyPort, "POST", "/v1/messages", headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", app)],
+                     body: #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)
+        }
+        _ = d.ctl(["fallback", "off"]); _ = d.ctl(["assign", "trusting", "tls"]); _ = d.ctl(["assign", "naive", "untrusted"])
+        usleep(100_000)
+        let ok = try call("trusting")
+        #expect(ok.status == 200 && ok.body.contains("FAKE-UPSTREAM-OK"))
+        let bad = try call("naive")
+        #expect(bad.status == 502 && bad.body.contains("untrusted"), "a self-signed upstream is refused without the CA file")
+    }
+}
