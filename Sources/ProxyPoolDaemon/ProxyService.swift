@@ -23,7 +23,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let cooldowns: CooldownTable
     let writer: BackgroundWriter
     let options: Options
-    var snapshot: RoutingSnapshot
+    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll() } }
+    /// Presented key → its record (or nil for an unknown key), so a key is hashed once, not on every request.
+    var keyCache: [String: (id: String, app: String?)?] = [:]
     var rotation = 0
     var affinity: [String: String] = [:]
     let metrics = Metrics()
@@ -90,7 +92,13 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // Local access key.
         let presented = ClientKey.find(header: head.header, query: head.query)
         var keyInfo: (id: String, app: String?)?
-        if let k = presented { keyInfo = snapshot.keys[AccessKeys.hash(k)] }
+        if let k = presented {
+            if let cached = keyCache[k] { keyInfo = cached } else {
+                keyInfo = snapshot.keys[AccessKeys.hash(k)]
+                if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
+                keyCache[k] = keyInfo
+            }
+        }
         if snapshot.settings.requireAccessKey && keyInfo == nil {
             let why = presented == nil ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
             fail(d, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key", nil, [])

@@ -4,7 +4,14 @@ public struct HTTPRequestHead: Sendable {
     /// The request target as sent: path plus optional `?query`.
     public var target: String
     public var minorVersion: Int
-    public var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)] { didSet { lowerNames = headers.map { $0.name.lowercased() } } }
+    /// Lower-cased names, computed once: look-ups happen a dozen times per request.
+    private var lowerNames: [String]
+
+    public init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)]) {
+        self.method = method; self.target = target; self.minorVersion = minorVersion; self.headers = headers
+        lowerNames = headers.map { $0.name.lowercased() }
+    }
 
     public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
     public var query: Substring? {
@@ -12,8 +19,10 @@ public struct HTTPRequestHead: Sendable {
         return parts.count > 1 ? parts[1] : nil
     }
 
+    /// The first value of a header; `name` must be lower-case.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name }?.value
+        for i in lowerNames.indices where lowerNames[i] == name { return headers[i].value }
+        return nil
     }
 
     /// Whether the connection stays open after this exchange.
