@@ -5,7 +5,7 @@
 #   bench/run.sh                       # defaults: DURATION=3 s per wrk run, REPEATS=2 (medians); ~8 min
 #   DURATION=5 REPEATS=3 bench/run.sh  # steadier numbers
 #
-# Env: DURATION, REPEATS, SCHEMES ("http https"), LITELLM (auto|off), LITELLM_REPEATS (1), SLOW_N (streams for
+# Env: DURATION, REPEATS, SCHEMES ("http https"), TARGETS ("direct proxypoold nginx litellm"), LITELLM (auto|off), LITELLM_REPEATS (1), SLOW_N (streams for
 # the slow-stream latency test, 5), PROXY_CPU (0), LOAD_CPU (1), PROXYPOOL_BIN (dir with proxypoold/proxypoolctl,
 # default .build/release), KEEP_TMP=1 keeps the work dir. Results: stdout and bench/results/latest.{md,json}.
 # Loopback only. Proxy + upstream are pinned to PROXY_CPU, the load (wrk, python client) to LOAD_CPU.
@@ -16,6 +16,7 @@ ROOT=$(dirname "$HERE")
 DURATION=${DURATION:-3}
 REPEATS=${REPEATS:-2}
 SCHEMES=${SCHEMES:-"http https"}
+TARGETS=${TARGETS:-"direct proxypoold nginx litellm"}
 LITELLM=${LITELLM:-auto}
 LITELLM_REPEATS=${LITELLM_REPEATS:-1}
 SLOW_N=${SLOW_N:-5}
@@ -25,6 +26,7 @@ BIN=${PROXYPOOL_BIN:-$ROOT/.build/release}
 VENV=$ROOT/.build-bench/litellm-venv
 RESULTS=$HERE/results
 CONCURRENCY="1 16 64"
+SETTLE=0.3
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -59,6 +61,7 @@ done
 
 W=$(mktemp -d /tmp/proxypool-bench.XXXXXX)
 mkdir -p "$W/bin" "$W/logs" "$RESULTS"
+rm -f "$RESULTS"/latest.* "$RESULTS"/proxypoold-*.log "$RESULTS"/proxypoold-*-metrics.txt "$RESULTS"/litellm-*.log
 cp "$BIN/proxypoold" "$BIN/proxypoolctl" "$W/bin/"
 PPD=$W/bin/proxypoold
 PPC=$W/bin/proxypoolctl
@@ -121,6 +124,7 @@ mem_kib() {   # mem_kib FIELD pids… (VmRSS or VmHWM, summed)
     echo $t
 }
 CLK_TCK=$(getconf CLK_TCK)
+want() { case " $TARGETS " in *" $1 "*) return 0;; esac; return 1; }
 
 # ---------------------------------------------------------------- TLS material
 log "work dir $W"
@@ -214,6 +218,7 @@ record() { echo "$1" >> "$RES"; }
 run_wrk() {   # run_wrk TEST CONC URL BODY AUTH REP
     local test=$1 c=$2 url=$3 body=$4 auth=$5 rep=$6 out c0 u0 c1 u1 line
     out=$W/logs/wrk-$SCHEME-$T_NAME-$test-c$c-$rep.txt
+    sleep "$SETTLE"   # let the previous run's abandoned requests drain
     c0=$(cpu_ticks $T_PIDS); u0=$(cpu_ticks $UP_PIDS)
     BENCH_BODY=$body BENCH_AUTH=$auth timeout $((DURATION + 30)) taskset -c "$LOAD_CPU" \
         wrk -t1 -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "$HERE/post.lua" "$url" > "$out" 2>&1 || true
@@ -260,7 +265,7 @@ measure_target() {
 
 # ---------------------------------------------------------------- LiteLLM (optional)
 LITELLM_OK=0; LITELLM_WHY=""
-if [ "$LITELLM" = off ]; then
+if [ "$LITELLM" = off ] || ! want litellm; then
     LITELLM_WHY="disabled (LITELLM=off)"
 elif [ -x "$VENV/bin/litellm" ]; then
     LITELLM_OK=1
@@ -282,14 +287,17 @@ for SCHEME in $SCHEMES; do
     else UPBASE=http://127.0.0.1:$UP_HTTP; SLOWBASE=http://127.0.0.1:$SLOW_HTTP; fi
 
     # --- direct to the fake upstream
+    if want direct; then
     T_NAME=direct; T_PIDS=""
     URL_JSON=$UPBASE/json/v1/chat/completions; URL_SSE=$UPBASE/sse/v1/chat/completions
     URL_SLOW=$SLOWBASE/slow/v1/chat/completions; URL_CHECK=$UPBASE/check/v1/chat/completions
     AUTH_JSON=sk-client; AUTH_SSE=sk-client; AUTH_SLOW=sk-client; AUTH_CHECK=sk-client; CHECK_AUTH="Bearer sk-client"
     measure_target "$REPEATS"
+    fi
 
     # --- proxypoold
-    PP_PORT=$(freeport); PPS=$W/pp-$SCHEME/control.sock; mkdir -p "$W/pp-$SCHEME/state"
+    if want proxypoold; then
+    PP_PORT=$(freeport); PPS=$W/pp-$SCHEME/control.sock; mkdir -p -m 700 "$W/pp-$SCHEME" "$W/pp-$SCHEME/state"
     taskset -c "$PROXY_CPU" "$PPD" --state-dir "$W/pp-$SCHEME/state" --control-socket "$PPS" \
         --listen "127.0.0.1:$PP_PORT" --config /dev/null --log-level warning 2>"$W/logs/proxypoold-$SCHEME.log" &
     PP_PID=$!; PIDS+=("$PP_PID")
@@ -315,8 +323,10 @@ for SCHEME in $SCHEMES; do
     kill -0 "$PP_PID" 2>/dev/null || log "proxypoold DIED during the run (see its log)"
     stop_pid "$PP_PID"
     cp "$W/logs/proxypoold-$SCHEME.log" "$W/logs/proxypoold-$SCHEME-metrics.txt" "$RESULTS/" 2>/dev/null || true
+    fi
 
     # --- nginx as a plain reverse proxy
+    if want nginx; then
     NG_PORT=$(freeport)
     if [ "$SCHEME" = https ]; then
         UPS="server 127.0.0.1:$UP_HTTPS;"; SLOWUPS="server 127.0.0.1:$SLOW_HTTPS;"; PSCHEME=https
@@ -351,16 +361,19 @@ EOF
     AUTH_JSON=sk-client; AUTH_SSE=sk-client; AUTH_SLOW=sk-client; AUTH_CHECK=sk-client; CHECK_AUTH="Bearer sk-client"
     measure_target "$REPEATS"
     stop_pid "$NG_PID"
+    fi
 
     # --- LiteLLM as an OpenAI-compatible passthrough
-    if [ "$LITELLM_OK" = 1 ]; then
+    if [ "$LITELLM_OK" = 1 ] && want litellm; then
         LL_PORT=$(freeport); mkdir -p "$W/ll-$SCHEME"
+        LL_KEY=sk-$(openssl rand -hex 24)   # LiteLLM refuses to start without a strong master key
         {
             echo "model_list:"
             for m in json sse; do
                 printf '  - model_name: bench-%s\n    litellm_params: {model: openai/bench-%s, api_base: "%s/%s/v1", api_key: sk-upstream-%s}\n' "$m" "$m" "$UPBASE" "$m" "$m"
             done
             printf '  - model_name: bench-slow\n    litellm_params: {model: openai/bench-slow, api_base: "%s/slow/v1", api_key: sk-upstream-slow}\n' "$SLOWBASE"
+            printf 'general_settings:\n  master_key: "%s"\n' "$LL_KEY"
             printf 'litellm_settings:\n  telemetry: false\n  ssl_verify: "%s"\n  set_verbose: false\n  drop_params: true\n' "$CA"
         } > "$W/ll-$SCHEME/config.yaml"
         (cd "$W/ll-$SCHEME" && LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR SSL_CERT_FILE=$CA \
@@ -377,8 +390,8 @@ EOF
         if [ $ok = 1 ]; then
             T_NAME=litellm; T_PIDS=$(children "$LL_PID" | tr '\n' ' ')
             URL_JSON=http://127.0.0.1:$LL_PORT/v1/chat/completions; URL_SSE=$URL_JSON; URL_SLOW=$URL_JSON; URL_CHECK=""
-            AUTH_JSON=sk-client; AUTH_SSE=sk-client; AUTH_SLOW=sk-client; CHECK_AUTH=""   # LiteLLM re-encodes bodies
-            measure_target "$LITELLM_REPEATS"
+            AUTH_JSON=$LL_KEY; AUTH_SSE=$LL_KEY; AUTH_SLOW=$LL_KEY; CHECK_AUTH=""   # LiteLLM re-encodes bodies
+            SETTLE=2 measure_target "$LITELLM_REPEATS"
         else
             LITELLM_WHY="LiteLLM did not become ready in 120 s: $(tail -3 "$W/logs/litellm-$SCHEME.log" | tr '\n"' ' ' | cut -c1-300)"
             log "$LITELLM_WHY"

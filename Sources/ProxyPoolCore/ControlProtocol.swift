@@ -160,8 +160,10 @@ public struct CredentialHealth: Codable, Sendable, Equatable {
     public var until: String?
     public var model: String?
     public var reason: String?
-    public init(name: String, state: State, until: String?, model: String?, reason: String?) {
-        self.name = name; self.state = state; self.until = until; self.model = model; self.reason = reason
+    /// Seconds until the cooldown ends.
+    public var secondsLeft: Int64?
+    public init(name: String, state: State, until: String?, model: String?, reason: String?, secondsLeft: Int64? = nil) {
+        self.name = name; self.state = state; self.until = until; self.model = model; self.reason = reason; self.secondsLeft = secondsLeft
     }
 }
 

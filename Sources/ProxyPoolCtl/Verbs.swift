@@ -134,8 +134,9 @@ enum Verbs {
 
             """)
         if !s.health.isEmpty {
-            Output.out("Credentials not in use:\n" + Output.table(["NAME", "STATE", "UNTIL", "MODEL", "REASON"], s.health.map {
-                [$0.name, $0.state.rawValue, $0.until ?? "-", ($0.model ?? "").isEmpty ? "(all)" : $0.model!, $0.reason ?? "-"]
+            Output.out("Credentials not in use:\n" + Output.table(["NAME", "STATE", "UNTIL", "LEFT", "MODEL", "REASON"], s.health.map {
+                [$0.name, $0.state.rawValue, $0.until ?? "-", $0.secondsLeft.map { duration($0) } ?? "-",
+                 $0.state == .cooling ? (($0.model ?? "").isEmpty ? "(all)" : $0.model!) : "-", $0.reason ?? "-"]
             }))
         }
     }

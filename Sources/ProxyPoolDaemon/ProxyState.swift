@@ -91,7 +91,8 @@ final class CooldownTable: @unchecked Sendable {
                 let mine = cooling.filter { ($0.key == c.name || $0.key.hasPrefix(c.name + "\u{0}")) && $0.value.until > now }
                 guard let (k, e) = mine.max(by: { $0.value.until < $1.value.until }) else { return nil }
                 let model = k.split(separator: "\u{0}", maxSplits: 1).dropFirst().first.map(String.init)
-                return CredentialHealth(name: c.name, state: .cooling, until: Timestamp.iso8601(e.until / 1000), model: model ?? "", reason: e.reason)
+                return CredentialHealth(name: c.name, state: .cooling, until: Timestamp.iso8601(e.until / 1000), model: model ?? "", reason: e.reason,
+                                        secondsLeft: (e.until - now + 999) / 1000)
             }
         }
     }
