@@ -23,6 +23,12 @@ enum Verbs {
         case ["tiers"]: return "list tiers"
         case ["tier", "set"]: return "set tier"
         case ["tier", "reset"]: return "reset tier"
+        case ["apps"]: return "list apps"
+        case ["usage"]: return "show usage"
+        case ["app", "rule", "add"]: return "add app rule"
+        case ["app", "rule", "list"]: return "list app rules"
+        case ["app", "rule", "remove"]: return "remove app rule"
+        case ["free-models"], ["fallback"], ["require-key"]: return "change \(c.name)"
         default: return c.name.isEmpty ? "run" : c.name
         }
     }

@@ -463,8 +463,8 @@ public final class Store: @unchecked Sendable {
         try locked { () throws(RPCError) in
             try db.query("""
                 SELECT a.app, a.first_seen, a.last_seen, a.requests,
-                       (SELECT group_concat(c.name, ',') FROM assignments s JOIN credentials c ON c.id = s.credential_id
-                        WHERE s.app = a.app ORDER BY s.position)
+                       (SELECT group_concat(name, ',') FROM (SELECT c.name FROM assignments s JOIN credentials c ON c.id = s.credential_id
+                        WHERE s.app = a.app ORDER BY s.position))
                 FROM apps a ORDER BY a.last_seen DESC
                 """) { st in
                 AppInfo(app: st.text(0) ?? "", firstSeen: Timestamp.iso8601(st.int(1) ?? 0), lastSeen: Timestamp.iso8601(st.int(2) ?? 0),

@@ -283,3 +283,14 @@ func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
     for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return true }
     return false
 }
+
+@Suite struct StoreAppsTests {
+    @Test func appsListTheirChainInOrder() throws {
+        let store = try Store(directory: tempDir())
+        for n in ["a", "b", "c"] { _ = try store.addCredential(addParams(n)) }
+        _ = try store.assign(Assignment(app: "codex", credentials: ["c", "a", "b"]))
+        try store.applyProxyBatch(cooldownsSet: [], cooldownsCleared: [], usage: [], apps: [(app: "codex", requests: 2, at: 100)], keysUsed: [])
+        #expect(try store.apps().first?.assignment == ["c", "a", "b"])
+        #expect(try store.apps().first?.requests == 2)
+    }
+}
