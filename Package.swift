@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem"], swiftSettings: strict),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
-                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP",
+                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "CShims",
                                "ProxyPoolUpstream"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.

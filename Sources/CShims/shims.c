@@ -53,3 +53,6 @@ void cshims_set_nodelay(int fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
+
+#include <malloc.h>
+void cshims_limit_malloc_arenas(int n) { mallopt(M_ARENA_MAX, n); }

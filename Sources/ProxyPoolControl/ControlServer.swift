@@ -94,7 +94,7 @@ public final class ControlServer: @unchecked Sendable {
     private func acceptLoop() {
         var pfd = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
         while !state.locked({ stopping }) {
-            let rc = poll(&pfd, 1, 200)
+            let rc = poll(&pfd, 1, 1000)
             if rc <= 0 { continue }
             let fd = cshimsAccept(listenFD)
             if fd < 0 { continue }

@@ -5,6 +5,7 @@ import ProxyPoolStore
 import ProxyPoolControl
 import ProxyPoolUpstream
 import ProxyPoolHTTP
+import CShims
 
 /// proxypoold's life: arguments, config, logging, signals, store, sockets, READY=1, serve, STOPPING=1.
 public final class Daemon: @unchecked Sendable {
@@ -76,6 +77,8 @@ public final class Daemon: @unchecked Sendable {
         for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
+        // Few threads, small allocations: one malloc arena per thread would only hold idle memory.
+        cshims_limit_malloc_arenas(2)
         Curl.globalInit()
 
         let stateDir = config.stateDir ?? paths.stateDir

@@ -60,7 +60,7 @@ final class Exchange: UpstreamDelegate {
 
     // MARK: UpstreamDelegate
 
-    func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)]) {
+    func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
         self.status = status
         upstreamHeaders = headers
         if Self.failoverStatuses.contains(status) {
@@ -70,10 +70,18 @@ final class Exchange: UpstreamDelegate {
         mode = .streaming
         firstByte = Posix.monotonicMillis()
         var out: [(String, String)] = []
-        for (k, v) in headers where !Self.droppedResponseHeaders.contains(k.lowercased()) { out.append((k, v)) }
-        isEventStream = headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("event-stream") }
+        out.reserveCapacity(headers.count + 1)
+        var length: Int?
+        for i in headers.indices {
+            let lower = lowerNames[i]
+            if lower == "content-type" { isEventStream = headers[i].1.hasPrefix("text/event-stream") }
+            if lower == "content-length" { length = Int(headers[i].1) }
+            if !Self.droppedResponseHeaders.contains(lower) { out.append(headers[i]) }
+        }
         out.append(("X-Proxypool-Credential", credential))
-        response.startStream(status: status, headers: out)
+        // An event stream's head goes out at once (clients show progress); a plain body's head waits for the
+        // first bytes, so both leave in one send. A known length is kept: no re-chunking.
+        response.startStream(status: status, headers: out, contentLength: isEventStream ? nil : length, flushHead: isEventStream)
     }
 
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -150,7 +158,7 @@ final class Exchange: UpstreamDelegate {
             service.logger.warning("credential \(c) \(v.reason); cooling down\(m.map { " for \($0)" } ?? "") until \(ProxyService.clock(until))",
                                    event: "cooldown", [.init("CREDENTIAL", c), .init("APP", app), .init("MODEL", model ?? ""),
                                                        .init("UNTIL", Timestamp.iso8601(until / 1000))])
-            service.metrics.count("proxypool_cooldowns_started_total", ["credential": c])
+            service.metrics.count("proxypool_cooldowns_started_total", "credential=\"\(c)\"")
         case .authFailed:
             service.cooldowns.markAuthFailed(c, reason: "auth failed")
             service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: "auth failed"))
@@ -186,25 +194,29 @@ final class Exchange: UpstreamDelegate {
         let now = Posix.monotonicMillis()
         let latency = now - started
         let m = service.metrics
-        m.count("proxypool_requests_total", ["app": app, "credential": cred, "code": String(status)])
-        m.count("proxypool_request_duration_seconds_sum", ["credential": cred], Double(latency) / 1000)
-        m.count("proxypool_request_duration_seconds_count", ["credential": cred])
+        let cl = "credential=\"\(cred)\""
+        m.count("proxypool_requests_total", "app=\"\(app)\",code=\"\(status)\",\(cl)")
+        m.count("proxypool_request_duration_seconds_sum", cl, Double(latency) / 1000)
+        m.count("proxypool_request_duration_seconds_count", cl)
         if let fb = firstByte {
-            m.count("proxypool_upstream_ttfb_seconds_sum", ["credential": cred], Double(fb - started) / 1000)
-            m.count("proxypool_upstream_ttfb_seconds_count", ["credential": cred])
+            m.count("proxypool_upstream_ttfb_seconds_sum", cl, Double(fb - started) / 1000)
+            m.count("proxypool_upstream_ttfb_seconds_count", cl)
         }
-        if attempts > 1 { m.count("proxypool_failovers_total", ["app": app], Double(attempts - 1)) }
-        if error != nil { m.count("proxypool_errors_total", ["app": app, "credential": cred]) }
-        let day = String(Timestamp.iso8601(Timestamp.now()).prefix(10))
-        service.writer.request(day: day, app: app, credential: cred, model: model ?? "", error: status >= 400 || error != nil,
-                               input: usage.input, output: usage.output, cached: usage.cached, at: Timestamp.now(), keyID: keyID)
+        if attempts > 1 { m.count("proxypool_failovers_total", "app=\"\(app)\"", Double(attempts - 1)) }
+        if error != nil { m.count("proxypool_errors_total", "app=\"\(app)\",\(cl)") }
+        let nowSeconds = Timestamp.now()
+        service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", error: status >= 400 || error != nil,
+                               input: usage.input, output: usage.output, cached: usage.cached, at: nowSeconds, keyID: keyID)
+        // One journal record per request; built only when it will be written.
+        let level: LogLevel = error != nil ? .warning : .info
+        guard service.logger.enabled(level) else { return }
         var fields: [Logger.Field] = [.init("APP", app), .init("CREDENTIAL", cred), .init("MODEL", model ?? ""),
                                       .init("STATUS", String(status)), .init("ATTEMPTS", String(attempts)),
                                       .init("LATENCY_MS", String(latency)), .init("INPUT_TOKENS", String(usage.input)),
                                       .init("OUTPUT_TOKENS", String(usage.output)), .init("CACHED_TOKENS", String(usage.cached))]
         if let fb = firstByte { fields.append(.init("TTFB_MS", String(fb - started))) }
         let line = "\(request.head.method) \(request.head.path) app=\(app) credential=\(cred) model=\(model ?? "-") status=\(status) attempts=\(attempts) \(latency)ms" + (error.map { ": \($0)" } ?? "")
-        if error != nil { service.logger.warning(line, event: "request", fields) } else { service.logger.info(line, event: "request", fields) }
+        service.logger.log(level, line, event: "request", fields)
     }
 
     static let failoverStatuses: Set<Int> = [401, 403, 429, 500, 502, 503, 504, 529]

@@ -26,6 +26,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     var snapshot: RoutingSnapshot { didSet { keyCache.removeAll() } }
     /// Presented key → its record (or nil for an unknown key), so a key is hashed once, not on every request.
     var keyCache: [String: (id: String, app: String?)?] = [:]
+    var dayCache: (Int64, String) = (0, "")
     var rotation = 0
     var affinity: [String: String] = [:]
     let metrics = Metrics()
@@ -42,7 +43,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     // MARK: HTTPHandler
 
     func rejected(_ error: HTTPParseError, head: HTTPRequestHead?) -> (headers: [(String, String)], body: [UInt8]) {
-        metrics.count("proxypool_http_rejected_total", ["status": String(error.status)])
+        metrics.count("proxypool_http_rejected_total", "status=\"\(error.status)\"")
         let dialect = head.map { dialectGuess($0) } ?? .openai
         let kind: ProxyErrorKind = error.status == 413 ? .tooLarge : (error.status == 408 ? .timeout : .invalidRequest)
         return ([("Content-Type", "application/json")], ErrorBodies.body(dialect, kind, error.message, status: error.status))
@@ -52,7 +53,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let head = request.head
         func fail(_ d: Dialect, _ kind: ProxyErrorKind, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
             let st = status ?? kind.status
-            metrics.count("proxypool_requests_total", ["app": "-", "credential": "-", "code": String(st)])
+            metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
             response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ErrorBodies.body(d, kind, message, status: st))
         }
         let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
@@ -187,6 +188,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         return String(iso.dropFirst(11).dropLast()) + " UTC"
     }
 
+    /// "2026-11-25" for usage rows, recomputed once a second at most.
+    func day(_ epochSeconds: Int64) -> String {
+        if epochSeconds != dayCache.0 { dayCache = (epochSeconds, String(Timestamp.iso8601(epochSeconds).prefix(10))) }
+        return dayCache.1
+    }
+
     func metricsText() -> String {
         var out = metrics.render()
         out += "# HELP proxypool_cooldowns Cooldowns (and auth failures) in force per credential.\n# TYPE proxypool_cooldowns gauge\n"
@@ -210,9 +217,10 @@ extension Timestamp {
 final class Metrics {
     private var counters: [String: [String: Double]] = [:]
 
-    func count(_ name: String, _ labels: [String: String], _ by: Double = 1) {
-        let l = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
-        counters[name, default: [:]][l, default: 0] += by
+    /// `labels` is the rendered label set, `a="x",b="y"` (names in alphabetical order): built by the caller in
+    /// one interpolation, since this runs several times per request.
+    func count(_ name: String, _ labels: String, _ by: Double = 1) {
+        counters[name, default: [:]][labels, default: 0] += by
     }
 
     func render() -> String {

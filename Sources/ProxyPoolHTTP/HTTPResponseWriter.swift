@@ -8,6 +8,8 @@ public final class HTTPResponseWriter {
     private var started = false
     private var finished = false
     private var chunked = false
+    /// With a known length, the body goes out as is and must be exactly that long.
+    private var remaining: Int?
     /// Called when the client went away before the response finished (abort upstream work).
     public var onClientGone: (() -> Void)?
     /// Called when queued output dropped to zero (resume a paused producer).
@@ -36,15 +38,22 @@ public final class HTTPResponseWriter {
         c.responseFinished(keepAlive: keepAlive)
     }
 
-    /// Send the head now (for event streams the client should see it at once). The body follows in `write`.
-    public func startStream(status: Int, headers: [(String, String)]) {
+    /// Start a response whose body follows in `write`: with `contentLength`, as is; else chunked (or, for
+    /// HTTP/1.0, until the connection closes). `flushHead`: send the head now (event streams) rather than with
+    /// the first body bytes.
+    public func startStream(status: Int, headers: [(String, String)], contentLength: Int? = nil, flushHead: Bool = true) {
         guard !started, let c = connection else { return }
         started = true
-        chunked = !isHTTP10
         var h = headers
-        if chunked { h.append(("Transfer-Encoding", "chunked")) }
-        c.queue(Self.headBytes(status: status, headers: h, keepAlive: keepAlive && chunked, http10: isHTTP10))
-        c.flush()
+        if let n = contentLength, head?.method != "HEAD" {
+            remaining = n
+            h.append(("Content-Length", String(n)))
+        } else {
+            chunked = !isHTTP10
+            if chunked { h.append(("Transfer-Encoding", "chunked")) }
+        }
+        c.queue(Self.headBytes(status: status, headers: h, keepAlive: keepAlive && (chunked || remaining != nil), http10: isHTTP10))
+        if flushHead || remaining == 0 { c.flush() }
     }
 
     public func write(_ bytes: some Collection<UInt8>) {
@@ -57,6 +66,7 @@ public final class HTTPResponseWriter {
             framed.append(13); framed.append(10)
             c.queue(framed)
         } else {
+            if let r = remaining { remaining = r - bytes.count }
             c.queue(Array(bytes))
         }
         c.flush()
@@ -64,10 +74,11 @@ public final class HTTPResponseWriter {
 
     public func finish() {
         guard started, !finished, let c = connection else { return }
+        if let r = remaining, r != 0 { abort(); return }   // the upstream broke its own Content-Length
         finished = true
         if chunked { c.queue(Array("0\r\n\r\n".utf8)) }
         c.flush()
-        c.responseFinished(keepAlive: keepAlive && chunked)
+        c.responseFinished(keepAlive: keepAlive && (chunked || remaining != nil))
     }
 
     /// End a stream that cannot be completed properly: the client must not mistake it for a whole response.

@@ -26,6 +26,7 @@ public final class Store: @unchecked Sendable {
         // FULL: a commit is on disk before the control call returns; the store is written rarely.
         try db.execute("PRAGMA synchronous=FULL")
         try db.execute("PRAGMA busy_timeout=5000")
+        try db.execute("PRAGMA cache_size=-512")   // 512 KiB: the store is small, and idle memory counts
         try Migrations.apply(db)
         for suffix in ["-wal", "-shm"] { try Store.prepareFile(path + suffix, notes: &notes, create: false) }
         openingNotes = notes

@@ -27,6 +27,9 @@ public final class Logger: @unchecked Sendable {
 
     public func setLevel(_ l: LogLevel) { lock.locked { level = l } }
 
+    /// Whether a record at `l` would be written: check before building an expensive message.
+    public func enabled(_ l: LogLevel) -> Bool { lock.locked { l <= level } }
+
     public func log(_ l: LogLevel, _ message: String, event: String? = nil, _ fields: [Field] = []) {
         guard lock.locked({ l <= level }) else { return }
         var all = fields

@@ -31,7 +31,7 @@ public struct UpstreamRequest: Sendable {
 /// Receives one upstream response, on the loop thread.
 public protocol UpstreamDelegate: AnyObject {
     /// The final status and headers (1xx are skipped).
-    func upstreamHead(_ transfer: UpstreamTransfer, status: Int, headers: [(String, String)])
+    func upstreamHead(_ transfer: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String])
     /// A piece of the body, as it arrived. Return true to pause the transfer (resume with `resume`).
     func upstreamBody(_ transfer: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool
     /// The transfer ended: nil on success, else why.
@@ -52,6 +52,7 @@ public final class UpstreamTransfer {
     var headerList: UnsafeMutablePointer<curl_slist>?
     var status = 0
     var headers: [(String, String)] = []
+    var lowerNames: [String] = []
     public internal(set) var headDelivered = false
     var inCallback = false
     var cancelled = false
@@ -187,7 +188,7 @@ public final class CurlMulti {
             finish(t)
             guard let d, !t.cancelled else { continue }
             if result == CURLE_OK {
-                if !t.headDelivered { d.upstreamHead(t, status: t.status, headers: t.headers) }
+                if !t.headDelivered { d.upstreamHead(t, status: t.status, headers: t.headers, lowerNames: t.lowerNames) }
                 d.upstreamComplete(t, error: nil)
             } else {
                 let kind: UpstreamError.Kind
@@ -228,7 +229,7 @@ public final class CurlMulti {
             if t.status >= 200 && !t.headDelivered {
                 t.headDelivered = true
                 t.inCallback = true
-                t.delegate?.upstreamHead(t, status: t.status, headers: t.headers)
+                t.delegate?.upstreamHead(t, status: t.status, headers: t.headers, lowerNames: t.lowerNames)
                 t.inCallback = false
             }
             return
@@ -236,11 +237,14 @@ public final class CurlMulti {
         let text = String(decoding: UnsafeBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
         if text.hasPrefix("HTTP/") {
             t.headers = []
+            t.lowerNames = []
             let parts = text.split(separator: " ")
             t.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
         } else if let colon = text.firstIndex(of: ":") {
             let value = text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-            t.headers.append((String(text[..<colon]), String(value)))
+            let name = String(text[..<colon])
+            t.headers.append((name, String(value)))
+            t.lowerNames.append(name.lowercased())
         }
     }
 

@@ -23,3 +23,6 @@ int cshims_set_nonblocking(int fd);
 void cshims_set_nodelay(int fd);
 extern const uint32_t CSHIMS_EPOLLIN, CSHIMS_EPOLLOUT, CSHIMS_EPOLLRDHUP, CSHIMS_EPOLLHUP, CSHIMS_EPOLLERR;
 extern const int CSHIMS_EPOLL_CTL_ADD, CSHIMS_EPOLL_CTL_MOD, CSHIMS_EPOLL_CTL_DEL;
+
+/* mallopt lives in <malloc.h>, which Swift's Glibc module does not include. */
+void cshims_limit_malloc_arenas(int n);
