@@ -2,7 +2,10 @@
 public struct HTTPRequestHead: Sendable {
     public var method: String
     /// The request target as sent: path plus optional `?query`.
-    public var target: String
+    public var target: String { didSet { (path, query) = Self.split(target) } }
+    /// The target's path and query, split once.
+    public private(set) var path: Substring
+    public private(set) var query: Substring?
     public var minorVersion: Int
     public var headers: [(name: String, value: String)] { didSet { lowerNames = headers.map { $0.name.lowercased() } } }
     /// Lower-cased names, computed once: look-ups happen a dozen times per request.
@@ -11,13 +14,14 @@ public struct HTTPRequestHead: Sendable {
     public init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)]) {
         self.method = method; self.target = target; self.minorVersion = minorVersion; self.headers = headers
         lowerNames = headers.map { $0.name.lowercased() }
+        (path, query) = Self.split(target)
     }
 
-    public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
-    public var query: Substring? {
-        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count > 1 ? parts[1] : nil
+    static func split(_ target: String) -> (Substring, Substring?) {
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target[...], nil) }
+        return (target[..<q], target[target.utf8.index(after: q)...])
     }
+
 
     /// The first value of a header; `name` must be lower-case.
     public func header(_ name: String) -> String? {

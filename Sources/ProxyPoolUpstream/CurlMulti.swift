@@ -234,17 +234,24 @@ public final class CurlMulti {
             }
             return
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
+        // Parsed on bytes: this runs for every header line of every response.
+        let l = UnsafeBufferPointer(rebasing: line[0..<end])
+        if end > 5 && l[0] == 72 && l[1] == 84 && l[2] == 84 && l[3] == 80 && l[4] == 47 {   // "HTTP/"
             t.headers = []
             t.lowerNames = []
-            let parts = text.split(separator: " ")
-            t.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-        } else if let colon = text.firstIndex(of: ":") {
-            let value = text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-            let name = String(text[..<colon])
-            t.headers.append((name, String(value)))
-            t.lowerNames.append(name.lowercased())
+            var i = 5
+            while i < end && l[i] != 32 { i += 1 }
+            while i < end && l[i] == 32 { i += 1 }
+            var status = 0
+            while i < end && l[i] >= 48 && l[i] <= 57 { status = status * 10 + Int(l[i] - 48); i += 1 }
+            t.status = status
+        } else if let colon = l.firstIndex(of: 58) {
+            var v = colon + 1
+            while v < end && (l[v] == 32 || l[v] == 9) { v += 1 }
+            let nameBytes = UnsafeBufferPointer(rebasing: l[0..<colon])
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            t.headers.append((name, String(decoding: UnsafeBufferPointer(rebasing: l[v..<end]), as: UTF8.self)))
+            t.lowerNames.append(String(decoding: nameBytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self))
         }
     }
 
