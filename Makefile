@@ -9,7 +9,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all deps test-deps build run check e2e bench release install uninstall clean
+.PHONY: all deps test-deps build run check e2e bench systemd-test release install uninstall clean
 
 all: build
 
@@ -41,6 +41,11 @@ e2e: build
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 	bash bench/run.sh
+
+# The packaged system unit under a real systemd (Debian bookworm booted in systemd-nspawn; needs root and
+# a Debian mirror for debootstrap, about a minute cold). Not part of `check`: it needs more than a build machine.
+systemd-test: release
+	bash packaging/test-under-systemd.sh
 
 # Binaries that run without the Swift toolchain (only libcurl4, libsqlite3-0 and libsystemd0 needed).
 release: deps
