@@ -275,3 +275,61 @@ import Testing
         #expect(bad.status == 502 && bad.body.contains("untrusted"), "a self-signed upstream is refused without the CA file")
     }
 }
+
+@Suite struct HTTPServerBehaviourTests {
+    func send(_ fd: Int32, _ s: String) { let b = Array(s.utf8); _ = b.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, b.count, Int32(MSG_NOSIGNAL)) } }
+
+    /// Read until `marker` has been seen `count` times (or the peer closes / times out).
+    func read(_ fd: Int32, until marker: String, count: Int = 1) -> String {
+        var out = "", buf = [UInt8](repeating: 0, count: 65536)
+        while out.components(separatedBy: marker).count - 1 < count {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            out += String(decoding: buf[0..<n], as: UTF8.self)
+        }
+        return out
+    }
+
+    @Test func expectContinueChunkedBodyKeepAliveAndPipelining() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok")])
+        let fd = try tcpConnect(s.port, timeout: 10)
+        defer { close(fd) }
+        let body = #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#
+        let auth = "x-api-key: \(s.key)\r\nanthropic-version: 2023-06-01\r\n"
+        // 1. Expect: 100-continue: the go-ahead comes before the body is sent.
+        send(fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Content-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+        #expect(read(fd, until: "\r\n\r\n").hasPrefix("HTTP/1.1 100 Continue\r\n\r\n"))
+        send(fd, body)
+        let first = read(fd, until: "FAKE-UPSTREAM-OK")
+        #expect(first.hasPrefix("HTTP/1.1 200 OK") && first.contains("FAKE-UPSTREAM-OK"))
+        // 2. A chunked request body on the same (kept-alive) connection.
+        let half = body.utf8.count / 2
+        let a = String(body.prefix(half)), b = String(body.dropFirst(half))
+        send(fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Transfer-Encoding: chunked\r\n\r\n" +
+             "\(String(a.utf8.count, radix: 16))\r\n\(a)\r\n\(String(b.utf8.count, radix: 16))\r\n\(b)\r\n0\r\n\r\n")
+        #expect(read(fd, until: "FAKE-UPSTREAM-OK").contains("HTTP/1.1 200 OK"))
+        // 3. Two pipelined requests in one write: two answers, in order.
+        let one = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        send(fd, one + one)
+        let two = read(fd, until: "FAKE-UPSTREAM-OK", count: 2)
+        #expect(two.components(separatedBy: "HTTP/1.1 200 OK").count - 1 == 2)
+    }
+
+    @Test func connectionCapAndIdleTimeout() throws {
+        let dir = makeTempDir("cfg")
+        try "max-connections = 2\nidle-timeout = 1\n".write(toFile: dir + "/p.conf", atomically: true, encoding: .utf8)
+        let s = try ProxySetup(args: ["--config", dir + "/p.conf"], credentials: [("a", "anthropic", "fake-ok")])
+        let c1 = try tcpConnect(s.port, timeout: 5), c2 = try tcpConnect(s.port, timeout: 5)
+        usleep(200_000)
+        let c3 = try tcpConnect(s.port, timeout: 5)
+        #expect(read(c3, until: "\r\n\r\n").hasPrefix("HTTP/1.1 503"), "over max-connections: refused at once")
+        close(c3)
+        // Idle keep-alive connections are closed after idle-timeout, freeing their slots.
+        var buf = [UInt8](repeating: 0, count: 16)
+        let started = Date()
+        #expect(recv(c1, &buf, 16, 0) == 0 && recv(c2, &buf, 16, 0) == 0)
+        #expect(Date().timeIntervalSince(started) < 4)
+        close(c1); close(c2)
+        #expect(try s.messages().status == 200)
+    }
+}
