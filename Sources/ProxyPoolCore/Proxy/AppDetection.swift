@@ -14,8 +14,9 @@ public struct AppRule: Sendable, Equatable, Codable {
         self.header = header.lowercased(); self.match = match; self.value = value.lowercased(); self.app = app
     }
 
+    /// `header` returns lower-cased values.
     func matches(_ header: (String) -> String?) -> Bool {
-        guard let v = header(self.header)?.lowercased() else { return false }
+        guard let v = header(self.header) else { return false }
         switch match {
         case .prefix: return v.hasPrefix(value)
         case .contains: return v.contains(value)
@@ -45,8 +46,16 @@ public enum AppDetection {
     public static func detect(keyApp: String?, userRules: [AppRule], header: (String) -> String?) -> (app: String, rule: String) {
         if let keyApp { return (keyApp, "access key") }
         if let label = header(labelHeader), (try? Validation.name(label, what: "app")) != nil { return (label, "X-Proxypool-App header") }
-        for r in userRules where r.matches(header) { return (r.app, "user rule \(r.header) \(r.match.rawValue) \(r.value)") }
-        for r in builtinRules where r.matches(header) { return (r.app, "built-in rule \(r.header) \(r.match.rawValue) \(r.value)") }
+        // Each header the rules look at is lower-cased once, not once per rule.
+        var lowered: [String: String?] = [:]
+        let lower: (String) -> String? = { name in
+            if let v = lowered[name] { return v }
+            let v = header(name)?.lowercased()
+            lowered[name] = v
+            return v
+        }
+        for r in userRules where r.matches(lower) { return (r.app, "user rule \(r.header) \(r.match.rawValue) \(r.value)") }
+        for r in builtinRules where r.matches(lower) { return (r.app, "built-in rule \(r.header) \(r.match.rawValue) \(r.value)") }
         return (defaultApp, "no rule matched")
     }
 }
