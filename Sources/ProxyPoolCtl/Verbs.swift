@@ -59,12 +59,8 @@ enum Verbs {
             let r = try ctx.call(RPC.Unassign.self, .init(app: inv.value("APP")!))
             ctx.json ? Output.json(r) : Output.out("Removed the assignment of \(inv.value("APP")!).\n")
         case ["assignments"]:
-            let list = try ctx.call(RPC.AssignmentList.self)
-            if ctx.json { Output.json(list) } else if list.isEmpty {
-                Output.out("No app has an assignment. Give one with: proxypoolctl assign APP CRED [CRED…]\n")
-            } else {
-                Output.out(Output.table(["APP", "CREDENTIALS (in order)"], list.map { [$0.app, $0.credentials.joined(separator: ", ")] }))
-            }
+            list(ctx, try ctx.call(RPC.AssignmentList.self), empty: "No app has an assignment. Give one with: proxypoolctl assign APP CRED [CRED…]",
+                 header: ["APP", "CREDENTIALS (in order)"]) { [$0.app, $0.credentials.joined(separator: ", ")] }
         case ["key", "create"]:
             let k = try ctx.call(RPC.KeyCreate.self, .init(app: inv.value("app")))
             if ctx.json { Output.json(k) } else {
@@ -73,25 +69,17 @@ enum Verbs {
                 Output.err("Created access key \(k.id)\(k.app.map { " for app \($0)" } ?? ""). It is shown only this once.\n")
             }
         case ["key", "list"]:
-            let keys = try ctx.call(RPC.KeyList.self)
-            if ctx.json { Output.json(keys) } else if keys.isEmpty {
-                Output.out("No access keys. Create one with: proxypoolctl key create [--app APP]\n")
-            } else {
-                Output.out(Output.table(["ID", "APP", "KEY", "CREATED", "LAST USED"], keys.map {
-                    [$0.id, $0.app ?? "-", "ppk_…" + $0.suffix, $0.createdAt, $0.lastUsedAt ?? "never"]
-                }))
+            list(ctx, try ctx.call(RPC.KeyList.self), empty: "No access keys. Create one with: proxypoolctl key create [--app APP]",
+                 header: ["ID", "APP", "KEY", "CREATED", "LAST USED"]) {
+                [$0.id, $0.app ?? "-", "ppk_…" + $0.suffix, $0.createdAt, $0.lastUsedAt ?? "never"]
             }
         case ["key", "revoke"]:
             let r = try ctx.call(RPC.KeyRevoke.self, .init(id: inv.value("ID")!))
             ctx.json ? Output.json(r) : Output.out("Revoked access key \(inv.value("ID")!).\n")
         case ["apps"]:
-            let apps = try ctx.call(RPC.AppList.self)
-            if ctx.json { Output.json(apps) } else if apps.isEmpty {
-                Output.out("No app has sent a request yet.\n")
-            } else {
-                Output.out(Output.table(["APP", "REQUESTS", "LAST REQUEST", "FIRST SEEN", "ASSIGNED TO"], apps.map {
-                    [$0.app, String($0.requests), $0.lastSeen, $0.firstSeen, $0.assignment.isEmpty ? "(pool)" : $0.assignment.joined(separator: ", ")]
-                }))
+            list(ctx, try ctx.call(RPC.AppList.self), empty: "No app has sent a request yet.",
+                 header: ["APP", "REQUESTS", "LAST REQUEST", "FIRST SEEN", "ASSIGNED TO"]) {
+                [$0.app, String($0.requests), $0.lastSeen, $0.firstSeen, $0.assignment.isEmpty ? "(pool)" : $0.assignment.joined(separator: ", ")]
             }
         case ["usage"]: try usage(ctx)
         case ["app", "rule", "add"]:
@@ -119,6 +107,11 @@ enum Verbs {
         case ["require-key"]: try toggle(ctx, .requireAccessKey, "The local access key requirement")
         default: throw Ctl.usage("unhandled command '\(inv.command.name)'")
         }
+    }
+
+    /// A listing verb's output: JSON, or a hint when there is nothing, or a table.
+    static func list<T: Encodable>(_ ctx: Context, _ items: [T], empty: String, header: [String], row: (T) -> [String]) {
+        if ctx.json { Output.json(items) } else if items.isEmpty { Output.out(empty + "\n") } else { Output.out(Output.table(header, items.map(row))) }
     }
 
     // MARK: status
@@ -170,12 +163,11 @@ enum Verbs {
             }
             rows = sums.keys.sorted().map { sums[$0]! }
         }
-        if ctx.json { Output.json(rows); return }
-        if rows.isEmpty { Output.out("No usage recorded yet.\n"); return }
-        Output.out(Output.table(["DAY", "APP", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHED"], rows.map {
+        list(ctx, rows, empty: "No usage recorded yet.",
+             header: ["DAY", "APP", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHED"]) {
             [$0.day, $0.app, $0.credential, $0.model.isEmpty ? "-" : $0.model, String($0.requests), String($0.errors),
              String($0.inputTokens), String($0.outputTokens), String($0.cachedTokens)]
-        }))
+        }
     }
 
     static func duration(_ s: Int64) -> String {
@@ -200,16 +192,12 @@ enum Verbs {
     }
 
     static func credentialList(_ ctx: Context) throws {
-        let list = try ctx.call(RPC.CredentialList.self)
-        if ctx.json { Output.json(list); return }
-        if list.isEmpty {
-            Output.out("No credentials. Add one with: proxypoolctl credential add NAME --provider KIND --key-stdin\n")
-            return
-        }
-        Output.out(Output.table(["NAME", "PROVIDER", "SECRET", "STATE", "FREE", "ASSIGNED TO", "BASE URL"], list.map {
+        list(ctx, try ctx.call(RPC.CredentialList.self),
+             empty: "No credentials. Add one with: proxypoolctl credential add NAME --provider KIND --key-stdin",
+             header: ["NAME", "PROVIDER", "SECRET", "STATE", "FREE", "ASSIGNED TO", "BASE URL"]) {
             [$0.name, $0.provider.rawValue, $0.secretRedacted, $0.enabled ? "enabled" : "disabled", $0.free ? "yes" : "no",
              $0.assignedTo.isEmpty ? "-" : $0.assignedTo.joined(separator: ","), $0.baseURL ?? "(default)"]
-        }))
+        }
     }
 
     static func describe(_ c: CredentialInfo) -> String {
