@@ -59,6 +59,12 @@ public final class EventLoop: @unchecked Sendable {
 
     public func stop() { execute { [self] in stopping = true } }
 
+    /// Run `work` on this thread at the next turn of the loop, after the events at hand (loop thread only).
+    /// A continuation that could otherwise nest (answer, then read the next request, answer it, …) goes here,
+    /// so the stack stays flat however fast a client sends.
+    public func soon(_ work: @escaping () -> Void) { soonQueue.append(work) }
+    private var soonQueue: [() -> Void] = []
+
     /// Milliseconds since the loop last went round (for the watchdog).
     public var sinceHeartbeat: Int64 { Posix.monotonicMillis() - heartbeatLock.locked { heartbeat } }
 
@@ -69,6 +75,7 @@ public final class EventLoop: @unchecked Sendable {
             now = Posix.monotonicMillis()
             var timeout = 1000
             for t in tickers { timeout = min(timeout, max(0, t(now))) }
+            if !soonQueue.isEmpty { timeout = 0 }
             heartbeatLock.locked { heartbeat = now }
             let n = cshims_epoll_wait(ep, &datas, &events, 256, Int32(timeout))
             now = Posix.monotonicMillis()
@@ -85,6 +92,10 @@ public final class EventLoop: @unchecked Sendable {
             }
             let pending = taskLock.locked { () -> [() -> Void] in let t = tasks; tasks = []; return t }
             for t in pending { t() }
+            // Only what was queued before this point: work queued by these runs waits for the next turn.
+            let due = soonQueue
+            soonQueue = []
+            for w in due { w() }
         }
     }
 }

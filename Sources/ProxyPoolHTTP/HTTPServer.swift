@@ -199,10 +199,16 @@ final class HTTPConnection {
         if !keepAlive || closeAfterResponse { closeAfterResponse = true; if outBytes == 0 { close() }; return }
         parser.reset()
         deadline = server.loop.now + server.config.idleTimeoutMillis
-        let pipelined = parser.leftover
-        if !pipelined.isEmpty {
+        // The next request is taken up at the next turn of the loop, never from inside this call: an answer
+        // written at once would otherwise nest request in request until the stack overflows.
+        server.loop.soon { [weak self] in self?.continueReading() }
+    }
+
+    private func continueReading() {
+        guard !closed && !busy else { return }
+        if !parser.leftover.isEmpty {
             deadline = server.loop.now + server.config.headerTimeoutMillis
-            process([][...])   // parse what is already buffered
+            process([][...])   // parse what is already buffered (pipelined)
         }
         if !closed && !busy { readAvailable() }
     }

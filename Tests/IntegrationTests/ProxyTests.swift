@@ -333,3 +333,41 @@ import Testing
         #expect(try s.messages().status == 200)
     }
 }
+
+@Suite struct HTTPServerResilienceTests {
+    /// Answers the server writes at once (health checks, errors it raises itself) must not nest: a client that
+    /// keeps its connection full of requests once overflowed the loop thread's stack and crashed the daemon.
+    @Test func manyPipelinedRequestsOnOneConnection() throws {
+        let d = try DaemonProcess()
+        let port = try d.proxyPort
+        let fd = try tcpConnect(port, timeout: 20)
+        defer { close(fd) }
+        let n = 20_000
+        let one = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        let unauthorized = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}"
+        // Written from a second thread while this one reads, so neither side's buffers fill up.
+        let requests = Array(String(repeating: one + unauthorized, count: n / 2).utf8)
+        let writer = Thread {
+            var off = 0
+            while off < requests.count {
+                let w = requests.withUnsafeBytes { send(fd, $0.baseAddress! + off, min(65536, requests.count - off), Int32(MSG_NOSIGNAL)) }
+                if w <= 0 { return }
+                off += w
+            }
+        }
+        writer.start()
+        var answered = 0, buf = [UInt8](repeating: 0, count: 65536), tail = ""
+        while answered < n {
+            let r = recv(fd, &buf, buf.count, 0)
+            if r <= 0 { break }
+            let text = tail + String(decoding: buf[0..<r], as: UTF8.self)
+            answered += text.components(separatedBy: "HTTP/1.1 ").count - 1
+            tail = String(text.suffix(8))
+            answered -= tail.components(separatedBy: "HTTP/1.1 ").count - 1
+        }
+        answered += tail.components(separatedBy: "HTTP/1.1 ").count - 1
+        #expect(answered == n, "answers: \(answered) of \(n)")
+        #expect(d.process.isRunning, "the daemon is still alive")
+        #expect(d.ctl(["status"]).status == 0)
+    }
+}
