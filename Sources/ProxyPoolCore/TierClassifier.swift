@@ -1,0 +1,129 @@
+/// Which tier a model name belongs to, from its name alone, so that models released after this code still land
+/// sensibly. The name is normalised (lower case; provider prefixes like `openai/`, `models/`, `@version`, dates
+/// and `-latest`/`-preview`/`:free` dropped) and split into words on `-`, `_`, `.`, `:` and spaces; rules then
+/// look at whole words, so `mini` never matches inside `gemini`. First matching rule wins: the user's, then these.
+public struct TierRule: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// The name has this word (`mini`, `opus`).
+        case word
+        /// The normalised name starts with this text (`claude-3-opus`).
+        case prefix
+        /// The first word is `o` followed by digits: OpenAI's o-series (`o1`, `o3`, `o9`).
+        case oSeries = "o-series"
+        /// A parameter-count word (`8b`, `405b`) within a range, in billions.
+        case size
+    }
+    public var kind: Kind
+    public var value: String
+    public var tier: Tier
+    /// For `size`: inclusive bounds in billions of parameters.
+    public var minB: Double?
+    public var maxB: Double?
+
+    public init(_ kind: Kind, _ value: String, _ tier: Tier, minB: Double? = nil, maxB: Double? = nil) {
+        // A prefix is compared with the normalised name, whose words are joined by '-': normalise it alike.
+        self.kind = kind; self.tier = tier; self.minB = minB; self.maxB = maxB
+        self.value = kind == .prefix ? String(value.lowercased().map { ".:_ /".contains($0) ? "-" : $0 }) : value.lowercased()
+    }
+
+    public var description: String {
+        switch kind {
+        case .word: return "word '\(value)' → \(tier.rawValue)"
+        case .prefix: return "prefix '\(value)' → \(tier.rawValue)"
+        case .oSeries: return "OpenAI o-series → \(tier.rawValue)"
+        case .size: return "size \(minB.map { "≥\($0)B" } ?? "")\(maxB.map { " ≤\($0)B" } ?? "") → \(tier.rawValue)"
+        }
+    }
+
+    func matches(_ n: TierClassifier.Normalized) -> Bool {
+        switch kind {
+        case .word: return n.words.contains(value)
+        case .prefix: return n.name.hasPrefix(value)
+        case .oSeries:
+            guard let f = n.words.first, f.count >= 2, f.first == "o" else { return false }
+            return f.dropFirst().allSatisfy(\.isNumber)
+        case .size:
+            return n.sizesB.contains { s in (minB.map { s >= $0 } ?? true) && (maxB.map { s <= $0 } ?? true) }
+        }
+    }
+}
+
+public enum TierClassifier {
+    public struct Normalized: Sendable, Equatable {
+        public var name: String
+        public var words: [String]
+        /// Parameter counts named in the model (`70b` → 70, `1.5b` → 1.5, `8x7b` → 56).
+        public var sizesB: [Double]
+    }
+
+    public struct Result: Sendable, Equatable {
+        public var tier: Tier
+        /// The rule that decided, or why none did.
+        public var rule: String
+        public var normalized: String
+    }
+
+    /// Built-in rules, in order: reasoning before fast (an `o4-mini` or a `…-flash-thinking` is a reasoning model),
+    /// fast before flagship (`gemini-pro-lite` would be a lite model), and everything else is standard.
+    public static let builtinRules: [TierRule] = [
+        TierRule(.oSeries, "o", .reasoning),
+        TierRule(.word, "thinking", .reasoning),
+        TierRule(.word, "reasoner", .reasoning),
+        TierRule(.word, "reasoning", .reasoning),
+        TierRule(.word, "r1", .reasoning),
+        TierRule(.word, "r2", .reasoning),
+        TierRule(.word, "qwq", .reasoning),
+        TierRule(.word, "magistral", .reasoning),
+        TierRule(.word, "mini", .fast),
+        TierRule(.word, "nano", .fast),
+        TierRule(.word, "haiku", .fast),
+        TierRule(.word, "flash", .fast),
+        TierRule(.word, "lite", .fast),
+        TierRule(.word, "small", .fast),
+        TierRule(.word, "tiny", .fast),
+        TierRule(.word, "instant", .fast),
+        TierRule(.word, "ministral", .fast),
+        TierRule(.word, "gemma", .fast),
+        TierRule(.word, "phi", .fast),
+        TierRule(.size, "", .fast, maxB: 14),
+        TierRule(.word, "opus", .flagship),
+        TierRule(.word, "pro", .flagship),
+        TierRule(.word, "ultra", .flagship),
+        TierRule(.word, "large", .flagship),
+        TierRule(.word, "max", .flagship),
+        TierRule(.prefix, "gpt-4.5", .flagship),
+        TierRule(.prefix, "gpt-4-32k", .flagship),
+        TierRule(.size, "", .flagship, minB: 200),
+    ]
+
+    public static func normalize(_ model: String) -> Normalized {
+        var s = model.lowercased().trimming(" ")
+        if let slash = s.lastIndex(of: "/") { s = String(s[s.index(after: slash)...]) }      // openai/gpt-4o, models/x
+        if let at = s.firstIndex(of: "@") { s = String(s[..<at]) }                           // vertex: claude-3-5@20240620
+        // ':' starts a tag (`:free`, `:latest`, Ollama's `:8b`): its words count, a size among them.
+        var words = s.split(whereSeparator: { "-_. :".contains($0) }).map(String.init)
+        // Dates and release markers never change a tier.
+        words.removeAll { w in
+            ["latest", "preview", "exp", "experimental", "beta", "alpha", "chat", "instruct", "it", "hf", "versatile", "free"].contains(w)
+                || (w.count >= 4 && w.allSatisfy(\.isNumber))                                   // 20241022, 2024, 0613
+        }
+        var sizes: [Double] = []
+        for w in words where w.hasSuffix("b") {
+            let body = w.dropLast()
+            if let x = body.firstIndex(of: "x"), let n = Double(body[..<x]), let each = Double(body[body.index(after: x)...]) { sizes.append(n * each) }
+            else if let n = Double(body) { sizes.append(n) }
+        }
+        return Normalized(name: words.joined(separator: "-"), words: words, sizesB: sizes)
+    }
+
+    public static func classify(_ model: String, userRules: [TierRule] = []) -> Result {
+        let n = normalize(model)
+        for (i, r) in userRules.enumerated() where r.matches(n) {
+            return Result(tier: r.tier, rule: "user rule \(i + 1): \(r.description)", normalized: n.name)
+        }
+        for r in builtinRules where r.matches(n) {
+            return Result(tier: r.tier, rule: "built-in: \(r.description)", normalized: n.name)
+        }
+        return Result(tier: .standard, rule: "built-in: no rule matched → standard", normalized: n.name)
+    }
+}
