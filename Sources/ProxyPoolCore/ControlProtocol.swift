@@ -151,6 +151,18 @@ public struct AppRuleInfo: Codable, Sendable, Equatable {
     public init(id: Int64, rule: AppRule) { self.id = id; self.rule = rule }
 }
 
+public struct TierRuleInfo: Codable, Sendable, Equatable {
+    public var id: Int64
+    /// A word, or a prefix ending in `*`.
+    public var pattern: String
+    public var tier: Tier
+    public init(id: Int64, pattern: String, tier: Tier) { self.id = id; self.pattern = pattern; self.tier = tier }
+
+    public var rule: TierRule {
+        pattern.hasSuffix("*") ? TierRule(.prefix, String(pattern.dropLast()), tier) : TierRule(.word, pattern, tier)
+    }
+}
+
 /// A credential's health as the proxy sees it.
 public struct CredentialHealth: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable { case ok, cooling, authFailed = "auth-failed", disabled }
@@ -348,11 +360,54 @@ public enum RPC {
         public typealias Result = Empty
     }
 
+    public enum TierClassify: RPCMethod {
+        public static let name = "tier.classify"; public static let mutates = false
+        public struct Params: Codable, Sendable {
+            public var model: String
+            public init(model: String) { self.model = model }
+        }
+        public struct Result: Codable, Sendable, Equatable {
+            public var model: String
+            public var normalized: String
+            public var tier: Tier
+            /// The rule that decided.
+            public var rule: String
+            public init(model: String, normalized: String, tier: Tier, rule: String) {
+                self.model = model; self.normalized = normalized; self.tier = tier; self.rule = rule
+            }
+        }
+    }
+
+    public enum TierRuleList: RPCMethod {
+        public static let name = "tier-rule.list"; public static let mutates = false
+        public typealias Params = NoParams; public typealias Result = [TierRuleInfo]
+    }
+
+    public enum TierRuleAdd: RPCMethod {
+        public static let name = "tier-rule.add"; public static let mutates = true
+        public struct Params: Codable, Sendable {
+            public var pattern: String
+            public var tier: String
+            public init(pattern: String, tier: String) { self.pattern = pattern; self.tier = tier }
+        }
+        public typealias Result = TierRuleInfo
+    }
+
+    public enum TierRuleRemove: RPCMethod {
+        public static let name = "tier-rule.remove"; public static let mutates = true
+        public struct Params: Codable, Sendable {
+            public var id: Int64
+            public init(id: Int64) { self.id = id }
+        }
+        public typealias Result = Empty
+    }
+
     /// Every method, for documentation checks and the server's registry.
     public static let allNames: [String] = [
         Status.name, CredentialAdd.name, CredentialList.name, CredentialShow.name, CredentialRemove.name,
         CredentialSetEnabled.name, Assign.name, Unassign.name, AssignmentList.name, KeyCreate.name, KeyList.name,
         KeyRevoke.name, TierList.name, TierSet.name, SettingsGet.name, SettingsSet.name, AppList.name, Usage.name,
         AppRuleList.name, AppRuleAdd.name, AppRuleRemove.name,
+        TierClassify.name, TierRuleList.name, TierRuleAdd.name, TierRuleRemove.name,
     ]
 }

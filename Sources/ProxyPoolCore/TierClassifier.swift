@@ -26,14 +26,17 @@ public struct TierRule: Sendable, Equatable, Codable {
         self.value = kind == .prefix ? String(value.lowercased().map { ".:_ /".contains($0) ? "-" : $0 }) : value.lowercased()
     }
 
-    public var description: String {
+    /// What the rule looks for ("word 'mini'").
+    public var match: String {
         switch kind {
-        case .word: return "word '\(value)' → \(tier.rawValue)"
-        case .prefix: return "prefix '\(value)' → \(tier.rawValue)"
-        case .oSeries: return "OpenAI o-series → \(tier.rawValue)"
-        case .size: return "size \(minB.map { "≥\($0)B" } ?? "")\(maxB.map { " ≤\($0)B" } ?? "") → \(tier.rawValue)"
+        case .word: return "word '\(value)'"
+        case .prefix: return "prefix '\(value)'"
+        case .oSeries: return "OpenAI o-series"
+        case .size: return "size" + (minB.map { " ≥\(Int($0))B" } ?? "") + (maxB.map { " ≤\(Int($0))B" } ?? "")
         }
     }
+
+    public var description: String { "\(match) → \(tier.rawValue)" }
 
     func matches(_ n: TierClassifier.Normalized) -> Bool {
         switch kind {

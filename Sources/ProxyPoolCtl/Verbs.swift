@@ -28,6 +28,10 @@ enum Verbs {
         case ["app", "rule", "add"]: return "add app rule"
         case ["app", "rule", "list"]: return "list app rules"
         case ["app", "rule", "remove"]: return "remove app rule"
+        case ["classify"]: return "classify model"
+        case ["tier", "rule", "add"]: return "add tier rule"
+        case ["tier", "rule", "list"]: return "list tier rules"
+        case ["tier", "rule", "remove"]: return "remove tier rule"
         case ["free-models"], ["fallback"], ["require-key"]: return "change \(c.name)"
         default: return c.name.isEmpty ? "run" : c.name
         }
@@ -102,6 +106,22 @@ enum Verbs {
             let model = inv.command.words[1] == "set" ? inv.value("MODEL") : nil
             let e = try ctx.call(RPC.TierSet.self, .init(provider: inv.value("PROVIDER")!, tier: inv.value("TIER")!, model: model))
             ctx.json ? Output.json(e) : Output.out("\(e.provider.rawValue) \(e.tier.rawValue) → \(e.model ?? "(none)")\(e.source == .builtin ? " (built-in)" : "")\n")
+        case ["classify"]:
+            let r = try ctx.call(RPC.TierClassify.self, .init(model: inv.value("MODEL")!))
+            ctx.json ? Output.json(r) : Output.out("\(r.model): \(r.tier.rawValue) (\(r.rule))\n")
+        case ["tier", "rule", "add"]:
+            let r = try ctx.call(RPC.TierRuleAdd.self, .init(pattern: inv.value("PATTERN")!, tier: inv.value("TIER")!))
+            ctx.json ? Output.json(r) : Output.out("Added tier rule \(r.id): '\(r.pattern)' → \(r.tier.rawValue)\n")
+        case ["tier", "rule", "list"]:
+            let rules = try ctx.call(RPC.TierRuleList.self)
+            if ctx.json { Output.json(rules); return }
+            Output.out(Output.table(["ID", "RULE", "TIER"], rules.map { [String($0.id), $0.pattern, $0.tier.rawValue] }
+                + TierClassifier.builtinRules.map { ["built-in", $0.match, $0.tier.rawValue] }))
+            Output.out("The first matching rule decides; a name no rule matches is standard.\n")
+        case ["tier", "rule", "remove"]:
+            guard let id = Int64(inv.value("ID")!) else { throw Ctl.usage("ID must be a number from 'tier rule list'") }
+            let r = try ctx.call(RPC.TierRuleRemove.self, .init(id: id))
+            ctx.json ? Output.json(r) : Output.out("Removed tier rule \(id).\n")
         case ["free-models"]: try toggle(ctx, .freeModels, "Free-model routing")
         case ["fallback"]: try toggle(ctx, .fallbackToPool, "Fallback to the pool")
         case ["require-key"]: try toggle(ctx, .requireAccessKey, "The local access key requirement")

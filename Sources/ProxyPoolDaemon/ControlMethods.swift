@@ -77,6 +77,21 @@ enum ControlMethods {
         h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
         h.register(RPC.AppList.self) { _, _ in try store.apps() }
         h.register(RPC.Usage.self) { p, _ in try store.usage(since: p.since) }
+        h.register(RPC.TierClassify.self) { p, _ in
+            let r = TierClassifier.classify(p.model, userRules: try store.tierRules().map(\.rule))
+            return .init(model: p.model, normalized: r.normalized, tier: r.tier, rule: r.rule)
+        }
+        h.register(RPC.TierRuleList.self) { _, _ in try store.tierRules() }
+        h.register(RPC.TierRuleAdd.self) { p, c in
+            let r = try store.addTierRule(pattern: p.pattern, tier: p.tier)
+            logger.notice("tier rule \(r.id) added: '\(r.pattern)' → \(r.tier.rawValue)", event: "tier-rule-added", [who(c)])
+            return r
+        }
+        h.register(RPC.TierRuleRemove.self) { p, c in
+            try store.removeTierRule(p.id)
+            logger.notice("tier rule \(p.id) removed", event: "tier-rule-removed", [who(c)])
+            return Empty()
+        }
         h.register(RPC.AppRuleList.self) { _, _ in try store.appRules() }
         h.register(RPC.AppRuleAdd.self) { p, c in
             let r = try store.addAppRule(AppRule(header: p.header, match: p.match, value: p.value, app: p.app))

@@ -85,6 +85,15 @@ enum Migrations {
             app TEXT NOT NULL
         );
         """,
+        // 4: the user's tier rules, tried in id order before the built-in ones.
+        """
+        CREATE TABLE tier_rules(
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('word', 'prefix')),
+            value TEXT NOT NULL,
+            tier TEXT NOT NULL
+        );
+        """,
     ]
 
     static func version(_ db: Database) throws(RPCError) -> Int {

@@ -510,6 +510,39 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    // MARK: Tier rules
+
+    public func tierRules() throws(RPCError) -> [TierRuleInfo] {
+        try locked { () throws(RPCError) in
+            try db.query("SELECT id, kind, value, tier FROM tier_rules ORDER BY id") { st in
+                TierRuleInfo(id: st.int(0) ?? 0, pattern: (st.text(1) == "prefix" ? (st.text(2) ?? "") + "*" : st.text(2) ?? ""),
+                             tier: Tier(rawValue: st.text(3) ?? "") ?? .standard)
+            }
+        }
+    }
+
+    /// PATTERN: a word of the model name (`codex`), or a prefix ending in `*` (`my-model-*`).
+    public func addTierRule(pattern: String, tier: String) throws(RPCError) -> TierRuleInfo {
+        guard let t = Tier(rawValue: tier) else { throw .invalidParams("unknown tier '\(tier)'; one of: \(Tier.names)") }
+        let isPrefix = pattern.hasSuffix("*")
+        let value = isPrefix ? String(pattern.dropLast()) : pattern
+        guard !value.isEmpty, value.utf8.count <= 100, !value.contains(where: { $0 == "*" || $0 == " " }) else {
+            throw .invalidParams("pattern must be a word, or a prefix ending in '*' (for example 'codex' or 'my-model-*')")
+        }
+        return try transaction { () throws(RPCError) -> TierRuleInfo in
+            try db.run("INSERT INTO tier_rules(kind, value, tier) VALUES (?, ?, ?)",
+                       [.text(isPrefix ? "prefix" : "word"), .text(value.lowercased()), .text(t.rawValue)])
+            return TierRuleInfo(id: db.lastInsertRowID, pattern: pattern.lowercased(), tier: t)
+        }
+    }
+
+    public func removeTierRule(_ id: Int64) throws(RPCError) {
+        try transaction { () throws(RPCError) in
+            try db.run("DELETE FROM tier_rules WHERE id = ?", [.int(id)])
+            guard db.changes == 1 else { throw .notFound("no tier rule with id \(id); 'proxypoolctl tier rule list' shows them") }
+        }
+    }
+
     // MARK: App rules
 
     public func appRules() throws(RPCError) -> [AppRuleInfo] {

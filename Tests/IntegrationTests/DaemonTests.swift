@@ -346,3 +346,26 @@ import ProxyPoolStore
         #expect(r.stdout.contains("Added credential typed (openai, secret sk-proj-…9999)."))
     }
 }
+
+@Suite struct ClassifyTests {
+    @Test func classifyAndTierRulesThroughTheDaemon() throws {
+        let d = try DaemonProcess()
+        #expect(d.ctl(["classify", "claude-haiku-4-5-20251001"]).stdout == "claude-haiku-4-5-20251001: fast (built-in: word 'haiku' → fast)\n")
+        #expect(d.ctl(["classify", "gpt-5.1-codex"]).stdout.contains(": standard (built-in: no rule matched"))
+        let add = d.ctl(["tier", "rule", "add", "codex", "reasoning"])
+        #expect(add.status == 0 && add.stdout == "Added tier rule 1: 'codex' → reasoning\n")
+        #expect(d.ctl(["tier", "rule", "add", "my-model-*", "flagship"]).status == 0)
+        #expect(d.ctl(["classify", "gpt-5.1-codex"]).stdout == "gpt-5.1-codex: reasoning (user rule 1: word 'codex' → reasoning)\n")
+        #expect(d.ctl(["classify", "my-model-mini"]).stdout.contains("flagship (user rule 2: prefix 'my-model-'"))
+        let json = d.ctl(["classify", "openai/gpt-4o-mini", "--json"]).stdout
+        #expect(json.contains("\"tier\" : \"fast\"") && json.contains("\"normalized\" : \"gpt-4o-mini\""))
+        #expect(d.ctl(["tier", "rule", "list"]).stdout.contains("built-in  OpenAI o-series"))
+        #expect(d.ctl(["tier", "rule", "add", "x", "huge"]).status == 1)
+        #expect(d.ctl(["tier", "rule", "remove", "1"]).status == 0)
+        #expect(d.ctl(["classify", "gpt-5.1-codex"]).stdout.contains("standard"))
+        // Rules persist.
+        d.stop()
+        let again = try DaemonProcess(stateDir: d.stateDir)
+        #expect(again.ctl(["tier", "rule", "list", "--json"]).stdout.contains("my-model-*"))
+    }
+}

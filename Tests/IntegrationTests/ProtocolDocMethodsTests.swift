@@ -5,5 +5,6 @@ import ProxyPoolCore
 @Test func documentedMethodListMatchesTheProtocol() {
     #expect(RPC.allNames.sorted() == ["app-rule.add", "app-rule.list", "app-rule.remove", "app.list", "assign", "assignment.list", "credential.add", "credential.list", "credential.remove",
                                       "credential.set-enabled", "credential.show", "key.create", "key.list", "key.revoke",
-                                      "settings.get", "settings.set", "status", "tier.list", "tier.set", "unassign", "usage"])
+                                      "settings.get", "settings.set", "status", "tier-rule.add", "tier-rule.list", "tier-rule.remove",
+                                      "tier.classify", "tier.list", "tier.set", "unassign", "usage"])
 }
