@@ -208,7 +208,8 @@ final class Exchange: UpstreamDelegate {
         service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", error: status >= 400 || error != nil,
                                input: usage.input, output: usage.output, cached: usage.cached, at: nowSeconds, keyID: keyID)
         // One journal record per request; built only when it will be written.
-        let level: LogLevel = error != nil ? .warning : .info
+        // A client that hangs up is ordinary (tools cancel requests): info, like a completed request.
+        let level: LogLevel = error != nil && status != 499 ? .warning : .info
         guard service.logger.enabled(level) else { return }
         var fields: [Logger.Field] = [.init("APP", app), .init("CREDENTIAL", cred), .init("MODEL", model ?? ""),
                                       .init("STATUS", String(status)), .init("ATTEMPTS", String(attempts)),
