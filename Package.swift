@@ -22,7 +22,7 @@ let package = Package(
         // POSIX and systemd plumbing: sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
-        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "CSQLite"], swiftSettings: strict),
+        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CSQLite"], swiftSettings: strict),
         // Our HTTP/1.1 server: strict request parser, epoll event loop, streamed responses.
         .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // Upstream HTTP through libcurl.

@@ -1,6 +1,7 @@
 import Glibc
 import CSQLite
 import ProxyPoolCore
+import ProxyPoolSystem
 
 /// The daemon's persistent state: one SQLite file, 0600 in a 0700 directory, WAL, foreign keys, versioned
 /// migrations, one transaction per change. Safe to call from any thread; calls are serialized.
@@ -39,7 +40,7 @@ public final class Store: @unchecked Sendable {
     // MARK: Modes
 
     static func prepareDirectory(_ dir: String, notes: inout [String]) throws(RPCError) {
-        if let st = Posix_fileMode(dir) {
+        if let st = Posix.fileMode(dir) {
             guard st.isDirectory else { throw .storeFailure("\(dir) exists and is not a directory") }
             if st.mode & 0o077 != 0 {
                 guard chmod(dir, 0o700) == 0 else { throw .storeFailure("cannot tighten mode of \(dir): \(errnoString())") }
@@ -60,7 +61,7 @@ public final class Store: @unchecked Sendable {
     }
 
     static func prepareFile(_ file: String, notes: inout [String], create: Bool = true) throws(RPCError) {
-        if let st = Posix_fileMode(file) {
+        if let st = Posix.fileMode(file) {
             if st.mode & 0o177 != 0 {
                 guard chmod(file, 0o600) == 0 else { throw .storeFailure("cannot tighten mode of \(file): \(errnoString())") }
                 notes.append("\(file) had mode \(octal(st.mode)); set it to 0600")
@@ -169,16 +170,6 @@ public final class Store: @unchecked Sendable {
                        [.int(enabled ? 1 : 0), .int(Timestamp.now()), .text(name)])
             guard db.changes == 1 else { throw Store.noCredential(name) }
             return try credentialLocked(name)
-        }
-    }
-
-    /// The secret of a credential, for the proxy's upstream requests only. Never sent over the control socket.
-    public func secret(of name: String) throws(RPCError) -> String {
-        try locked { () throws(RPCError) -> String in
-            guard let s = try db.query("SELECT secret FROM credentials WHERE name = ?", [.text(name)], { st in st.text(0) ?? "" }).first else {
-                throw Store.noCredential(name)
-            }
-            return s
         }
     }
 
@@ -305,17 +296,6 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// The key's record if `key` is a valid local access key.
-    public func lookupKey(_ key: String) throws(RPCError) -> AccessKeyInfo? {
-        let hash = AccessKeys.hash(key)
-        return try locked { () throws(RPCError) in
-            try db.query("SELECT id, app, suffix, created_at, last_used_at FROM access_keys WHERE hash = ?", [.text(hash)]) { st in
-                AccessKeyInfo(id: st.text(0) ?? "", app: st.text(1), suffix: st.text(2) ?? "",
-                              createdAt: Timestamp.iso8601(st.int(3) ?? 0), lastUsedAt: st.int(4).map(Timestamp.iso8601))
-            }.first
-        }
-    }
-
     // MARK: Tiers
 
     public func tiers() throws(RPCError) -> [TierEntry] {
@@ -375,23 +355,6 @@ public final class Store: @unchecked Sendable {
                        [.text(key.rawValue), .text(value ? "1" : "0")])
         }
         return try settings()
-    }
-
-    // MARK: Usage
-
-    /// Add one request's figures to the day's counters (used by the proxy).
-    public func recordUsage(day: String, app: String, credential: String, model: String, error: Bool,
-                            inputTokens: Int64, outputTokens: Int64, cachedTokens: Int64) throws(RPCError) {
-        try transaction { () throws(RPCError) in
-            try db.run("""
-                INSERT INTO usage(day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens)
-                VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
-                ON CONFLICT(day, app, credential, model) DO UPDATE SET requests = requests + 1, errors = errors + excluded.errors,
-                  input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
-                  cached_tokens = cached_tokens + excluded.cached_tokens
-                """, [.text(day), .text(app), .text(credential), .text(model), .int(error ? 1 : 0),
-                      .int(inputTokens), .int(outputTokens), .int(cachedTokens)])
-        }
     }
 
     // MARK: Proxy state: cooldowns, apps, usage batches
@@ -598,11 +561,6 @@ public final class Store: @unchecked Sendable {
 
 private func errnoString() -> String { String(cString: strerror(errno)) }
 private func octal(_ m: mode_t) -> String { "0" + String(m, radix: 8) }
-private func Posix_fileMode(_ path: String) -> (mode: mode_t, isDirectory: Bool)? {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    return (st.st_mode & 0o7777, (st.st_mode & S_IFMT) == S_IFDIR)
-}
 
 extension Store {
     /// The connection, for tests that inspect pragmas and tables (call inside `locked`).

@@ -82,7 +82,7 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
                                               baseURL: "https://r.openai.azure.com", options: ["api-version": "2024-10-21", "deployment": "d"],
                                               free: true))
         #expect(c.provider == .azureOpenAI && c.free && c.enabled && c.secretRedacted == "…0123" && c.options["deployment"] == "d")
-        #expect(try store.secret(of: "az") == "0123456789abcdef0123", "the secret is stored trimmed")
+        #expect(try store.routes().first { $0.name == "az" }?.secret == "0123456789abcdef0123", "the secret is stored trimmed")
         #expect(try store.credential("az") == c)
         #expect(throws: RPCError.alreadyExists("a credential named 'az' already exists; remove it first to replace its secret")) {
             try store.addCredential(addParams("az"))
@@ -178,8 +178,8 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
         let dir = tempDir()
         let store = try Store(directory: dir)
         let k = try store.createKey(app: "codex")
-        #expect(try store.lookupKey(k.key)?.app == "codex")
-        #expect(try store.lookupKey(k.key + "x") == nil)
+        #expect(try store.keyHashes()[AccessKeys.hash(k.key)]?.app == "codex")
+        #expect(try store.keyHashes()[AccessKeys.hash(k.key + "x")] == nil)
         #expect(try store.keys().map(\.id) == [k.id])
         #expect(try store.keys().first?.suffix == String(k.key.suffix(4)))
         // Neither the database nor its WAL holds the key itself.
@@ -189,7 +189,7 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
             _ = bytes
         }
         try store.revokeKey(k.id)
-        #expect(try store.lookupKey(k.key) == nil)
+        #expect(try store.keyHashes()[AccessKeys.hash(k.key)] == nil)
         #expect(throws: RPCError.self) { try store.revokeKey(k.id) }
     }
 
@@ -218,8 +218,12 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
 
     @Test func usageCountersAccumulate() throws {
         let store = try Store(directory: tempDir())
-        try store.recordUsage(day: "2026-11-25", app: "codex", credential: "a", model: "m", error: false, inputTokens: 10, outputTokens: 5, cachedTokens: 2)
-        try store.recordUsage(day: "2026-11-25", app: "codex", credential: "a", model: "m", error: true, inputTokens: 1, outputTokens: 0, cachedTokens: 0)
+        func delta(_ errors: Int64, _ i: Int64, _ o: Int64, _ c: Int64) -> Store.UsageDelta {
+            Store.UsageDelta(day: "2026-11-25", app: "codex", credential: "a", model: "m", requests: 1, errors: errors, input: i, output: o, cached: c)
+        }
+        for d in [delta(0, 10, 5, 2), delta(1, 1, 0, 0)] {
+            try store.applyProxyBatch(cooldownsSet: [], cooldownsCleared: [], usage: [d], apps: [], keysUsed: [])
+        }
         let rows = try store.locked { () throws(RPCError) in
             try store.dbForTests.query("SELECT requests, errors, input_tokens, output_tokens, cached_tokens FROM usage", [], { st in
                 (0..<5).map { st.int(Int32($0)) ?? -1 }
