@@ -10,6 +10,13 @@ public enum Timestamp {
         return Int64(ts.tv_sec)
     }
 
+    /// Wall-clock milliseconds (cooldowns are stored as epoch times so that they survive a restart).
+    public static func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
     public static func iso8601(_ seconds: Int64) -> String {
         var t = time_t(seconds)
         var tm = tm()

@@ -25,6 +25,7 @@ final class Exchange: UpstreamDelegate {
     var transfer: UpstreamTransfer?
     var status = 0
     var upstreamHeaders: [(String, String)] = []
+    var upstreamLowerNames: [String] = []
     var errorBody: [UInt8] = []
     var usage = UsageScanner()
     let started = Posix.monotonicMillis()
@@ -63,22 +64,19 @@ final class Exchange: UpstreamDelegate {
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
         self.status = status
         upstreamHeaders = headers
+        upstreamLowerNames = lowerNames
         if Self.failoverStatuses.contains(status) {
             mode = .bufferingError   // decide when the body is in: it may say why (quota, overload, reset time)
             return
         }
         mode = .streaming
         firstByte = Posix.monotonicMillis()
-        var out: [(String, String)] = []
-        out.reserveCapacity(headers.count + 1)
         var length: Int?
         for i in headers.indices {
-            let lower = lowerNames[i]
-            if lower == "content-type" { isEventStream = headers[i].1.hasPrefix("text/event-stream") }
-            if lower == "content-length" { length = Int(headers[i].1) }
-            if !Self.droppedResponseHeaders.contains(lower) { out.append(headers[i]) }
+            if lowerNames[i] == "content-type" { isEventStream = headers[i].1.hasPrefix("text/event-stream") }
+            if lowerNames[i] == "content-length" { length = Int(headers[i].1) }
         }
-        out.append(("X-Proxypool-Credential", credential))
+        let out = forwardedHeaders()
         // An event stream's head goes out at once (clients show progress); a plain body's head waits for the
         // first bytes, so both leave in one send. A known length is kept: no re-chunking.
         response.startStream(status: status, headers: out, contentLength: isEventStream ? nil : length, flushHead: isEventStream)
@@ -127,10 +125,7 @@ final class Exchange: UpstreamDelegate {
                 let msg = "no credential for app \(app) is available: \(candidates.map { service.describeBlock($0, model: model, now: now) }.joined(separator: "; "))"
                 respondError(.rateLimited, msg, status: 429, headers: [("Retry-After", String(secs))])
             } else {
-                var out: [(String, String)] = []
-                for (k, v) in upstreamHeaders where !Self.droppedResponseHeaders.contains(k.lowercased()) { out.append((k, v)) }
-                out.append(("X-Proxypool-Credential", credential))
-                response.respond(status: status, headers: out, body: errorBody)
+                response.respond(status: status, headers: forwardedHeaders(), body: errorBody)
                 finish(status: status, error: lastFailure)
             }
         case .waiting:
@@ -145,6 +140,16 @@ final class Exchange: UpstreamDelegate {
         case .done:
             break
         }
+    }
+
+    /// The upstream's response headers as the client gets them: hop-by-hop and framing dropped, and which
+    /// credential answered added.
+    func forwardedHeaders() -> [(String, String)] {
+        var out: [(String, String)] = []
+        out.reserveCapacity(upstreamHeaders.count + 1)
+        for i in upstreamHeaders.indices where !Self.droppedResponseHeaders.contains(upstreamLowerNames[i]) { out.append(upstreamHeaders[i]) }
+        out.append(("X-Proxypool-Credential", credential))
+        return out
     }
 
     func apply(_ verdict: FailureVerdict?, now: Int64) {

@@ -59,12 +59,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
         // DNS-rebinding defence: only our own names in Host; and no browser pages from other origins.
         let host = (head.header("host") ?? "").lowercased()
-        guard options.allowedHosts.contains(host) || options.allowedHosts.contains(Self.stripPort(host)) else {
+        guard hostAllowed(host) else {
             fail(dialectOf(match, head), .permission, "Host '\(host)' is not allowed; proxypoold answers only to its own names (see allowed-hosts in proxypoold.conf(5))", status: 421)
             return
         }
-        if let origin = head.header("origin"), !options.allowedHosts.contains(Self.stripScheme(origin.lowercased())),
-           !options.allowedHosts.contains(Self.stripPort(Self.stripScheme(origin.lowercased()))) {
+        if let origin = head.header("origin"), !hostAllowed(Self.stripScheme(origin.lowercased())) {
             fail(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
             return
         }
@@ -172,6 +171,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
     }
 
+    /// Whether a Host (or an Origin's host) is one of ours, with or without its port.
+    func hostAllowed(_ hostAndPort: String) -> Bool {
+        options.allowedHosts.contains(hostAndPort) || options.allowedHosts.contains(Self.stripPort(hostAndPort))
+    }
+
     static func stripPort(_ host: String) -> String {
         if host.hasPrefix("[") { return String(host.prefix { $0 != "]" }) + "]" }
         return String(host.prefix { $0 != ":" })
@@ -202,14 +206,6 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
         out += "# HELP proxypool_requests_in_flight Requests being served.\n# TYPE proxypool_requests_in_flight gauge\nproxypool_requests_in_flight \(inFlight)\n"
         return out
-    }
-}
-
-extension Timestamp {
-    static func nowMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
 
