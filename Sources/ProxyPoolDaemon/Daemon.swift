@@ -129,7 +129,6 @@ public final class Daemon: @unchecked Sendable {
         let writer = BackgroundWriter(store: store, logger: logger)
         let loop = EventLoop()
         let multi = CurlMulti(loop: loop)
-        multi.install()
         var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", config.listen.host, "[\(config.listen.host)]"]
         for h in config.allowedHosts { hosts.insert(h) }
         let service = ProxyService(loop: loop, multi: multi, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,

@@ -48,6 +48,8 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
 /// One request through curl. Owned by the multi until it completes or is cancelled.
 public final class UpstreamTransfer {
     let easy: UnsafeMutableRawPointer
+    /// The multi running it: curl's callbacks get only the transfer, and reach the multi through it.
+    unowned let multi: CurlMulti
     weak var delegate: UpstreamDelegate?
     var headerList: UnsafeMutablePointer<curl_slist>?
     var status = 0
@@ -61,8 +63,8 @@ public final class UpstreamTransfer {
     let firstByteDeadline: Int64
     public internal(set) var bytesReceived = 0
 
-    init(easy: UnsafeMutableRawPointer, startedAt: Int64, firstByteDeadline: Int64) {
-        self.easy = easy; self.startedAt = startedAt; self.firstByteDeadline = firstByteDeadline
+    init(easy: UnsafeMutableRawPointer, multi: CurlMulti, startedAt: Int64, firstByteDeadline: Int64) {
+        self.easy = easy; self.multi = multi; self.startedAt = startedAt; self.firstByteDeadline = firstByteDeadline
     }
 }
 
@@ -91,7 +93,7 @@ public final class CurlMulti {
 
     public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
         let easy = curl_easy_init()!
-        let t = UpstreamTransfer(easy: easy, startedAt: loop.now, firstByteDeadline: loop.now + r.firstByteTimeoutMillis)
+        let t = UpstreamTransfer(easy: easy, multi: self, startedAt: loop.now, firstByteDeadline: loop.now + r.firstByteTimeoutMillis)
         t.delegate = delegate
         let tp = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_setopt_str(easy, CURLOPT_URL, r.url)
@@ -285,21 +287,12 @@ private let curlHeaderCallback: ccurl_data_cb = { ptr, size, n, userp in
     let t = Unmanaged<UpstreamTransfer>.fromOpaque(userp!).takeUnretainedValue()
     let count = size * n
     ptr!.withMemoryRebound(to: UInt8.self, capacity: count) { p in
-        multiOf(t)?.header(t, UnsafeBufferPointer(start: p, count: count))
+        t.multi.header(t, UnsafeBufferPointer(start: p, count: count))
     }
     return count
 }
 
 private let curlWriteCallback: ccurl_data_cb = { ptr, size, n, userp in
     let t = Unmanaged<UpstreamTransfer>.fromOpaque(userp!).takeUnretainedValue()
-    return multiOf(t)?.body(t, UnsafeRawBufferPointer(start: ptr, count: size * n)) ?? 0
-}
-
-/// The multi owning a transfer (set at creation; one multi per process).
-nonisolated(unsafe) private var theMulti: CurlMulti?
-private func multiOf(_ t: UpstreamTransfer) -> CurlMulti? { theMulti }
-
-extension CurlMulti {
-    /// Make this the process's multi (its callbacks reach it through a transfer's context).
-    public func install() { theMulti = self }
+    return t.multi.body(t, UnsafeRawBufferPointer(start: ptr, count: size * n))
 }
