@@ -28,7 +28,7 @@ let package = Package(
         // Upstream HTTP through libcurl.
         .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl"], swiftSettings: strict),
         // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
-        .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem"], swiftSettings: strict),
+        .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
                 dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "CShims",

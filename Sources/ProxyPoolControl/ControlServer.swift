@@ -1,4 +1,5 @@
 import Glibc
+import CShims
 import ProxyPoolCore
 import ProxyPoolSystem
 
@@ -96,7 +97,7 @@ public final class ControlServer: @unchecked Sendable {
         while !state.locked({ stopping }) {
             let rc = poll(&pfd, 1, 1000)
             if rc <= 0 { continue }
-            let fd = cshimsAccept(listenFD)
+            let fd = cshims_accept(listenFD, 0)
             if fd < 0 { continue }
             let admitted = state.locked { () -> Bool in
                 guard connections < limits.maxConnections else { return false }
@@ -154,5 +155,3 @@ public final class ControlServer: @unchecked Sendable {
     }
 }
 
-import CShims
-private func cshimsAccept(_ fd: Int32) -> Int32 { cshims_accept(fd, 0) }

@@ -45,8 +45,6 @@ public final class EventLoop: @unchecked Sendable {
         _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_DEL, fd, 0, 0)
     }
 
-    public func isRegistered(_ fd: Int32) -> Bool { handlers[fd] != nil }
-
     /// Add a periodic duty (timeouts, curl's timer). It returns the ms until it next needs to run.
     public func addTicker(_ t: @escaping (Int64) -> Int) { tickers.append(t) }
 

@@ -86,7 +86,6 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not yet consumed (a pipelined next request stays here).
     public var leftover: [UInt8] { buffer }
     public var isIdle: Bool { if case .head = state { return buffer.isEmpty }; return false }
-    public var headComplete: Bool { if case .head = state { return false }; return true }
 
     /// Start on the next request of a keep-alive connection, keeping pipelined bytes.
     public mutating func reset() {

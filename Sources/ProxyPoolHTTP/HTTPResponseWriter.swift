@@ -17,8 +17,6 @@ public final class HTTPResponseWriter {
 
     init(connection: HTTPConnection, head: HTTPRequestHead?) { self.connection = connection; self.head = head }
 
-    public var isGone: Bool { connection?.isClosed ?? true }
-    public var hasStarted: Bool { started }
     /// Bytes waiting for the client: above the server's high-water mark a producer should pause.
     public var queuedBytes: Int { connection?.outBytes ?? 0 }
     public var overHighWater: Bool { queuedBytes > (connection?.server.config.highWaterBytes ?? Int.max) }

@@ -57,7 +57,6 @@ public final class HTTPServer: @unchecked Sendable {
         for c in connections.values where c.isIdle { c.close() }
     }
 
-    public var activeConnections: Int { connections.count }
     public var busyConnections: Int { connections.values.filter { !$0.isIdle }.count }
 
     private func acceptAll() {

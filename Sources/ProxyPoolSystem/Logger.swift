@@ -31,7 +31,7 @@ public final class Logger: @unchecked Sendable {
     public func enabled(_ l: LogLevel) -> Bool { lock.locked { l <= level } }
 
     public func log(_ l: LogLevel, _ message: String, event: String? = nil, _ fields: [Field] = []) {
-        guard lock.locked({ l <= level }) else { return }
+        guard enabled(l) else { return }
         var all = fields
         if let event { all.insert(Field("EVENT", event), at: 0) }
         if journal {

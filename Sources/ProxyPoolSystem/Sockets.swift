@@ -54,8 +54,7 @@ public enum UnixSocket {
     /// Bind and listen on `path` with `mode`. A socket file left by a dead daemon is removed, but only after a
     /// connect to it failed: a live daemon's socket is never taken over.
     public static func listen(_ path: String, mode: mode_t) throws(SystemError) -> Int32 {
-        if let existing = Posix.fileMode(path) {
-            _ = existing
+        if Posix.fileMode(path) != nil {
             if let probe = try? connect(path, timeoutSeconds: 1) {
                 close(probe)
                 throw SystemError("another daemon is already listening on \(path)", errno: EADDRINUSE)

@@ -89,8 +89,6 @@ public final class CurlMulti {
         loop.addTicker { [unowned self] now in tick(now) }
     }
 
-    public var activeTransfers: Int { transfers.count }
-
     public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
         let easy = curl_easy_init()!
         let t = UpstreamTransfer(easy: easy, multi: self, startedAt: loop.now, firstByteDeadline: loop.now + r.firstByteTimeoutMillis)
