@@ -79,6 +79,13 @@ class FakeUpstreamTest(unittest.TestCase):
                   + data)
         return s
 
+    def assert_one_more_abort(self, before):
+        """The fake counts a client that went away: wait up to 5 s for the count to rise by one."""
+        deadline = time.time() + 5
+        while self.aborted() == before and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.aborted(), before + 1)
+
     def aborted(self):
         return self.req("GET", "/__aborted")[2]["aborted"]
 
@@ -252,12 +259,10 @@ class FakeUpstreamTest(unittest.TestCase):
         with self.assertRaises(socket.timeout):
             s.recv(100)
         s.close()
-        deadline = time.time() + 5
-        while self.aborted() == before and time.time() < deadline:
-            time.sleep(0.1)
-        self.assertEqual(self.aborted(), before + 1)
+        self.assert_one_more_abort(before)
 
     def test_hang_after_headers(self):
+        before = self.aborted()
         s = self.raw_stream("/v1/chat/completions", dict(CHAT, stream=True),
                             {"Authorization": "Bearer fake-hang-after-headers"}, read_timeout=1.5)
         got = b""
@@ -273,6 +278,8 @@ class FakeUpstreamTest(unittest.TestCase):
         self.assertTrue(got.startswith(b"HTTP/1.1 200"))
         self.assertTrue(got.endswith(b"\r\n\r\n"), "headers only")
         self.assertIn(b"text/event-stream", got)
+        # The fake counts this abort a moment after the close: wait for it here, not in the next test.
+        self.assert_one_more_abort(before)
 
     def test_reset_midstream(self):
         s = self.raw_stream("/v1/responses", {"model": "m", "input": "x", "stream": True},
@@ -303,10 +310,7 @@ class FakeUpstreamTest(unittest.TestCase):
                             dict(ANTH_HDR, **{"x-api-key": "fake-slow-stream-200"}))
         s.recv(4096)
         s.close()
-        deadline = time.time() + 5
-        while self.aborted() == before and time.time() < deadline:
-            time.sleep(0.1)
-        self.assertEqual(self.aborted(), before + 1)
+        self.assert_one_more_abort(before)
         recs = self.req("GET", "/__requests")[2]
         self.assertTrue(recs[-1]["response"]["aborted"])
 
