@@ -26,12 +26,14 @@ build: deps
 run: build
 	.build/debug/proxypoold $(ARGS)
 
-# Every test: unit, store and integration tests that drive the real binaries, then the real clients
+# Every test: unit, store and integration tests that drive the real binaries, the fake upstream's own
+# checks, then the real clients
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
 # through proxypoold to the fake upstream.
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
+	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
 	bash Tests/e2e/through-proxy.sh
 
 e2e: build
