@@ -19,6 +19,8 @@ let package = Package(
 
         // No I/O: wire types, validation, argument parsing, config parsing, hashing.
         .target(name: "ProxyPoolCore", swiftSettings: strict),
+        // Protocol translation, no I/O: our JSON tree, SSE framing, the canonical conversation, one codec per protocol.
+        .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
         // POSIX and systemd plumbing: sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
@@ -42,6 +44,8 @@ let package = Package(
 
         .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
                     exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
