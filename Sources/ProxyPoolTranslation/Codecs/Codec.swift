@@ -44,8 +44,9 @@ public protocol ProtocolCodec {
     static var wire: WireProtocol { get }
 
     static func decodeRequest(_ body: JSONNode, context: ClientContext) throws(TranslationError) -> ChatRequest
-    static func encodeResponse(_ response: ChatResponse) -> JSONNode
-    static func makeStreamEncoder(context: ClientContext) -> any StreamEncoder
+    /// `request` is what this codec decoded from the client (some protocols echo request fields back).
+    static func encodeResponse(_ response: ChatResponse, for request: ChatRequest) -> JSONNode
+    static func makeStreamEncoder(for request: ChatRequest, context: ClientContext) -> any StreamEncoder
     static func encodeError(_ error: ErrorInfo) -> JSONNode
 
     /// `request.model` is already the upstream's model name. Throws for what the target cannot carry.

@@ -140,6 +140,8 @@ public struct ChatRequest: Sendable, Equatable {
     public var reasoning: ReasoningConfig?
     public var responseFormat: ResponseFormat?
     public var stream: Bool
+    /// The client asked for usage at the end of its stream (OpenAI Chat `stream_options.include_usage`).
+    public var streamUsage: Bool
     /// A user / end-user identifier, where the protocol has one (OpenAI `user`, Anthropic `metadata.user_id`).
     public var user: String?
     /// Fields of the client's request that were dropped because no target can use them and dropping them
@@ -150,11 +152,11 @@ public struct ChatRequest: Sendable, Equatable {
                 toolChoice: ToolChoice? = nil, parallelToolCalls: Bool? = nil, maxOutputTokens: Int? = nil,
                 temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil, stopSequences: [String] = [],
                 reasoning: ReasoningConfig? = nil, responseFormat: ResponseFormat? = nil, stream: Bool = false,
-                user: String? = nil, dropped: [String] = []) {
+                streamUsage: Bool = false, user: String? = nil, dropped: [String] = []) {
         self.model = model; self.system = system; self.messages = messages; self.tools = tools; self.toolChoice = toolChoice
         self.parallelToolCalls = parallelToolCalls; self.maxOutputTokens = maxOutputTokens; self.temperature = temperature
         self.topP = topP; self.topK = topK; self.stopSequences = stopSequences; self.reasoning = reasoning
-        self.responseFormat = responseFormat; self.stream = stream; self.user = user; self.dropped = dropped
+        self.responseFormat = responseFormat; self.stream = stream; self.streamUsage = streamUsage; self.user = user; self.dropped = dropped
     }
 }
 
