@@ -34,7 +34,7 @@ let package = Package(
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
                 dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "CShims",
-                               "ProxyPoolUpstream"],
+                               "ProxyPoolUpstream", "ProxyPoolTranslation"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.
         .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl"],
@@ -47,7 +47,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP"], swiftSettings: strict),
+        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP", "ProxyPoolUpstream"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore"], exclude: ["Golden"],
                     swiftSettings: strict),

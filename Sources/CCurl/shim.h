@@ -1,6 +1,11 @@
 #ifndef CCURL_SHIM_H
 #define CCURL_SHIM_H
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
 /* curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are C variadics: Swift cannot call them,
    so each argument type gets a typed wrapper. */
 typedef size_t (*ccurl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
@@ -28,4 +33,56 @@ static const int CCURL_POLL_IN = CURL_POLL_IN, CCURL_POLL_OUT = CURL_POLL_OUT, C
                  CCURL_POLL_REMOVE = CURL_POLL_REMOVE;
 static const int CCURL_CSELECT_IN = CURL_CSELECT_IN, CCURL_CSELECT_OUT = CURL_CSELECT_OUT, CCURL_CSELECT_ERR = CURL_CSELECT_ERR;
 static const int CCURL_PAUSE_RECV = CURLPAUSE_RECV, CCURL_PAUSE_CONT = CURLPAUSE_CONT;
+
+/* Fetching a URL a client named (an image to inline) must not reach this machine or its private networks
+   (SSRF). The check runs on the address curl is about to connect to, after DNS, so a name that resolves
+   to 127.0.0.1 or a rebinding DNS server is caught too. */
+static inline int ccurl_ipv4_is_public(uint32_t a) {
+    uint32_t b0 = a >> 24, b1 = (a >> 16) & 255, b2 = (a >> 8) & 255;
+    if (b0 == 0 || b0 == 10 || b0 == 127 || b0 >= 224) return 0;          /* this net, private, loopback, multicast, reserved */
+    if (b0 == 100 && (b1 & 0xC0) == 64) return 0;                          /* 100.64/10 carrier NAT */
+    if (b0 == 169 && b1 == 254) return 0;                                  /* link-local, cloud metadata */
+    if (b0 == 172 && (b1 & 0xF0) == 16) return 0;                          /* 172.16/12 */
+    if (b0 == 192 && b1 == 168) return 0;                                  /* 192.168/16 */
+    if (b0 == 192 && b1 == 0 && (b2 == 0 || b2 == 2)) return 0;            /* IETF, TEST-NET-1 */
+    if (b0 == 198 && (b1 & 0xFE) == 18) return 0;                          /* benchmarking */
+    if (b0 == 198 && b1 == 51 && b2 == 100) return 0;                      /* TEST-NET-2 */
+    if (b0 == 203 && b1 == 0 && b2 == 113) return 0;                       /* TEST-NET-3 */
+    return 1;
+}
+static inline int ccurl_address_is_public(const struct sockaddr *sa) {
+    if (sa->sa_family == AF_INET) return ccurl_ipv4_is_public(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+    if (sa->sa_family != AF_INET6) return 0;
+    const uint8_t *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+        return ccurl_ipv4_is_public(((uint32_t)b[12] << 24) | ((uint32_t)b[13] << 16) | ((uint32_t)b[14] << 8) | b[15]);
+    if ((b[0] & 0xFE) == 0xFC) return 0;                                   /* fc00::/7 unique local */
+    if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return 0;                   /* fe80::/10 link-local */
+    if (b[0] == 0xFF) return 0;                                            /* multicast */
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8) return 0;   /* documentation */
+    int zero = 1;
+    for (int i = 0; i < 15; i++) if (b[i]) zero = 0;
+    if (zero) return 0;                                                    /* :: and ::1 */
+    return 1;
+}
+/* For tests: the same check on a textual address. Returns -1 when it does not parse. */
+static inline int ccurl_text_address_is_public(const char *text) {
+    struct sockaddr_in v4; struct sockaddr_in6 v6;
+    memset(&v4, 0, sizeof v4); memset(&v6, 0, sizeof v6);
+    if (inet_pton(AF_INET, text, &v4.sin_addr) == 1) { v4.sin_family = AF_INET; return ccurl_address_is_public((struct sockaddr *)&v4); }
+    if (inet_pton(AF_INET6, text, &v6.sin6_addr) == 1) { v6.sin6_family = AF_INET6; return ccurl_address_is_public((struct sockaddr *)&v6); }
+    return -1;
+}
+static inline curl_socket_t ccurl_public_only_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address) {
+    (void)purpose;
+    if (!ccurl_address_is_public(&address->addr)) { if (clientp) *(int *)clientp = 1; return CURL_SOCKET_BAD; }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+static inline CURLcode ccurl_setopt_public_only(CURL *h, int *refused) {
+    CURLcode r = curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, ccurl_public_only_opensocket);
+    if (r == CURLE_OK) r = curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)refused);
+    return r;
+}
 #endif

@@ -28,6 +28,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case cooldownMax = "cooldown-max"
         case maxAttempts = "max-attempts"
         case firstByteTimeout = "first-byte-timeout"
+        case fetchPrivateURLs = "fetch-private-urls"
     }
 
     public var listen: ListenAddress
@@ -53,6 +54,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var maxAttempts = 4
     /// Seconds to wait for an upstream's response head.
     public var firstByteTimeout = 600
+    /// Whether image URLs the proxy fetches (to inline them for Gemini) may point at loopback or private networks.
+    public var fetchPrivateURLs = false
 
     public static let defaultListen = "127.0.0.1:8081"
 
@@ -88,6 +91,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case .cooldownMax: cooldownMax = try integer(value, key, 1...86400)
         case .maxAttempts: maxAttempts = try integer(value, key, 1...32)
         case .firstByteTimeout: firstByteTimeout = try integer(value, key, 1...86400)
+        case .fetchPrivateURLs: fetchPrivateURLs = try boolean(value, key)
         }
     }
 

@@ -13,12 +13,12 @@ public enum ProviderKind: String, Codable, CaseIterable, Sendable {
     /// Provider settings a credential of this kind may carry (beside the secret and base URL).
     public var allowedOptions: [String] {
         switch self {
-        case .openai: return ["organization", "project", "ca-file"]
+        case .openai: return ["organization", "project", "api", "ca-file"]
         case .anthropic: return ["anthropic-version", "ca-file"]
         case .gemini: return ["ca-file"]
-        case .azureOpenAI: return ["deployment", "api-version", "ca-file"]
+        case .azureOpenAI: return ["deployment", "api-version", "api", "ca-file"]
         case .vertex: return ["project", "location", "ca-file"]
-        case .openAICompatible: return ["ca-file"]
+        case .openAICompatible: return ["api", "ca-file"]
         case .chatGPTAccount, .claudeAccount: return ["ca-file"]
         }
     }

@@ -16,6 +16,8 @@ public enum CtlCommandLine {
         OptionSpec("api-version", value: "VERSION", help: "azure-openai: api-version query parameter"),
         OptionSpec("location", value: "REGION", help: "vertex: region, for example us-central1"),
         OptionSpec("anthropic-version", value: "DATE", help: "anthropic: anthropic-version header to send"),
+        OptionSpec("api", value: "chat|responses",
+                   help: "openai, azure-openai, openai-compatible: the API used for translated requests"),
         OptionSpec("ca-file", value: "FILE", help: "Trust the CA certificates in FILE for this upstream"),
     ]
 

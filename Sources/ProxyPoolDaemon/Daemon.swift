@@ -134,7 +134,8 @@ public final class Daemon: @unchecked Sendable {
         let service = ProxyService(loop: loop, multi: multi, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
                                    options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
-                                                  firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000))
+                                                  firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,
+                                                  maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs))
         var serverConfig = HTTPServerConfig()
         serverConfig.limits.maxBodyBytes = config.maxBodyBytes
         serverConfig.limits.maxHeaderBytes = config.maxHeaderBytes

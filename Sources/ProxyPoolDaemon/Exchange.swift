@@ -3,11 +3,24 @@ import ProxyPoolCore
 import ProxyPoolSystem
 import ProxyPoolHTTP
 import ProxyPoolUpstream
+import ProxyPoolTranslation
 
 /// One client request and its attempts upstream. Before the first byte reaches the client, a failure moves on
 /// to the next candidate; after it, the stream ends with the protocol's error event.
 final class Exchange: UpstreamDelegate {
-    enum Mode { case waiting, bufferingError, streaming, done }
+    /// waiting: no answer yet. bufferingError: a failover status, body collected to learn why.
+    /// streaming: bytes go to the client as they come (translated or not). bufferingBody: a whole answer
+    /// collected for translation (a non-streamed answer, or an error in the upstream's own format).
+    enum Mode { case waiting, bufferingError, streaming, bufferingBody, done }
+
+    /// How the current attempt talks to its credential.
+    struct Plan {
+        /// The protocol sent upstream; nil for endpoints that are never translated (model lists, token counts).
+        var upstreamWire: WireProtocol?
+        /// The client's bytes cannot go as they are: another protocol, or another model name.
+        var translated: Bool
+        var upstreamModel: String?
+    }
 
     unowned let service: ProxyService
     let request: HTTPRequest
@@ -32,11 +45,27 @@ final class Exchange: UpstreamDelegate {
     var firstByte: Int64?
     var lastFailure: String?
     var isEventStream = false
+    var plan = Plan(upstreamWire: nil, translated: false, upstreamModel: nil)
+    /// The client's request in canonical form, decoded once (on the first attempt that needs it).
+    var canonical: ChatRequest?
+    var transcoder: StreamTranscoder?
+    var body: [UInt8] = []
+    var translatedUsage: Usage?
+    var answerTooLarge = false
+    /// Media fetched for inline-only upstreams, by URL; fetches under way.
+    var fetched: [String: (mediaType: String, base64: String)] = [:]
+    var fetches: [ObjectIdentifier: MediaFetch] = [:]
+    var fetchFailure: String?
+    let clientWire: WireProtocol?
+    let clientContext: ClientContext
 
     init(service: ProxyService, request: HTTPRequest, response: HTTPResponseWriter, endpoint: Endpoint, app: String, model: String?,
          stream: Bool, keyID: String?, session: String?, candidates: [String]) {
         self.service = service; self.request = request; self.response = response; self.endpoint = endpoint; self.app = app
         self.model = model; self.stream = stream; self.keyID = keyID; self.session = session; self.candidates = candidates
+        clientWire = WireProtocol(endpoint: endpoint.kind)
+        clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
+                                      geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
         response.onClientGone = { [unowned self] in clientGone() }
         response.onDrain = { [unowned self] in if let t = transfer { service.multi.resume(t) } }
     }
@@ -46,17 +75,80 @@ final class Exchange: UpstreamDelegate {
     /// Try the next candidate, or answer with what we learned.
     func attempt() {
         index += 1
-        guard index < candidates.count, let c = service.snapshot.credentials[candidates[index]] else { return giveUp() }
+        guard index < candidates.count else { return giveUp() }
         attempts += 1
+        send()
+    }
+
+    /// Send the request to the current candidate (again after media fetches complete).
+    private func send() {
+        guard let c = service.snapshot.credentials[candidates[index]] else { return attempt() }
         mode = .waiting
         status = 0
         errorBody = []
+        body = []
+        answerTooLarge = false
+        transcoder = nil
+        translatedUsage = nil
         usage = UsageScanner()
-        let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: request.head.path, query: request.head.query, credential: c,
-                                                  clientHeaders: request.head.headers)
-        var r = UpstreamRequest(url: url, method: request.head.method, headers: headers, body: request.body, caFile: c.options["ca-file"])
+        let upstream: (url: String, headers: [String], body: [UInt8])
+        do throws(TranslationError) {
+            guard let u = try prepare(c) else { return }
+            upstream = u
+        } catch {
+            // The client's request cannot be said in this credential's protocol: the next one may take it.
+            lastFailure = "\(c.name): \(error)"
+            if index + 1 < candidates.count { return attempt() }
+            return respondError(.invalidRequest, "the request cannot be sent to \(c.name) (\(c.provider.rawValue)): \(error)", status: 400, headers: [])
+        }
+        var r = UpstreamRequest(url: upstream.url, method: request.head.method, headers: upstream.headers, body: upstream.body, caFile: c.options["ca-file"])
         r.firstByteTimeoutMillis = service.options.firstByteTimeoutMillis
         transfer = service.multi.start(r, delegate: self)
+    }
+
+    /// The upstream request for credential `c`: the client's bytes as they are when the credential speaks the
+    /// client's protocol and the model stays; otherwise decoded once, mapped and re-encoded. Returns nil when
+    /// the client was already answered (its request cannot be decoded at all).
+    private func prepare(_ c: CredentialRoute) throws(TranslationError) -> (url: String, headers: [String], body: [UInt8])? {
+        let head = request.head
+        guard let clientWire else {
+            plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
+            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
+            return (url, headers, request.body)
+        }
+        let wire = c.provider.upstreamWire(for: clientWire, options: c.options)
+        let snapshot = service.snapshot
+        let decision = model.map { m in
+            ModelMapping.map(m, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
+                             tierModel: { snapshot.tierModel(c, $0) })
+        }
+        let upstreamModel = decision?.model ?? model
+        if wire == clientWire && decision?.changed != true {
+            plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
+            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
+            return (url, headers, request.body)
+        }
+        if canonical == nil {
+            do throws(TranslationError) {
+                canonical = try Translator.decodeRequest(request.body, from: clientWire, context: clientContext)
+            } catch {
+                respondError(.invalidRequest, "the request cannot be translated: \(error)", status: 400, headers: [])
+                return nil
+            }
+        }
+        var req = canonical!
+        if wire == .gemini {
+            // Gemini takes images and documents inline only: fetch what the client named by URL, then come back.
+            let missing = req.mediaURLs.filter { fetched[$0] == nil }
+            if !missing.isEmpty { startFetches(missing); return nil }
+            req = req.inliningMedia(fetched)
+        }
+        if let upstreamModel { req.model = upstreamModel }
+        req.stream = stream
+        plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
+        let bytes = try Translator.encodeRequest(req, to: wire)
+        let (url, headers) = UpstreamTarget.build(wire: wire, model: req.model, stream: stream, credential: c)
+        return (url, headers, bytes)
     }
 
     // MARK: UpstreamDelegate
@@ -69,13 +161,24 @@ final class Exchange: UpstreamDelegate {
             mode = .bufferingError   // decide when the body is in: it may say why (quota, overload, reset time)
             return
         }
-        mode = .streaming
         firstByte = Posix.monotonicMillis()
         var length: Int?
         for i in headers.indices {
             if lowerNames[i] == "content-type" { isEventStream = headers[i].1.hasPrefix("text/event-stream") }
             if lowerNames[i] == "content-length" { length = Int(headers[i].1) }
         }
+        if plan.translated, let wire = plan.upstreamWire, let clientWire, let canonical {
+            // A stream is re-encoded event by event; anything else (a whole answer, an error) is read whole first.
+            guard (200..<300).contains(status), stream, isEventStream else { mode = .bufferingBody; return }
+            mode = .streaming
+            transcoder = StreamTranscoder(from: wire, to: clientWire, request: canonical, context: clientContext)
+            let jsonArray = clientWire == .gemini && !clientContext.geminiSSE
+            response.startStream(status: status, headers: [("Content-Type", jsonArray ? "application/json" : "text/event-stream"),
+                                                           ("Cache-Control", "no-cache"), ("X-Proxypool-Credential", credential)],
+                                 contentLength: nil, flushHead: true)
+            return
+        }
+        mode = .streaming
         let out = forwardedHeaders()
         // An event stream's head goes out at once (clients show progress); a plain body's head waits for the
         // first bytes, so both leave in one send. A known length is kept: no re-chunking.
@@ -85,9 +188,19 @@ final class Exchange: UpstreamDelegate {
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
         switch mode {
         case .streaming:
-            usage.feed(bytes)
-            response.write(bytes)
+            if let transcoder {
+                var out: [UInt8] = []
+                transcoder.feed(UnsafeRawBufferPointer(bytes), into: &out)
+                if !out.isEmpty { response.write(out) }
+            } else {
+                usage.feed(bytes)
+                response.write(bytes)
+            }
             return response.overHighWater
+        case .bufferingBody:
+            // Too big to translate whole: the rest is dropped and completeTranslated reports it.
+            if body.count + bytes.count > service.options.maxAnswerBytes { answerTooLarge = true } else { body.append(contentsOf: bytes) }
+            return false
         case .bufferingError:
             if errorBody.count < 65536 { errorBody.append(contentsOf: bytes.prefix(65536 - errorBody.count)) }
             return false
@@ -102,7 +215,17 @@ final class Exchange: UpstreamDelegate {
         let cooldowns = service.cooldowns
         switch mode {
         case .streaming:
-            if let error {
+            if let transcoder {
+                var out: [UInt8] = []
+                if let error { transcoder.fail("upstream \(credential) failed mid-response: \(error.message)", into: &out) }
+                else { transcoder.finish(into: &out) }
+                response.write(out)
+                response.finish()
+                translatedUsage = transcoder.usage
+                let failure = error.map { "upstream failed mid-response: \($0.message)" } ?? transcoder.error.map { "stream ended with an error: \($0.message)" }
+                if failure == nil { cooldowns.succeeded(credential); if let s = session { service.rememberAffinity(s, credential) } }
+                finish(status: status, error: failure)
+            } else if let error {
                 // Too late to fail over: end the stream the way the client's protocol reports errors.
                 if isEventStream { response.write(ErrorBodies.streamError(endpoint.dialect, "upstream \(credential) failed mid-response: \(error.message)")) }
                 response.abortOrFinish(eventStream: isEventStream)
@@ -113,6 +236,8 @@ final class Exchange: UpstreamDelegate {
                 response.finish()
                 finish(status: status, error: nil)
             }
+        case .bufferingBody:
+            completeTranslated(error: error)
         case .bufferingError:
             let verdict = Cooldowns.verdict(status: status, headers: upstreamHeaders, body: errorBody, nowMillis: now,
                                             consecutiveFailures: cooldowns.failureCount(credential), capMillis: service.options.cooldownCapMillis)
@@ -124,6 +249,10 @@ final class Exchange: UpstreamDelegate {
                 let secs = max(1, (e - now + 999) / 1000)
                 let msg = "no credential for app \(app) is available: \(candidates.map { service.describeBlock($0, model: model, now: now) }.joined(separator: "; "))"
                 respondError(.rateLimited, msg, status: 429, headers: [("Retry-After", String(secs))])
+            } else if plan.translated, let wire = plan.upstreamWire, let clientWire {
+                let t = Translator.translateError(status: status, body: errorBody, from: wire, to: clientWire)
+                response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+                finish(status: status, error: lastFailure)
             } else {
                 response.respond(status: status, headers: forwardedHeaders(), body: errorBody)
                 finish(status: status, error: lastFailure)
@@ -140,6 +269,67 @@ final class Exchange: UpstreamDelegate {
         case .done:
             break
         }
+    }
+
+    /// Fetch media URLs; when the last one is in, send again (or, if one failed, move on: another credential
+    /// may take URLs as they are).
+    private func startFetches(_ urls: [String]) {
+        mode = .waiting
+        for u in urls {
+            let f = MediaFetch(url: u) { [unowned self] f, result in
+                fetches[ObjectIdentifier(f)] = nil
+                guard mode != .done else { return }
+                switch result {
+                case .success(let v): fetched[f.url] = v
+                case .failure(let e): fetchFailure = fetchFailure ?? e.message
+                }
+                guard fetches.isEmpty else { return }
+                if let why = fetchFailure {
+                    fetchFailure = nil
+                    lastFailure = "\(credential): \(why)"
+                    if index + 1 < candidates.count { return attempt() }
+                    return respondError(.invalidRequest, "an image or document in the request cannot be used: \(why)", status: 400, headers: [])
+                }
+                send()
+            }
+            fetches[ObjectIdentifier(f)] = f
+            f.start(service.multi, allowPrivate: service.options.fetchPrivateURLs)
+        }
+    }
+
+    /// A whole upstream answer, collected for translation: a response re-encoded for the client, or an error
+    /// said in the client's protocol.
+    private func completeTranslated(error: UpstreamError?) {
+        guard let wire = plan.upstreamWire, let clientWire, let canonical else { return }
+        if let error {
+            return respondError(.upstream, "upstream \(credential) failed before its answer was complete: \(error.message)", status: 502, headers: [])
+        }
+        if answerTooLarge {
+            return respondError(.upstream, "upstream \(credential) answered with more than \(service.options.maxAnswerBytes) bytes, too much to translate", status: 502, headers: [])
+        }
+        guard (200..<300).contains(status) else {
+            let t = Translator.translateError(status: status, body: body, from: wire, to: clientWire)
+            response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+            return finish(status: status, error: "upstream \(credential) answered \(status): \(t.info.message)")
+        }
+        if stream {
+            return respondError(.upstream, "upstream \(credential) answered a streamed request without an event stream", status: 502, headers: [])
+        }
+        do throws(TranslationError) {
+            let t = try Translator.translateResponse(body, from: wire, to: clientWire, request: canonical)
+            translatedUsage = t.response.usage
+            service.cooldowns.succeeded(credential)
+            if let s = session { service.rememberAffinity(s, credential) }
+            response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)], body: t.body)
+            finish(status: status, error: nil)
+        } catch {
+            respondError(.upstream, "upstream \(credential) answered something that cannot be translated: \(error)", status: 502, headers: [])
+        }
+    }
+
+    /// An upstream's Retry-After, passed on with a translated error so the client backs off.
+    private func retryAfter() -> [(String, String)] {
+        upstreamHeaders.indices.filter { upstreamLowerNames[$0] == "retry-after" }.map { upstreamHeaders[$0] }
     }
 
     /// The upstream's response headers as the client gets them: hop-by-hop and framing dropped, and which
@@ -186,6 +376,8 @@ final class Exchange: UpstreamDelegate {
 
     private func clientGone() {
         if let t = transfer { service.multi.cancel(t); transfer = nil }
+        for f in fetches.values { if let t = f.transfer { service.multi.cancel(t) } }
+        fetches.removeAll()
         guard mode != .done else { return }
         finish(status: 499, error: "client closed the connection")
     }
@@ -210,18 +402,24 @@ final class Exchange: UpstreamDelegate {
         if attempts > 1 { m.count("proxypool_failovers_total", "app=\"\(app)\"", Double(attempts - 1)) }
         if error != nil { m.count("proxypool_errors_total", "app=\"\(app)\",\(cl)") }
         let nowSeconds = Timestamp.now()
+        let (input, output, cached) = translatedUsage.map { (Int64($0.input), Int64($0.output), Int64($0.cachedInput)) } ?? (usage.input, usage.output, usage.cached)
         service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", error: status >= 400 || error != nil,
-                               input: usage.input, output: usage.output, cached: usage.cached, at: nowSeconds, keyID: keyID)
+                               input: input, output: output, cached: cached, at: nowSeconds, keyID: keyID)
         // One journal record per request; built only when it will be written.
         // A client that hangs up is ordinary (tools cancel requests): info, like a completed request.
         let level: LogLevel = error != nil && status != 499 ? .warning : .info
         guard service.logger.enabled(level) else { return }
         var fields: [Logger.Field] = [.init("APP", app), .init("CREDENTIAL", cred), .init("MODEL", model ?? ""),
                                       .init("STATUS", String(status)), .init("ATTEMPTS", String(attempts)),
-                                      .init("LATENCY_MS", String(latency)), .init("INPUT_TOKENS", String(usage.input)),
-                                      .init("OUTPUT_TOKENS", String(usage.output)), .init("CACHED_TOKENS", String(usage.cached))]
+                                      .init("LATENCY_MS", String(latency)), .init("INPUT_TOKENS", String(input)),
+                                      .init("OUTPUT_TOKENS", String(output)), .init("CACHED_TOKENS", String(cached))]
         if let fb = firstByte { fields.append(.init("TTFB_MS", String(fb - started))) }
-        let line = "\(request.head.method) \(request.head.path) app=\(app) credential=\(cred) model=\(model ?? "-") status=\(status) attempts=\(attempts) \(latency)ms" + (error.map { ": \($0)" } ?? "")
+        let upstreamModel = plan.upstreamModel ?? model ?? "-"
+        if upstreamModel != (model ?? "-") { fields.append(.init("UPSTREAM_MODEL", upstreamModel)) }
+        if plan.translated, let w = plan.upstreamWire, let cw = clientWire { fields.append(.init("TRANSLATION", "\(cw.rawValue)>\(w.rawValue)")) }
+        let via = upstreamModel != (model ?? "-") ? " upstream_model=\(upstreamModel)" : ""
+        let tr = plan.translated ? " translated=\(clientWire?.rawValue ?? "-")>\(plan.upstreamWire?.rawValue ?? "-")" : ""
+        let line = "\(request.head.method) \(request.head.path) app=\(app) credential=\(cred) model=\(model ?? "-")\(via)\(tr) status=\(status) attempts=\(attempts) \(latency)ms" + (error.map { ": \($0)" } ?? "")
         service.logger.log(level, line, event: "request", fields)
     }
 

@@ -4,6 +4,7 @@ import ProxyPoolSystem
 import ProxyPoolStore
 import ProxyPoolHTTP
 import ProxyPoolUpstream
+import ProxyPoolTranslation
 
 /// The proxy: every request is checked (Host, Origin, access key), attributed to an app, routed to the app's
 /// chain and then the pool, and forwarded byte for byte, failing over to the next credential on rate limits
@@ -15,6 +16,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         var maxAttempts: Int
         var cooldownCapMillis: Int64
         var firstByteTimeoutMillis: Int64
+        /// The largest upstream answer read whole for translation.
+        var maxAnswerBytes: Int
+        var fetchPrivateURLs: Bool
     }
 
     let loop: EventLoop
@@ -118,13 +122,20 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // Candidates: the app's chain, then the pool.
         let now = Timestamp.nowMillis()
         let chain = snapshot.assignments[app] ?? []
+        // A conversation turn can go to any credential (translated when it speaks another protocol); the
+        // other endpoints (model lists, token counts) only to one of the client's own protocol.
+        let translatable = WireProtocol(endpoint: endpoint.kind) != nil
         var skipped: [String] = []
         var earliest: Int64?
         let usable: (String) -> Bool = { [self] name in
             guard let c = snapshot.credentials[name] else { skipped.append("\(name) (removed)"); return false }
             guard c.enabled else { skipped.append("\(name) disabled"); return false }
-            guard c.provider.dialect == d else {
-                skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, and translation is not in this release")
+            guard let cd = c.provider.dialect else {
+                skipped.append("\(name) (\(c.provider.rawValue)) needs sign-in support that is not in this release")
+                return false
+            }
+            guard translatable || cd == d else {
+                skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false
             }
             if let (until, reason) = cooldowns.blockedUntil(name, model: model, now: now) {
@@ -137,9 +148,15 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return true
         }
         rotation &+= 1
-        let candidates = Routing.candidates(chain: chain, pool: snapshot.pools[d] ?? [], usable: usable,
+        // The pool: credentials of the client's own protocol first (no translation), then the others.
+        let own = snapshot.pools[d] ?? []
+        let others = translatable ? snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d } : []
+        let candidates = Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
                                             fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
                                             affinity: session.flatMap { affinity[$0] })
+        if candidates.isEmpty, endpoint.kind == .countTokens || endpoint.kind == .geminiCountTokens {
+            return estimateTokens(endpoint, request, response, app: app)
+        }
         guard !candidates.isEmpty else {
             let why = skipped.isEmpty ? (chain.isEmpty && !snapshot.settings.fallbackToPool ? "it has no assignment and pool fallback is off"
                                          : "no enabled credential speaks the \(d.rawValue) protocol") : Array(Set(skipped)).sorted().joined(separator: "; ")
@@ -157,6 +174,30 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
         exchanges[ObjectIdentifier(exchange)] = exchange
         exchange.attempt()
+    }
+
+    /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.
+    private func estimateTokens(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, app: String) {
+        let wire: WireProtocol = endpoint.dialect == .gemini ? .gemini : .anthropicMessages
+        var body = request.body
+        // Gemini's countTokens takes either contents directly or a whole generateContentRequest.
+        if wire == .gemini, let j = try? JSONParser.parse(body), let inner = j["generateContentRequest"], inner.isObject {
+            body = JSONWriter.bytes(inner)
+        }
+        let req: ChatRequest
+        do throws(TranslationError) {
+            req = try Translator.decodeRequest(body, from: wire, context: ClientContext(pathModel: endpoint.pathModel, streamFromPath: false))
+        } catch {
+            metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"400\",credential=\"-\"")
+            let info = ErrorInfo(kind: .invalidRequest, message: "the request cannot be read: \(error)", status: 400)
+            return response.respond(status: 400, headers: [("Content-Type", "application/json")], body: Translator.errorBody(info, for: wire))
+        }
+        let n = TokenEstimate.inputTokens(req)
+        let answer: JSONNode = wire == .gemini ? ["totalTokens": .int(n)] : ["input_tokens": .int(n)]
+        metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
+        logger.info("\(request.head.method) \(request.head.path) app=\(app) estimated \(n) input tokens locally (no \(endpoint.dialect.rawValue) credential available)",
+                    event: "token-estimate", [.init("APP", app)])
+        response.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Proxypool-Estimate", "true")], body: JSONWriter.bytes(answer))
     }
 
     // MARK: Helpers

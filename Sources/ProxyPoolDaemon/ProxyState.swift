@@ -11,8 +11,18 @@ struct RoutingSnapshot {
     var settings = Settings(freeModels: false, fallbackToPool: true, requireAccessKey: true)
     var keys: [String: (id: String, app: String?)] = [:]
     var appRules: [AppRule] = []
-    /// Enabled credentials per dialect, in name order (the pool).
+    /// Enabled credentials per dialect, in name order: the pool for requests that are never translated.
     var pools: [Dialect: [String]] = [:]
+    /// Every enabled credential the proxy can serve, in name order: the pool for conversation requests, which
+    /// are translated when a credential speaks another protocol.
+    var servable: [String] = []
+    /// Tier → model per provider kind (the user's, else the built-in defaults).
+    var tierModels: [ProviderKind: [Tier: String]] = [:]
+    var tierRules: [TierRule] = []
+    var aliases: [String: String] = [:]
+
+    /// The model a credential serves a tier with.
+    func tierModel(_ c: CredentialRoute, _ tier: Tier) -> String? { tierModels[c.provider]?[tier] }
 
     static func load(_ store: Store) throws -> RoutingSnapshot {
         var s = RoutingSnapshot()
@@ -22,8 +32,10 @@ struct RoutingSnapshot {
         s.keys = try store.keyHashes()
         s.appRules = try store.appRules().map(\.rule)
         for r in s.credentials.values.sorted(by: { $0.name < $1.name }) where r.enabled {
-            if let d = r.provider.dialect { s.pools[d, default: []].append(r.name) }
+            if let d = r.provider.dialect { s.pools[d, default: []].append(r.name); s.servable.append(r.name) }
         }
+        for t in try store.tiers() { if let m = t.model { s.tierModels[t.provider, default: [:]][t.tier] = m } }
+        s.tierRules = try store.tierRules().map(\.rule)
         return s
     }
 }

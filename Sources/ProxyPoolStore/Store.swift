@@ -115,6 +115,9 @@ public final class Store: @unchecked Sendable {
         for key in options.keys.sorted() where !kind.allowedOptions.contains(key) {
             throw .invalidParams("option '\(key)' does not apply to \(kind.rawValue); it takes: \(kind.allowedOptions.joined(separator: ", "))")
         }
+        if let api = options["api"], api != "chat" && api != "responses" {
+            throw .invalidParams("option 'api' must be chat or responses, not '\(api)'")
+        }
         for key in kind.requiredOptions where (options[key] ?? "").isEmpty {
             throw .invalidParams("a credential of kind \(kind.rawValue) needs --\(key)")
         }

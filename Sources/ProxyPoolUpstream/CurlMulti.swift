@@ -22,6 +22,10 @@ public struct UpstreamRequest: Sendable {
     public var firstByteTimeoutMillis: Int64 = 600_000
     /// Give up when a started response sends nothing for this long.
     public var idleTimeoutSeconds = 300
+    /// A cap on the whole transfer (URL fetches); nil for none (streams may last long).
+    public var totalTimeoutMillis: Int?
+    /// Connect only to public addresses, checked after DNS (for URLs a client named: no SSRF).
+    public var publicAddressesOnly = false
 
     public init(url: String, method: String, headers: [String], body: [UInt8], caFile: String? = nil) {
         self.url = url; self.method = method; self.headers = headers; self.body = body; self.caFile = caFile
@@ -39,7 +43,7 @@ public protocol UpstreamDelegate: AnyObject {
 }
 
 public struct UpstreamError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, other }
+    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, refusedAddress, other }
     public var kind: Kind
     public var message: String
     public var description: String { message }
@@ -62,9 +66,23 @@ public final class UpstreamTransfer {
     let startedAt: Int64
     let firstByteDeadline: Int64
     public internal(set) var bytesReceived = 0
+    /// Set by the C open-socket callback when it refused a non-public address.
+    let refusedAddress = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     init(easy: UnsafeMutableRawPointer, multi: CurlMulti, startedAt: Int64, firstByteDeadline: Int64) {
         self.easy = easy; self.multi = multi; self.startedAt = startedAt; self.firstByteDeadline = firstByteDeadline
+        refusedAddress.initialize(to: 0)
+    }
+
+    deinit { refusedAddress.deallocate() }
+}
+
+/// The address policy of URL fetches, exposed for tests.
+public enum AddressPolicy {
+    /// Whether a textual IPv4/IPv6 address is public (nil when it is not an address).
+    public static func isPublic(_ address: String) -> Bool? {
+        let r = ccurl_text_address_is_public(address)
+        return r < 0 ? nil : r == 1
     }
 }
 
@@ -104,6 +122,8 @@ public final class CurlMulti {
         _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = ccurl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         if let ca = r.caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, ca) }
+        if let ms = r.totalTimeoutMillis { _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, ms) }
+        if r.publicAddressesOnly { _ = ccurl_setopt_public_only(easy, t.refusedAddress) }
         switch r.method {
         case "GET": _ = ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
         default:
@@ -191,6 +211,10 @@ public final class CurlMulti {
                 if !t.headDelivered { d.upstreamHead(t, status: t.status, headers: t.headers, lowerNames: t.lowerNames) }
                 d.upstreamComplete(t, error: nil)
             } else {
+                if t.refusedAddress.pointee != 0 {
+                    d.upstreamComplete(t, error: UpstreamError(kind: .refusedAddress, message: "its address is not public (loopback, private or link-local); set fetch-private-urls in proxypoold.conf to allow it"))
+                    continue
+                }
                 let kind: UpstreamError.Kind
                 switch result {
                 case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION: kind = .connect

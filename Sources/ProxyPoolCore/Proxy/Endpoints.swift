@@ -18,6 +18,10 @@ public struct Endpoint: Sendable, Equatable {
     public var geminiVersion: String?
 
     public var isModelsList: Bool { kind == .models }
+
+    public init(dialect: Dialect, kind: Kind, pathModel: String? = nil, geminiVersion: String? = nil) {
+        self.dialect = dialect; self.kind = kind; self.pathModel = pathModel; self.geminiVersion = geminiVersion
+    }
 }
 
 public enum EndpointMatch: Sendable, Equatable {

@@ -74,17 +74,21 @@ public enum UpstreamTarget {
 public enum Routing {
     /// The app's chain in its order; then, with fallback on, the rest of the pool: rotated round-robin, with the
     /// conversation's previous credential first while it stays usable (prompt caches stay warm).
-    public static func candidates(chain: [String], pool: [String], usable: (String) -> Bool, fallbackToPool: Bool,
-                                  rotation: Int, affinity: String?) -> [String] {
+    /// `secondaryPool` (credentials that need translation) comes after `pool`, each rotated on its own; the
+    /// conversation's previous credential goes first wherever it is.
+    public static func candidates(chain: [String], pool: [String], secondaryPool: [String] = [], usable: (String) -> Bool,
+                                  fallbackToPool: Bool, rotation: Int, affinity: String?) -> [String] {
         var out = chain.filter(usable)
         guard fallbackToPool else { return out }
         let inChain = Set(chain)
-        var rest = pool.filter { !inChain.contains($0) && usable($0) }
-        if !rest.isEmpty {
+        func rotated(_ names: [String]) -> [String] {
+            let rest = names.filter { !inChain.contains($0) && usable($0) }
+            guard !rest.isEmpty else { return [] }
             let k = ((rotation % rest.count) + rest.count) % rest.count
-            rest = Array(rest[k...] + rest[..<k])
-            if let a = affinity, let i = rest.firstIndex(of: a) { rest.insert(rest.remove(at: i), at: 0) }
+            return Array(rest[k...] + rest[..<k])
         }
+        var rest = rotated(pool) + rotated(secondaryPool)
+        if let a = affinity, let i = rest.firstIndex(of: a) { rest.insert(rest.remove(at: i), at: 0) }
         out += rest
         return out
     }

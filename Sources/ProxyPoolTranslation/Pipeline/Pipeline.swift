@@ -1,0 +1,121 @@
+import ProxyPoolCore
+
+/// Whole-body translation steps, as the daemon uses them: client request → canonical → upstream request;
+/// upstream response or error → canonical → client response or error.
+public enum Translator {
+    public static func decodeRequest(_ body: [UInt8], from wire: WireProtocol, context: ClientContext) throws(TranslationError) -> ChatRequest {
+        let json: JSONNode
+        do { json = try JSONParser.parse(body) } catch { throw TranslationError(field: nil, "the request body is not valid JSON (\(error))") }
+        guard json.isObject else { throw TranslationError(field: nil, "the request body must be a JSON object") }
+        return try Codecs.codec(wire).decodeRequest(json, context: context)
+    }
+
+    public static func encodeRequest(_ request: ChatRequest, to wire: WireProtocol) throws(TranslationError) -> [UInt8] {
+        JSONWriter.bytes(try Codecs.codec(wire).encodeRequest(request))
+    }
+
+    /// An upstream's whole (non-streamed) answer, re-encoded for the client.
+    public static func translateResponse(_ body: [UInt8], from upstream: WireProtocol, to client: WireProtocol,
+                                         request: ChatRequest) throws(TranslationError) -> (body: [UInt8], response: ChatResponse) {
+        let json: JSONNode
+        do { json = try JSONParser.parse(body) } catch { throw TranslationError(field: nil, "the upstream's answer is not valid JSON (\(error))") }
+        let r = try Codecs.codec(upstream).decodeResponse(json)
+        return (JSONWriter.bytes(Codecs.codec(client).encodeResponse(r, for: request)), r)
+    }
+
+    /// An upstream error (status and body in its protocol) as the client's protocol says it. Rate limits stay
+    /// rate limits, so clients back off as they would with their own provider.
+    public static func translateError(status: Int, body: [UInt8], from upstream: WireProtocol, to client: WireProtocol) -> (info: ErrorInfo, body: [UInt8]) {
+        let json = try? JSONParser.parse(body)
+        var info = Codecs.codec(upstream).decodeError(status: status, body: json)
+        if info.message.isEmpty { info.message = "upstream answered \(status)" }
+        return (info, JSONWriter.bytes(Codecs.codec(client).encodeError(info)))
+    }
+
+    public static func errorBody(_ info: ErrorInfo, for client: WireProtocol) -> [UInt8] {
+        JSONWriter.bytes(Codecs.codec(client).encodeError(info))
+    }
+}
+
+/// An upstream's event stream re-encoded for the client as the bytes arrive: SSE framing → upstream decoder →
+/// canonical events → client encoder. Nothing is held back beyond an incomplete SSE line.
+public final class StreamTranscoder {
+    private var parser = SSEParser()
+    private let decoder: any StreamDecoder
+    private let encoder: any StreamEncoder
+    private var ended = false
+    /// What the stream reported, for usage accounting and the journal.
+    public private(set) var usage = Usage()
+    public private(set) var model: String?
+    public private(set) var stopReason: StopReason?
+    public private(set) var error: ErrorInfo?
+    /// True once the stream ended properly (messageStop) or with an error event.
+    public var isEnded: Bool { ended }
+
+    public init(from upstream: WireProtocol, to client: WireProtocol, request: ChatRequest, context: ClientContext) {
+        decoder = Codecs.codec(upstream).makeStreamDecoder()
+        encoder = Codecs.codec(client).makeStreamEncoder(for: request, context: context)
+    }
+
+    public func feed(_ bytes: some Sequence<UInt8>, into out: inout [UInt8]) {
+        guard !ended else { return }
+        let events: [SSEEvent]
+        do { events = try parser.feed(bytes) } catch {
+            return emit([.error(ErrorInfo(kind: .server, message: "the upstream sent an event over \(parser.maxEventBytes) bytes", status: 502))], into: &out)
+        }
+        for e in events {
+            guard !ended else { return }
+            do { emit(try decoder.decode(e), into: &out) } catch {
+                emit([.error(ErrorInfo(kind: .server, message: "the upstream sent an event that cannot be translated: \(error)", status: 502))], into: &out)
+            }
+        }
+    }
+
+    /// The upstream closed the stream normally: flush a last event, let the decoder close what is open.
+    public func finish(into out: inout [UInt8]) {
+        if !ended, let last = parser.finish() {
+            do { emit(try decoder.decode(last), into: &out) } catch {
+                emit([.error(ErrorInfo(kind: .server, message: "the upstream sent an event that cannot be translated: \(error)", status: 502))], into: &out)
+            }
+        }
+        if !ended { emit(decoder.finish(), into: &out) }
+        if !ended { emit([.error(ErrorInfo(kind: .server, message: "the upstream stream ended without finishing the answer", status: 502))], into: &out) }
+        encoder.finish(into: &out)
+    }
+
+    /// The upstream failed mid-stream (reset, timeout): end the client's stream with its protocol's error.
+    public func fail(_ message: String, into out: inout [UInt8]) {
+        if !ended { emit([.error(ErrorInfo(kind: .server, message: message, status: 502))], into: &out) }
+        encoder.finish(into: &out)
+    }
+
+    private func emit(_ events: [StreamEvent], into out: inout [UInt8]) {
+        for e in events {
+            guard !ended else { return }
+            switch e {
+            case .messageStart(_, let m, let u):
+                model = m
+                if let u { usage = u }
+            case .messageDelta(let reason, _, let u):
+                stopReason = reason
+                usage = Usage(input: max(u.input, usage.input), output: u.output, cachedInput: max(u.cachedInput, usage.cachedInput),
+                              cacheCreation: max(u.cacheCreation, usage.cacheCreation), reasoning: u.reasoning)
+            case .messageStop: ended = true
+            case .error(let info): error = info; ended = true
+            default: break
+            }
+            encoder.encode(e, into: &out)
+        }
+    }
+}
+
+public enum Codecs {
+    public static func codec(_ wire: WireProtocol) -> any ProtocolCodec.Type {
+        switch wire {
+        case .openAIChat: return OpenAIChatCodec.self
+        case .openAIResponses: return OpenAIResponsesCodec.self
+        case .anthropicMessages: return AnthropicMessagesCodec.self
+        case .gemini: return GeminiCodec.self
+        }
+    }
+}
