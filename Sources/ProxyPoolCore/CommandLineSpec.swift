@@ -175,7 +175,10 @@ public struct CommandLineSpec: Sendable {
                 guard let v = p.popFirst() else { throw UsageError("missing argument \(arg.name)", command: cmd.name) }
                 inv.values[arg.name] = [v]
             case .optional:
-                if let v = p.popFirst() { inv.values[arg.name] = [v] }
+                // An optional argument before required ones ("[PROVIDER] TIER MODEL") takes a value only when
+                // there are more values than the required arguments after it need.
+                let requiredAfter = cmd.arguments[(n + 1)...].filter { $0.arity != .optional }.count
+                if p.count > requiredAfter, let v = p.popFirst() { inv.values[arg.name] = [v] }
             case .oneOrMore:
                 guard !p.isEmpty else { throw UsageError("missing argument \(arg.name)", command: cmd.name) }
                 assert(n == cmd.arguments.count - 1, "a variadic argument must come last")

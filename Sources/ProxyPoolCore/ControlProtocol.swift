@@ -67,18 +67,32 @@ public struct TierEntry: Codable, Sendable, Equatable {
     public var tier: Tier
     public var model: String?
     public var source: Source
-    public init(provider: ProviderKind, tier: Tier, model: String?, source: Source) {
-        self.provider = provider; self.tier = tier; self.model = model; self.source = source
+    /// Set for a credential's own tier model, which wins over its provider's.
+    public var credential: String?
+    public init(provider: ProviderKind, tier: Tier, model: String?, source: Source, credential: String? = nil) {
+        self.provider = provider; self.tier = tier; self.model = model; self.source = source; self.credential = credential
     }
+}
+
+public struct AliasInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var model: String
+    public init(name: String, model: String) { self.name = name; self.model = model }
 }
 
 public struct Settings: Codable, Sendable, Equatable {
     public var freeModels: Bool
     public var fallbackToPool: Bool
     public var requireAccessKey: Bool
-    public init(freeModels: Bool, fallbackToPool: Bool, requireAccessKey: Bool) {
+    /// Per-app overrides of `freeModels` (app → on/off).
+    public var freeModelsByApp: [String: Bool]
+    public init(freeModels: Bool, fallbackToPool: Bool, requireAccessKey: Bool, freeModelsByApp: [String: Bool] = [:]) {
         self.freeModels = freeModels; self.fallbackToPool = fallbackToPool; self.requireAccessKey = requireAccessKey
+        self.freeModelsByApp = freeModelsByApp
     }
+
+    /// Whether fast requests of `app` go to free credentials first.
+    public func freeModels(for app: String) -> Bool { freeModelsByApp[app] ?? freeModels }
     public subscript(key: SettingKey) -> Bool {
         get {
             switch key {
@@ -137,10 +151,12 @@ public struct AppInfo: Codable, Sendable, Equatable {
 
 public struct UsageRow: Codable, Sendable, Equatable {
     public var day, app, credential, model: String
+    /// The model the upstream was asked for, when mapping changed it ("" before schema 5, same as `model` otherwise).
+    public var upstreamModel: String
     public var requests, errors, inputTokens, outputTokens, cachedTokens: Int64
-    public init(day: String, app: String, credential: String, model: String, requests: Int64, errors: Int64,
+    public init(day: String, app: String, credential: String, model: String, upstreamModel: String = "", requests: Int64, errors: Int64,
                 inputTokens: Int64, outputTokens: Int64, cachedTokens: Int64) {
-        self.day = day; self.app = app; self.credential = credential; self.model = model; self.requests = requests
+        self.day = day; self.app = app; self.credential = credential; self.model = model; self.upstreamModel = upstreamModel; self.requests = requests
         self.errors = errors; self.inputTokens = inputTokens; self.outputTokens = outputTokens; self.cachedTokens = cachedTokens
     }
 }
@@ -301,14 +317,37 @@ public enum RPC {
 
     public enum TierSet: RPCMethod {
         public static let name = "tier.set"; public static let mutates = true
+        /// Exactly one of `provider` (a provider kind's map) and `credential` (one credential's own map).
         public struct Params: Codable, Sendable {
-            public var provider: String
+            public var provider: String?
+            public var credential: String?
             public var tier: String
-            /// The model, or null to go back to the built-in default.
+            /// The model, or null to go back to the default (the built-in one, or for a credential its provider's).
             public var model: String?
-            public init(provider: String, tier: String, model: String?) { self.provider = provider; self.tier = tier; self.model = model }
+            public init(provider: String? = nil, credential: String? = nil, tier: String, model: String?) {
+                self.provider = provider; self.credential = credential; self.tier = tier; self.model = model
+            }
         }
         public typealias Result = TierEntry
+    }
+
+    public enum AliasList: RPCMethod {
+        public static let name = "alias.list"; public static let mutates = false
+        public typealias Params = NoParams; public typealias Result = [AliasInfo]
+    }
+
+    public enum AliasSet: RPCMethod {
+        public static let name = "alias.set"; public static let mutates = true
+        public typealias Params = AliasInfo; public typealias Result = AliasInfo
+    }
+
+    public enum AliasRemove: RPCMethod {
+        public static let name = "alias.remove"; public static let mutates = true
+        public struct Params: Codable, Sendable {
+            public var name: String
+            public init(name: String) { self.name = name }
+        }
+        public typealias Result = Empty
     }
 
     public enum SettingsGet: RPCMethod {
@@ -320,8 +359,11 @@ public enum RPC {
         public static let name = "settings.set"; public static let mutates = true
         public struct Params: Codable, Sendable {
             public var key: String
-            public var value: Bool
-            public init(key: String, value: Bool) { self.key = key; self.value = value }
+            /// On or off; null (with `app`) removes the app's override.
+            public var value: Bool?
+            /// Only for free_models: set the switch for one app instead of the default.
+            public var app: String?
+            public init(key: String, value: Bool?, app: String? = nil) { self.key = key; self.value = value; self.app = app }
         }
         public typealias Result = Settings
     }
@@ -409,5 +451,6 @@ public enum RPC {
         KeyRevoke.name, TierList.name, TierSet.name, SettingsGet.name, SettingsSet.name, AppList.name, Usage.name,
         AppRuleList.name, AppRuleAdd.name, AppRuleRemove.name,
         TierClassify.name, TierRuleList.name, TierRuleAdd.name, TierRuleRemove.name,
+        AliasList.name, AliasSet.name, AliasRemove.name,
     ]
 }

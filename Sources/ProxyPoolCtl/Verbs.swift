@@ -32,6 +32,9 @@ enum Verbs {
         case ["tier", "rule", "add"]: return "add tier rule"
         case ["tier", "rule", "list"]: return "list tier rules"
         case ["tier", "rule", "remove"]: return "remove tier rule"
+        case ["alias", "set"]: return "set alias"
+        case ["alias", "list"]: return "list aliases"
+        case ["alias", "remove"]: return "remove alias"
         case ["free-models"], ["fallback"], ["require-key"]: return "change \(c.name)"
         default: return c.name.isEmpty ? "run" : c.name
         }
@@ -104,8 +107,22 @@ enum Verbs {
         case ["tiers"]: try tiers(ctx)
         case ["tier", "set"], ["tier", "reset"]:
             let model = inv.command.words[1] == "set" ? inv.value("MODEL") : nil
-            let e = try ctx.call(RPC.TierSet.self, .init(provider: inv.value("PROVIDER")!, tier: inv.value("TIER")!, model: model))
-            ctx.json ? Output.json(e) : Output.out("\(e.provider.rawValue) \(e.tier.rawValue) → \(e.model ?? "(none)")\(e.source == .builtin ? " (built-in)" : "")\n")
+            let provider = inv.value("PROVIDER"), credential = inv.value("credential")
+            guard (provider == nil) != (credential == nil) else {
+                throw Ctl.usage(provider == nil ? "give a PROVIDER, or --credential NAME" : "give a PROVIDER or --credential NAME, not both")
+            }
+            let e = try ctx.call(RPC.TierSet.self, .init(provider: provider, credential: credential, tier: inv.value("TIER")!, model: model))
+            let who = e.credential.map { "credential \($0)" } ?? e.provider.rawValue
+            ctx.json ? Output.json(e) : Output.out("\(who) \(e.tier.rawValue) → \(e.model ?? "(none)")\(e.source == .builtin ? " (default)" : "")\n")
+        case ["alias", "set"]:
+            let a = try ctx.call(RPC.AliasSet.self, .init(name: inv.value("NAME")!, model: inv.value("MODEL")!))
+            ctx.json ? Output.json(a) : Output.out("Requests for \(a.name) now go upstream as \(a.model).\n")
+        case ["alias", "list"]:
+            list(ctx, try ctx.call(RPC.AliasList.self), empty: "No aliases. Add one with: proxypoolctl alias set NAME MODEL",
+                 header: ["NAME", "MODEL"]) { [$0.name, $0.model] }
+        case ["alias", "remove"]:
+            let r = try ctx.call(RPC.AliasRemove.self, .init(name: inv.value("NAME")!))
+            ctx.json ? Output.json(r) : Output.out("Removed alias \(inv.value("NAME")!).\n")
         case ["classify"]:
             let r = try ctx.call(RPC.TierClassify.self, .init(model: inv.value("MODEL")!))
             ctx.json ? Output.json(r) : Output.out("\(r.model): \(r.tier.rawValue) (\(r.rule))\n")
@@ -122,7 +139,7 @@ enum Verbs {
             guard let id = Int64(inv.value("ID")!) else { throw Ctl.usage("ID must be a number from 'tier rule list'") }
             let r = try ctx.call(RPC.TierRuleRemove.self, .init(id: id))
             ctx.json ? Output.json(r) : Output.out("Removed tier rule \(id).\n")
-        case ["free-models"]: try toggle(ctx, .freeModels, "Free-model routing")
+        case ["free-models"]: try freeModels(ctx)
         case ["fallback"]: try toggle(ctx, .fallbackToPool, "Fallback to the pool")
         case ["require-key"]: try toggle(ctx, .requireAccessKey, "The local access key requirement")
         default: throw Ctl.usage("unhandled command '\(inv.command.name)'")
@@ -148,7 +165,7 @@ enum Verbs {
               credentials:     \(s.credentials) (\(s.enabledCredentials) enabled)
               apps assigned:   \(s.apps)
               access keys:     \(s.accessKeys) (required: \(s.settings.requireAccessKey ? "yes" : "no"))
-              free models:     \(onOff(s.settings.freeModels))
+              free models:     \(onOff(s.settings.freeModels))\(s.settings.freeModelsByApp.isEmpty ? "" : " (" + s.settings.freeModelsByApp.sorted { $0.key < $1.key }.map { "\($0.key): \(onOff($0.value))" }.joined(separator: ", ") + ")")
               pool fallback:   \(onOff(s.settings.fallbackToPool))
 
             """)
@@ -169,14 +186,15 @@ enum Verbs {
             case "app": key = { $0.app }
             case "credential": key = { $0.credential }
             case "model": key = { $0.model }
+            case "upstream-model": key = { $0.upstreamModel }
             case "day": key = { $0.day }
-            default: throw Ctl.usage("--by takes app, credential, model or day, not '\(by)'")
+            default: throw Ctl.usage("--by takes app, credential, model, upstream-model or day, not '\(by)'")
             }
             var sums: [String: UsageRow] = [:]
             for r in rows {
                 let k = key(r)
                 var s = sums[k] ?? UsageRow(day: by == "day" ? k : "*", app: by == "app" ? k : "*", credential: by == "credential" ? k : "*",
-                                            model: by == "model" ? k : "*", requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0)
+                                            model: by == "model" ? k : "*", upstreamModel: by == "upstream-model" ? k : "*", requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0)
                 s.requests += r.requests; s.errors += r.errors; s.inputTokens += r.inputTokens
                 s.outputTokens += r.outputTokens; s.cachedTokens += r.cachedTokens
                 sums[k] = s
@@ -184,8 +202,9 @@ enum Verbs {
             rows = sums.keys.sorted().map { sums[$0]! }
         }
         list(ctx, rows, empty: "No usage recorded yet.",
-             header: ["DAY", "APP", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHED"]) {
-            [$0.day, $0.app, $0.credential, $0.model.isEmpty ? "-" : $0.model, String($0.requests), String($0.errors),
+             header: ["DAY", "APP", "CREDENTIAL", "MODEL", "UPSTREAM MODEL", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHED"]) {
+            [$0.day, $0.app, $0.credential, $0.model.isEmpty ? "-" : $0.model, $0.upstreamModel.isEmpty ? "-" : $0.upstreamModel,
+             String($0.requests), String($0.errors),
              String($0.inputTokens), String($0.outputTokens), String($0.cachedTokens)]
         }
     }
@@ -247,6 +266,41 @@ enum Verbs {
         }
         Output.out(Output.table(["PROVIDER"] + Tier.allCases.map { $0.rawValue.uppercased() }, rows))
         Output.out("* set by you; the rest are built-in defaults. Change one with: proxypoolctl tier set PROVIDER TIER MODEL\n")
+        let own = Dictionary(grouping: entries.filter { $0.credential != nil }, by: { $0.credential! })
+        if !own.isEmpty {
+            Output.out("\nCredentials with their own tier models (they win over their provider's):\n")
+            Output.out(Output.table(["CREDENTIAL"] + Tier.allCases.map { $0.rawValue.uppercased() }, own.keys.sorted().map { c in
+                [c] + Tier.allCases.map { t in own[c]!.first { $0.tier == t }?.model ?? "-" }
+            }))
+        }
+    }
+
+    static func freeModels(_ ctx: Context) throws {
+        let inv = ctx.invocation
+        let arg = inv.value("on|off|default"), app = inv.value("app")
+        var settings: Settings
+        if let arg {
+            guard arg == "on" || arg == "off" || (arg == "default" && app != nil) else {
+                throw Ctl.usage(app == nil ? "expected 'on' or 'off', got '\(arg)'" : "expected 'on', 'off' or 'default', got '\(arg)'")
+            }
+            settings = try ctx.call(RPC.SettingsSet.self, .init(key: SettingKey.freeModels.rawValue, value: arg == "default" ? nil : arg == "on", app: app))
+        } else {
+            settings = try ctx.call(RPC.SettingsGet.self)
+        }
+        if ctx.json {
+            var out: [String: JSONValue] = ["free_models": .bool(settings.freeModels)]
+            if let app { out["app"] = .string(app); out["app_free_models"] = .bool(settings.freeModels(for: app)) }
+            Output.json(out)
+            return
+        }
+        let now = arg == nil ? "" : "now "
+        if let app {
+            let own = settings.freeModelsByApp[app] != nil
+            Output.out("Free-model routing for \(app) is \(now)\(settings.freeModels(for: app) ? "on" : "off")\(own ? "" : " (the default)").\n")
+        } else {
+            Output.out("Free-model routing is \(now)\(settings.freeModels ? "on" : "off").\n")
+            for (a, on) in settings.freeModelsByApp.sorted(by: { $0.key < $1.key }) { Output.out("  \(a): \(on ? "on" : "off")\n") }
+        }
     }
 
     static func toggle(_ ctx: Context, _ key: SettingKey, _ label: String) throws {

@@ -69,10 +69,24 @@ enum ControlMethods {
         h.register(RPC.TierList.self) { _, _ in try store.tiers() }
         h.register(RPC.TierSet.self) { p, c in
             let e = try store.setTier(p)
-            logger.notice("tier \(e.tier.rawValue) of \(e.provider.rawValue) set to \(e.model ?? "none") (\(e.source.rawValue))",
-                          event: "tier-set", [.init("PROVIDER", e.provider.rawValue), .init("TIER", e.tier.rawValue),
-                                              .init("MODEL", e.model ?? ""), who(c)])
+            logger.notice("tier \(e.tier.rawValue) of \(e.credential.map { "credential \($0)" } ?? e.provider.rawValue) set to \(e.model ?? "none") (\(e.source.rawValue))",
+                          event: "tier-set", [.init("PROVIDER", e.provider.rawValue), .init("CREDENTIAL", e.credential ?? ""),
+                                              .init("TIER", e.tier.rawValue), .init("MODEL", e.model ?? ""), who(c)])
+            changed(nil)
             return e
+        }
+        h.register(RPC.AliasList.self) { _, _ in try store.aliases() }
+        h.register(RPC.AliasSet.self) { p, c in
+            let a = try store.setAlias(p)
+            logger.notice("alias \(a.name) → \(a.model)", event: "alias-set", [.init("ALIAS", a.name), .init("MODEL", a.model), who(c)])
+            changed(nil)
+            return a
+        }
+        h.register(RPC.AliasRemove.self) { p, c in
+            try store.removeAlias(p.name)
+            logger.notice("alias \(p.name) removed", event: "alias-removed", [.init("ALIAS", p.name), who(c)])
+            changed(nil)
+            return Empty()
         }
         h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
         h.register(RPC.AppList.self) { _, _ in try store.apps() }
@@ -85,11 +99,13 @@ enum ControlMethods {
         h.register(RPC.TierRuleAdd.self) { p, c in
             let r = try store.addTierRule(pattern: p.pattern, tier: p.tier)
             logger.notice("tier rule \(r.id) added: '\(r.pattern)' → \(r.tier.rawValue)", event: "tier-rule-added", [who(c)])
+            changed(nil)
             return r
         }
         h.register(RPC.TierRuleRemove.self) { p, c in
             try store.removeTierRule(p.id)
             logger.notice("tier rule \(p.id) removed", event: "tier-rule-removed", [who(c)])
+            changed(nil)
             return Empty()
         }
         h.register(RPC.AppRuleList.self) { _, _ in try store.appRules() }
@@ -110,9 +126,17 @@ enum ControlMethods {
             guard let key = SettingKey(rawValue: p.key) else {
                 throw RPCError.invalidParams("unknown setting '\(p.key)'; one of: \(SettingKey.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let s = try store.setSetting(key, p.value)
-            logger.notice("setting \(key.rawValue) = \(p.value ? "on" : "off")", event: "setting-changed",
-                          [.init("SETTING", key.rawValue), .init("VALUE", p.value ? "on" : "off"), who(c)])
+            let value = p.value.map { $0 ? "on" : "off" } ?? "default"
+            let s: Settings
+            if let app = p.app {
+                guard key == .freeModels else { throw RPCError.invalidParams("only free_models can be set per app") }
+                s = try store.setFreeModels(app: app, p.value)
+            } else {
+                guard let v = p.value else { throw RPCError.invalidParams("value must be true or false") }
+                s = try store.setSetting(key, v)
+            }
+            logger.notice("setting \(key.rawValue)\(p.app.map { " for app \($0)" } ?? "") = \(value)", event: "setting-changed",
+                          [.init("SETTING", key.rawValue), .init("VALUE", value), .init("APP", p.app ?? ""), who(c)])
             changed(nil)
             return s
         }

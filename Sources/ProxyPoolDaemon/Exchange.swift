@@ -123,10 +123,22 @@ final class Exchange: UpstreamDelegate {
                              tierModel: { snapshot.tierModel(c, $0) })
         }
         let upstreamModel = decision?.model ?? model
-        if wire == clientWire && decision?.changed != true {
+        if wire == clientWire {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
+            guard decision?.changed == true, let upstreamModel else {
+                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
+                return (url, headers, request.body)
+            }
+            // Same protocol, another model name: only the name changes (in the path for Gemini, else in the body).
+            if clientWire == .gemini, let colon = head.path.lastIndex(of: ":") {
+                let path = "/\(endpoint.geminiVersion ?? "v1beta")/models/\(UpstreamTarget.pathSegment(upstreamModel))" + head.path[colon...]
+                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: Substring(path), query: head.query, credential: c, clientHeaders: head.headers)
+                return (url, headers, request.body)
+            }
+            guard var json = try? JSONParser.parse(request.body) else { throw TranslationError(field: nil, "the request body is not valid JSON") }
+            json.set("model", .string(upstreamModel))
             let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
-            return (url, headers, request.body)
+            return (url, headers, JSONWriter.bytes(json))
         }
         if canonical == nil {
             do throws(TranslationError) {
@@ -403,7 +415,8 @@ final class Exchange: UpstreamDelegate {
         if error != nil { m.count("proxypool_errors_total", "app=\"\(app)\",\(cl)") }
         let nowSeconds = Timestamp.now()
         let (input, output, cached) = translatedUsage.map { (Int64($0.input), Int64($0.output), Int64($0.cachedInput)) } ?? (usage.input, usage.output, usage.cached)
-        service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", error: status >= 400 || error != nil,
+        service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", upstreamModel: plan.upstreamModel ?? model ?? "",
+                               error: status >= 400 || error != nil,
                                input: input, output: output, cached: cached, at: nowSeconds, keyID: keyID)
         // One journal record per request; built only when it will be written.
         // A client that hangs up is ordinary (tools cancel requests): info, like a completed request.

@@ -109,6 +109,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return
         }
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        if endpoint.kind == .models { return listModels(d, app: app, response) }
         // What routing needs from the body.
         var model = endpoint.pathModel
         var stream = endpoint.kind == .streamGenerateContent
@@ -148,12 +149,19 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return true
         }
         rotation &+= 1
-        // The pool: credentials of the client's own protocol first (no translation), then the others.
-        let own = snapshot.pools[d] ?? []
-        let others = translatable ? snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d } : []
-        let candidates = Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
+        // The pool: credentials of the client's own protocol first (no translation), then the others. Free
+        // credentials are never in it: they serve only fast requests, and only when the user opted in.
+        let isFree: (String) -> Bool = { [snapshot] in snapshot.credentials[$0]?.free == true }
+        let own = (snapshot.pools[d] ?? []).filter { !isFree($0) }
+        let others = translatable ? snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d && !isFree($0) } : []
+        var candidates = Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
                                             fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
                                             affinity: session.flatMap { affinity[$0] })
+        if translatable, let m = model, snapshot.settings.freeModels(for: app),
+           TierClassifier.classify(m, userRules: snapshot.tierRules).tier == .fast {
+            let free = snapshot.servable.filter(isFree).filter(usable)
+            candidates = free + candidates.filter { !free.contains($0) }
+        }
         if candidates.isEmpty, endpoint.kind == .countTokens || endpoint.kind == .geminiCountTokens {
             return estimateTokens(endpoint, request, response, app: app)
         }
@@ -174,6 +182,21 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
         exchanges[ObjectIdentifier(exchange)] = exchange
         exchange.attempt()
+    }
+
+    /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases.
+    private func listModels(_ d: Dialect, app: String, _ response: HTTPResponseWriter) {
+        var names = snapshot.assignments[app] ?? []
+        if snapshot.settings.fallbackToPool { names += snapshot.servable.filter { snapshot.credentials[$0]?.free != true } }
+        if snapshot.settings.freeModels(for: app) { names += snapshot.servable.filter { snapshot.credentials[$0]?.free == true } }
+        var seen = Set<String>(), models: [String] = []
+        for n in names {
+            guard let c = snapshot.credentials[n], c.enabled, c.provider.dialect != nil else { continue }
+            for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
+        }
+        for a in snapshot.aliases.keys.sorted() where seen.insert(a).inserted { models.append(a) }
+        metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
+        response.respond(status: 200, headers: [("Content-Type", "application/json")], body: ModelList.body(d, models: models))
     }
 
     /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.

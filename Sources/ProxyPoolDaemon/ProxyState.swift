@@ -21,8 +21,11 @@ struct RoutingSnapshot {
     var tierRules: [TierRule] = []
     var aliases: [String: String] = [:]
 
+    /// A credential's own tier models, which win over its provider's.
+    var credentialTiers: [String: [Tier: String]] = [:]
+
     /// The model a credential serves a tier with.
-    func tierModel(_ c: CredentialRoute, _ tier: Tier) -> String? { tierModels[c.provider]?[tier] }
+    func tierModel(_ c: CredentialRoute, _ tier: Tier) -> String? { credentialTiers[c.name]?[tier] ?? tierModels[c.provider]?[tier] }
 
     static func load(_ store: Store) throws -> RoutingSnapshot {
         var s = RoutingSnapshot()
@@ -34,7 +37,11 @@ struct RoutingSnapshot {
         for r in s.credentials.values.sorted(by: { $0.name < $1.name }) where r.enabled {
             if let d = r.provider.dialect { s.pools[d, default: []].append(r.name); s.servable.append(r.name) }
         }
-        for t in try store.tiers() { if let m = t.model { s.tierModels[t.provider, default: [:]][t.tier] = m } }
+        for t in try store.tiers() {
+            guard let m = t.model else { continue }
+            if let c = t.credential { s.credentialTiers[c, default: [:]][t.tier] = m } else { s.tierModels[t.provider, default: [:]][t.tier] = m }
+        }
+        for a in try store.aliases() { s.aliases[a.name] = a.model }
         s.tierRules = try store.tierRules().map(\.rule)
         return s
     }
@@ -146,11 +153,12 @@ final class BackgroundWriter: @unchecked Sendable {
     func cooldown(_ r: Store.CooldownRecord) { with { cooldownsSet.append(r) } }
     func clearCooldowns(_ credential: String) { with { cooldownsCleared.append((credential, nil)) } }
 
-    func request(day: String, app: String, credential: String, model: String, error: Bool, input: Int64, output: Int64, cached: Int64,
-                 at: Int64, keyID: String?) {
+    func request(day: String, app: String, credential: String, model: String, upstreamModel: String, error: Bool, input: Int64, output: Int64,
+                 cached: Int64, at: Int64, keyID: String?) {
         with {
-            let k = "\(day)\u{0}\(app)\u{0}\(credential)\u{0}\(model)"
-            var u = usage[k] ?? Store.UsageDelta(day: day, app: app, credential: credential, model: model, requests: 0, errors: 0, input: 0, output: 0, cached: 0)
+            let k = "\(day)\u{0}\(app)\u{0}\(credential)\u{0}\(model)\u{0}\(upstreamModel)"
+            var u = usage[k] ?? Store.UsageDelta(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel,
+                                                 requests: 0, errors: 0, input: 0, output: 0, cached: 0)
             u.requests += 1; u.errors += error ? 1 : 0; u.input += input; u.output += output; u.cached += cached
             usage[k] = u
             let a = apps[app] ?? (0, 0)

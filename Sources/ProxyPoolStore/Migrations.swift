@@ -94,6 +94,41 @@ enum Migrations {
             tier TEXT NOT NULL
         );
         """,
+        // 5: model mapping and free routing: aliases, per-credential tier models, per-app free-model switches;
+        // usage keeps the model the upstream was asked for beside the one the client asked for.
+        """
+        CREATE TABLE aliases(
+            name TEXT PRIMARY KEY,
+            model TEXT NOT NULL
+        );
+        CREATE TABLE credential_tiers(
+            credential_id INTEGER NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+            tier TEXT NOT NULL,
+            model TEXT NOT NULL,
+            PRIMARY KEY (credential_id, tier)
+        );
+        CREATE TABLE app_free_models(
+            app TEXT PRIMARY KEY,
+            enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))
+        );
+        CREATE TABLE usage_v5(
+            day TEXT NOT NULL,
+            app TEXT NOT NULL,
+            credential TEXT NOT NULL,
+            model TEXT NOT NULL,
+            upstream_model TEXT NOT NULL DEFAULT '',
+            requests INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_tokens INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, app, credential, model, upstream_model)
+        );
+        INSERT INTO usage_v5(day, app, credential, model, upstream_model, requests, errors, input_tokens, output_tokens, cached_tokens)
+            SELECT day, app, credential, model, model, requests, errors, input_tokens, output_tokens, cached_tokens FROM usage;
+        DROP TABLE usage;
+        ALTER TABLE usage_v5 RENAME TO usage;
+        """,
     ]
 
     static func version(_ db: Database) throws(RPCError) -> Int {

@@ -307,7 +307,7 @@ public final class Store: @unchecked Sendable {
             for (p, t, m) in try db.query("SELECT provider, tier, model FROM tier_models", [], { st in
                 (st.text(0) ?? "", st.text(1) ?? "", st.text(2) ?? "")
             }) { user["\(p)/\(t)"] = m }
-            return ProviderKind.allCases.flatMap { kind in
+            let providers = ProviderKind.allCases.flatMap { kind in
                 Tier.allCases.map { tier in
                     if let m = user["\(kind.rawValue)/\(tier.rawValue)"] {
                         return TierEntry(provider: kind, tier: tier, model: m, source: .user)
@@ -315,28 +315,80 @@ public final class Store: @unchecked Sendable {
                     return TierEntry(provider: kind, tier: tier, model: TierDefaults.model(provider: kind, tier: tier), source: .builtin)
                 }
             }
+            let credentials = try db.query("""
+                SELECT c.name, c.provider, t.tier, t.model FROM credential_tiers t JOIN credentials c ON c.id = t.credential_id
+                ORDER BY c.name, t.tier
+                """) { st in
+                TierEntry(provider: ProviderKind(rawValue: st.text(1) ?? "") ?? .openAICompatible, tier: Tier(rawValue: st.text(2) ?? "") ?? .standard,
+                          model: st.text(3), source: .user, credential: st.text(0))
+            }
+            return providers + credentials
         }
     }
 
     public func setTier(_ p: RPC.TierSet.Params) throws(RPCError) -> TierEntry {
-        guard let kind = ProviderKind(rawValue: p.provider) else {
-            throw .invalidParams("unknown provider '\(p.provider)'; one of: \(ProviderKind.names)")
-        }
         guard let tier = Tier(rawValue: p.tier) else { throw .invalidParams("unknown tier '\(p.tier)'; one of: \(Tier.names)") }
-        if let m = p.model {
-            guard !m.isEmpty, m.utf8.count <= 200, !m.contains(where: { $0 == " " || $0.isNewline }) else {
-                throw .invalidParams("model name must be 1 to 200 characters without spaces")
+        if let m = p.model { try Validation.modelName(m) }
+        switch (p.provider, p.credential) {
+        case (nil, let name?):
+            return try transaction { () throws(RPCError) -> TierEntry in
+                guard let (id, provider) = try db.query("SELECT id, provider FROM credentials WHERE name = ?", [.text(name)], { st in
+                    (st.int(0) ?? 0, ProviderKind(rawValue: st.text(1) ?? "") ?? .openAICompatible)
+                }).first else { throw .notFound("no credential named '\(name)'") }
+                if let m = p.model {
+                    try db.run("INSERT INTO credential_tiers(credential_id, tier, model) VALUES (?, ?, ?) ON CONFLICT(credential_id, tier) DO UPDATE SET model = excluded.model",
+                               [.int(id), .text(tier.rawValue), .text(m)])
+                    return TierEntry(provider: provider, tier: tier, model: m, source: .user, credential: name)
+                }
+                try db.run("DELETE FROM credential_tiers WHERE credential_id = ? AND tier = ?", [.int(id), .text(tier.rawValue)])
+                // Back to its provider's model.
+                let m = try db.query("SELECT model FROM tier_models WHERE provider = ? AND tier = ?", [.text(provider.rawValue), .text(tier.rawValue)]) { st in
+                    st.text(0)
+                }.first ?? TierDefaults.model(provider: provider, tier: tier)
+                return TierEntry(provider: provider, tier: tier, model: m, source: .builtin, credential: name)
             }
+        case (let providerName?, nil):
+            guard let kind = ProviderKind(rawValue: providerName) else {
+                throw .invalidParams("unknown provider '\(providerName)'; one of: \(ProviderKind.names)")
+            }
+            try transaction { () throws(RPCError) in
+                if let m = p.model {
+                    try db.run("INSERT INTO tier_models(provider, tier, model) VALUES (?, ?, ?) ON CONFLICT(provider, tier) DO UPDATE SET model = excluded.model",
+                               [.text(kind.rawValue), .text(tier.rawValue), .text(m)])
+                } else {
+                    try db.run("DELETE FROM tier_models WHERE provider = ? AND tier = ?", [.text(kind.rawValue), .text(tier.rawValue)])
+                }
+            }
+            return try tiers().first { $0.provider == kind && $0.tier == tier && $0.credential == nil }!
+        default:
+            throw .invalidParams("give either a provider or a credential, not both")
         }
+    }
+
+    // MARK: Aliases
+
+    public func aliases() throws(RPCError) -> [AliasInfo] {
+        try locked { () throws(RPCError) in
+            try db.query("SELECT name, model FROM aliases ORDER BY name") { st in AliasInfo(name: st.text(0) ?? "", model: st.text(1) ?? "") }
+        }
+    }
+
+    public func setAlias(_ a: AliasInfo) throws(RPCError) -> AliasInfo {
+        try Validation.modelName(a.name)
+        try Validation.modelName(a.model)
+        guard a.name != a.model else { throw .invalidParams("an alias cannot point at itself") }
         try transaction { () throws(RPCError) in
-            if let m = p.model {
-                try db.run("INSERT INTO tier_models(provider, tier, model) VALUES (?, ?, ?) ON CONFLICT(provider, tier) DO UPDATE SET model = excluded.model",
-                           [.text(kind.rawValue), .text(tier.rawValue), .text(m)])
-            } else {
-                try db.run("DELETE FROM tier_models WHERE provider = ? AND tier = ?", [.text(kind.rawValue), .text(tier.rawValue)])
-            }
+            try db.run("INSERT INTO aliases(name, model) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET model = excluded.model",
+                       [.text(a.name), .text(a.model)])
         }
-        return try tiers().first { $0.provider == kind && $0.tier == tier }!
+        return a
+    }
+
+    public func removeAlias(_ name: String) throws(RPCError) {
+        try transaction { () throws(RPCError) in
+            try db.run("DELETE FROM aliases WHERE name = ?", [.text(name)])
+            guard db.changes == 1 else { throw .notFound("no alias named '\(name)'; 'proxypoolctl alias list' shows them") }
+        }
     }
 
     // MARK: Settings
@@ -348,8 +400,25 @@ public final class Store: @unchecked Sendable {
             for (k, v) in try db.query("SELECT key, value FROM settings", [], { st in (st.text(0) ?? "", st.text(1) ?? "") }) {
                 if let key = SettingKey(rawValue: k) { s[key] = v == "1" }
             }
+            for (app, on) in try db.query("SELECT app, enabled FROM app_free_models", [], { st in (st.text(0) ?? "", st.int(1) == 1) }) {
+                s.freeModelsByApp[app] = on
+            }
             return s
         }
+    }
+
+    /// The free-model switch of one app; nil removes its override (the default applies again).
+    public func setFreeModels(app: String, _ value: Bool?) throws(RPCError) -> Settings {
+        try Validation.name(app, what: "app name")
+        try transaction { () throws(RPCError) in
+            if let value {
+                try db.run("INSERT INTO app_free_models(app, enabled) VALUES (?, ?) ON CONFLICT(app) DO UPDATE SET enabled = excluded.enabled",
+                           [.text(app), .int(value ? 1 : 0)])
+            } else {
+                try db.run("DELETE FROM app_free_models WHERE app = ?", [.text(app)])
+            }
+        }
+        return try settings()
     }
 
     public func setSetting(_ key: SettingKey, _ value: Bool) throws(RPCError) -> Settings {
@@ -383,10 +452,11 @@ public final class Store: @unchecked Sendable {
     }
 
     public struct UsageDelta: Sendable {
-        public var day, app, credential, model: String
+        public var day, app, credential, model, upstreamModel: String
         public var requests, errors, input, output, cached: Int64
-        public init(day: String, app: String, credential: String, model: String, requests: Int64, errors: Int64, input: Int64, output: Int64, cached: Int64) {
-            self.day = day; self.app = app; self.credential = credential; self.model = model
+        public init(day: String, app: String, credential: String, model: String, upstreamModel: String, requests: Int64, errors: Int64,
+                    input: Int64, output: Int64, cached: Int64) {
+            self.day = day; self.app = app; self.credential = credential; self.model = model; self.upstreamModel = upstreamModel
             self.requests = requests; self.errors = errors; self.input = input; self.output = output; self.cached = cached
         }
     }
@@ -408,12 +478,12 @@ public final class Store: @unchecked Sendable {
             }
             for u in usage {
                 try db.run("""
-                    INSERT INTO usage(day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(day, app, credential, model) DO UPDATE SET requests = requests + excluded.requests,
+                    INSERT INTO usage(day, app, credential, model, upstream_model, requests, errors, input_tokens, output_tokens, cached_tokens)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(day, app, credential, model, upstream_model) DO UPDATE SET requests = requests + excluded.requests,
                       errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
                       output_tokens = output_tokens + excluded.output_tokens, cached_tokens = cached_tokens + excluded.cached_tokens
-                    """, [.text(u.day), .text(u.app), .text(u.credential), .text(u.model), .int(u.requests), .int(u.errors),
+                    """, [.text(u.day), .text(u.app), .text(u.credential), .text(u.model), .text(u.upstreamModel), .int(u.requests), .int(u.errors),
                           .int(u.input), .int(u.output), .int(u.cached)])
             }
             for a in apps {
@@ -443,12 +513,12 @@ public final class Store: @unchecked Sendable {
     public func usage(since day: String?) throws(RPCError) -> [UsageRow] {
         try locked { () throws(RPCError) in
             try db.query("""
-                SELECT day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens FROM usage
-                WHERE day >= ? ORDER BY day, app, credential, model
+                SELECT day, app, credential, model, upstream_model, requests, errors, input_tokens, output_tokens, cached_tokens FROM usage
+                WHERE day >= ? ORDER BY day, app, credential, model, upstream_model
                 """, [.text(day ?? "")]) { st in
                 UsageRow(day: st.text(0) ?? "", app: st.text(1) ?? "", credential: st.text(2) ?? "", model: st.text(3) ?? "",
-                         requests: st.int(4) ?? 0, errors: st.int(5) ?? 0, inputTokens: st.int(6) ?? 0, outputTokens: st.int(7) ?? 0,
-                         cachedTokens: st.int(8) ?? 0)
+                         upstreamModel: st.text(4) ?? "", requests: st.int(5) ?? 0, errors: st.int(6) ?? 0, inputTokens: st.int(7) ?? 0,
+                         outputTokens: st.int(8) ?? 0, cachedTokens: st.int(9) ?? 0)
             }
         }
     }

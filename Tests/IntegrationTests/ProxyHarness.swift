@@ -106,7 +106,7 @@ struct ProxySetup {
         fake = try existingFake ?? FakeUpstream()
         daemon = try existing ?? DaemonProcess(args: args)
         for c in credentials {
-            let base = c.provider == "openai" ? fake.url + "/v1" : fake.url
+            let base = c.provider == "openai" || c.provider == "openai-compatible" ? fake.url + "/v1" : fake.url
             let r = daemon.ctl(["credential", "add", c.name, "--provider", c.provider, "--base-url", base, "--key-stdin"], stdin: c.secret)
             guard r.status == 0 else { throw HarnessError("credential add: \(r.stderr)") }
         }

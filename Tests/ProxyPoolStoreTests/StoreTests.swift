@@ -219,7 +219,7 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
     @Test func usageCountersAccumulate() throws {
         let store = try Store(directory: tempDir())
         func delta(_ errors: Int64, _ i: Int64, _ o: Int64, _ c: Int64) -> Store.UsageDelta {
-            Store.UsageDelta(day: "2026-11-25", app: "codex", credential: "a", model: "m", requests: 1, errors: errors, input: i, output: o, cached: c)
+            Store.UsageDelta(day: "2026-11-25", app: "codex", credential: "a", model: "m", upstreamModel: "m", requests: 1, errors: errors, input: i, output: o, cached: c)
         }
         for d in [delta(0, 10, 5, 2), delta(1, 1, 0, 0)] {
             try store.applyProxyBatch(cooldownsSet: [], cooldownsCleared: [], usage: [d], apps: [], keysUsed: [])
@@ -296,5 +296,58 @@ func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         try store.applyProxyBatch(cooldownsSet: [], cooldownsCleared: [], usage: [], apps: [(app: "codex", requests: 2, at: 100)], keysUsed: [])
         #expect(try store.apps().first?.assignment == ["c", "a", "b"])
         #expect(try store.apps().first?.requests == 2)
+    }
+}
+
+@Suite struct StoreMappingTests {
+    @Test func schema5KeepsUsageRowsAndAddsTheUpstreamModel() throws {
+        let dir = tempDir()
+        do {
+            let db = try Database(path: dir + "/proxypool.db")
+            for (i, sql) in Migrations.steps.prefix(4).enumerated() { try db.execute(sql); try db.execute("PRAGMA user_version = \(i + 1)") }
+            try db.execute("INSERT INTO usage(day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens) VALUES ('2026-11-24', 'codex', 'o', 'gpt-5', 3, 1, 30, 20, 10)")
+        }
+        let store = try Store(directory: dir)
+        #expect(store.schemaVersion == 5)
+        #expect(try store.usage(since: nil) == [UsageRow(day: "2026-11-24", app: "codex", credential: "o", model: "gpt-5", upstreamModel: "gpt-5",
+                                                        requests: 3, errors: 1, inputTokens: 30, outputTokens: 20, cachedTokens: 10)])
+        try store.applyProxyBatch(cooldownsSet: [], cooldownsCleared: [], usage: [
+            .init(day: "2026-11-24", app: "codex", credential: "o", model: "gpt-5", upstreamModel: "gpt-5", requests: 1, errors: 0, input: 1, output: 1, cached: 0),
+            .init(day: "2026-11-24", app: "codex", credential: "o", model: "gpt-5", upstreamModel: "claude-sonnet-4-5", requests: 1, errors: 0, input: 5, output: 5, cached: 0),
+        ], apps: [], keysUsed: [])
+        let rows = try store.usage(since: nil)
+        #expect(rows.map(\.upstreamModel) == ["claude-sonnet-4-5", "gpt-5"] && rows.map(\.requests) == [1, 4])
+    }
+
+    @Test func aliasesAndCredentialTiers() throws {
+        let store = try Store(directory: tempDir())
+        _ = try store.addCredential(addParams("a"))
+        #expect(try store.setAlias(AliasInfo(name: "fast", model: "gpt-5-mini")) == AliasInfo(name: "fast", model: "gpt-5-mini"))
+        _ = try store.setAlias(AliasInfo(name: "fast", model: "gpt-5-nano"))
+        #expect(try store.aliases() == [AliasInfo(name: "fast", model: "gpt-5-nano")])
+        #expect(throws: RPCError.self) { try store.setAlias(AliasInfo(name: "x", model: "x")) }
+        #expect(throws: RPCError.self) { try store.setAlias(AliasInfo(name: "has space", model: "x")) }
+        try store.removeAlias("fast")
+        #expect(throws: RPCError.self) { try store.removeAlias("fast") }
+
+        let e = try store.setTier(.init(credential: "a", tier: "fast", model: "local-small"))
+        #expect(e.credential == "a" && e.model == "local-small" && e.source == .user)
+        #expect(try store.tiers().filter { $0.credential == "a" }.map(\.model) == ["local-small"])
+        let back = try store.setTier(.init(credential: "a", tier: "fast", model: nil))
+        #expect(back.source == .builtin && back.model == TierDefaults.model(provider: back.provider, tier: .fast))
+        #expect(throws: RPCError.self) { try store.setTier(.init(provider: "openai", credential: "a", tier: "fast", model: "x")) }
+        #expect(throws: RPCError.self) { try store.setTier(.init(credential: "nope", tier: "fast", model: "x")) }
+        // A credential's tier models go with it.
+        _ = try store.setTier(.init(credential: "a", tier: "standard", model: "m"))
+        _ = try store.removeCredential("a", force: true)
+        #expect(try store.tiers().allSatisfy { $0.credential == nil })
+    }
+
+    @Test func freeModelsPerApp() throws {
+        let store = try Store(directory: tempDir())
+        _ = try store.setSetting(.freeModels, true)
+        let s = try store.setFreeModels(app: "claude-code", false)
+        #expect(s.freeModels(for: "claude-code") == false && s.freeModels(for: "codex") == true)
+        #expect(try store.setFreeModels(app: "claude-code", nil).freeModelsByApp.isEmpty)
     }
 }
