@@ -801,10 +801,47 @@ final class AnthropicStreamEncoder: StreamEncoder {
     private var sentDelta = false
     private var ended = false
 
+    /// Blocks that started while another was open (parallel tool calls whose argument fragments an OpenAI
+    /// upstream interleaves). Anthropic clients take one block at a time, so such a block's events wait here
+    /// until the open one stops: at most the interleaved part of one call's arguments is held.
+    private var held: [(index: Int, events: [StreamEvent])] = []
+
     init(model: String) { self.model = model }
 
     func encode(_ event: StreamEvent, into out: inout [UInt8]) {
         if ended { return }
+        switch event {
+        case .blockStart(let index, _) where !open.isEmpty || !held.isEmpty:
+            held.append((index, [event]))
+            return
+        case .blockDelta(let index, _), .blockStop(let index):
+            if let k = held.firstIndex(where: { $0.index == index }) {
+                held[k].events.append(event)
+                return
+            }
+            emit(event, into: &out)
+            if case .blockStop = event { releaseHeld(force: false, into: &out) }
+        case .messageDelta, .messageStop:
+            releaseHeld(force: true, into: &out)
+            emit(event, into: &out)
+        case .error:
+            held.removeAll()
+            emit(event, into: &out)
+        case .messageStart, .blockStart:
+            emit(event, into: &out)
+        }
+    }
+
+    private func releaseHeld(force: Bool, into out: inout [UInt8]) {
+        if force { for i in open.sorted() { stop(i, into: &out) } }
+        while open.isEmpty, !held.isEmpty {
+            let h = held.removeFirst()
+            for e in h.events { emit(e, into: &out) }
+            if force { for i in open.sorted() { stop(i, into: &out) } }
+        }
+    }
+
+    private func emit(_ event: StreamEvent, into out: inout [UInt8]) {
         switch event {
         case .messageStart(let id, let model, let usage):
             guard !started else { return }
