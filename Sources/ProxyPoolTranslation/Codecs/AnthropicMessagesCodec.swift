@@ -1,0 +1,926 @@
+import ProxyPoolCore
+
+/// Anthropic Messages API (`POST /v1/messages`), both sides.
+///
+/// Client side: decodes what Claude Code and the anthropic SDKs send (see `clients.md` and the captures),
+/// encodes messages and the event stream Claude Code needs (it loops on a stream without its end, so the
+/// encoder always ends one properly), and Anthropic error bodies.
+///
+/// Upstream side: builds a valid Messages request from any canonical conversation (role alternation, tool
+/// results first in a user turn, `max_tokens` always present, thinking rules) and decodes messages, streams
+/// and errors.
+public enum AnthropicMessagesCodec: ProtocolCodec {
+    public static let wire = WireProtocol.anthropicMessages
+
+    /// `max_tokens` is required by the Messages API. When the client's protocol left it out (OpenAI Chat,
+    /// Responses and Gemini all make it optional) we send this, which every current Claude model allows; it is
+    /// raised above the thinking budget when thinking is on.
+    public static let defaultMaxTokens = 8192
+
+    // MARK: - Client side: request
+
+    /// Top-level fields we read. Anything else is dropped (listed in `dropped`), except the ones rejected below.
+    private static let knownFields: Set<String> = [
+        "model", "messages", "system", "max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "stream",
+        "tools", "tool_choice", "thinking", "metadata", "output_config", "output_format",
+    ]
+
+    public static func decodeRequest(_ body: JSONNode, context: ClientContext) throws(TranslationError) -> ChatRequest {
+        guard body.isObject else { throw TranslationError(field: nil, "the request body must be a JSON object") }
+        var r = ChatRequest(model: try Field.required(try Field.string(body["model"], "model"), "model"))
+        for key in body.keys where !knownFields.contains(key) {
+            if key == "mcp_servers", let a = body[key]?.array, !a.isEmpty {
+                throw TranslationError(field: "mcp_servers", "MCP servers run on Anthropic's side; other providers do not have them")
+            }
+            r.dropped.noteDropped(key)
+        }
+
+        // System: a string or text blocks.
+        if let s = body["system"], !s.isNull {
+            if let text = s.string {
+                r.system.append(text)
+            } else {
+                for text in try systemTexts(s, path: "system", dropped: &r.dropped) { r.system.append(text) }
+            }
+        }
+
+        guard let messages = try Field.array(body["messages"], "messages") else { throw TranslationError(field: "messages", "is required") }
+        for (i, m) in messages.enumerated() {
+            let path = "messages[\(i)]"
+            guard let m = try Field.object(m, path) else { throw TranslationError(field: path, "must be an object, not null") }
+            let role = try Field.required(try Field.string(m["role"], "\(path).role"), "\(path).role")
+            for key in m.keys where key != "role" && key != "content" { r.dropped.noteDropped("messages[].\(key)") }
+            guard let content = m["content"], !content.isNull else { throw TranslationError(field: "\(path).content", "is required") }
+            switch role {
+            case "system":
+                // Claude Code puts a system message inside `messages` (environment, deferred tools). Canonical
+                // system text is one ordered list, so it joins the top-level system text after it.
+                if let text = content.string { r.system.append(text) } else {
+                    r.system += try systemTexts(content, path: "\(path).content", dropped: &r.dropped)
+                }
+            case "user", "assistant":
+                let roleValue: Role = role == "user" ? .user : .assistant
+                var blocks: [ContentBlock] = []
+                if let text = content.string {
+                    blocks = [.text(text)]
+                } else {
+                    guard let items = content.array else {
+                        throw TranslationError(field: "\(path).content", "must be a string or an array of content blocks")
+                    }
+                    for (j, item) in items.enumerated() {
+                        if let b = try decodeBlock(item, role: roleValue, path: "\(path).content[\(j)]", dropped: &r.dropped) {
+                            blocks.append(b)
+                        }
+                    }
+                }
+                r.messages.append(Message(role: roleValue, content: blocks))
+            default:
+                throw TranslationError(field: "\(path).role", "must be \"user\", \"assistant\" or \"system\", not \"\(role)\"")
+            }
+        }
+
+        r.maxOutputTokens = try Field.int(body["max_tokens"], "max_tokens")
+        r.temperature = try Field.double(body["temperature"], "temperature")
+        r.topP = try Field.double(body["top_p"], "top_p")
+        r.topK = try Field.int(body["top_k"], "top_k")
+        if let stops = try Field.array(body["stop_sequences"], "stop_sequences") {
+            for (k, s) in stops.enumerated() {
+                r.stopSequences.append(try Field.required(try Field.string(s, "stop_sequences[\(k)]"), "stop_sequences[\(k)]"))
+            }
+        }
+        r.stream = try Field.bool(body["stream"], "stream") ?? false
+
+        if let tools = try Field.array(body["tools"], "tools") {
+            for (i, t) in tools.enumerated() { r.tools.append(try decodeTool(t, path: "tools[\(i)]", dropped: &r.dropped)) }
+        }
+        if let tc = try Field.object(body["tool_choice"], "tool_choice") {
+            let type = try Field.required(try Field.string(tc["type"], "tool_choice.type"), "tool_choice.type")
+            switch type {
+            case "auto": r.toolChoice = .auto
+            case "any": r.toolChoice = .required
+            case "none": r.toolChoice = ToolChoice.none
+            case "tool": r.toolChoice = .tool(try Field.required(try Field.string(tc["name"], "tool_choice.name"), "tool_choice.name"))
+            default: throw TranslationError(field: "tool_choice.type", "must be auto, any, tool or none, not \"\(type)\"")
+            }
+            if try Field.bool(tc["disable_parallel_tool_use"], "tool_choice.disable_parallel_tool_use") == true {
+                r.parallelToolCalls = false
+            }
+        }
+
+        // Reasoning: `thinking` says whether and how much; `output_config.effort` says how hard (Claude Code
+        // sends `thinking: adaptive` with `output_config.effort`).
+        var effort: ReasoningEffort?
+        var format: ResponseFormat?
+        for key in ["output_config", "output_format"] {
+            guard let oc = try Field.object(body[key], key) else { continue }
+            let formatNode: JSONNode?
+            if key == "output_config" {
+                if let e = try Field.string(oc["effort"], "output_config.effort") { effort = try decodeEffort(e, field: "output_config.effort") }
+                for k in oc.keys where k != "effort" && k != "format" { r.dropped.noteDropped("output_config.\(k)") }
+                formatNode = try Field.object(oc["format"], "output_config.format")
+            } else {
+                formatNode = oc
+            }
+            if let f = formatNode {
+                let fp = key == "output_config" ? "output_config.format" : "output_format"
+                let type = try Field.string(f["type"], "\(fp).type")
+                guard type == "json_schema" else { throw TranslationError(field: "\(fp).type", "must be \"json_schema\"") }
+                let schema = try Field.required(try Field.object(f["schema"], "\(fp).schema"), "\(fp).schema")
+                format = .jsonSchema(name: "response", schema: schema, strict: true)
+            }
+        }
+        r.responseFormat = format
+        if let th = try Field.object(body["thinking"], "thinking") {
+            let type = try Field.required(try Field.string(th["type"], "thinking.type"), "thinking.type")
+            let display = try Field.string(th["display"], "thinking.display")
+            let include = display != "omitted"
+            switch type {
+            case "enabled":
+                let budget = try Field.required(try Field.int(th["budget_tokens"], "thinking.budget_tokens"), "thinking.budget_tokens")
+                r.reasoning = ReasoningConfig(enabled: true, effort: effort, budgetTokens: budget, includeThoughts: include)
+            case "adaptive":
+                r.reasoning = ReasoningConfig(enabled: true, effort: effort, includeThoughts: include)
+            case "disabled":
+                r.reasoning = ReasoningConfig(enabled: false, effort: effort, includeThoughts: false)
+            default:
+                throw TranslationError(field: "thinking.type", "must be enabled, adaptive or disabled, not \"\(type)\"")
+            }
+        } else if let effort {
+            // Effort without thinking: how hard to work, but no readable thoughts asked for.
+            r.reasoning = ReasoningConfig(enabled: true, effort: effort, includeThoughts: false)
+        }
+
+        if let md = try Field.object(body["metadata"], "metadata") {
+            r.user = try Field.string(md["user_id"], "metadata.user_id")
+            for k in md.keys where k != "user_id" { r.dropped.noteDropped("metadata.\(k)") }
+        }
+        return r
+    }
+
+    static func decodeEffort(_ e: String, field: String) throws(TranslationError) -> ReasoningEffort {
+        switch e {
+        case "low": return .low
+        case "medium": return .medium
+        case "high", "xhigh", "max": return .high
+        default: throw TranslationError(field: field, "must be low, medium, high, xhigh or max, not \"\(e)\"")
+        }
+    }
+
+    private static func systemTexts(_ node: JSONNode, path: String, dropped: inout [String]) throws(TranslationError) -> [String] {
+        guard let items = node.array else { throw TranslationError(field: path, "must be a string or an array of text blocks") }
+        var out: [String] = []
+        for (i, b) in items.enumerated() {
+            let p = "\(path)[\(i)]"
+            guard let b = try Field.object(b, p) else { throw TranslationError(field: p, "must be a text block, not null") }
+            let type = try Field.string(b["type"], "\(p).type")
+            guard type == "text" else { throw TranslationError(field: "\(p).type", "must be \"text\" in system content") }
+            out.append(try Field.required(try Field.string(b["text"], "\(p).text"), "\(p).text"))
+            noteBlockExtras(b, known: ["type", "text"], dropped: &dropped)
+        }
+        return out
+    }
+
+    /// `cache_control` (prompt caching hints) and `citations` change nothing a client sees when the target
+    /// caches on its own or has no citations; anything else unknown on a block is recorded too.
+    private static func noteBlockExtras(_ b: JSONNode, known: Set<String>, dropped: inout [String]) {
+        for k in b.keys where !known.contains(k) { dropped.noteDropped(k == "cache_control" ? "cache_control" : "content[].\(k)") }
+    }
+
+    private static let serverBlockTypes: Set<String> = [
+        "server_tool_use", "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result",
+        "bash_code_execution_tool_result", "text_editor_code_execution_tool_result", "mcp_tool_use", "mcp_tool_result",
+        "container_upload", "tool_search_tool_result",
+    ]
+
+    private static func decodeBlock(_ node: JSONNode, role: Role, path: String, dropped: inout [String]) throws(TranslationError) -> ContentBlock? {
+        guard let b = try Field.object(node, path) else { throw TranslationError(field: path, "must be a content block, not null") }
+        let type = try Field.required(try Field.string(b["type"], "\(path).type"), "\(path).type")
+        func onlyIn(_ r: Role) throws(TranslationError) {
+            guard role == r else { throw TranslationError(field: "\(path).type", "\"\(type)\" blocks belong in \(r.rawValue) messages") }
+        }
+        switch type {
+        case "text":
+            noteBlockExtras(b, known: ["type", "text"], dropped: &dropped)
+            return .text(try Field.required(try Field.string(b["text"], "\(path).text"), "\(path).text"))
+        case "image":
+            noteBlockExtras(b, known: ["type", "source"], dropped: &dropped)
+            return .image(try decodeSource(b["source"], path: "\(path).source", image: true))
+        case "document":
+            noteBlockExtras(b, known: ["type", "source", "title", "context"], dropped: &dropped)
+            if b["context"] != nil { dropped.noteDropped("content[].context") }
+            let title = try Field.string(b["title"], "\(path).title")
+            return .document(try decodeSource(b["source"], path: "\(path).source", image: false), title: title)
+        case "tool_use":
+            try onlyIn(.assistant)
+            noteBlockExtras(b, known: ["type", "id", "name", "input"], dropped: &dropped)
+            let id = try Field.required(try Field.string(b["id"], "\(path).id"), "\(path).id")
+            let name = try Field.required(try Field.string(b["name"], "\(path).name"), "\(path).name")
+            let input = try Field.object(b["input"], "\(path).input") ?? .object([])
+            return .toolCall(ToolCall(id: id, name: name, arguments: JSONWriter.string(input)))
+        case "tool_result":
+            try onlyIn(.user)
+            noteBlockExtras(b, known: ["type", "tool_use_id", "content", "is_error"], dropped: &dropped)
+            let id = try Field.required(try Field.string(b["tool_use_id"], "\(path).tool_use_id"), "\(path).tool_use_id")
+            var content: [ContentBlock] = []
+            if let c = b["content"], !c.isNull {
+                if let s = c.string { content = [.text(s)] } else {
+                    guard let items = c.array else { throw TranslationError(field: "\(path).content", "must be a string or an array of blocks") }
+                    for (k, item) in items.enumerated() {
+                        let ip = "\(path).content[\(k)]"
+                        guard let inner = try decodeBlock(item, role: .user, path: ip, dropped: &dropped) else { continue }
+                        switch inner {
+                        case .text, .image, .document: content.append(inner)
+                        default: throw TranslationError(field: "\(ip).type", "a tool result holds text, image and document blocks only")
+                        }
+                    }
+                }
+            }
+            let isError = try Field.bool(b["is_error"], "\(path).is_error") ?? false
+            return .toolResult(ToolResult(callID: id, content: content, isError: isError))
+        case "thinking":
+            try onlyIn(.assistant)
+            noteBlockExtras(b, known: ["type", "thinking", "signature"], dropped: &dropped)
+            let text = try Field.string(b["thinking"], "\(path).thinking") ?? ""
+            let sig = try Field.string(b["signature"], "\(path).signature")
+            return .reasoning(ReasoningBlock(text: text, signature: sig?.isEmpty == false ? sig : nil, family: .anthropic))
+        case "redacted_thinking":
+            try onlyIn(.assistant)
+            let data = try Field.required(try Field.string(b["data"], "\(path).data"), "\(path).data")
+            return .reasoning(ReasoningBlock(text: "", encrypted: data, redacted: true, family: .anthropic))
+        default:
+            if serverBlockTypes.contains(type) {
+                throw TranslationError(field: "\(path).type", "\"\(type)\" belongs to an Anthropic server tool, which other providers do not have")
+            }
+            throw TranslationError(field: "\(path).type", "unsupported content block type \"\(type)\"")
+        }
+    }
+
+    private static func decodeSource(_ node: JSONNode?, path: String, image: Bool) throws(TranslationError) -> MediaSource {
+        guard let s = try Field.object(node, path) else { throw TranslationError(field: path, "is required") }
+        let type = try Field.required(try Field.string(s["type"], "\(path).type"), "\(path).type")
+        switch type {
+        case "base64":
+            let mt = try Field.required(try Field.string(s["media_type"], "\(path).media_type"), "\(path).media_type")
+            let data = try Field.required(try Field.string(s["data"], "\(path).data"), "\(path).data")
+            return .base64(mediaType: mt, data: data)
+        case "url":
+            let url = try Field.required(try Field.string(s["url"], "\(path).url"), "\(path).url")
+            guard case .url = try MediaSource.fromURL(url, field: "\(path).url") else {
+                throw TranslationError(field: "\(path).url", "must be an http(s) URL")
+            }
+            return .url(url, mediaType: nil)
+        case "file":
+            let id = try Field.required(try Field.string(s["file_id"], "\(path).file_id"), "\(path).file_id")
+            return .fileReference(id: id, mediaType: nil, family: .anthropic)
+        case "text" where !image:
+            // A plain-text document: carried as text/plain base64 so it stays one document block.
+            let data = try Field.required(try Field.string(s["data"], "\(path).data"), "\(path).data")
+            return .base64(mediaType: "text/plain", data: TextBase64.encode(data))
+        case "content" where !image:
+            // A document made of text blocks (custom content): joined as one plain-text document.
+            var texts: [String] = []
+            if let c = s["content"]?.string { texts = [c] } else if let items = s["content"]?.array {
+                for (k, item) in items.enumerated() {
+                    guard item["type"]?.string == "text", let t = item["text"]?.string else {
+                        throw TranslationError(field: "\(path).content[\(k)]", "only text blocks can be carried in a content document")
+                    }
+                    texts.append(t)
+                }
+            } else { throw TranslationError(field: "\(path).content", "is required") }
+            return .base64(mediaType: "text/plain", data: TextBase64.encode(texts.joined(separator: "\n\n")))
+        default:
+            throw TranslationError(field: "\(path).type", "unsupported source type \"\(type)\"")
+        }
+    }
+
+    private static func decodeTool(_ t: JSONNode, path: String, dropped: inout [String]) throws(TranslationError) -> ToolDefinition {
+        guard let t = try Field.object(t, path) else { throw TranslationError(field: path, "must be an object, not null") }
+        if let type = try Field.string(t["type"], "\(path).type"), type != "custom" {
+            throw TranslationError(field: "\(path).type", "\"\(type)\" is an Anthropic server tool, which other providers do not have")
+        }
+        let name = try Field.required(try Field.string(t["name"], "\(path).name"), "\(path).name")
+        let description = try Field.string(t["description"], "\(path).description")
+        let schema = try Field.required(try Field.object(t["input_schema"], "\(path).input_schema"), "\(path).input_schema")
+        let strict = try Field.bool(t["strict"], "\(path).strict")
+        for k in t.keys where !["type", "name", "description", "input_schema", "strict"].contains(k) {
+            // `defer_loading` (Claude Code's deferred tools) only matters with Anthropic's tool search: without it
+            // the tool is simply always visible. `cache_control`, `input_examples`, `eager_input_streaming`: hints.
+            dropped.noteDropped(k == "cache_control" ? "cache_control" : "tools[].\(k)")
+        }
+        return ToolDefinition(name: name, description: description, parameters: schema, strict: strict)
+    }
+
+    // MARK: - Client side: responses
+
+    static func stopReasonString(_ s: StopReason) -> String {
+        switch s {
+        case .endTurn, .error: return "end_turn"
+        case .maxTokens: return "max_tokens"
+        case .toolUse: return "tool_use"
+        case .stopSequence: return "stop_sequence"
+        case .pauseTurn: return "pause_turn"
+        case .refusal, .contentFilter: return "refusal"
+        }
+    }
+
+    static func stopReason(_ s: String?) -> StopReason {
+        switch s {
+        case "max_tokens", "model_context_window_exceeded": return .maxTokens
+        case "tool_use": return .toolUse
+        case "stop_sequence": return .stopSequence
+        case "pause_turn": return .pauseTurn
+        case "refusal": return .refusal
+        default: return .endTurn
+        }
+    }
+
+    /// Anthropic's `input_tokens` excludes cache reads and writes; ours includes them.
+    static func encodeUsage(_ u: Usage) -> JSONNode {
+        .make(("input_tokens", .int(max(0, u.input - u.cachedInput - u.cacheCreation))),
+              ("cache_creation_input_tokens", .int(u.cacheCreation)),
+              ("cache_read_input_tokens", .int(u.cachedInput)),
+              ("output_tokens", .int(u.output)))
+    }
+
+    static func messageID(_ id: String) -> String { id.hasPrefix("msg_") ? id : "msg_" + (id.isEmpty ? IDs.make("") : id) }
+
+    public static func encodeResponse(_ response: ChatResponse, for request: ChatRequest) -> JSONNode {
+        var blocks: [JSONNode] = []
+        for b in response.content {
+            switch b {
+            case .text(let t): blocks.append(["type": "text", "text": .string(t)])
+            case .reasoning(let r):
+                if let block = thinkingBlock(r, forClient: true) { blocks.append(block) }
+            case .toolCall(let c):
+                // A model that produced arguments that are not a JSON object: the client gets `{}` and its
+                // tool validation reports the missing arguments to the model, which retries.
+                blocks.append(["type": "tool_use", "id": .string(c.id), "name": .string(c.name),
+                               "input": ToolArguments.object(c.arguments) ?? .object([])])
+            case .image, .document, .toolResult:
+                continue   // not assistant output in Anthropic's format
+            }
+        }
+        return .make(("id", .string(messageID(response.id))), ("type", "message"), ("role", "assistant"),
+                     ("model", .string(response.model.isEmpty ? request.model : response.model)),
+                     ("content", .array(blocks)),
+                     ("stop_reason", .string(stopReasonString(response.stopReason))),
+                     ("stop_sequence", response.stopSequence.map { .string($0) } ?? .null),
+                     ("usage", encodeUsage(response.usage)))
+    }
+
+    /// A reasoning block as Anthropic content. To the client: readable thinking from any family (its signature
+    /// only when it is Anthropic's), redacted thinking from Anthropic; encrypted payloads of other families are
+    /// left out (Claude Code could not use them). To Anthropic upstream: only Anthropic blocks with a signature
+    /// or redacted data — the API rejects anything else.
+    static func thinkingBlock(_ r: ReasoningBlock, forClient: Bool) -> JSONNode? {
+        if r.redacted || (r.text.isEmpty && r.signature == nil && r.encrypted != nil) {
+            guard r.family == .anthropic, let data = r.encrypted else { return nil }
+            return ["type": "redacted_thinking", "data": .string(data)]
+        }
+        let sig = r.family == .anthropic ? r.signature : nil
+        if !forClient, sig == nil { return nil }
+        if forClient, r.text.isEmpty, sig == nil { return nil }
+        return ["type": "thinking", "thinking": .string(r.text), "signature": .string(sig ?? "")]
+    }
+
+    public static func makeStreamEncoder(for request: ChatRequest, context: ClientContext) -> any StreamEncoder {
+        AnthropicStreamEncoder(model: request.model)
+    }
+
+    static func errorType(_ k: ErrorInfo.Kind) -> String {
+        switch k {
+        case .invalidRequest: return "invalid_request_error"
+        case .authentication: return "authentication_error"
+        case .permission: return "permission_error"
+        case .notFound: return "not_found_error"
+        case .tooLarge: return "request_too_large"
+        case .rateLimited: return "rate_limit_error"
+        case .overloaded: return "overloaded_error"
+        case .server: return "api_error"
+        case .timeout: return "timeout_error"
+        }
+    }
+
+    public static func encodeError(_ error: ErrorInfo) -> JSONNode {
+        ["type": "error", "error": ["type": .string(errorType(error.kind)), "message": .string(error.message)]]
+    }
+
+    // MARK: - Upstream side: request
+
+    public static func encodeRequest(_ request: ChatRequest) throws(TranslationError) -> JSONNode {
+        var turns: [(role: Role, blocks: [JSONNode])] = []
+        for (i, m) in request.messages.enumerated() {
+            var results: [JSONNode] = []
+            var others: [JSONNode] = []
+            for (j, b) in m.content.enumerated() {
+                let path = "messages[\(i)].content[\(j)]"
+                switch b {
+                case .text(let t):
+                    if !t.isEmpty { others.append(["type": "text", "text": .string(t)]) }   // empty text blocks are rejected
+                case .image(let src): others.append(try encodeImage(src, path: path))
+                case .document(let src, let title): others.append(try encodeDocument(src, title: title, path: path))
+                case .toolCall(let c):
+                    guard m.role == .assistant else { throw TranslationError(field: path, "a tool call must be in an assistant message") }
+                    guard let input = ToolArguments.object(c.arguments) else {
+                        throw TranslationError(field: "\(path).arguments", "tool call arguments are not a JSON object, which Anthropic requires")
+                    }
+                    others.append(["type": "tool_use", "id": .string(toolID(c.id)), "name": .string(c.name), "input": input])
+                case .toolResult(let r):
+                    guard m.role == .user else { throw TranslationError(field: path, "a tool result must be in a user message") }
+                    results.append(try encodeToolResult(r, path: path))
+                case .reasoning(let r):
+                    guard m.role == .assistant else { continue }
+                    // Thinking goes back only to Anthropic and only signed; other families' reasoning is dropped.
+                    if let block = thinkingBlock(r, forClient: false) { others.append(block) }
+                }
+            }
+            // Tool results must open the user turn that answers the tool calls.
+            let blocks = results + others
+            if blocks.isEmpty { continue }
+            if let last = turns.last, last.role == m.role {
+                turns[turns.count - 1].blocks += blocks
+            } else {
+                turns.append((m.role, blocks))
+            }
+        }
+        // After merging, a user turn's tool results still come first.
+        for k in turns.indices where turns[k].role == .user {
+            let b = turns[k].blocks
+            turns[k].blocks = b.filter { $0["type"]?.string == "tool_result" } + b.filter { $0["type"]?.string != "tool_result" }
+        }
+
+        var system = request.system.filter { !$0.isEmpty }
+        var outputConfig: JSONNode?
+        switch request.responseFormat {
+        case .jsonSchema(_, let schema, _):
+            outputConfig = ["format": ["type": "json_schema", "schema": schema]]
+        case .jsonObject:
+            // Anthropic has no JSON-object mode without a schema: asked for in the system prompt instead.
+            system.append("Respond with a single valid JSON object and nothing else.")
+        case .text, nil: break
+        }
+
+        var tools: [JSONNode] = []
+        for (i, t) in request.tools.enumerated() {
+            guard isValidToolName(t.name) else {
+                throw TranslationError(field: "tools[\(i)].name", "Anthropic tool names are 1-128 letters, digits, '_' or '-'")
+            }
+            tools.append(.make(("name", .string(t.name)), ("description", t.description.map { .string($0) }),
+                               ("input_schema", t.parameters)))
+        }
+        var toolChoice: JSONNode?
+        var forced = false
+        if !tools.isEmpty {
+            switch request.toolChoice {
+            case .auto?: toolChoice = ["type": "auto"]
+            case .none?: toolChoice = ["type": "none"]
+            case .required?: toolChoice = ["type": "any"]; forced = true
+            case .tool(let name)?: toolChoice = ["type": "tool", "name": .string(name)]; forced = true
+            case nil: if request.parallelToolCalls == false { toolChoice = ["type": "auto"] }
+            }
+            if request.parallelToolCalls == false, toolChoice?["type"]?.string != "none" {
+                toolChoice?.set("disable_parallel_tool_use", true)
+            }
+        }
+
+        // Thinking. Anthropic's rules: budget ≥ 1024 and < max_tokens; no forced tool choice; in a tool loop the
+        // last assistant turn must start with its (signed) thinking block — cross-family history has none, so
+        // thinking is left off for that request rather than failing it.
+        var maxTokens = request.maxOutputTokens ?? defaultMaxTokens
+        var thinking: JSONNode?
+        if let r = request.reasoning {
+            if !r.enabled {
+                thinking = ["type": "disabled"]
+            } else {
+                var budget = max(1024, r.budgetTokens ?? (r.effort ?? .medium).budgetTokens)
+                if request.maxOutputTokens == nil { maxTokens = max(defaultMaxTokens, budget + 4096) }
+                if budget >= maxTokens { budget = maxTokens - 1 }
+                let lastAssistant = turns.last(where: { $0.role == .assistant })
+                let loopWithoutThinking = lastAssistant.map { a in
+                    a.blocks.contains { $0["type"]?.string == "tool_use" }
+                        && !["thinking", "redacted_thinking"].contains(a.blocks.first?["type"]?.string ?? "")
+                } ?? false
+                if budget >= 1024, !forced, !loopWithoutThinking {
+                    thinking = ["type": "enabled", "budget_tokens": .int(budget)]
+                }
+            }
+        }
+        let thinkingOn = thinking?["type"]?.string == "enabled"
+
+        var out = JSONNode.make(("model", .string(request.model)), ("max_tokens", .int(maxTokens)))
+        if !system.isEmpty { out.set("system", .array(system.map { ["type": "text", "text": .string($0)] })) }
+        out.set("messages", .array(turns.map { ["role": .string($0.role.rawValue), "content": .array($0.blocks)] }))
+        if !tools.isEmpty { out.set("tools", .array(tools)) }
+        out.set("tool_choice", toolChoice)
+        out.set("thinking", thinking)
+        // With thinking on, Anthropic takes no temperature or top_k and a top_p of 0.95 or more only. Newer
+        // models also refuse temperature and top_p together: temperature wins.
+        if !thinkingOn {
+            out.set("temperature", request.temperature.map { .double($0) })
+            out.set("top_k", request.topK.map { .int($0) })
+        }
+        if let p = request.topP, !(thinkingOn && p < 0.95), thinkingOn || request.temperature == nil {
+            out.set("top_p", .double(p))
+        }
+        if !request.stopSequences.isEmpty { out.set("stop_sequences", .array(request.stopSequences.map { .string($0) })) }
+        out.set("output_config", outputConfig)
+        if let user = request.user { out.set("metadata", ["user_id": .string(user)]) }
+        if request.stream { out.set("stream", true) }
+        return out
+    }
+
+    static func isValidToolName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 128 && s.utf8.allSatisfy { isIDByte($0) }
+    }
+
+    private static func isIDByte(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+    }
+
+    /// Anthropic tool ids must match `^[a-zA-Z0-9_-]+$`; ids from other providers are made to fit the same way
+    /// in calls and results, so they still pair up.
+    static func toolID(_ id: String) -> String {
+        if !id.isEmpty, id.utf8.allSatisfy({ isIDByte($0) }) { return id }
+        let mapped = String(decoding: id.utf8.map { isIDByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
+        return mapped.isEmpty ? "toolu_" : mapped
+    }
+
+    static let imageTypes: Set<String> = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+
+    private static func encodeImage(_ src: MediaSource, path: String) throws(TranslationError) -> JSONNode {
+        switch src {
+        case .base64(let mt, let data):
+            let t = mt == "image/jpg" ? "image/jpeg" : mt
+            guard imageTypes.contains(t) else { throw TranslationError(field: path, "Anthropic takes JPEG, PNG, GIF and WebP images, not \(mt)") }
+            return ["type": "image", "source": ["type": "base64", "media_type": .string(t), "data": .string(data)]]
+        case .url(let u, _):
+            return ["type": "image", "source": ["type": "url", "url": .string(u)]]
+        case .fileReference(let id, _, let family):
+            guard family == .anthropic else { throw TranslationError(field: path, "a \(family.rawValue) file reference cannot be sent to Anthropic") }
+            return ["type": "image", "source": ["type": "file", "file_id": .string(id)]]
+        }
+    }
+
+    private static func encodeDocument(_ src: MediaSource, title: String?, path: String) throws(TranslationError) -> JSONNode {
+        let source: JSONNode
+        switch src {
+        case .base64(let mt, let data):
+            if mt == "application/pdf" {
+                source = ["type": "base64", "media_type": "application/pdf", "data": .string(data)]
+            } else if mt.hasPrefix("text/"), let text = TextBase64.decodeText(data) {
+                source = ["type": "text", "media_type": "text/plain", "data": .string(text)]
+            } else if mt.hasPrefix("image/") {
+                return try encodeImage(src, path: path)
+            } else {
+                throw TranslationError(field: path, "Anthropic documents are PDF or plain text, not \(mt)")
+            }
+        case .url(let u, _): source = ["type": "url", "url": .string(u)]
+        case .fileReference(let id, _, let family):
+            guard family == .anthropic else { throw TranslationError(field: path, "a \(family.rawValue) file reference cannot be sent to Anthropic") }
+            source = ["type": "file", "file_id": .string(id)]
+        }
+        return .make(("type", "document"), ("source", source), ("title", title.map { .string($0) }))
+    }
+
+    private static func encodeToolResult(_ r: ToolResult, path: String) throws(TranslationError) -> JSONNode {
+        var content: JSONNode?
+        if r.content.count == 1, case .text(let t) = r.content[0] {
+            content = .string(t)
+        } else if !r.content.isEmpty {
+            var items: [JSONNode] = []
+            for (k, b) in r.content.enumerated() {
+                switch b {
+                case .text(let t): if !t.isEmpty { items.append(["type": "text", "text": .string(t)]) }
+                case .image(let s): items.append(try encodeImage(s, path: "\(path).content[\(k)]"))
+                case .document(let s, let title): items.append(try encodeDocument(s, title: title, path: "\(path).content[\(k)]"))
+                default: throw TranslationError(field: "\(path).content[\(k)]", "a tool result holds text, images and documents only")
+                }
+            }
+            content = .array(items)
+        }
+        return .make(("type", "tool_result"), ("tool_use_id", .string(toolID(r.callID))), ("content", content),
+                     ("is_error", r.isError ? .bool(true) : nil))
+    }
+
+    // MARK: - Upstream side: responses
+
+    static func decodeUsage(_ u: JSONNode?) -> Usage {
+        guard let u else { return Usage() }
+        let read = u["cache_read_input_tokens"]?.int ?? 0
+        let created = u["cache_creation_input_tokens"]?.int ?? 0
+        return Usage(input: (u["input_tokens"]?.int ?? 0) + read + created, output: u["output_tokens"]?.int ?? 0,
+                     cachedInput: read, cacheCreation: created)
+    }
+
+    public static func decodeResponse(_ body: JSONNode) throws(TranslationError) -> ChatResponse {
+        guard body["type"]?.string == "message" else {
+            throw TranslationError(field: "type", "the upstream answer is not an Anthropic message")
+        }
+        var content: [ContentBlock] = []
+        for (i, b) in (body["content"]?.array ?? []).enumerated() {
+            switch b["type"]?.string {
+            case "text": content.append(.text(b["text"]?.string ?? ""))
+            case "thinking":
+                let sig = b["signature"]?.string
+                content.append(.reasoning(ReasoningBlock(text: b["thinking"]?.string ?? "", signature: sig?.isEmpty == false ? sig : nil,
+                                                         family: .anthropic)))
+            case "redacted_thinking":
+                content.append(.reasoning(ReasoningBlock(text: "", encrypted: b["data"]?.string, redacted: true, family: .anthropic)))
+            case "tool_use":
+                guard let id = b["id"]?.string, let name = b["name"]?.string else {
+                    throw TranslationError(field: "content[\(i)]", "a tool_use block without id or name")
+                }
+                content.append(.toolCall(ToolCall(id: id, name: name, arguments: JSONWriter.string(b["input"] ?? .object([])))))
+            default:
+                continue   // server-tool blocks: we never send server tools, so they are not expected
+            }
+        }
+        return ChatResponse(id: body["id"]?.string ?? IDs.make("msg_"), model: body["model"]?.string ?? "", content: content,
+                            stopReason: stopReason(body["stop_reason"]?.string), stopSequence: body["stop_sequence"]?.string,
+                            usage: decodeUsage(body["usage"]))
+    }
+
+    public static func makeStreamDecoder() -> any StreamDecoder { AnthropicStreamDecoder() }
+
+    static func errorKind(type: String?, status: Int) -> ErrorInfo.Kind {
+        switch type {
+        case "invalid_request_error": return .invalidRequest
+        case "authentication_error": return .authentication
+        case "permission_error", "billing_error": return .permission
+        case "not_found_error": return .notFound
+        case "request_too_large": return .tooLarge
+        case "rate_limit_error": return .rateLimited
+        case "overloaded_error": return .overloaded
+        case "api_error": return .server
+        case "timeout_error": return .timeout
+        default: return StatusKind.of(status)
+        }
+    }
+
+    public static func decodeError(status: Int, body: JSONNode?) -> ErrorInfo {
+        let e = body?["error"]
+        let type = e?["type"]?.string
+        let message = e?["message"]?.string ?? e?.string ?? body?["message"]?.string ?? "upstream error (HTTP \(status))"
+        return ErrorInfo(kind: errorKind(type: type, status: status), message: message, status: status)
+    }
+}
+
+// MARK: - Streams
+
+/// Anthropic SSE → canonical events. Upstream block indexes are remapped so that skipped blocks (server-tool
+/// blocks we never asked for) leave no gap.
+final class AnthropicStreamDecoder: StreamDecoder {
+    private var indexMap: [Int: Int] = [:]
+    private var open: Set<Int> = []
+    private var nextIndex = 0
+    private var started = false
+    private var usage = Usage()
+    private var sawDelta = false
+    private var done = false
+
+    func decode(_ event: SSEEvent) throws(TranslationError) -> [StreamEvent] {
+        if done { return [] }
+        let json: JSONNode
+        do { json = try JSONParser.parse(event.data) } catch {
+            throw TranslationError(field: nil, "the upstream sent an event that is not JSON: \(error)")
+        }
+        let type = json["type"]?.string ?? event.event ?? ""
+        var out: [StreamEvent] = []
+        switch type {
+        case "ping": break
+        case "message_start":
+            let m = json["message"]
+            usage = AnthropicMessagesCodec.decodeUsage(m?["usage"])
+            started = true
+            out.append(.messageStart(id: m?["id"]?.string ?? IDs.make("msg_"), model: m?["model"]?.string ?? "", usage: usage))
+        case "content_block_start":
+            guard let up = json["index"]?.int, let b = json["content_block"] else { break }
+            let start: BlockStart
+            var initial: BlockDelta?
+            switch b["type"]?.string {
+            case "text":
+                start = .text
+                if let t = b["text"]?.string, !t.isEmpty { initial = .text(t) }
+            case "thinking":
+                start = .reasoning(family: .anthropic, itemID: nil)
+                if let t = b["thinking"]?.string, !t.isEmpty { initial = .reasoning(t) }
+            case "redacted_thinking":
+                start = .encryptedReasoning(ReasoningBlock(text: "", encrypted: b["data"]?.string, redacted: true, family: .anthropic))
+            case "tool_use":
+                start = .toolCall(id: b["id"]?.string ?? IDs.make("toolu_"), name: b["name"]?.string ?? "", signature: nil)
+                if let input = b["input"], let f = input.fields, !f.isEmpty { initial = .toolArguments(JSONWriter.string(input)) }
+            default:
+                return []   // a block type we do not translate: its deltas and stop are skipped too
+            }
+            let idx = nextIndex
+            nextIndex += 1
+            indexMap[up] = idx
+            open.insert(idx)
+            out.append(.blockStart(index: idx, start))
+            if let initial { out.append(.blockDelta(index: idx, initial)) }
+        case "content_block_delta":
+            guard let up = json["index"]?.int, let idx = indexMap[up], open.contains(idx), let d = json["delta"] else { break }
+            switch d["type"]?.string {
+            case "text_delta": out.append(.blockDelta(index: idx, .text(d["text"]?.string ?? "")))
+            case "input_json_delta": out.append(.blockDelta(index: idx, .toolArguments(d["partial_json"]?.string ?? "")))
+            case "thinking_delta": out.append(.blockDelta(index: idx, .reasoning(d["thinking"]?.string ?? "")))
+            case "signature_delta": out.append(.blockDelta(index: idx, .reasoningSignature(d["signature"]?.string ?? "")))
+            default: break   // citations_delta and future kinds
+            }
+        case "content_block_stop":
+            guard let up = json["index"]?.int, let idx = indexMap[up], open.contains(idx) else { break }
+            open.remove(idx)
+            out.append(.blockStop(index: idx))
+        case "message_delta":
+            out += closeOpen()
+            if let u = json["usage"] {
+                // Output tokens are cumulative; newer API versions repeat the input counts here too.
+                if let o = u["output_tokens"]?.int { usage.output = o }
+                if u["input_tokens"] != nil || u["cache_read_input_tokens"] != nil || u["cache_creation_input_tokens"] != nil {
+                    let read = u["cache_read_input_tokens"]?.int ?? usage.cachedInput
+                    let created = u["cache_creation_input_tokens"]?.int ?? usage.cacheCreation
+                    let fresh = u["input_tokens"]?.int ?? (usage.input - usage.cachedInput - usage.cacheCreation)
+                    usage.input = fresh + read + created
+                    usage.cachedInput = read
+                    usage.cacheCreation = created
+                }
+            }
+            sawDelta = true
+            out.append(.messageDelta(stopReason: AnthropicMessagesCodec.stopReason(json["delta"]?["stop_reason"]?.string),
+                                     stopSequence: json["delta"]?["stop_sequence"]?.string, usage: usage))
+        case "message_stop":
+            out += closeOpen()
+            if !sawDelta {
+                out.append(.messageDelta(stopReason: .endTurn, stopSequence: nil, usage: usage))
+                sawDelta = true
+            }
+            out.append(.messageStop)
+            done = true
+        case "error":
+            let e = json["error"]
+            let kind = AnthropicMessagesCodec.errorKind(type: e?["type"]?.string, status: 500)
+            let status: Int
+            switch kind {
+            case .overloaded: status = 529
+            case .rateLimited: status = 429
+            case .invalidRequest: status = 400
+            default: status = 500
+            }
+            out.append(.error(ErrorInfo(kind: kind, message: e?["message"]?.string ?? "upstream stream error", status: status)))
+            done = true
+        default: break
+        }
+        return out
+    }
+
+    private func closeOpen() -> [StreamEvent] {
+        let stops = open.sorted().map { StreamEvent.blockStop(index: $0) }
+        open.removeAll()
+        return stops
+    }
+
+    func finish() -> [StreamEvent] {
+        if done { return [] }
+        done = true
+        if sawDelta { return closeOpen() + [.messageStop] }
+        return [.error(ErrorInfo(kind: .server, message: started ? "the upstream stream ended before the message was complete"
+                                                                  : "the upstream stream ended before it started", status: 502))]
+    }
+}
+
+/// Canonical events → the Anthropic event stream Claude Code and the SDKs accept: message_start,
+/// content_block_start/delta/stop, message_delta, message_stop; or an `error` event. `finish` ends a stream
+/// that did not end (an `error` event, which makes Claude Code retry without streaming instead of looping).
+final class AnthropicStreamEncoder: StreamEncoder {
+    private let model: String
+    private var indexMap: [Int: Int] = [:]
+    private var skipped: Set<Int> = []
+    private var open: Set<Int> = []
+    private var next = 0
+    private var started = false
+    private var sentDelta = false
+    private var ended = false
+
+    /// Blocks that started while another was open (parallel tool calls whose argument fragments an OpenAI
+    /// upstream interleaves). Anthropic clients take one block at a time, so such a block's events wait here
+    /// until the open one stops: at most the interleaved part of one call's arguments is held.
+    private var held: [(index: Int, events: [StreamEvent])] = []
+
+    init(model: String) { self.model = model }
+
+    func encode(_ event: StreamEvent, into out: inout [UInt8]) {
+        if ended { return }
+        switch event {
+        case .blockStart(let index, _) where !open.isEmpty || !held.isEmpty:
+            held.append((index, [event]))
+            return
+        case .blockDelta(let index, _), .blockStop(let index):
+            if let k = held.firstIndex(where: { $0.index == index }) {
+                held[k].events.append(event)
+                return
+            }
+            emit(event, into: &out)
+            if case .blockStop = event { releaseHeld(force: false, into: &out) }
+        case .messageDelta, .messageStop:
+            releaseHeld(force: true, into: &out)
+            emit(event, into: &out)
+        case .error:
+            held.removeAll()
+            emit(event, into: &out)
+        case .messageStart, .blockStart:
+            emit(event, into: &out)
+        }
+    }
+
+    private func releaseHeld(force: Bool, into out: inout [UInt8]) {
+        if force { for i in open.sorted() { stop(i, into: &out) } }
+        while open.isEmpty, !held.isEmpty {
+            let h = held.removeFirst()
+            for e in h.events { emit(e, into: &out) }
+            if force { for i in open.sorted() { stop(i, into: &out) } }
+        }
+    }
+
+    private func emit(_ event: StreamEvent, into out: inout [UInt8]) {
+        switch event {
+        case .messageStart(let id, let model, let usage):
+            guard !started else { return }
+            start(id: id, model: model, usage: usage ?? Usage(), into: &out)
+        case .blockStart(let index, let b):
+            ensureStarted(into: &out)
+            let block: JSONNode
+            switch b {
+            case .text: block = ["type": "text", "text": ""]
+            case .toolCall(let id, let name, _): block = ["type": "tool_use", "id": .string(id), "name": .string(name), "input": .object([])]
+            case .reasoning: block = ["type": "thinking", "thinking": "", "signature": ""]
+            case .encryptedReasoning(let r):
+                guard let b = AnthropicMessagesCodec.thinkingBlock(r, forClient: true) else { skipped.insert(index); return }
+                block = b
+            }
+            let i = next
+            next += 1
+            indexMap[index] = i
+            open.insert(i)
+            SSEWriter.event("content_block_start", ["type": "content_block_start", "index": .int(i), "content_block": block], into: &out)
+        case .blockDelta(let index, let d):
+            guard let i = indexMap[index], open.contains(i) else { return }
+            let delta: JSONNode
+            switch d {
+            case .text(let t): delta = ["type": "text_delta", "text": .string(t)]
+            case .toolArguments(let a): delta = ["type": "input_json_delta", "partial_json": .string(a)]
+            case .reasoning(let t): delta = ["type": "thinking_delta", "thinking": .string(t)]
+            case .reasoningSignature(let s): delta = ["type": "signature_delta", "signature": .string(s)]
+            case .reasoningEncrypted: return   // another family's payload: nothing Claude Code could send back usefully
+            }
+            SSEWriter.event("content_block_delta", ["type": "content_block_delta", "index": .int(i), "delta": delta], into: &out)
+        case .blockStop(let index):
+            guard let i = indexMap[index], open.contains(i) else { return }
+            stop(i, into: &out)
+        case .messageDelta(let reason, let seq, let usage):
+            ensureStarted(into: &out)
+            for i in open.sorted() { stop(i, into: &out) }
+            sentDelta = true
+            SSEWriter.event("message_delta", ["type": "message_delta",
+                                              "delta": ["stop_reason": .string(AnthropicMessagesCodec.stopReasonString(reason)),
+                                                        "stop_sequence": seq.map { .string($0) } ?? .null],
+                                              "usage": AnthropicMessagesCodec.encodeUsage(usage)], into: &out)
+        case .messageStop:
+            ensureStarted(into: &out)
+            for i in open.sorted() { stop(i, into: &out) }
+            if !sentDelta {
+                SSEWriter.event("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn", "stop_sequence": nil],
+                                                  "usage": AnthropicMessagesCodec.encodeUsage(Usage())], into: &out)
+            }
+            SSEWriter.event("message_stop", ["type": "message_stop"], into: &out)
+            ended = true
+        case .error(let e):
+            SSEWriter.event("error", AnthropicMessagesCodec.encodeError(e), into: &out)
+            ended = true
+        }
+    }
+
+    func finish(into out: inout [UInt8]) {
+        if ended { return }
+        ended = true
+        SSEWriter.event("error", AnthropicMessagesCodec.encodeError(
+            ErrorInfo(kind: .server, message: "the upstream stream ended before the message was complete", status: 502)), into: &out)
+    }
+
+    private func start(id: String, model: String, usage: Usage, into out: inout [UInt8]) {
+        started = true
+        let message = JSONNode.make(("id", .string(AnthropicMessagesCodec.messageID(id))), ("type", "message"), ("role", "assistant"),
+                                    ("model", .string(model.isEmpty ? self.model : model)), ("content", .array([])),
+                                    ("stop_reason", .null), ("stop_sequence", .null),
+                                    ("usage", AnthropicMessagesCodec.encodeUsage(usage)))
+        SSEWriter.event("message_start", ["type": "message_start", "message": message], into: &out)
+    }
+
+    private func ensureStarted(into out: inout [UInt8]) {
+        if !started { start(id: IDs.make("msg_"), model: model, usage: Usage(), into: &out) }
+    }
+
+    private func stop(_ i: Int, into out: inout [UInt8]) {
+        open.remove(i)
+        SSEWriter.event("content_block_stop", ["type": "content_block_stop", "index": .int(i)], into: &out)
+    }
+}
