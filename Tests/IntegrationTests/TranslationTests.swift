@@ -1,0 +1,119 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Requests translated between protocols by the running daemon, against the fake upstream (issue 5). The
+/// codecs have their own fixture tests; these check the daemon's part: choosing the upstream protocol,
+/// streaming the re-encoded events, errors in the client's format, token estimates.
+@Suite struct TranslationTests {
+    func messages(_ s: ProxySetup, _ body: String, app: String = "tool") throws -> HTTPResult {
+        try http(port: s.port, "POST", "/v1/messages?beta=true", headers: [("x-api-key", s.key), ("anthropic-version", "2023-06-01"),
+                                                                           ("Content-Type", "application/json"), ("X-Proxypool-App", app)], body: body)
+    }
+
+    func chat(_ s: ProxySetup, _ body: String, app: String = "tool") throws -> HTTPResult {
+        try http(port: s.port, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer \(s.key)"), ("Content-Type", "application/json"),
+                                                                         ("X-Proxypool-App", app)], body: body)
+    }
+
+    func events(_ body: String) -> [(event: String?, data: [String: Any])] {
+        body.components(separatedBy: "\n\n").compactMap { block in
+            var name: String?
+            var data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data += line.dropFirst(6) }
+            }
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { return nil }
+            return (name, obj)
+        }
+    }
+
+    @Test func anthropicClientThroughAnOpenAIChatUpstream() throws {
+        let s = try ProxySetup(credentials: [("oc", "openai-compatible", "fake-ok~oc")], assign: ["tool": ["oc"]])
+        #expect(s.daemon.ctl(["tier", "set", "openai-compatible", "standard", "local-model"]).status == 0)
+        usleep(150_000)
+        let plain = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"system":"be brief","messages":[{"role":"user","content":"hello FAKE-TEXT-ONLY"}]}"#)
+        let j = try JSONSerialization.jsonObject(with: Data(plain.body.utf8)) as! [String: Any]
+        #expect(plain.status == 200 && j["type"] as? String == "message" && j["stop_reason"] as? String == "end_turn")
+        #expect(((j["content"] as? [[String: Any]])?.first?["text"] as? String)?.contains("FAKE-UPSTREAM-OK model=local-model") == true)
+        let up = try #require(try s.fake.requests().last)
+        #expect(up["path"] as? String == "/v1/chat/completions")
+        let upBody = try #require(up["body"] as? [String: Any])
+        #expect(upBody["model"] as? String == "local-model")
+        #expect(((upBody["messages"] as? [[String: Any]])?.first)?["role"] as? String == "system", "the system prompt became a system message")
+
+        // Streamed tool call: Anthropic's event grammar, the call's arguments as input_json_delta.
+        let tools = #"[{"name":"Bash","description":"run","input_schema":{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}}]"#
+        let st = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"tools":\#(tools),"messages":[{"role":"user","content":"run it"}]}"#)
+        #expect(st.status == 200 && st.header("content-type")?.hasPrefix("text/event-stream") == true)
+        let ev = events(st.body)
+        #expect(ev.map { $0.event ?? "" } == ["message_start", "content_block_start"] + Array(repeating: "content_block_delta", count: ev.count - 6)
+                + ["content_block_stop", "message_delta", "message_stop"])
+        let start = ev[1].data["content_block"] as? [String: Any]
+        #expect(start?["type"] as? String == "tool_use" && start?["name"] as? String == "Bash")
+        let args = ev.compactMap { ($0.data["delta"] as? [String: Any])?["partial_json"] as? String }.joined()
+        #expect(((try? JSONSerialization.jsonObject(with: Data(args.utf8))) as? [String: Any])?["command"] as? String == "echo FAKE-TOOL-RAN")
+        #expect((ev[ev.count - 2].data["delta"] as? [String: Any])?["stop_reason"] as? String == "tool_use")
+
+        // The tool result goes back as OpenAI tool messages; the answer is text.
+        let id = start?["id"] as? String ?? ""
+        let follow = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"tools":\#(tools),"messages":[{"role":"user","content":"run it"},{"role":"assistant","content":[{"type":"tool_use","id":"\#(id)","name":"Bash","input":{"command":"echo FAKE-TOOL-RAN"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"\#(id)","content":"FAKE-TOOL-RAN"}]}]}"#)
+        #expect(follow.status == 200 && follow.body.contains(#""stop_reason":"end_turn""#))
+        let sent = try #require(try s.fake.requests().last?["body"] as? [String: Any])
+        let msgs = sent["messages"] as? [[String: Any]] ?? []
+        #expect(msgs.contains { $0["role"] as? String == "tool" && $0["tool_call_id"] as? String == id })
+        usleep(1_500_000)
+        #expect(s.daemon.log.contains("translated=anthropic-messages>openai-chat status=200"))
+        let usage = s.daemon.ctl(["usage", "--by", "credential", "--json"]).stdout
+        #expect(!usage.contains(#""inputTokens" : 0"#), "usage read from translated answers")
+    }
+
+    @Test func openAIChatClientThroughAnAnthropicUpstreamStreams() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~a")], assign: ["tool": ["a"]])
+        let r = try chat(s, #"{"model":"gpt-5.1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"brief"},{"role":"user","content":"hi FAKE-TEXT-ONLY"}]}"#)
+        #expect(r.status == 200)
+        #expect(r.body.hasSuffix("data: [DONE]\n\n"))
+        let chunks = events(r.body)
+        #expect(chunks.allSatisfy { $0.data["object"] as? String == "chat.completion.chunk" })
+        let text = chunks.compactMap { (($0.data["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
+        #expect(text.contains("FAKE-UPSTREAM-OK model=claude-sonnet-4-5"), "gpt-5.1 is standard: Anthropic's standard model")
+        #expect(chunks.last?.data["usage"] != nil, "usage chunk, as include_usage asked")
+        let up = try #require(try s.fake.requests().last)
+        #expect(up["path"] as? String == "/v1/messages")
+        #expect((up["body"] as? [String: Any])?["max_tokens"] != nil, "Anthropic requires max_tokens")
+    }
+
+    @Test func upstreamErrorsAreSaidInTheClientsFormat() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-403~a")], assign: ["tool": ["a"]])
+        let r = try chat(s, #"{"model":"gpt-5.1","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(r.status == 403)
+        let j = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]
+        #expect((j?["error"] as? [String: Any])?["message"] != nil, "OpenAI's error shape: \(r.body)")
+        #expect(!r.body.contains(#""type":"error""#), "not Anthropic's")
+        // A request that cannot be translated is a 400 naming the field, in the client's format.
+        let s2 = try ProxySetup(credentials: [("a", "anthropic", "fake-ok")], assign: ["tool": ["a"]])
+        let bad = try chat(s2, #"{"model":"gpt-5.1","n":3,"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(bad.status == 400 && bad.body.contains("n") && bad.body.contains("invalid_request"), bad.body)
+        #expect(try s2.fake.requests().isEmpty, "nothing was sent upstream")
+    }
+
+    @Test func midStreamResetEndsTheTranslatedStreamWithTheClientsErrorEvent() throws {
+        let s = try ProxySetup(credentials: [("oc", "openai-compatible", "fake-reset-midstream")], assign: ["tool": ["oc"]])
+        let r = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hello FAKE-TEXT-ONLY"}]}"#)
+        let ev = events(r.body)
+        #expect(ev.first?.event == "message_start")
+        #expect(ev.last?.event == "error", "Claude Code retries on an error event; it loops on a stream without an end")
+    }
+
+    @Test func countTokensWithoutAnAnthropicCredentialIsAnEstimate() throws {
+        let s = try ProxySetup(credentials: [("o", "openai", "fake-ok")], assign: ["tool": ["o"]])
+        let body = #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"\#(String(repeating: "word ", count: 400))"}]}"#
+        let r = try http(port: s.port, "POST", "/v1/messages/count_tokens", headers: [("x-api-key", s.key), ("anthropic-version", "2023-06-01"),
+                                                                                       ("X-Proxypool-App", "tool")], body: body)
+        let n = (try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any])?["input_tokens"] as? Int ?? 0
+        #expect(r.status == 200 && r.header("x-proxypool-estimate") == "true")
+        #expect(n > 400 && n < 700, "2000 bytes of text ≈ 500 tokens, got \(n)")
+        #expect(try s.fake.requests().isEmpty)
+    }
+}
