@@ -503,7 +503,7 @@ public enum OpenAIResponsesCodec: ProtocolCodec {
                 "background": false, "error": err,
                 "incomplete_details": incompleteReason.map { ["reason": .string($0)] } ?? .null,
                 "instructions": .null, "max_output_tokens": maxOutputTokens.map(JSONNode.int) ?? .null,
-                "model": .string(model), "output": .array(output), "parallel_tool_calls": .bool(parallel),
+                "model": .string(model), "output": .array(output.filter { !$0.isNull }), "parallel_tool_calls": .bool(parallel),
                 "previous_response_id": .null,
                 "reasoning": ["effort": effort.map(JSONNode.string) ?? .null, "summary": summary.map(JSONNode.string) ?? .null],
                 "store": false, "temperature": .double(temperature ?? 1), "text": ["format": ["type": "text"]],
