@@ -91,8 +91,27 @@ public struct ToolDefinition: Sendable, Equatable {
     /// JSON Schema of the arguments object.
     public var parameters: JSONNode
     public var strict: Bool?
-    public init(name: String, description: String? = nil, parameters: JSONNode, strict: Bool? = nil) {
+    /// How the client's protocol shaped this tool when the canonical form cannot say it; set and read only by
+    /// the client's own codec, to map calls back into its form. Never sent upstream.
+    public var origin: ToolOrigin?
+    public init(name: String, description: String? = nil, parameters: JSONNode, strict: Bool? = nil, origin: ToolOrigin? = nil) {
         self.name = name; self.description = description; self.parameters = parameters; self.strict = strict
+        self.origin = origin
+    }
+}
+
+/// A client-side tool shape with no canonical equivalent (OpenAI Responses `namespace` members and freeform
+/// `custom` tools), kept so the client codec can answer in the client's own form.
+public struct ToolOrigin: Sendable, Equatable {
+    /// The namespace the tool was declared in; the canonical name is then `namespace__name`.
+    public var namespace: String?
+    /// The tool's own name (inside its namespace).
+    public var name: String
+    /// A freeform tool: canonically a function with one string argument `input`; calls go back as the
+    /// client's freeform call with that string.
+    public var freeform: Bool
+    public init(namespace: String? = nil, name: String, freeform: Bool = false) {
+        self.namespace = namespace; self.name = name; self.freeform = freeform
     }
 }
 

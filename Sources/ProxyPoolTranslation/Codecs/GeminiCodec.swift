@@ -1,0 +1,997 @@
+/// Gemini `generateContent` / `streamGenerateContent` (google-genai SDK, Gemini CLI).
+///
+/// Gemini's JSON mapping accepts both camelCase and snake_case field names, and the genai SDK mixes them
+/// (`inlineData` with `mime_type`, `parameters_json_schema`): every client field is read under both spellings.
+///
+/// Gemini has no call ids. Client side: calls in the history get ids derived from their position and name
+/// (`gc_<turn>_<ordinal>_<name>`), so the same history gives the same ids on every turn, and each
+/// `functionResponse` is matched to the earliest unanswered call of the same name. Upstream side: calls from
+/// Gemini get fresh random ids (the client echoes them back) and function responses are sent with the name
+/// of the call they answer.
+public enum GeminiCodec: ProtocolCodec {
+    public static let wire = WireProtocol.gemini
+
+    /// Reads `obj[camel]`, else `obj[snake_case of camel]`.
+    static func get(_ obj: JSONNode?, _ camel: String) -> JSONNode? {
+        guard let obj else { return nil }
+        if let v = obj[camel] { return v }
+        return obj[snake(camel)]
+    }
+
+    static func snake(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if c.isUppercase { out.append("_"); out.append(contentsOf: c.lowercased()) } else { out.append(c) }
+        }
+        return out
+    }
+
+    // MARK: - Client side: request
+
+    public static func decodeRequest(_ body: JSONNode, context: ClientContext) throws(TranslationError) -> ChatRequest {
+        guard body.isObject else { throw TranslationError(field: nil, "the request body must be a JSON object") }
+        let bodyModel = try Field.string(body["model"], "model")
+        var model = try Field.required(context.pathModel ?? bodyModel, "model")
+        if model.hasPrefix("models/") { model = String(model.dropFirst(7)) }
+        var req = ChatRequest(model: model, stream: context.streamFromPath ?? false)
+        var dropped: [String] = []
+        let known: Set<String> = ["contents", "systemInstruction", "system_instruction", "tools", "toolConfig", "tool_config",
+                                  "generationConfig", "generation_config", "model"]
+        for (k, v) in body.fields ?? [] where !known.contains(k) && !v.isNull {
+            switch k {
+            case "cachedContent", "cached_content":
+                throw TranslationError(field: k, "cached contents live on Google's servers and cannot be used with this upstream")
+            default:
+                dropped.append(k)   // safetySettings, labels, …
+            }
+        }
+
+        if let si = get(body, "systemInstruction"), !si.isNull {
+            if let s = si.string {
+                req.system.append(s)
+            } else {
+                for (j, p) in (try Field.array(si["parts"], "systemInstruction.parts") ?? []).enumerated() {
+                    guard let t = try Field.string(p["text"], "systemInstruction.parts[\(j)].text") else {
+                        throw TranslationError(field: "systemInstruction.parts[\(j)]", "system instructions can only hold text")
+                    }
+                    req.system.append(t)
+                }
+            }
+        }
+
+        // Contents, with synthesized call ids.
+        var pending: [(id: String, name: String)] = []   // calls not answered yet, in order
+        var messages: [Message] = []
+        let contents = try Field.array(body["contents"], "contents") ?? []
+        for (ci, c) in contents.enumerated() {
+            let cp = "contents[\(ci)]"
+            guard c.isObject else { throw TranslationError(field: cp, "must be an object") }
+            let roleName = try Field.string(c["role"], "\(cp).role") ?? "user"
+            let role: Role
+            switch roleName {
+            case "user", "function": role = .user
+            case "model": role = .assistant
+            default: throw TranslationError(field: "\(cp).role", "unknown role '\(roleName)'")
+            }
+            var blocks: [ContentBlock] = []
+            var ordinal = 0
+            for (pi, p) in (try Field.array(c["parts"], "\(cp).parts") ?? []).enumerated() {
+                let pp = "\(cp).parts[\(pi)]"
+                guard p.isObject else { throw TranslationError(field: pp, "must be an object") }
+                let signature = try Field.string(get(p, "thoughtSignature"), "\(pp).thoughtSignature")
+                if let text = try Field.string(p["text"], "\(pp).text") {
+                    if try Field.bool(p["thought"], "\(pp).thought") == true {
+                        blocks.append(.reasoning(ReasoningBlock(text: text, signature: signature, family: .gemini)))
+                    } else {
+                        // A signature on a plain part belongs to the thinking behind it: kept on an empty
+                        // reasoning block right before it, which the encoder puts back on the next part.
+                        if let signature { blocks.append(.reasoning(ReasoningBlock(text: "", signature: signature, family: .gemini))) }
+                        blocks.append(.text(text))
+                    }
+                } else if let d = get(p, "inlineData") {
+                    let mime = try Field.required(Field.string(get(d, "mimeType"), "\(pp).inlineData.mimeType"), "\(pp).inlineData.mimeType")
+                    let data = try Field.required(Field.string(d["data"], "\(pp).inlineData.data"), "\(pp).inlineData.data")
+                    blocks.append(mediaBlock(.base64(mediaType: mime, data: data), mime: mime))
+                } else if let f = get(p, "fileData") {
+                    let uri = try Field.required(Field.string(get(f, "fileUri"), "\(pp).fileData.fileUri"), "\(pp).fileData.fileUri")
+                    let mime = try Field.string(get(f, "mimeType"), "\(pp).fileData.mimeType")
+                    let src: MediaSource
+                    if uri.contains("generativelanguage.googleapis.com/") || !(uri.hasPrefix("https://") || uri.hasPrefix("http://")) {
+                        src = .fileReference(id: uri, mediaType: mime, family: .gemini)
+                    } else {
+                        src = .url(uri, mediaType: mime)
+                    }
+                    blocks.append(mediaBlock(src, mime: mime ?? "image/*"))
+                } else if let fc = get(p, "functionCall") {
+                    let name = try Field.required(Field.string(fc["name"], "\(pp).functionCall.name"), "\(pp).functionCall.name")
+                    let args = get(fc, "args") ?? [:]
+                    guard args.isObject else { throw Field.mismatch(args, "an object", "\(pp).functionCall.args") }
+                    let id = try Field.string(fc["id"], "\(pp).functionCall.id") ?? syntheticID(turn: ci, ordinal: ordinal, name: name)
+                    ordinal += 1
+                    pending.append((id, name))
+                    blocks.append(.toolCall(ToolCall(id: id, name: name, arguments: JSONWriter.string(args), signature: signature)))
+                } else if let fr = get(p, "functionResponse") {
+                    let name = try Field.required(Field.string(fr["name"], "\(pp).functionResponse.name"), "\(pp).functionResponse.name")
+                    let given = try Field.string(fr["id"], "\(pp).functionResponse.id")
+                    let match = pending.firstIndex { given != nil ? $0.id == given : $0.name == name }
+                    guard let match else {
+                        throw TranslationError(field: "\(pp).functionResponse", "answers no earlier functionCall named '\(name)'")
+                    }
+                    let id = pending.remove(at: match).id
+                    let response = get(fr, "response") ?? [:]
+                    blocks.append(.toolResult(toolResult(id: id, name: name, response: response)))
+                } else if get(p, "executableCode") != nil || get(p, "codeExecutionResult") != nil {
+                    throw TranslationError(field: pp, "code execution parts need Gemini's hosted code execution, which this upstream does not have")
+                } else if signature != nil {
+                    blocks.append(.reasoning(ReasoningBlock(text: "", signature: signature, family: .gemini)))
+                } else {
+                    throw TranslationError(field: pp, "has no part this proxy can translate (text, inlineData, fileData, functionCall, functionResponse)")
+                }
+            }
+            if let last = messages.last, last.role == role {
+                messages[messages.count - 1].content.append(contentsOf: blocks)
+            } else {
+                messages.append(Message(role: role, content: blocks))
+            }
+        }
+        req.messages = messages
+
+        if let tools = try Field.array(body["tools"], "tools") {
+            for (ti, t) in tools.enumerated() {
+                for (k, v) in t.fields ?? [] where !v.isNull {
+                    switch k {
+                    case "functionDeclarations", "function_declarations":
+                        for (fi, f) in (try Field.array(v, "tools[\(ti)].\(k)") ?? []).enumerated() {
+                            let fp = "tools[\(ti)].functionDeclarations[\(fi)]"
+                            let name = try Field.required(Field.string(f["name"], "\(fp).name"), "\(fp).name")
+                            var params: JSONNode = ["type": "object", "properties": [:]]
+                            if let js = get(f, "parametersJsonSchema"), !js.isNull {
+                                params = js
+                            } else if let s = try Field.object(f["parameters"], "\(fp).parameters") {
+                                params = openAPIToJSONSchema(s)
+                            }
+                            req.tools.append(ToolDefinition(name: name, description: try Field.string(f["description"], "\(fp).description"),
+                                                            parameters: params))
+                        }
+                    default:
+                        throw TranslationError(field: "tools[\(ti)].\(k)", "this Gemini built-in tool is not available with this upstream")
+                    }
+                }
+            }
+        }
+
+        if let tc = get(body, "toolConfig"), let fcc = get(tc, "functionCallingConfig") {
+            let mode = (try Field.string(fcc["mode"], "toolConfig.functionCallingConfig.mode") ?? "AUTO").uppercased()
+            let allowed = (try Field.array(get(fcc, "allowedFunctionNames"), "toolConfig.functionCallingConfig.allowedFunctionNames") ?? [])
+                .compactMap(\.string)
+            switch mode {
+            case "AUTO", "MODE_UNSPECIFIED", "VALIDATED": req.toolChoice = .auto
+            case "NONE": req.toolChoice = ToolChoice.none
+            case "ANY":
+                if allowed.count == 1 { req.toolChoice = .tool(allowed[0]) }
+                else if allowed.isEmpty || Set(allowed) == Set(req.tools.map(\.name)) { req.toolChoice = .required }
+                else {
+                    throw TranslationError(field: "toolConfig.functionCallingConfig.allowedFunctionNames",
+                                           "restricting the model to a subset of its functions cannot be expressed for this upstream")
+                }
+            default: throw TranslationError(field: "toolConfig.functionCallingConfig.mode", "unknown mode '\(mode)'")
+            }
+        }
+
+        if let g = get(body, "generationConfig"), g.isObject {
+            try decodeGenerationConfig(g, into: &req, dropped: &dropped)
+        }
+        req.dropped = dropped
+        return req
+    }
+
+    static func mediaBlock(_ src: MediaSource, mime: String) -> ContentBlock {
+        mime.hasPrefix("image/") ? .image(src) : .document(src, title: nil)
+    }
+
+    /// `gc_<turn>_<ordinal>_<name>`, with the name reduced to the characters every protocol allows in an id.
+    static func syntheticID(turn: Int, ordinal: Int, name: String) -> String {
+        let safe = String(name.unicodeScalars.map { s -> Character in
+            (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || s == "_" || s == "-")
+                ? Character(s) : "_"
+        }.prefix(40))
+        return "gc_\(turn)_\(ordinal)_\(safe)"
+    }
+
+    /// A `functionResponse.response` as canonical content: `{"result": "text"}` / `{"output": "text"}` become
+    /// that text, `{"error": …}` an error result, anything else its JSON.
+    static func toolResult(id: String, name: String, response: JSONNode) -> ToolResult {
+        let keys = response.keys
+        if keys.count == 1, let s = response[keys[0]]?.string {
+            if keys[0] == "result" || keys[0] == "output" || keys[0] == "content" { return ToolResult(callID: id, name: name, content: [.text(s)]) }
+            if keys[0] == "error" { return ToolResult(callID: id, name: name, content: [.text(s)], isError: true) }
+        }
+        if keys.count == 1, keys[0] == "error", let e = response["error"] {
+            return ToolResult(callID: id, name: name, content: [.text(JSONWriter.string(e))], isError: true)
+        }
+        return ToolResult(callID: id, name: name, content: [.text(JSONWriter.string(response))])
+    }
+
+    /// Gemini's OpenAPI-style `parameters` (types in capitals, `nullable`) as JSON Schema.
+    static func openAPIToJSONSchema(_ s: JSONNode) -> JSONNode {
+        switch s {
+        case .object(let fields):
+            var out: [(key: String, value: JSONNode)] = []
+            var nullable = false
+            for f in fields {
+                switch f.key {
+                case "type": out.append((key: "type", value: .string((f.value.string ?? "").lowercased())))
+                case "nullable": nullable = f.value.bool == true
+                case "properties":
+                    out.append((key: "properties", value: .object((f.value.fields ?? []).map { (key: $0.key, value: openAPIToJSONSchema($0.value)) })))
+                case "items": out.append((key: "items", value: openAPIToJSONSchema(f.value)))
+                case "anyOf": out.append((key: "anyOf", value: .array((f.value.array ?? []).map(openAPIToJSONSchema))))
+                case "propertyOrdering": continue
+                default: out.append(f)
+                }
+            }
+            if nullable, let i = out.firstIndex(where: { $0.key == "type" }), let t = out[i].value.string {
+                out[i].value = [.string(t), "null"]
+            }
+            return .object(out)
+        default:
+            return s
+        }
+    }
+
+    static func decodeGenerationConfig(_ g: JSONNode, into req: inout ChatRequest, dropped: inout [String]) throws(TranslationError) {
+        let p = "generationConfig"
+        req.maxOutputTokens = try Field.int(get(g, "maxOutputTokens"), "\(p).maxOutputTokens")
+        req.temperature = try Field.double(g["temperature"], "\(p).temperature")
+        req.topP = try Field.double(get(g, "topP"), "\(p).topP")
+        req.topK = try Field.int(get(g, "topK"), "\(p).topK")
+        req.stopSequences = (try Field.array(get(g, "stopSequences"), "\(p).stopSequences") ?? []).compactMap(\.string)
+        if let n = try Field.int(get(g, "candidateCount"), "\(p).candidateCount"), n > 1 {
+            throw TranslationError(field: "\(p).candidateCount", "only one candidate can be produced through this upstream")
+        }
+        if try Field.bool(get(g, "responseLogprobs"), "\(p).responseLogprobs") == true || get(g, "logprobs").map({ !$0.isNull }) == true {
+            throw TranslationError(field: "\(p).responseLogprobs", "log probabilities cannot be produced by this upstream")
+        }
+        if let mods = try Field.array(get(g, "responseModalities"), "\(p).responseModalities"),
+           mods.contains(where: { ($0.string ?? "").uppercased() != "TEXT" }) {
+            throw TranslationError(field: "\(p).responseModalities", "only text output can be produced through this upstream")
+        }
+        if let s = get(g, "speechConfig"), !s.isNull { throw TranslationError(field: "\(p).speechConfig", "audio output cannot be produced through this upstream") }
+        if let mime = try Field.string(get(g, "responseMimeType"), "\(p).responseMimeType") {
+            switch mime {
+            case "application/json":
+                if let js = get(g, "responseJsonSchema"), js.isObject {
+                    req.responseFormat = .jsonSchema(name: "response", schema: js, strict: nil)
+                } else if let s = get(g, "responseSchema"), s.isObject {
+                    req.responseFormat = .jsonSchema(name: "response", schema: openAPIToJSONSchema(s), strict: nil)
+                } else {
+                    req.responseFormat = .jsonObject
+                }
+            case "text/plain": req.responseFormat = .text
+            default: throw TranslationError(field: "\(p).responseMimeType", "'\(mime)' output cannot be produced through this upstream")
+            }
+        }
+        if let t = get(g, "thinkingConfig"), t.isObject {
+            var cfg = ReasoningConfig(includeThoughts: try Field.bool(get(t, "includeThoughts"), "\(p).thinkingConfig.includeThoughts") ?? false)
+            if let b = try Field.int(get(t, "thinkingBudget"), "\(p).thinkingConfig.thinkingBudget") {
+                if b == 0 { cfg.enabled = false } else if b > 0 { cfg.budgetTokens = b; cfg.effort = ReasoningEffort(budgetTokens: b) }
+            }
+            if let level = try Field.string(get(t, "thinkingLevel"), "\(p).thinkingConfig.thinkingLevel") {
+                switch level.lowercased() {
+                case "minimal": cfg.effort = .minimal
+                case "low": cfg.effort = .low
+                case "medium": cfg.effort = .medium
+                case "high": cfg.effort = .high
+                default: throw TranslationError(field: "\(p).thinkingConfig.thinkingLevel", "unknown level '\(level)'")
+                }
+            }
+            req.reasoning = cfg
+        }
+        let used: Set<String> = ["maxOutputTokens", "temperature", "topP", "topK", "stopSequences", "candidateCount", "responseLogprobs",
+                                 "logprobs", "responseModalities", "speechConfig", "responseMimeType", "responseJsonSchema",
+                                 "responseSchema", "thinkingConfig"]
+        for (k, v) in g.fields ?? [] where !v.isNull && !used.contains(k) && !used.contains(camel(k)) {
+            dropped.append("\(p).\(k)")   // presencePenalty, frequencyPenalty, seed, mediaResolution, …
+        }
+    }
+
+    static func camel(_ s: String) -> String {
+        var out = ""
+        var up = false
+        for c in s {
+            if c == "_" { up = true; continue }
+            out.append(up ? Character(c.uppercased()) : c)
+            up = false
+        }
+        return out
+    }
+
+    // MARK: - Client side: response
+
+    public static func encodeResponse(_ response: ChatResponse, for request: ChatRequest) -> JSONNode {
+        let parts = responseParts(response.content, includeThoughts: request.reasoning?.includeThoughts == true)
+        let candidate: JSONNode = ["content": ["role": "model", "parts": .array(parts)],
+                                   "finishReason": .string(finishReason(response.stopReason)), "index": 0]
+        return ["candidates": [candidate], "usageMetadata": usageMetadata(response.usage),
+                "modelVersion": .string(response.model), "responseId": .string(response.id)]
+    }
+
+    static func responseParts(_ content: [ContentBlock], includeThoughts: Bool) -> [JSONNode] {
+        var parts: [JSONNode] = []
+        var pendingSignature: String?
+        for b in content {
+            var part: JSONNode
+            switch b {
+            case .text(let t): part = ["text": .string(t)]
+            case .toolCall(let c): part = ["functionCall": ["name": .string(c.name), "args": argsObject(c.arguments)]]
+                if let s = c.signature { part.set("thoughtSignature", .string(s)) }
+            case .reasoning(let r):
+                let sig = r.family == .gemini ? r.signature : nil
+                if includeThoughts, !r.text.isEmpty {
+                    part = ["text": .string(r.text), "thought": true]
+                    if let sig { part.set("thoughtSignature", .string(sig)) }
+                } else {
+                    if let sig { pendingSignature = sig }
+                    continue
+                }
+            default: continue
+            }
+            if let s = pendingSignature, part["thoughtSignature"] == nil { part.set("thoughtSignature", .string(s)) }
+            pendingSignature = nil
+            parts.append(part)
+        }
+        if let s = pendingSignature { parts.append(["text": "", "thoughtSignature": .string(s)]) }
+        return parts
+    }
+
+    static func argsObject(_ arguments: String) -> JSONNode {
+        if let v = try? JSONParser.parse(arguments), v.isObject { return v }
+        return [:]
+    }
+
+    static func finishReason(_ r: StopReason) -> String {
+        switch r {
+        case .endTurn, .toolUse, .stopSequence, .pauseTurn, .refusal: return "STOP"
+        case .maxTokens: return "MAX_TOKENS"
+        case .contentFilter: return "SAFETY"
+        case .error: return "OTHER"
+        }
+    }
+
+    static func usageMetadata(_ u: Usage) -> JSONNode {
+        var n: JSONNode = ["promptTokenCount": .int(u.input), "candidatesTokenCount": .int(max(0, u.output - u.reasoning)),
+                           "totalTokenCount": .int(u.input + u.output)]
+        if u.cachedInput > 0 { n.set("cachedContentTokenCount", .int(u.cachedInput)) }
+        if u.reasoning > 0 { n.set("thoughtsTokenCount", .int(u.reasoning)) }
+        return n
+    }
+
+    public static func makeStreamEncoder(for request: ChatRequest, context: ClientContext) -> any StreamEncoder {
+        GeminiStreamEncoder(sse: context.geminiSSE, includeThoughts: request.reasoning?.includeThoughts == true)
+    }
+
+    static func statusName(_ kind: ErrorInfo.Kind) -> String {
+        switch kind {
+        case .invalidRequest, .tooLarge: return "INVALID_ARGUMENT"
+        case .authentication: return "UNAUTHENTICATED"
+        case .permission: return "PERMISSION_DENIED"
+        case .notFound: return "NOT_FOUND"
+        case .rateLimited: return "RESOURCE_EXHAUSTED"
+        case .overloaded: return "UNAVAILABLE"
+        case .server: return "INTERNAL"
+        case .timeout: return "DEADLINE_EXCEEDED"
+        }
+    }
+
+    public static func encodeError(_ error: ErrorInfo) -> JSONNode {
+        ["error": ["code": .int(error.status), "message": .string(error.message), "status": .string(statusName(error.kind))]]
+    }
+
+    // MARK: - Upstream side: request
+
+    public static func encodeRequest(_ request: ChatRequest) throws(TranslationError) -> JSONNode {
+        var body: JSONNode = [:]
+        var names: [String: String] = [:]   // call id → name, for function responses
+        var contents: [JSONNode] = []
+        var lastRole: String?
+        func add(_ role: String, _ parts: [JSONNode]) {
+            guard !parts.isEmpty else { return }
+            if role == lastRole, case .object = contents[contents.count - 1] {
+                var c = contents.removeLast()
+                c.set("parts", .array((c["parts"]?.array ?? []) + parts))
+                contents.append(c)
+            } else {
+                contents.append(["role": .string(role), "parts": .array(parts)])
+                lastRole = role
+            }
+        }
+        let needsSentinel = !(request.model.hasPrefix("gemini-1") || request.model.hasPrefix("gemini-2")
+                              || request.model.hasPrefix("models/gemini-1") || request.model.hasPrefix("models/gemini-2"))
+        for (mi, m) in request.messages.enumerated() {
+            var responses: [JSONNode] = []
+            var parts: [JSONNode] = []
+            var pendingSignature: String?
+            var sawCall = false
+            var callsSigned = false
+            for (bi, b) in m.content.enumerated() {
+                let path = "messages[\(mi)].content[\(bi)]"
+                var part: JSONNode
+                switch b {
+                case .text(let t):
+                    part = ["text": .string(t)]
+                case .image(let src), .document(let src, _):
+                    part = try mediaPart(src, path: path)
+                case .toolCall(let c):
+                    names[c.id] = c.name
+                    part = ["functionCall": ["name": .string(try geminiName(c.name, field: path)), "args": argsObject(c.arguments)]]
+                    if let s = c.signature { part.set("thoughtSignature", .string(s)); callsSigned = true }
+                    if !sawCall, c.signature == nil, pendingSignature == nil, needsSentinel, m.role == .assistant {
+                        // Gemini 3 refuses a model turn whose first call has no signature (history from
+                        // another provider): Google documents this value for exactly that case.
+                        part.set("thoughtSignature", "skip_thought_signature_validator")
+                    }
+                    sawCall = true
+                case .toolResult(let r):
+                    guard let name = r.name ?? names[r.callID] else {
+                        throw TranslationError(field: path, "answers a tool call that is not in the conversation (\(r.callID))")
+                    }
+                    var text = ""
+                    var media: [JSONNode] = []
+                    for (k, c) in r.content.enumerated() {
+                        switch c {
+                        case .text(let t): text += (text.isEmpty ? "" : "\n") + t
+                        case .image(let src), .document(let src, _): media.append(try mediaPart(src, path: "\(path).content[\(k)]"))
+                        default: break
+                        }
+                    }
+                    responses.append(["functionResponse": ["name": .string(try geminiName(name, field: path)),
+                                                           "response": [(r.isError ? "error" : "result"): .string(text)]]])
+                    responses.append(contentsOf: media)
+                    continue
+                case .reasoning(let r):
+                    guard r.family == .gemini, let sig = r.signature else { continue }
+                    if !r.text.isEmpty {
+                        part = ["text": .string(r.text), "thought": true, "thoughtSignature": .string(sig)]
+                    } else {
+                        pendingSignature = sig
+                        continue
+                    }
+                }
+                if let s = pendingSignature, part["thoughtSignature"] == nil || part["thoughtSignature"]?.string == "skip_thought_signature_validator" {
+                    part.set("thoughtSignature", .string(s))
+                }
+                pendingSignature = nil
+                parts.append(part)
+            }
+            _ = callsSigned
+            let role = m.role == .assistant ? "model" : "user"
+            // Function responses go first in their user turn, right after the model turn with the calls.
+            add(role, responses + parts)
+        }
+        body.set("contents", .array(contents))
+        if !request.system.isEmpty {
+            body.set("systemInstruction", ["parts": .array(request.system.map { ["text": .string($0)] })])
+        }
+        if !request.tools.isEmpty {
+            var decls: [JSONNode] = []
+            for (i, t) in request.tools.enumerated() {
+                var d: JSONNode = ["name": .string(try geminiName(t.name, field: "tools[\(i)].name"))]
+                if let desc = t.description { d.set("description", .string(desc)) }
+                let schema = try GeminiSchema.sanitize(t.parameters, field: "tools[\(i)].parameters")
+                if let props = schema["properties"]?.fields, !props.isEmpty { d.set("parameters", schema) }
+                decls.append(d)
+            }
+            body.set("tools", [["functionDeclarations": .array(decls)]])
+        }
+        if let tc = request.toolChoice {
+            var fcc: JSONNode
+            switch tc {
+            case .auto: fcc = ["mode": "AUTO"]
+            case .none: fcc = ["mode": "NONE"]
+            case .required: fcc = ["mode": "ANY"]
+            case .tool(let n): fcc = ["mode": "ANY", "allowedFunctionNames": [.string(try geminiName(n, field: "tool_choice"))]]
+            }
+            body.set("toolConfig", ["functionCallingConfig": fcc])
+        }
+        var g: JSONNode = [:]
+        if let v = request.maxOutputTokens { g.set("maxOutputTokens", .int(v)) }
+        if let v = request.temperature { g.set("temperature", .double(v)) }
+        if let v = request.topP { g.set("topP", .double(v)) }
+        if let v = request.topK { g.set("topK", .int(v)) }
+        if !request.stopSequences.isEmpty { g.set("stopSequences", .array(request.stopSequences.map(JSONNode.string))) }
+        switch request.responseFormat {
+        case .jsonObject?: g.set("responseMimeType", "application/json")
+        case .jsonSchema(_, let schema, _)?:
+            g.set("responseMimeType", "application/json")
+            g.set("responseSchema", try GeminiSchema.sanitize(schema, field: "response_format.schema"))
+        default: break
+        }
+        if let r = request.reasoning {
+            var t: JSONNode = [:]
+            if !r.enabled {
+                t.set("thinkingBudget", 0)
+            } else {
+                if let b = r.budgetTokens ?? r.effort?.budgetTokens { t.set("thinkingBudget", .int(b)) }
+                if r.includeThoughts { t.set("includeThoughts", true) }
+            }
+            if !(t.fields ?? []).isEmpty { g.set("thinkingConfig", t) }
+        }
+        if !(g.fields ?? []).isEmpty { body.set("generationConfig", g) }
+        return body
+    }
+
+    static func mediaPart(_ src: MediaSource, path: String) throws(TranslationError) -> JSONNode {
+        switch src {
+        case .base64(let type, let data):
+            return ["inlineData": ["mimeType": .string(type), "data": .string(data)]]
+        case .url:
+            throw TranslationError(field: path, "Gemini only takes inline data; the URL should have been fetched before this request was translated")
+        case .fileReference(let id, let type, let family):
+            guard family == .gemini else { throw TranslationError(field: path, "a \(family.rawValue) file reference cannot be sent to Gemini") }
+            var f: JSONNode = ["fileUri": .string(id)]
+            if let type { f.set("mimeType", .string(type)) }
+            return ["fileData": f]
+        }
+    }
+
+    /// Gemini function names: `^[a-zA-Z_][a-zA-Z0-9_.-]{0,63}$`. Names from the other protocols only use
+    /// `[a-zA-Z0-9_-]`, so the one case to fix (a leading digit or `-`) gets a `_.` prefix, which no such
+    /// name contains and `originalName` strips on the way back. Longer names cannot be shortened reversibly.
+    static func geminiName(_ name: String, field: String) throws(TranslationError) -> String {
+        guard let first = name.unicodeScalars.first else { throw TranslationError(field: field, "a function name cannot be empty") }
+        var out = name
+        if !(("a"..."z").contains(first) || ("A"..."Z").contains(first) || first == "_") { out = "_." + name }
+        for s in out.unicodeScalars where !(("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || s == "_" || s == "." || s == "-") {
+            throw TranslationError(field: field, "the function name '\(name)' has a character Gemini does not allow ('\(s)')")
+        }
+        if out.utf8.count > 64 { throw TranslationError(field: field, "the function name '\(name)' is longer than Gemini's 64 characters") }
+        return out
+    }
+
+    static func originalName(_ name: String) -> String {
+        name.hasPrefix("_.") ? String(name.dropFirst(2)) : name
+    }
+
+    // MARK: - Upstream side: response
+
+    public static func decodeResponse(_ body: JSONNode) throws(TranslationError) -> ChatResponse {
+        guard body.isObject else { throw TranslationError(field: nil, "the upstream answer is not a JSON object") }
+        let cand = body["candidates"]?[0]
+        var content: [ContentBlock] = []
+        for p in cand?["content"]?["parts"]?.array ?? [] {
+            content.append(contentsOf: partBlocks(p))
+        }
+        let hasCall = content.contains { if case .toolCall = $0 { return true }; return false }
+        var stop = stopReason(cand?["finishReason"]?.string, hasCall: hasCall)
+        if cand == nil, body["promptFeedback"]?["blockReason"] != nil { stop = .contentFilter }
+        return ChatResponse(id: body["responseId"]?.string ?? IDs.make("gen_"), model: body["modelVersion"]?.string ?? "",
+                            content: content, stopReason: stop, usage: decodeUsage(body["usageMetadata"]))
+    }
+
+    static func partBlocks(_ p: JSONNode) -> [ContentBlock] {
+        let sig = get(p, "thoughtSignature")?.string
+        if let fc = get(p, "functionCall") {
+            return [.toolCall(ToolCall(id: fc["id"]?.string ?? IDs.make("call_"), name: originalName(fc["name"]?.string ?? ""),
+                                       arguments: JSONWriter.string(fc["args"] ?? [:]), signature: sig))]
+        }
+        if let t = p["text"]?.string {
+            if p["thought"]?.bool == true { return [.reasoning(ReasoningBlock(text: t, signature: sig, family: .gemini))] }
+            var out: [ContentBlock] = []
+            if let sig { out.append(.reasoning(ReasoningBlock(text: "", signature: sig, family: .gemini))) }
+            if !t.isEmpty { out.append(.text(t)) }
+            return out
+        }
+        if let sig { return [.reasoning(ReasoningBlock(text: "", signature: sig, family: .gemini))] }
+        return []
+    }
+
+    static func stopReason(_ finish: String?, hasCall: Bool) -> StopReason {
+        switch finish {
+        case "MAX_TOKENS": return .maxTokens
+        case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "LANGUAGE": return .contentFilter
+        case "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL": return .error
+        default: return hasCall ? .toolUse : .endTurn
+        }
+    }
+
+    static func decodeUsage(_ u: JSONNode?) -> Usage {
+        guard let u, u.isObject else { return Usage() }
+        let thoughts = get(u, "thoughtsTokenCount")?.int ?? 0
+        let prompt = (get(u, "promptTokenCount")?.int ?? 0) + (get(u, "toolUsePromptTokenCount")?.int ?? 0)
+        return Usage(input: prompt, output: (get(u, "candidatesTokenCount")?.int ?? 0) + thoughts,
+                     cachedInput: get(u, "cachedContentTokenCount")?.int ?? 0, reasoning: thoughts)
+    }
+
+    public static func makeStreamDecoder() -> any StreamDecoder { GeminiStreamDecoder() }
+
+    public static func decodeError(status: Int, body: JSONNode?) -> ErrorInfo {
+        // Google sometimes answers a stream's error as a one-element array.
+        let root = body?.array?.first ?? body
+        let e = root?["error"]
+        let message = e?["message"]?.string ?? "upstream error (HTTP \(status))"
+        return ErrorInfo(kind: errorKind(status: status, name: e?["status"]?.string), message: message, status: status)
+    }
+
+    static func errorKind(status: Int, name: String?) -> ErrorInfo.Kind {
+        switch name {
+        case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE": return .invalidRequest
+        case "UNAUTHENTICATED": return .authentication
+        case "PERMISSION_DENIED": return .permission
+        case "NOT_FOUND": return .notFound
+        case "RESOURCE_EXHAUSTED": return .rateLimited
+        case "UNAVAILABLE": return .overloaded
+        case "INTERNAL", "UNKNOWN", "DATA_LOSS": return .server
+        case "DEADLINE_EXCEEDED": return .timeout
+        default: break
+        }
+        switch status {
+        case 400: return .invalidRequest
+        case 401: return .authentication
+        case 403: return .permission
+        case 404: return .notFound
+        case 413: return .tooLarge
+        case 429: return .rateLimited
+        case 503: return .overloaded
+        case 504: return .timeout
+        default: return status >= 500 ? .server : .invalidRequest
+        }
+    }
+}
+
+// MARK: - Schema sanitiser
+
+/// Rewrites a JSON Schema into the subset Gemini's `parameters` accepts (an OpenAPI 3.0 Schema subset):
+/// `$schema`, `additionalProperties` and other unsupported keywords are removed; local `$ref`s are inlined;
+/// `anyOf`/`oneOf` with a null branch and `[T, "null"]` type arrays become `nullable`; `const` becomes a
+/// one-value `enum`; `allOf` of objects is merged; string `format`s other than `enum`/`date-time` are dropped
+/// (the description keeps the hint); non-string enums move into the description.
+public enum GeminiSchema {
+    static let kept: Set<String> = ["type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems", "properties",
+                                    "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "example",
+                                    "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"]
+
+    public static func sanitize(_ schema: JSONNode, field: String) throws(TranslationError) -> JSONNode {
+        let defs = (schema["$defs"]?.fields ?? []) + (schema["definitions"]?.fields ?? [])
+        var defMap: [String: JSONNode] = [:]
+        for d in defs { defMap[d.key] = d.value }
+        return try clean(schema, defs: defMap, field: field, depth: 0, refs: [])
+    }
+
+    static func clean(_ s: JSONNode, defs: [String: JSONNode], field: String, depth: Int, refs: [String]) throws(TranslationError) -> JSONNode {
+        guard depth < 64 else { throw TranslationError(field: field, "the schema is nested too deeply for Gemini") }
+        if let b = s.bool { return b ? [:] : ["type": "string", "enum": []] }
+        guard var fields = s.fields else { return [:] }
+
+        if let ref = s["$ref"]?.string {
+            let name = ref.hasPrefix("#/$defs/") ? String(ref.dropFirst(8)) : ref.hasPrefix("#/definitions/") ? String(ref.dropFirst(14)) : nil
+            guard let name, let target = defs[name] else {
+                throw TranslationError(field: field, "the schema reference '\(ref)' cannot be resolved for Gemini (only local $defs are supported)")
+            }
+            guard !refs.contains(name) else {
+                throw TranslationError(field: field, "the schema is recursive ('\(ref)'), which Gemini cannot express")
+            }
+            var merged = target.fields ?? []
+            for f in fields where f.key != "$ref" && !merged.contains(where: { $0.key == f.key }) { merged.append(f) }
+            return try clean(.object(merged), defs: defs, field: field, depth: depth + 1, refs: refs + [name])
+        }
+
+        // allOf: merge object branches into this schema.
+        if let all = s["allOf"]?.array {
+            fields.removeAll { $0.key == "allOf" }
+            var merged = JSONNode.object(fields)
+            for branch in all {
+                let b = try clean(branch, defs: defs, field: field, depth: depth + 1, refs: refs)
+                for f in b.fields ?? [] {
+                    switch f.key {
+                    case "properties":
+                        var props = merged["properties"]?.fields ?? []
+                        for p in f.value.fields ?? [] where !props.contains(where: { $0.key == p.key }) { props.append(p) }
+                        merged.set("properties", .object(props))
+                    case "required":
+                        let req = (merged["required"]?.array ?? []) + (f.value.array ?? [])
+                        merged.set("required", .array(req))
+                    default:
+                        if merged[f.key] == nil { merged.set(f.key, f.value) }
+                    }
+                }
+            }
+            return try clean(merged, defs: defs, field: field, depth: depth + 1, refs: refs)
+        }
+
+        var out: JSONNode = [:]
+        var nullable = false
+        var descriptionExtra: [String] = []
+
+        // type: a string, or an array with "null".
+        if let t = s["type"] {
+            if let ts = t.string {
+                if ts == "null" { nullable = true } else { out.set("type", .string(ts)) }
+            } else if let arr = t.array {
+                let types = arr.compactMap(\.string)
+                nullable = types.contains("null")
+                let rest = types.filter { $0 != "null" }
+                if rest.count == 1 {
+                    out.set("type", .string(rest[0]))
+                } else if rest.count > 1 {
+                    var copy = s
+                    copy.set("type", nil)
+                    out.set("anyOf", .array(try rest.map { (t: String) throws(TranslationError) -> JSONNode in
+                        var c = copy; c.set("type", .string(t))
+                        return try clean(c, defs: defs, field: field, depth: depth + 1, refs: refs)
+                    }))
+                    if nullable { out.set("nullable", true) }
+                    return out
+                }
+            }
+        }
+
+        // anyOf / oneOf: drop null branches (→ nullable); a single remaining branch replaces the union.
+        if let union = s["anyOf"]?.array ?? s["oneOf"]?.array {
+            var branches: [JSONNode] = []
+            for b in union {
+                if b["type"]?.string == "null" { nullable = true; continue }
+                branches.append(try clean(b, defs: defs, field: field, depth: depth + 1, refs: refs))
+            }
+            if branches.count == 1 {
+                var single = branches[0]
+                for f in fields where ["description", "title", "default"].contains(f.key) && single[f.key] == nil { single.set(f.key, f.value) }
+                if nullable { single.set("nullable", true) }
+                return single
+            }
+            out.set("anyOf", .array(branches))
+        }
+
+        for f in fields {
+            switch f.key {
+            case "type", "anyOf", "oneOf", "$schema", "$defs", "definitions", "$id", "$comment", "additionalProperties": continue
+            case "properties":
+                var props: [(key: String, value: JSONNode)] = []
+                for p in f.value.fields ?? [] {
+                    props.append((key: p.key, value: try clean(p.value, defs: defs, field: field, depth: depth + 1, refs: refs)))
+                }
+                if !props.isEmpty { out.set("properties", .object(props)) }
+            case "items":
+                if f.value.isObject { out.set("items", try clean(f.value, defs: defs, field: field, depth: depth + 1, refs: refs)) }
+                else if let tuple = f.value.array, let first = tuple.first {
+                    out.set("items", try clean(first, defs: defs, field: field, depth: depth + 1, refs: refs))
+                }
+            case "prefixItems":
+                if s["items"] == nil, let first = f.value.array?.first {
+                    out.set("items", try clean(first, defs: defs, field: field, depth: depth + 1, refs: refs))
+                }
+            case "required":
+                let names = Set((s["properties"]?.keys ?? []))
+                let req = (f.value.array ?? []).filter { names.contains($0.string ?? "") }
+                if !req.isEmpty { out.set("required", .array(req)) }
+            case "const":
+                if let c = f.value.string { out.set("enum", [.string(c)]); if out["type"] == nil { out.set("type", "string") } }
+                else { descriptionExtra.append("Must be \(JSONWriter.string(f.value)).") }
+            case "enum":
+                let vals = f.value.array ?? []
+                if vals.allSatisfy({ $0.string != nil }) {
+                    out.set("enum", f.value)
+                    if out["type"] == nil, s["type"] == nil { out.set("type", "string") }
+                } else {
+                    descriptionExtra.append("Allowed values: " + vals.map { JSONWriter.string($0) }.joined(separator: ", ") + ".")
+                }
+            case "format":
+                let type = out["type"]?.string ?? s["type"]?.string
+                let ok: Set<String> = type == "string" ? ["enum", "date-time"] : ["int32", "int64", "float", "double"]
+                if let v = f.value.string, ok.contains(v) { out.set("format", f.value) }
+                else if let v = f.value.string { descriptionExtra.append("Format: \(v).") }
+            case "default", "example":
+                continue   // Gemini validates these against the type and rejects mismatches; they carry no constraint
+            case "exclusiveMinimum", "exclusiveMaximum":
+                if let n = f.value.double { out.set(f.key == "exclusiveMinimum" ? "minimum" : "maximum", .double(n)) }
+            default:
+                if kept.contains(f.key) && out[f.key] == nil { out.set(f.key, f.value) }
+            }
+        }
+        if !descriptionExtra.isEmpty {
+            let d = (out["description"]?.string).map { $0 + " " } ?? ""
+            out.set("description", .string(d + descriptionExtra.joined(separator: " ")))
+        }
+        if nullable { out.set("nullable", true) }
+        return out
+    }
+}
+
+// MARK: - Client stream: canonical events → Gemini chunks
+
+/// One GenerateContentResponse per text / thought delta, a functionCall part when its call is complete
+/// (Gemini never streams arguments), and a last chunk with `finishReason` and `usageMetadata`. Framed as SSE
+/// (`alt=sse`) or as one JSON array written incrementally.
+final class GeminiStreamEncoder: StreamEncoder {
+    let sse: Bool
+    let includeThoughts: Bool
+    var wroteAny = false
+    var closed = false
+    var responseID = IDs.make("", length: 22)
+    var model = ""
+    var calls: [Int: ToolCall] = [:]
+    var reasoning: [Int: (text: String, signature: String?, family: ProviderFamily?)] = [:]
+    var pendingSignature: String?
+
+    init(sse: Bool, includeThoughts: Bool) { self.sse = sse; self.includeThoughts = includeThoughts }
+
+    func chunk(_ parts: [JSONNode], finish: String? = nil, usage: Usage? = nil, into out: inout [UInt8]) {
+        var parts = parts
+        if let s = pendingSignature, !parts.isEmpty, parts[0]["thoughtSignature"] == nil {
+            parts[0].set("thoughtSignature", .string(s)); pendingSignature = nil
+        }
+        var cand: JSONNode = ["content": ["role": "model", "parts": .array(parts)], "index": 0]
+        if let finish { cand.set("finishReason", .string(finish)) }
+        var c: JSONNode = ["candidates": [cand]]
+        if let usage { c.set("usageMetadata", GeminiCodec.usageMetadata(usage)) }
+        c.set("modelVersion", .string(model))
+        c.set("responseId", .string(responseID))
+        write(c, into: &out)
+    }
+
+    func write(_ c: JSONNode, into out: inout [UInt8]) {
+        if sse {
+            SSEWriter.event(nil, c, into: &out)
+        } else {
+            out.append(contentsOf: (wroteAny ? ",\r\n" : "[").utf8)
+            JSONWriter.write(c, into: &out)
+        }
+        wroteAny = true
+    }
+
+    func encode(_ event: StreamEvent, into out: inout [UInt8]) {
+        guard !closed else { return }
+        switch event {
+        case .messageStart(let id, let m, _):
+            if !id.isEmpty { responseID = id }
+            model = m
+        case .blockStart(let i, let start):
+            switch start {
+            case .toolCall(let id, let name, let sig): calls[i] = ToolCall(id: id, name: name, arguments: "", signature: sig)
+            case .reasoning(let family, _): reasoning[i] = ("", nil, family)
+            case .encryptedReasoning(let b):
+                if b.family == .gemini, let s = b.signature { pendingSignature = s }
+            case .text: break
+            }
+        case .blockDelta(let i, let d):
+            switch d {
+            case .text(let t): if !t.isEmpty { chunk([["text": .string(t)]], into: &out) }
+            case .toolArguments(let a): calls[i]?.arguments += a
+            case .reasoning(let t):
+                if includeThoughts, !t.isEmpty { chunk([["text": .string(t), "thought": true]], into: &out) }
+            case .reasoningSignature(let s):
+                if reasoning[i] != nil { reasoning[i]!.signature = (reasoning[i]!.signature ?? "") + s }
+            case .reasoningEncrypted: break
+            }
+        case .blockStop(let i):
+            if let c = calls.removeValue(forKey: i) {
+                var part: JSONNode = ["functionCall": ["name": .string(c.name), "args": GeminiCodec.argsObject(c.arguments)]]
+                if let s = c.signature { part.set("thoughtSignature", .string(s)) }
+                chunk([part], into: &out)
+            }
+            if let r = reasoning.removeValue(forKey: i), r.family == .gemini, let s = r.signature {
+                pendingSignature = s   // rides on the next part, as Gemini sends it
+            }
+        case .messageDelta(let reason, _, let usage):
+            var parts: [JSONNode] = []
+            if let s = pendingSignature { parts.append(["text": "", "thoughtSignature": .string(s)]); pendingSignature = nil }
+            if parts.isEmpty { parts.append(["text": ""]) }
+            chunk(parts, finish: GeminiCodec.finishReason(reason), usage: usage, into: &out)
+        case .messageStop:
+            break
+        case .error(let info):
+            write(GeminiCodec.encodeError(info), into: &out)
+            closed = true
+        }
+    }
+
+    func finish(into out: inout [UInt8]) {
+        if !sse {
+            out.append(contentsOf: (wroteAny ? "]" : "[]").utf8)
+        }
+        closed = true
+    }
+}
+
+// MARK: - Upstream stream: Gemini SSE → canonical events
+
+/// Each SSE event is a whole GenerateContentResponse. Text and thought parts extend the open block (or open
+/// a new one when the kind changes); a functionCall part arrives whole and becomes blockStart + one arguments
+/// delta + blockStop. The chunk carrying `finishReason` ends the message (its `usageMetadata` is the final
+/// count); a stream that closes without one is an error.
+final class GeminiStreamDecoder: StreamDecoder {
+    enum Kind { case text, reasoning }
+    var started = false
+    var done = false
+    var openBlock: (index: Int, kind: Kind)?
+    var nextIndex = 0
+    var sawCall = false
+    var usage = Usage()
+
+    func decode(_ event: SSEEvent) throws(TranslationError) -> [StreamEvent] {
+        guard !done else { return [] }
+        guard let data = try? JSONParser.parse(event.data) else {
+            throw TranslationError(field: nil, "the upstream sent an event that is not JSON")
+        }
+        var out: [StreamEvent] = []
+        if let e = data["error"], e.isObject {
+            let status = e["code"]?.int ?? 500
+            out.append(.error(ErrorInfo(kind: GeminiCodec.errorKind(status: status, name: e["status"]?.string),
+                                        message: e["message"]?.string ?? "upstream stream error", status: status)))
+            done = true
+            return out
+        }
+        if !started {
+            started = true
+            out.append(.messageStart(id: data["responseId"]?.string ?? IDs.make("gen_"), model: data["modelVersion"]?.string ?? "", usage: nil))
+        }
+        if let u = data["usageMetadata"], u.isObject { usage = GeminiCodec.decodeUsage(u) }
+        let cand = data["candidates"]?[0]
+        for p in cand?["content"]?["parts"]?.array ?? [] {
+            for block in GeminiCodec.partBlocks(p) {
+                switch block {
+                case .text(let t):
+                    ensure(.text, &out)
+                    out.append(.blockDelta(index: openBlock!.index, .text(t)))
+                case .reasoning(let r):
+                    if r.text.isEmpty, openBlock?.kind == .reasoning, let s = r.signature {
+                        out.append(.blockDelta(index: openBlock!.index, .reasoningSignature(s)))
+                        close(&out)
+                        continue
+                    }
+                    ensure(.reasoning, &out, forceNew: !r.text.isEmpty ? false : true)
+                    if !r.text.isEmpty { out.append(.blockDelta(index: openBlock!.index, .reasoning(r.text))) }
+                    if let s = r.signature {
+                        out.append(.blockDelta(index: openBlock!.index, .reasoningSignature(s)))
+                        close(&out)
+                    }
+                case .toolCall(let c):
+                    close(&out)
+                    sawCall = true
+                    out.append(.blockStart(index: nextIndex, .toolCall(id: c.id, name: c.name, signature: c.signature)))
+                    out.append(.blockDelta(index: nextIndex, .toolArguments(c.arguments)))
+                    out.append(.blockStop(index: nextIndex))
+                    nextIndex += 1
+                default:
+                    break
+                }
+            }
+        }
+        if let finish = cand?["finishReason"]?.string {
+            close(&out)
+            out.append(.messageDelta(stopReason: GeminiCodec.stopReason(finish, hasCall: sawCall), stopSequence: nil, usage: usage))
+            out.append(.messageStop)
+            done = true
+        } else if cand == nil, let block = data["promptFeedback"]?["blockReason"]?.string {
+            close(&out)
+            _ = block
+            out.append(.messageDelta(stopReason: .contentFilter, stopSequence: nil, usage: usage))
+            out.append(.messageStop)
+            done = true
+        }
+        return out
+    }
+
+    func ensure(_ kind: Kind, _ out: inout [StreamEvent], forceNew: Bool = false) {
+        if let o = openBlock, o.kind == kind, !forceNew { return }
+        close(&out)
+        out.append(.blockStart(index: nextIndex, kind == .text ? .text : .reasoning(family: .gemini, itemID: nil)))
+        openBlock = (nextIndex, kind)
+        nextIndex += 1
+    }
+
+    func close(_ out: inout [StreamEvent]) {
+        guard let o = openBlock else { return }
+        out.append(.blockStop(index: o.index))
+        openBlock = nil
+    }
+
+    func finish() -> [StreamEvent] {
+        guard !done else { return [] }
+        done = true
+        var out: [StreamEvent] = []
+        if !started { out.append(.messageStart(id: IDs.make("gen_"), model: "", usage: nil)) }
+        close(&out)
+        out.append(.error(ErrorInfo(kind: .server, message: "the upstream stream ended without a finishReason", status: 502)))
+        return out
+    }
+}
