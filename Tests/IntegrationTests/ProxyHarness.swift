@@ -46,6 +46,27 @@ struct HTTPResult {
     var headers: [(String, String)]
     var body: String
     func header(_ n: String) -> String? { headers.last { $0.0.lowercased() == n }?.1 }
+
+    /// The body with chunk framing removed when the response is chunked (strict: a malformed frame
+    /// yields what was decoded so far plus a marker, so a test comparing content fails visibly).
+    var content: String {
+        guard header("transfer-encoding")?.lowercased() == "chunked" else { return body }
+        let bytes = Array(body.utf8)
+        var i = 0, out: [UInt8] = []
+        func line() -> String? {
+            guard let e = (i..<max(i, bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }) else { return nil }
+            defer { i = e + 2 }
+            return String(decoding: bytes[i..<e], as: UTF8.self)
+        }
+        while let sizeLine = line() {
+            guard let size = Int(sizeLine, radix: 16) else { return String(decoding: out, as: UTF8.self) + "<bad chunk>" }
+            if size == 0 { return String(decoding: out, as: UTF8.self) }
+            guard bytes.count >= i + size + 2 else { return String(decoding: out, as: UTF8.self) + "<truncated chunk>" }
+            out += bytes[i..<(i + size)]
+            i += size + 2
+        }
+        return String(decoding: out, as: UTF8.self) + "<no last chunk>"
+    }
 }
 
 /// One HTTP/1.1 exchange with Connection: close; the body is returned raw (chunk framing included).

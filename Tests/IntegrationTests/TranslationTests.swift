@@ -34,7 +34,7 @@ import Testing
         #expect(s.daemon.ctl(["tier", "set", "openai-compatible", "standard", "local-model"]).status == 0)
         usleep(150_000)
         let plain = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"system":"be brief","messages":[{"role":"user","content":"hello FAKE-TEXT-ONLY"}]}"#)
-        let j = try JSONSerialization.jsonObject(with: Data(plain.body.utf8)) as! [String: Any]
+        let j = try JSONSerialization.jsonObject(with: Data(plain.content.utf8)) as! [String: Any]
         #expect(plain.status == 200 && j["type"] as? String == "message" && j["stop_reason"] as? String == "end_turn")
         #expect(((j["content"] as? [[String: Any]])?.first?["text"] as? String)?.contains("FAKE-UPSTREAM-OK model=local-model") == true)
         let up = try #require(try s.fake.requests().last)
@@ -47,8 +47,8 @@ import Testing
         let tools = #"[{"name":"Bash","description":"run","input_schema":{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}}]"#
         let st = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"tools":\#(tools),"messages":[{"role":"user","content":"run it"}]}"#)
         #expect(st.status == 200 && st.header("content-type")?.hasPrefix("text/event-stream") == true)
-        let ev = events(st.body)
-        #expect(ev.map { $0.event ?? "" } == ["message_start", "content_block_start"] + Array(repeating: "content_block_delta", count: ev.count - 6)
+        let ev = events(st.content)
+        #expect(ev.map { $0.event ?? "" } == ["message_start", "content_block_start"] + Array(repeating: "content_block_delta", count: ev.count - 5)
                 + ["content_block_stop", "message_delta", "message_stop"])
         let start = ev[1].data["content_block"] as? [String: Any]
         #expect(start?["type"] as? String == "tool_use" && start?["name"] as? String == "Bash")
@@ -59,7 +59,7 @@ import Testing
         // The tool result goes back as OpenAI tool messages; the answer is text.
         let id = start?["id"] as? String ?? ""
         let follow = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"tools":\#(tools),"messages":[{"role":"user","content":"run it"},{"role":"assistant","content":[{"type":"tool_use","id":"\#(id)","name":"Bash","input":{"command":"echo FAKE-TOOL-RAN"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"\#(id)","content":"FAKE-TOOL-RAN"}]}]}"#)
-        #expect(follow.status == 200 && follow.body.contains(#""stop_reason":"end_turn""#))
+        #expect(follow.status == 200 && follow.content.contains(#""stop_reason":"end_turn""#))
         let sent = try #require(try s.fake.requests().last?["body"] as? [String: Any])
         let msgs = sent["messages"] as? [[String: Any]] ?? []
         #expect(msgs.contains { $0["role"] as? String == "tool" && $0["tool_call_id"] as? String == id })
@@ -73,8 +73,8 @@ import Testing
         let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~a")], assign: ["tool": ["a"]])
         let r = try chat(s, #"{"model":"gpt-5.1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"brief"},{"role":"user","content":"hi FAKE-TEXT-ONLY"}]}"#)
         #expect(r.status == 200)
-        #expect(r.body.hasSuffix("data: [DONE]\n\n"))
-        let chunks = events(r.body)
+        #expect(r.content.hasSuffix("data: [DONE]\n\n"))
+        let chunks = events(r.content)
         #expect(chunks.allSatisfy { $0.data["object"] as? String == "chat.completion.chunk" })
         let text = chunks.compactMap { (($0.data["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
         #expect(text.contains("FAKE-UPSTREAM-OK model=claude-sonnet-4-5"), "gpt-5.1 is standard: Anthropic's standard model")
@@ -88,20 +88,20 @@ import Testing
         let s = try ProxySetup(credentials: [("a", "anthropic", "fake-403~a")], assign: ["tool": ["a"]])
         let r = try chat(s, #"{"model":"gpt-5.1","messages":[{"role":"user","content":"hi"}]}"#)
         #expect(r.status == 403)
-        let j = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]
+        let j = try JSONSerialization.jsonObject(with: Data(r.content.utf8)) as? [String: Any]
         #expect((j?["error"] as? [String: Any])?["message"] != nil, "OpenAI's error shape: \(r.body)")
         #expect(!r.body.contains(#""type":"error""#), "not Anthropic's")
         // A request that cannot be translated is a 400 naming the field, in the client's format.
         let s2 = try ProxySetup(credentials: [("a", "anthropic", "fake-ok")], assign: ["tool": ["a"]])
         let bad = try chat(s2, #"{"model":"gpt-5.1","n":3,"messages":[{"role":"user","content":"hi"}]}"#)
-        #expect(bad.status == 400 && bad.body.contains("n") && bad.body.contains("invalid_request"), bad.body)
+        #expect(bad.status == 400 && bad.body.contains("n") && bad.body.contains("invalid_request"), Comment(rawValue: bad.body))
         #expect(try s2.fake.requests().isEmpty, "nothing was sent upstream")
     }
 
     @Test func midStreamResetEndsTheTranslatedStreamWithTheClientsErrorEvent() throws {
         let s = try ProxySetup(credentials: [("oc", "openai-compatible", "fake-reset-midstream")], assign: ["tool": ["oc"]])
         let r = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hello FAKE-TEXT-ONLY"}]}"#)
-        let ev = events(r.body)
+        let ev = events(r.content)
         #expect(ev.first?.event == "message_start")
         #expect(ev.last?.event == "error", "Claude Code retries on an error event; it loops on a stream without an end")
     }
@@ -111,7 +111,7 @@ import Testing
         let body = #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"\#(String(repeating: "word ", count: 400))"}]}"#
         let r = try http(port: s.port, "POST", "/v1/messages/count_tokens", headers: [("x-api-key", s.key), ("anthropic-version", "2023-06-01"),
                                                                                        ("X-Proxypool-App", "tool")], body: body)
-        let n = (try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any])?["input_tokens"] as? Int ?? 0
+        let n = (try JSONSerialization.jsonObject(with: Data(r.content.utf8)) as? [String: Any])?["input_tokens"] as? Int ?? 0
         #expect(r.status == 200 && r.header("x-proxypool-estimate") == "true")
         #expect(n > 400 && n < 700, "2000 bytes of text ≈ 500 tokens, got \(n)")
         #expect(try s.fake.requests().isEmpty)
