@@ -25,6 +25,7 @@ PORT="$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.std
 echo "through-proxy: proxypoold on 127.0.0.1:$PORT, fake upstream at $FAKE_URL, logs in $T" >&2
 status=0
 E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_UPSTREAM_REQUESTS_URL="$FAKE_URL/__requests" \
+    E2E_FAKE_URL="$FAKE_URL" E2E_CTL_BIN="$BIN/proxypoolctl" E2E_CTL_SOCKET="$T/control.sock" \
     bash "$ROOT/Tests/e2e/run.sh" "$@" || status=$?
 # The daemon's view: each real client was recognised and routed to its assignment.
 sleep 1.5   # usage and apps are written in batches, once a second

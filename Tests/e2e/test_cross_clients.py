@@ -1,0 +1,261 @@
+"""The real CLIs through the daemon to an upstream of ANOTHER protocol (translation), and free-model routing.
+
+Claude Code (Anthropic Messages) → OpenAI Chat (openai-compatible), OpenAI Responses (openai), Gemini.
+Codex CLI (OpenAI Responses)     → Anthropic Messages, Gemini.
+Claude Code asking for its fast model → the free credential when free-models is on, else its assignment.
+
+Each combination has its own app (an access key made with `key create --app`) assigned to its own credential,
+so no test reassigns another's app and nothing waits on a reload between tests. Every credential's key
+carries a tag (`fake-ok~NAME`) that the fake records, so a test knows which credential the daemon chose.
+
+Needs the daemon (through-proxy.sh exports E2E_CTL_BIN, E2E_CTL_SOCKET, E2E_FAKE_URL); skipped without it.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from test_clients import (MARKER, TEXT_ONLY, TOOL_MARKER, _http_get_json, _per_test_timeout, fmt,  # noqa: F401
+                          run_claude, run_codex, tok)
+
+CTL_BIN = os.environ.get("E2E_CTL_BIN")
+CTL_SOCKET = os.environ.get("E2E_CTL_SOCKET")
+FAKE_URL = os.environ.get("E2E_FAKE_URL")
+
+pytestmark = pytest.mark.skipif(not (CTL_BIN and CTL_SOCKET and FAKE_URL and os.environ.get("E2E_BASE_URL")),
+                                reason="needs the daemon and its control socket (run through-proxy.sh)")
+
+# The openai-compatible kind has no built-in tiers: the user names the server's models.
+OC_TIERS = {"flagship": "qwen3-coder-480b", "standard": "qwen3-coder-30b", "fast": "qwen3-4b",
+            "reasoning": "qwen3-235b-thinking"}
+
+# name → (provider, base URL suffix, extra options)
+CREDENTIALS = {
+    "x-chat": ("openai-compatible", "/v1", []),
+    "x-responses": ("openai", "/v1", []),
+    "x-anthropic": ("anthropic", "", []),
+    "x-gemini": ("gemini", "", []),
+    "x-free": ("openai-compatible", "/v1", ["--free"]),
+}
+
+# app → its chain. cc-* are Claude Code, cx-* Codex.
+APPS = {
+    "cc-via-chat": ["x-chat"],
+    "cc-via-responses": ["x-responses"],
+    "cc-via-gemini": ["x-gemini"],
+    "cx-via-anthropic": ["x-anthropic"],
+    "cx-via-gemini": ["x-gemini"],
+    "cc-free": ["x-anthropic"],
+}
+
+# upstream wire → where a translated request must arrive (Gemini: the model is in the path).
+PATHS = {
+    "chat": re.compile(r"^/v1/chat/completions$"),
+    "responses": re.compile(r"^/v1/responses$"),
+    "anthropic": re.compile(r"^/v1/messages$"),
+    "gemini": re.compile(r"^/v1beta/models/([^/:]+):streamGenerateContent$"),
+}
+
+
+def ctl(*args, key_env=None):
+    env = dict(os.environ)
+    if key_env:
+        env["X_FAKE_KEY"] = key_env
+    p = subprocess.run([CTL_BIN, "--socket", CTL_SOCKET, *args], env=env, capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, "proxypoolctl %s: %s%s" % (" ".join(args), p.stdout, p.stderr)
+    return p.stdout
+
+
+def ctl_json(*args):
+    return json.loads(ctl("--json", *args))
+
+
+@pytest.fixture(scope="module")
+def cross():
+    for name, (provider, suffix, extra) in CREDENTIALS.items():
+        ctl("credential", "add", name, "--provider", provider, "--base-url", FAKE_URL + suffix,
+            "--key-env", "X_FAKE_KEY", *extra, key_env="fake-ok~" + name)
+    for tier, model in OC_TIERS.items():
+        ctl("tier", "set", "openai-compatible", tier, model)
+    keys = {}
+    for app, chain in APPS.items():
+        ctl("assign", app, *chain)
+        keys[app] = ctl_json("key", "create", "--app", app)["key"]
+    tiers = {(t["provider"], t["tier"]): t["model"] for t in ctl_json("tiers") if t.get("model")}
+    time.sleep(0.3)   # the daemon reloads its routing table after each change
+    return SimpleNamespace(keys=keys, tiers=tiers, base_url=os.environ["E2E_BASE_URL"].rstrip("/"))
+
+
+def client_env(cross, app):
+    """What run_claude / run_codex need: where to go and the app's key."""
+    return SimpleNamespace(base_url=cross.base_url, api_key=cross.keys[app])
+
+
+def expected_model(cross, client_model, provider):
+    tier = ctl_json("classify", client_model)["tier"]
+    return cross.tiers[(provider, tier)]
+
+
+def recorded(token, credential):
+    """The fake's records of this test's requests (the body mentions token) that credential made."""
+    recs = _http_get_json(FAKE_URL + "/__requests")
+    mine = [r for r in recs if token in json.dumps(r.get("body"))]
+    assert mine, "the upstream saw no request for this test"
+    others = sorted({"%s %s" % (r.get("key_tag"), r["path"]) for r in mine if r.get("key_tag") != credential})
+    assert not others, "requests went to other credentials than %s: %s" % (credential, others)
+    return mine
+
+
+def upstream_model(rec, wire):
+    if wire == "gemini":
+        return PATHS["gemini"].match(rec["path"]).group(1)
+    return (rec.get("body") or {}).get("model")
+
+
+def check_arrival(recs, wire, model):
+    for r in recs:
+        assert PATHS[wire].match(r["path"]), "a request arrived at %s, not the %s path" % (r["path"], wire)
+    models = {upstream_model(r, wire) for r in recs}
+    assert model in models, "the upstream was asked for %s, not the mapped %s" % (sorted(models), model)
+
+
+# --- the tool round trip as the upstream protocol says it: (call id or name, result text) pairs -------------
+
+def calls_and_results(wire, body):
+    """The tool calls the conversation echoes and the tool results, each keyed by how the protocol links them."""
+    calls, results = {}, {}
+    if wire == "chat":
+        for m in body.get("messages") or []:
+            for c in m.get("tool_calls") or []:
+                calls[c["id"]] = c["function"]["name"]
+            if m.get("role") == "tool":
+                results[m["tool_call_id"]] = json.dumps(m.get("content"))
+    elif wire == "responses":
+        for it in body.get("input") or []:
+            if it.get("type") == "function_call":
+                calls[it["call_id"]] = it["name"]
+            elif it.get("type") == "function_call_output":
+                results[it["call_id"]] = json.dumps(it.get("output"))
+    elif wire == "anthropic":
+        for m in body.get("messages") or []:
+            for b in m.get("content") if isinstance(m.get("content"), list) else []:
+                if b.get("type") == "tool_use":
+                    calls[b["id"]] = b["name"]
+                elif b.get("type") == "tool_result":
+                    results[b["tool_use_id"]] = json.dumps(b.get("content"))
+    elif wire == "gemini":
+        for c in body.get("contents") or []:
+            for p in c.get("parts") or []:
+                fc = p.get("functionCall") or p.get("function_call")
+                fr = p.get("functionResponse") or p.get("function_response")
+                if fc:
+                    calls[fc.get("id") or fc["name"]] = fc["name"]
+                if fr:
+                    results[fr.get("id") or fr["name"]] = json.dumps(fr.get("response"))
+    return calls, results
+
+
+def check_tool_result_shape(recs, wire, tool_name):
+    """The second turn carries the echoed call and its result, linked, in the upstream's own shape."""
+    seen = []
+    for r in recs:
+        calls, results = calls_and_results(wire, r.get("body") or {})
+        for link, text in results.items():
+            seen.append((link, text[:200]))
+            if TOOL_MARKER in text and calls.get(link) == tool_name:
+                return
+    pytest.fail("no %s follow-up carries a %s call and its result with %s (results seen: %s)"
+                % (wire, tool_name, TOOL_MARKER, seen))
+
+
+# --- Claude Code → another protocol ----------------------------------------------------------------------
+
+CLAUDE_VIA = [("chat", "cc-via-chat", "x-chat", "openai-compatible"),
+              ("responses", "cc-via-responses", "x-responses", "openai"),
+              ("gemini", "cc-via-gemini", "x-gemini", "gemini")]
+CLAUDE_DEFAULT_MODEL = "claude-opus-5-5"   # what Claude Code sends without --model (clients.md)
+
+
+@pytest.mark.parametrize("wire,app,cred,provider", CLAUDE_VIA, ids=[c[0] for c in CLAUDE_VIA])
+def test_claude_code_text_via(cross, tmp_path, wire, app, cred, provider):
+    t = tok()
+    out, p = run_claude(client_env(cross, app), tmp_path, "say hi %s %s" % (TEXT_ONLY, t))
+    model = expected_model(cross, CLAUDE_DEFAULT_MODEL, provider)
+    assert not out.get("is_error"), fmt(p)
+    assert MARKER in out["result"] and "model=" + model in out["result"], fmt(p)
+    check_arrival(recorded(t, cred), wire, model)
+
+
+@pytest.mark.parametrize("wire,app,cred,provider", CLAUDE_VIA, ids=[c[0] for c in CLAUDE_VIA])
+def test_claude_code_tool_round_trip_via(cross, tmp_path, wire, app, cred, provider):
+    t = tok()
+    out, p = run_claude(client_env(cross, app), tmp_path, "run echo %s with Bash %s" % (TOOL_MARKER, t),
+                        ["--allowedTools", "Bash(echo:*)", "--permission-mode", "dontAsk"])
+    assert not out.get("is_error"), fmt(p)
+    assert MARKER in out["result"] and TOOL_MARKER in out["result"], fmt(p)
+    recs = recorded(t, cred)
+    check_arrival(recs, wire, expected_model(cross, CLAUDE_DEFAULT_MODEL, provider))
+    check_tool_result_shape(recs, wire, "Bash")
+
+
+# --- Codex → another protocol ----------------------------------------------------------------------------
+
+CODEX_VIA = [("anthropic", "cx-via-anthropic", "x-anthropic", "anthropic"),
+             ("gemini", "cx-via-gemini", "x-gemini", "gemini")]
+CODEX_MODEL = "gpt-5-codex"   # the classic request shape (top-level function tools)
+
+
+@pytest.mark.parametrize("wire,app,cred,provider", CODEX_VIA, ids=[c[0] for c in CODEX_VIA])
+def test_codex_exec_text_via(cross, tmp_path, wire, app, cred, provider):
+    t = tok()
+    text, p = run_codex(client_env(cross, app), tmp_path, "say hi %s %s" % (TEXT_ONLY, t), model=CODEX_MODEL)
+    model = expected_model(cross, CODEX_MODEL, provider)
+    assert MARKER in text and "model=" + model in text, fmt(p)
+    check_arrival(recorded(t, cred), wire, model)
+
+
+@pytest.mark.parametrize("wire,app,cred,provider", CODEX_VIA, ids=[c[0] for c in CODEX_VIA])
+def test_codex_exec_tool_round_trip_via(cross, tmp_path, wire, app, cred, provider):
+    t = tok()
+    text, p = run_codex(client_env(cross, app), tmp_path, "run echo %s %s" % (TOOL_MARKER, t), model=CODEX_MODEL)
+    assert MARKER in text and TOOL_MARKER in text, fmt(p)
+    recs = recorded(t, cred)
+    check_arrival(recs, wire, expected_model(cross, CODEX_MODEL, provider))
+    check_tool_result_shape(recs, wire, "exec_command")
+
+
+# --- Issue 6: Claude Code's fast model and free-model routing ----------------------------------------------
+
+FAST_MODEL = "claude-haiku-4-5"
+
+
+def test_claude_code_fast_model_free_routing(cross, tmp_path):
+    app = "cc-free"
+    try:
+        ctl("free-models", "on", "--app", app)
+        time.sleep(0.3)
+        t = tok()
+        (tmp_path / "on").mkdir()
+        out, p = run_claude(client_env(cross, app), tmp_path / "on", "say hi %s %s" % (TEXT_ONLY, t),
+                            ["--model", FAST_MODEL])
+        assert not out.get("is_error"), fmt(p)
+        free_model = cross.tiers[("openai-compatible", "fast")]
+        assert "model=" + free_model in out["result"], fmt(p)
+        check_arrival(recorded(t, "x-free"), "chat", free_model)
+
+        ctl("free-models", "off", "--app", app)
+        time.sleep(0.3)
+        t = tok()
+        (tmp_path / "off").mkdir()
+        out, p = run_claude(client_env(cross, app), tmp_path / "off", "say hi %s %s" % (TEXT_ONLY, t),
+                            ["--model", FAST_MODEL])
+        assert not out.get("is_error"), fmt(p)
+        assert "model=" + FAST_MODEL in out["result"], fmt(p)
+        check_arrival(recorded(t, "x-anthropic"), "anthropic", FAST_MODEL)
+    finally:
+        ctl("free-models", "default", "--app", app)
