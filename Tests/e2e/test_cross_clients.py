@@ -122,6 +122,12 @@ def check_arrival(recs, wire, model):
         assert PATHS[wire].match(r["path"]), "a request arrived at %s, not the %s path" % (r["path"], wire)
     models = {upstream_model(r, wire) for r in recs}
     assert model in models, "the upstream was asked for %s, not the mapped %s" % (sorted(models), model)
+    for r in recs:
+        body = r.get("body") or {}
+        # OpenAI refuses end-user ids over 64 characters (Claude Code's metadata.user_id is ~150).
+        for k in ("safety_identifier", "user"):
+            if wire in ("chat", "responses") and isinstance(body.get(k), str):
+                assert len(body[k]) <= 64, "%s is %d characters: OpenAI takes at most 64" % (k, len(body[k]))
 
 
 # --- the tool round trip as the upstream protocol says it: (call id or name, result text) pairs -------------
@@ -160,17 +166,17 @@ def calls_and_results(wire, body):
     return calls, results
 
 
-def check_tool_result_shape(recs, wire, tool_name):
+def check_tool_result_shape(recs, wire, tool_name, marker=TOOL_MARKER):
     """The second turn carries the echoed call and its result, linked, in the upstream's own shape."""
     seen = []
     for r in recs:
         calls, results = calls_and_results(wire, r.get("body") or {})
         for link, text in results.items():
             seen.append((link, text[:200]))
-            if TOOL_MARKER in text and calls.get(link) == tool_name:
+            if marker in text and calls.get(link) == tool_name:
                 return
-    pytest.fail("no %s follow-up carries a %s call and its result with %s (results seen: %s)"
-                % (wire, tool_name, TOOL_MARKER, seen))
+    pytest.fail("no %s follow-up carries a %s call and its result with %r (results seen: %s)"
+                % (wire, tool_name, marker, seen))
 
 
 # --- Claude Code → another protocol ----------------------------------------------------------------------
@@ -227,6 +233,25 @@ def test_codex_exec_tool_round_trip_via(cross, tmp_path, wire, app, cred, provid
     recs = recorded(t, cred)
     check_arrival(recs, wire, expected_model(cross, CODEX_MODEL, provider))
     check_tool_result_shape(recs, wire, "exec_command")
+
+
+# Code mode: the tools come in an `additional_tools` input item, and the one the model calls is the custom
+# (free-text) `exec`, which runs JavaScript in Codex. It reaches the upstream as a function tool; the fake
+# cannot know to write JavaScript into it, so it calls `exec` with a placeholder and Codex answers with its
+# script runner's report ("Script failed ... FAKE is not defined"). What is checked is the round trip: the
+# call reached Codex as a custom tool call, ran, and its output came back to the upstream in its own shape.
+CODE_MODE_MODEL = "gpt-6.1-sol"
+SCRIPT_REPORT = "Script "
+
+
+@pytest.mark.parametrize("wire,app,cred,provider", CODEX_VIA, ids=[c[0] for c in CODEX_VIA])
+def test_codex_code_mode_tool_round_trip_via(cross, tmp_path, wire, app, cred, provider):
+    t = tok()
+    text, p = run_codex(client_env(cross, app), tmp_path, "run echo %s %s" % (TOOL_MARKER, t), model=CODE_MODE_MODEL)
+    assert MARKER in text and "Tool result received:" in text and SCRIPT_REPORT in text, fmt(p)
+    recs = recorded(t, cred)
+    check_arrival(recs, wire, expected_model(cross, CODE_MODE_MODEL, provider))
+    check_tool_result_shape(recs, wire, "exec", marker=SCRIPT_REPORT)
 
 
 # --- Issue 6: Claude Code's fast model and free-model routing ----------------------------------------------

@@ -495,7 +495,7 @@ public enum OpenAIChatCodec: ProtocolCodec {
                                         "json_schema": .make(("name", .string(name)), ("schema", schema), ("strict", strict.map { .bool($0) }))])
         case nil: break
         }
-        if let u = request.user { out.set("user", .string(u)) }
+        if let u = request.user { out.set("user", .string(EndUserID.openAI(u))) }
         if request.stream {
             out.set("stream", true)
             out.set("stream_options", ["include_usage": true])   // so the usage is known at the end

@@ -651,7 +651,7 @@ public enum OpenAIResponsesCodec: ProtocolCodec {
         body.set("store", false)
         // Reasoning stays usable on the next turn only if we ask for its encrypted form (store is false).
         if request.reasoning?.enabled != false || hasEncrypted { body.set("include", ["reasoning.encrypted_content"]) }
-        if let u = request.user { body.set("safety_identifier", .string(u)) }
+        if let u = request.user { body.set("safety_identifier", .string(EndUserID.openAI(u))) }
         return body
     }
 

@@ -1,3 +1,5 @@
+import ProxyPoolCore
+
 /// Helpers every codec uses: typed field reads that fail with the field's path, data URIs, ids, and the
 /// reasoning effort ⇄ thinking budget scale.
 
@@ -100,5 +102,17 @@ public extension ReasoningEffort {
         case ..<16384: self = .medium
         default: self = .high
         }
+    }
+}
+
+/// The end-user id a request carries (Anthropic `metadata.user_id`, OpenAI `safety_identifier` / `user`), as
+/// OpenAI takes it: at most 64 characters. A longer id — Claude Code's `user_id` is a JSON object of about 150
+/// characters — goes as its SHA-256 in hex (exactly 64): the same user keeps the same id, and nothing of the
+/// original is disclosed, which is what OpenAI asks ids to be.
+public enum EndUserID {
+    public static let openAIMaxLength = 64
+
+    public static func openAI(_ id: String) -> String {
+        id.count <= openAIMaxLength ? id : SHA256.hex(Array(id.utf8))
     }
 }
