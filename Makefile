@@ -9,7 +9,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all deps test-deps build run check e2e bench systemd-test release install uninstall clean
+.PHONY: all deps test-deps build run check e2e bench bench-translation systemd-test release install uninstall clean
 
 all: build
 
@@ -43,6 +43,11 @@ e2e: build
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 	bash bench/run.sh
+
+# What translating between protocols adds (Anthropic ⇄ OpenAI Chat; 1 KB and 100 KB requests; 500-event streams).
+bench-translation: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+	bash bench/translation.sh
 
 # The packaged system unit under a real systemd (Debian bookworm booted in systemd-nspawn; needs root and
 # a Debian mirror for debootstrap, about a minute cold). Not part of `check`: it needs more than a build machine.

@@ -1,5 +1,5 @@
 -- wrk script: POST a JSON body from a file; print one machine-readable result line at the end.
--- env: BENCH_BODY (file), BENCH_AUTH (optional bearer key)
+-- env: BENCH_BODY (file), BENCH_AUTH (optional bearer key), BENCH_HEADERS (optional "Name: value;Name: value")
 local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
@@ -7,6 +7,7 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 local auth = os.getenv("BENCH_AUTH")
 if auth and auth ~= "" then wrk.headers["Authorization"] = "Bearer " .. auth end
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "%s*([^:;]+):%s*([^;]*)") do wrk.headers[name] = value end
 
 function done(summary, latency, requests)
   local e = summary.errors

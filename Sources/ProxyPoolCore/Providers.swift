@@ -61,9 +61,9 @@ public enum Validation {
     }
 
     /// A model or alias name: what a client may put in a request's `model` field.
-    public static func modelName(_ s: String) throws(RPCError) {
+    public static func modelName(_ s: String, what: String = "model name") throws(RPCError) {
         guard !s.isEmpty, s.utf8.count <= 200, !s.contains(where: { $0 == " " || $0.isNewline || $0 == "\t" }) else {
-            throw .invalidParams("model name '\(s)' must be 1 to 200 characters without spaces")
+            throw .invalidParams("\(what) '\(s)' must be 1 to 200 characters without spaces")
         }
     }
 

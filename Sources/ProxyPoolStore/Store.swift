@@ -374,7 +374,7 @@ public final class Store: @unchecked Sendable {
     }
 
     public func setAlias(_ a: AliasInfo) throws(RPCError) -> AliasInfo {
-        try Validation.modelName(a.name)
+        try Validation.modelName(a.name, what: "alias name")
         try Validation.modelName(a.model)
         guard a.name != a.model else { throw .invalidParams("an alias cannot point at itself") }
         try transaction { () throws(RPCError) in

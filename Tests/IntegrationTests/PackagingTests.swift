@@ -84,7 +84,8 @@ import Testing
                        "assign", "unassign", "assignment.list", "key.create", "key.list", "key.revoke", "tier.list", "tier.set",
                        "settings.get", "settings.set", "app.list", "usage",
                        "app-rule.list", "app-rule.add", "app-rule.remove",
-                       "tier.classify", "tier-rule.list", "tier-rule.add", "tier-rule.remove"]
+                       "tier.classify", "tier-rule.list", "tier-rule.add", "tier-rule.remove",
+                       "alias.list", "alias.set", "alias.remove"]
         for m in methods { #expect(doc.contains("### `\(m)`"), "docs/control-protocol.md lacks \(m)") }
         let documented = doc.split(separator: "\n").filter { $0.hasPrefix("### `") }.count
         #expect(documented == methods.count, "the doc lists a method the daemon does not have, or misses one")

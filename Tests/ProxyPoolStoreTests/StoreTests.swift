@@ -326,7 +326,9 @@ func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         _ = try store.setAlias(AliasInfo(name: "fast", model: "gpt-5-nano"))
         #expect(try store.aliases() == [AliasInfo(name: "fast", model: "gpt-5-nano")])
         #expect(throws: RPCError.self) { try store.setAlias(AliasInfo(name: "x", model: "x")) }
-        #expect(throws: RPCError.self) { try store.setAlias(AliasInfo(name: "has space", model: "x")) }
+        #expect(throws: RPCError.invalidParams("alias name 'has space' must be 1 to 200 characters without spaces")) {
+            try store.setAlias(AliasInfo(name: "has space", model: "x"))
+        }
         try store.removeAlias("fast")
         #expect(throws: RPCError.self) { try store.removeAlias("fast") }
 
