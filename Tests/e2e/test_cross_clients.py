@@ -41,7 +41,15 @@ CREDENTIALS = {
     "x-anthropic": ("anthropic", "", []),
     "x-gemini": ("gemini", "", []),
     "x-free": ("openai-compatible", "/v1", ["--free"]),
+    # Rate-limited on every request (the fake's behaviour is chosen by the key, see credential_key).
+    "x-anthropic-limited": ("anthropic", "", []),
+    "x-openai-limited": ("openai", "/v1", []),
 }
+
+
+def credential_key(name):
+    """The key the fake sees: its behaviour, then the credential's name as a tag it records."""
+    return ("fake-429-retry-after-30~" if name.endswith("-limited") else "fake-ok~") + name
 
 # app → its chain. cc-* are Claude Code, cx-* Codex.
 APPS = {
@@ -51,6 +59,9 @@ APPS = {
     "cx-via-anthropic": ["x-anthropic"],
     "cx-via-gemini": ["x-gemini"],
     "cc-free": ["x-anthropic"],
+    # First a rate-limited credential of the client's own protocol, then one of another: failover translates.
+    "cc-failover": ["x-anthropic-limited", "x-chat"],
+    "cx-failover": ["x-openai-limited", "x-anthropic"],
 }
 
 # upstream wire → where a translated request must arrive (Gemini: the model is in the path).
@@ -79,7 +90,7 @@ def ctl_json(*args):
 def cross():
     for name, (provider, suffix, extra) in CREDENTIALS.items():
         ctl("credential", "add", name, "--provider", provider, "--base-url", FAKE_URL + suffix,
-            "--key-env", "X_FAKE_KEY", *extra, key_env="fake-ok~" + name)
+            "--key-env", "X_FAKE_KEY", *extra, key_env=credential_key(name))
     for tier, model in OC_TIERS.items():
         ctl("tier", "set", "openai-compatible", tier, model)
     keys = {}
@@ -284,3 +295,27 @@ def test_claude_code_fast_model_free_routing(cross, tmp_path):
         check_arrival(recorded(t, "x-anthropic"), "anthropic", FAST_MODEL)
     finally:
         ctl("free-models", "default", "--app", app)
+
+
+# --- Failover from the client's own protocol to another one -------------------------------------------------
+
+def test_failover_to_another_protocol(cross, tmp_path):
+    """The app's first credential speaks the client's protocol and is rate-limited: the same turn goes on to
+    the next credential, of another protocol, translated. Claude Code and Codex each see one good answer."""
+    t = tok()
+    (tmp_path / "cc").mkdir()
+    out, p = run_claude(client_env(cross, "cc-failover"), tmp_path / "cc", "say hi %s %s" % (TEXT_ONLY, t))
+    assert not out.get("is_error"), fmt(p)
+    model = expected_model(cross, CLAUDE_DEFAULT_MODEL, "openai-compatible")
+    assert "model=" + model in out["result"], fmt(p)
+    recs = _http_get_json(FAKE_URL + "/__requests")
+    mine = [(r.get("key_tag"), r["path"], r["response"].get("status")) for r in recs if t in json.dumps(r.get("body"))]
+    assert mine[:2] == [("x-anthropic-limited", "/v1/messages", 429), ("x-chat", "/v1/chat/completions", 200)], mine
+
+    t = tok()
+    (tmp_path / "cx").mkdir()
+    text, p = run_codex(client_env(cross, "cx-failover"), tmp_path / "cx", "say hi %s %s" % (TEXT_ONLY, t), model=CODEX_MODEL)
+    assert "model=" + expected_model(cross, CODEX_MODEL, "anthropic") in text, fmt(p)
+    recs = _http_get_json(FAKE_URL + "/__requests")
+    mine = [(r.get("key_tag"), r["path"], r["response"].get("status")) for r in recs if t in json.dumps(r.get("body"))]
+    assert mine[:2] == [("x-openai-limited", "/v1/responses", 429), ("x-anthropic", "/v1/messages", 200)], mine
