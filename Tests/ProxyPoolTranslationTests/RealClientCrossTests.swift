@@ -34,3 +34,46 @@ import ProxyPoolCore
         #expect(try OpenAIResponsesCodec.encodeRequest(r)["safety_identifier"]?.string == r.user)
     }
 }
+
+/// Claude Code's budgets for a Gemini upstream: its Haiku turn (thinking enabled, budget 31 999, max_tokens
+/// 32 000) mapped to the fast tier, and its default turn (max_tokens 128 000) to the flagship.
+@Suite struct GeminiLimitsTests {
+    static func haikuTurn(model: String) throws -> JSONNode {
+        var r = try RealClientCrossTests.claudeCode("claude-code_text")
+        r.reasoning = ReasoningConfig(enabled: true, effort: nil, budgetTokens: 31999, includeThoughts: false)
+        r.maxOutputTokens = 32000
+        r.model = model
+        return try GeminiCodec.encodeRequest(r)
+    }
+
+    @Test(arguments: [("gemini-2.5-flash-lite", 24576), ("gemini-2.5-flash", 24576), ("gemini-2.5-pro", 31999),
+                      ("models/gemini-2.5-flash", 24576), ("gemini-3-flash-preview", 31999)])
+    func thinkingBudgetWithinTheModelsRange(_ model: String, _ budget: Int) throws {
+        let g = try Self.haikuTurn(model: model)["generationConfig"]
+        #expect(g?["thinkingConfig"]?["thinkingBudget"]?.int == budget)
+        #expect(g?["maxOutputTokens"]?.int == 32000)
+    }
+
+    @Test func claudeCodesDefaultOutputLimitFitsGemini25() throws {
+        var r = try RealClientCrossTests.claudeCode("claude-code_tool-followup_with-thinking")
+        #expect(r.maxOutputTokens == 128000)
+        r.model = "gemini-2.5-pro"
+        #expect(try GeminiCodec.encodeRequest(r)["generationConfig"]?["maxOutputTokens"]?.int == 65536)
+        r.model = "gemini-3-pro-preview"   // no documented limit here: passed as asked
+        #expect(try GeminiCodec.encodeRequest(r)["generationConfig"]?["maxOutputTokens"]?.int == 128000)
+    }
+
+    @Test(arguments: [("gemini-2.5-pro", 128), ("gemini-2.5-flash", 0), ("gemini-2.5-flash-lite", 0), ("gemini-3-pro-preview", 0)])
+    func thinkingOffWhereTheModelAllowsIt(_ model: String, _ budget: Int) throws {
+        var r = ChatRequest(model: model)
+        r.messages = [Message(role: .user, content: [.text("hi")])]
+        r.reasoning = ReasoningConfig(enabled: false, effort: nil, budgetTokens: nil, includeThoughts: false)
+        #expect(try GeminiCodec.encodeRequest(r)["generationConfig"]?["thinkingConfig"]?["thinkingBudget"]?.int == budget)
+    }
+
+    @Test func smallBudgetsAreRaisedToTheModelsMinimum() {
+        #expect(GeminiModelLimits(model: "gemini-2.5-flash-lite").thinkingBudget(100) == 512)
+        #expect(GeminiModelLimits(model: "gemini-2.5-pro").thinkingBudget(64) == 128)
+        #expect(GeminiModelLimits(model: "gemini-2.5-pro").thinkingBudget(-1) == -1)   // dynamic
+    }
+}

@@ -139,6 +139,22 @@ def check_arrival(recs, wire, model):
         for k in ("safety_identifier", "user"):
             if wire in ("chat", "responses") and isinstance(body.get(k), str):
                 assert len(body[k]) <= 64, "%s is %d characters: OpenAI takes at most 64" % (k, len(body[k]))
+        if wire == "gemini":
+            check_gemini_limits(upstream_model(r, wire), body.get("generationConfig") or {})
+
+
+# Google's documented ranges (ai.google.dev/gemini-api/docs/thinking): out of range is a 400 from Gemini.
+GEMINI_THINKING = {"gemini-2.5-pro": (128, 32768), "gemini-2.5-flash-lite": (512, 24576), "gemini-2.5-flash": (1, 24576)}
+
+
+def check_gemini_limits(model, gen):
+    if model.startswith("gemini-2.5-") and "maxOutputTokens" in gen:
+        assert gen["maxOutputTokens"] <= 65536, "maxOutputTokens %s over %s's 65536" % (gen["maxOutputTokens"], model)
+    budget = (gen.get("thinkingConfig") or {}).get("thinkingBudget")
+    family = next((f for f in sorted(GEMINI_THINKING, key=len, reverse=True) if model.startswith(f)), None)
+    if budget is not None and family and budget not in (0, -1):
+        lo, hi = GEMINI_THINKING[family]
+        assert lo <= budget <= hi, "thinkingBudget %d is out of %s's range %d..%d" % (budget, model, lo, hi)
 
 
 # --- the tool round trip as the upstream protocol says it: (call id or name, result text) pairs -------------
@@ -196,6 +212,7 @@ CLAUDE_VIA = [("chat", "cc-via-chat", "x-chat", "openai-compatible"),
               ("responses", "cc-via-responses", "x-responses", "openai"),
               ("gemini", "cc-via-gemini", "x-gemini", "gemini")]
 CLAUDE_DEFAULT_MODEL = "claude-opus-5-5"   # what Claude Code sends without --model (clients.md)
+FAST_MODEL = "claude-haiku-4-5"            # its fast model, asked for with --model
 
 
 @pytest.mark.parametrize("wire,app,cred,provider", CLAUDE_VIA, ids=[c[0] for c in CLAUDE_VIA])
@@ -218,6 +235,17 @@ def test_claude_code_tool_round_trip_via(cross, tmp_path, wire, app, cred, provi
     recs = recorded(t, cred)
     check_arrival(recs, wire, expected_model(cross, CLAUDE_DEFAULT_MODEL, provider))
     check_tool_result_shape(recs, wire, "Bash")
+
+
+def test_claude_code_fast_model_via_gemini(cross, tmp_path):
+    """Claude Code's fast model thinks with a 31 999-token budget: the Gemini fast tier takes at most 24 576."""
+    t = tok()
+    out, p = run_claude(client_env(cross, "cc-via-gemini"), tmp_path, "say hi %s %s" % (TEXT_ONLY, t),
+                        ["--model", FAST_MODEL])
+    model = expected_model(cross, FAST_MODEL, "gemini")
+    assert not out.get("is_error"), fmt(p)
+    assert "model=" + model in out["result"], fmt(p)
+    check_arrival(recorded(t, "x-gemini"), "gemini", model)
 
 
 # --- Codex → another protocol ----------------------------------------------------------------------------
@@ -266,9 +294,6 @@ def test_codex_code_mode_tool_round_trip_via(cross, tmp_path, wire, app, cred, p
 
 
 # --- Issue 6: Claude Code's fast model and free-model routing ----------------------------------------------
-
-FAST_MODEL = "claude-haiku-4-5"
-
 
 def test_claude_code_fast_model_free_routing(cross, tmp_path):
     app = "cc-free"
