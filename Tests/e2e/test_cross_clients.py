@@ -264,13 +264,15 @@ def test_codex_exec_text_via(cross, tmp_path, wire, app, cred, provider):
     check_arrival(recorded(t, cred), wire, model)
 
 
+# gpt-5.5 (in Codex's catalog) adds a custom apply_patch grammar tool, tool_search and a reasoning effort.
+@pytest.mark.parametrize("model", [CODEX_MODEL, "gpt-5.5"])
 @pytest.mark.parametrize("wire,app,cred,provider", CODEX_VIA, ids=[c[0] for c in CODEX_VIA])
-def test_codex_exec_tool_round_trip_via(cross, tmp_path, wire, app, cred, provider):
+def test_codex_exec_tool_round_trip_via(cross, tmp_path, wire, app, cred, provider, model):
     t = tok()
-    text, p = run_codex(client_env(cross, app), tmp_path, "run echo %s %s" % (TOOL_MARKER, t), model=CODEX_MODEL)
+    text, p = run_codex(client_env(cross, app), tmp_path, "run echo %s %s" % (TOOL_MARKER, t), model=model)
     assert MARKER in text and TOOL_MARKER in text, fmt(p)
     recs = recorded(t, cred)
-    check_arrival(recs, wire, expected_model(cross, CODEX_MODEL, provider))
+    check_arrival(recs, wire, expected_model(cross, model, provider))
     check_tool_result_shape(recs, wire, "exec_command")
 
 
