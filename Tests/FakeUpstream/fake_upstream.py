@@ -15,9 +15,12 @@ recorded and otherwise ignored.
 
 Special prompts: if the last user turn contains FAKE-TEXT-ONLY, the fake
 answers with text even when tools are offered; with FAKE-REASONING the answer
-starts with reasoning in the protocol's own shape (an Anthropic thinking block
-with a signature, a Responses reasoning item with a summary, Chat
-reasoning_content, Gemini thought parts). When the request carries images, the
+starts with reasoning in the protocol's own shape, when the request asks for it
+as the real service needs: an Anthropic thinking block with a signature (thinking
+enabled), a Responses reasoning item (its summary only with reasoning.summary),
+Chat reasoning_content (always), Gemini thought parts (includeThoughts; the
+thought signature on the first answer part always). Signatures, reasoning ids and
+encrypted_content echoed back must be ones the fake issued, unchanged. When the request carries images, the
 text answer reports each as "FAKE-IMAGE <mime> <N> bytes" (an image URL of the
 fake's own /__image.png counts as that PNG; other URLs as "FAKE-IMAGE url <url>").
 
@@ -157,6 +160,71 @@ class Recorder:
 
 
 RECORDER = Recorder()
+
+
+class Issued:
+    """What the fake handed out that a client must echo back unchanged: Anthropic thinking signatures (with
+    the thinking they sign), Gemini thought signatures (and the function call each one rides on), Responses
+    reasoning item ids and encrypted_content. A request echoing one it never issued, or a changed one, breaks
+    the rule the real services enforce ("Invalid signature in thinking block", "Item with id ... not found")."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.anthropic = {}         # signature -> thinking text
+        self.gemini = set()         # thoughtSignature
+        self.reasoning_ids = set()  # Responses reasoning item ids
+        self.encrypted = set()      # Responses encrypted_content
+
+    def violations(self, protocol, body):
+        v = []
+        if not isinstance(body, dict):
+            return v
+        with self.lock:
+            if protocol == protocol_rules.ANTHROPIC:
+                for i, m in enumerate(body.get("messages") or []):
+                    if not isinstance(m, dict) or m.get("role") != "assistant" or not isinstance(m.get("content"), list):
+                        continue
+                    for j, b in enumerate(m["content"]):
+                        if isinstance(b, dict) and b.get("type") == "thinking" and b.get("signature"):
+                            if self.anthropic.get(b["signature"]) != b.get("thinking"):
+                                v.append("messages[%d].content[%d]: Invalid `signature` in `thinking` block" % (i, j))
+            elif protocol == protocol_rules.GEMINI:
+                contents = [c for c in body.get("contents") or [] if isinstance(c, dict)]
+                # Gemini 3 checks the current turn (after the last user text): the first function call of
+                # each model step must carry its thought signature (or Google's documented sentinel).
+                current = 0
+                for i, c in enumerate(contents):
+                    if c.get("role", "user") == "user" and any(
+                            isinstance(p, dict) and "text" in p for p in c.get("parts") or []):
+                        current = i
+                gemini3 = str(body.get("model", "")).startswith("gemini-3")
+                for i, c in enumerate(contents):
+                    first_call = True
+                    for j, part in enumerate(c.get("parts") or []):
+                        if not isinstance(part, dict):
+                            continue
+                        sig = part.get("thoughtSignature") or part.get("thought_signature")
+                        if sig and sig != GEMINI_SKIP_SIGNATURE and sig not in self.gemini:
+                            v.append("contents[%d].parts[%d]: Corrupted thought signature." % (i, j))
+                        if part.get("functionCall") or part.get("function_call"):
+                            if gemini3 and first_call and i > current and c.get("role") == "model" and not sig:
+                                v.append("contents[%d].parts[%d]: Function call is missing a thought_signature "
+                                         "in functionCall parts" % (i, j))
+                            first_call = False
+            elif protocol == protocol_rules.OPENAI_RESPONSES and isinstance(body.get("input"), list):
+                for i, it in enumerate(body["input"]):
+                    if not isinstance(it, dict) or it.get("type") != "reasoning":
+                        continue
+                    if it.get("encrypted_content") is not None:
+                        if it["encrypted_content"] not in self.encrypted:
+                            v.append("input[%d]: The encrypted content could not be verified." % i)
+                    elif it.get("id") not in self.reasoning_ids:
+                        v.append("input[%d]: Item with id %r not found." % (i, it.get("id")))
+        return v
+
+
+ISSUED = Issued()
+GEMINI_SKIP_SIGNATURE = "skip_thought_signature_validator"
 
 
 class ClientGone(Exception):
@@ -620,10 +688,13 @@ def build_anthropic(ctx, ans):
         out_tok = 20
         content = [{"type": "tool_use", "id": "toolu_" + hexid(24), "name": ans["name"], "input": ans["args"]}]
         stop = "tool_use"
-    thinking = ans.get("reasoning")
+    th = ctx["body"].get("thinking") or {}
+    thinking = ans.get("reasoning") if th.get("type") in ("enabled", "adaptive") else None
     signature = "fakesig_" + hexid(32) if thinking else None
     if thinking:
         content = [{"type": "thinking", "thinking": thinking, "signature": signature}] + content
+        with ISSUED.lock:
+            ISSUED.anthropic[signature] = thinking
     usage = {"input_tokens": in_tok, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
              "output_tokens": out_tok, "service_tier": "standard"}
     full = {"id": msg_id, "type": "message", "role": "assistant", "model": model, "content": content,
@@ -748,10 +819,16 @@ def build_responses(ctx, ans):
     thinking = ans.get("reasoning")
     ritem = None
     if thinking:
+        # A reasoning model always reasons; the summary text comes back only when reasoning.summary asks.
+        show = (body.get("reasoning") or {}).get("summary") in ("auto", "concise", "detailed")
         ritem = {"type": "reasoning", "id": "rs_" + hexid(32),
-                 "summary": [{"type": "summary_text", "text": thinking}]}
+                 "summary": [{"type": "summary_text", "text": thinking}] if show else []}
         if "reasoning.encrypted_content" in (body.get("include") or []):
             ritem["encrypted_content"] = "fakeenc_" + hexid(32)
+        with ISSUED.lock:
+            ISSUED.reasoning_ids.add(ritem["id"])
+            if "encrypted_content" in ritem:
+                ISSUED.encrypted.add(ritem["encrypted_content"])
     usage = {"input_tokens": in_tok, "input_tokens_details": {"cached_tokens": cached},
              "output_tokens": out_tok, "output_tokens_details": {"reasoning_tokens": 12 if thinking else 0},
              "total_tokens": in_tok + out_tok}
@@ -788,15 +865,16 @@ def build_responses(ctx, ans):
     if ritem:
         rid_ = ritem["id"]
         out.append(ev("response.output_item.added", output_index=0, item=dict(ritem, summary=[])))
-        out.append(ev("response.reasoning_summary_part.added", item_id=rid_, output_index=0, summary_index=0,
-                      part={"type": "summary_text", "text": ""}))
-        for d in split_deltas(thinking, 3):
-            out.append(ev("response.reasoning_summary_text.delta", item_id=rid_, output_index=0, summary_index=0,
-                          delta=d))
-        out.append(ev("response.reasoning_summary_text.done", item_id=rid_, output_index=0, summary_index=0,
-                      text=thinking))
-        out.append(ev("response.reasoning_summary_part.done", item_id=rid_, output_index=0, summary_index=0,
-                      part={"type": "summary_text", "text": thinking}))
+        if show:
+            out.append(ev("response.reasoning_summary_part.added", item_id=rid_, output_index=0, summary_index=0,
+                          part={"type": "summary_text", "text": ""}))
+            for d in split_deltas(thinking, 3):
+                out.append(ev("response.reasoning_summary_text.delta", item_id=rid_, output_index=0,
+                              summary_index=0, delta=d))
+            out.append(ev("response.reasoning_summary_text.done", item_id=rid_, output_index=0, summary_index=0,
+                          text=thinking))
+            out.append(ev("response.reasoning_summary_part.done", item_id=rid_, output_index=0, summary_index=0,
+                          part={"type": "summary_text", "text": thinking}))
         out.append(ev("response.output_item.done", output_index=0, item=ritem))
         oi = 1
     if ans["kind"] == "text":
@@ -846,13 +924,28 @@ def build_gemini(ctx, ans, sse_mode):
              "promptTokensDetails": [{"modality": "TEXT", "tokenCount": in_tok}]}
     thinking = ans.get("reasoning")
     if thinking:
+        # The model thinks either way (and signs its first part, as Gemini does with function calls); the
+        # thoughts themselves come back only when includeThoughts asks for them.
+        gc = ctx["body"].get("generationConfig") or ctx["body"].get("generation_config") or {}
+        tc = gc.get("thinkingConfig") or gc.get("thinking_config") or {}
+        show = bool(tc.get("includeThoughts") or tc.get("include_thoughts"))
         sig = base64.b64encode(b"fake-thought-signature-" + hexid(16).encode()).decode()
-        parts_full = [{"text": thinking, "thought": True}] + [dict(parts_full[0], thoughtSignature=sig)] + parts_full[1:]
+        thoughts = [{"text": thinking, "thought": True}] if show else []
+        parts_full = thoughts + [dict(parts_full[0], thoughtSignature=sig)] + parts_full[1:]
         first = pieces[0]
-        pieces = [[{"text": d, "thought": True}] for d in split_deltas(thinking, 3)] + \
-                 [[dict(first[0], thoughtSignature=sig)] + first[1:]] + pieces[1:]
+        pieces = ([[{"text": d, "thought": True}] for d in split_deltas(thinking, 3)] if show else []) + \
+            [[dict(first[0], thoughtSignature=sig)] + first[1:]] + pieces[1:]
         usage["thoughtsTokenCount"] = 12
         usage["totalTokenCount"] += 12
+        with ISSUED.lock:
+            ISSUED.gemini.add(sig)
+    elif ans["kind"] != "text" and str(model).startswith("gemini-3"):
+        # Gemini 3 always thinks, and signs each step's first function call.
+        sig = base64.b64encode(b"fake-thought-signature-" + hexid(16).encode()).decode()
+        parts_full = [dict(parts_full[0], thoughtSignature=sig)] + parts_full[1:]
+        pieces = [parts_full]
+        with ISSUED.lock:
+            ISSUED.gemini.add(sig)
 
     def cand(parts, finish):
         c = {"content": {"parts": parts, "role": "model"}, "index": 0}
@@ -1240,7 +1333,7 @@ class Handler(BaseHTTPRequestHandler):
         """Checks a conversation request against its protocol's rules and records the result; in strict
         mode answers 400 (True) when it breaks one."""
         self.rec["protocol"] = protocol
-        self.rec["violations"] = protocol_rules.validate(protocol, body)
+        self.rec["violations"] = protocol_rules.validate(protocol, body) + ISSUED.violations(protocol, body)
         if self.rec["violations"] and self.server.strict:
             self.send_error_api(400, "Request breaks the %s rules (fake upstream, strict): %s"
                                 % (protocol, "; ".join(self.rec["violations"])))
@@ -1352,7 +1445,7 @@ class Handler(BaseHTTPRequestHandler):
                 if self.apply_error_behaviour():
                     return
                 return self.send_json(200, {"totalTokens": approx_tokens(contents)})
-            if self.broke_rules(protocol_rules.GEMINI, body):
+            if self.broke_rules(protocol_rules.GEMINI, dict(body, model=model)):
                 return
             if not isinstance(body.get("contents"), list) or not body["contents"]:
                 return self.send_error_api(400, "* GenerateContentRequest.contents: contents is not specified")

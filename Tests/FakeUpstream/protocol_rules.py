@@ -530,8 +530,18 @@ def _anthropic(body, v):
                          % (p, ", ".join(str(x) for x in missing)))
         prev_tool_uses = tool_uses if role == "assistant" else []
         prev_role = role
-    if prev_tool_uses:
-        pass    # an assistant turn ending the conversation is a prefill; tool_use there is the model's own
+    th = body.get("thinking")
+    thinking_on = isinstance(th, dict) and th.get("type") in ("enabled", "adaptive")
+    if thinking_on and len(msgs) >= 2 and isinstance(msgs[-1], dict) and isinstance(msgs[-2], dict):
+        last, prev = msgs[-1], msgs[-2]
+        in_tool_loop = isinstance(last.get("content"), list) and any(
+            isinstance(b, dict) and b.get("type") == "tool_result" for b in last["content"])
+        first = prev.get("content")[0] if isinstance(prev.get("content"), list) and prev["content"] else None
+        if in_tool_loop and prev.get("role") == "assistant" and not (
+                isinstance(first, dict) and first.get("type") in ("thinking", "redacted_thinking")):
+            v.append("messages[%d].content[0].type: Expected `thinking` or `redacted_thinking`, but found %r. When "
+                     "`thinking` is enabled, a final `assistant` message must start with a thinking block"
+                     % (len(msgs) - 2, first.get("type") if isinstance(first, dict) else first))
     tools = body.get("tools")
     names = set()
     if tools is not None:
@@ -561,7 +571,6 @@ def _anthropic(body, v):
             v.append("tool_choice: must be {type: auto|any|tool|none}")
         elif tc["type"] == "tool" and tc.get("name") not in names:
             v.append("tool_choice.name: must name one of the tools")
-    th = body.get("thinking")
     if th is not None:
         if not isinstance(th, dict) or th.get("type") not in ("enabled", "disabled", "adaptive"):
             v.append("thinking: must be {type: enabled, budget_tokens} or {type: disabled|adaptive}")

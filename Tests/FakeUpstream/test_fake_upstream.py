@@ -394,6 +394,10 @@ class ProtocolRulesTest(unittest.TestCase):
         bad["messages"].insert(0, {"role": "system", "content": "x"})
         self.check(rules.ANTHROPIC, bad, "max_tokens", "needs its signature", "tool_result blocks must come before",
                    "messages[0].role")
+        thinking_loop = dict(ok, thinking={"type": "enabled", "budget_tokens": 1024}, max_tokens=2000)
+        self.check(rules.ANTHROPIC, thinking_loop)
+        thinking_loop["messages"][1] = {"role": "assistant", "content": ok["messages"][1]["content"][1:]}
+        self.check(rules.ANTHROPIC, thinking_loop, "must start with a thinking block")
         bad = json.loads(json.dumps(ok))
         bad["messages"][2]["content"][0]["tool_use_id"] = "toolu_2"
         bad["messages"].append({"role": "user", "content": ""})
@@ -446,7 +450,7 @@ class StrictFakeTest(unittest.TestCase):
         if proto == rules.ANTHROPIC:
             return self.req("POST", "/v1/messages", dict(body, stream=stream), dict(ANTH_HDR, **{"x-api-key": "fake-ok"}))
         verb = "streamGenerateContent?alt=sse" if stream else "generateContent"
-        return self.req("POST", "/v1beta/models/gemini-x:" + verb, body, {"x-goog-api-key": "fake-ok"})
+        return self.req("POST", "/v1beta/models/gemini-3-x:" + verb, body, {"x-goog-api-key": "fake-ok"})
 
     def test_violations_rejected_and_listed(self):
         since = self.req("GET", "/__requests")[2]
@@ -474,11 +478,17 @@ class StrictFakeTest(unittest.TestCase):
         self.assertIn(b'"reasoning_content": "FAKE', raw)
         _, _, j = self.post(rules.OPENAI_RESPONSES, {"model": "m", "input": hi})
         self.assertEqual([o["type"] for o in j["output"]], ["reasoning", "message"])
+        self.assertEqual(j["output"][0]["summary"], [], "no summary unless asked")
+        rbody = {"model": "m", "input": hi, "reasoning": {"summary": "auto"}}
+        _, _, j = self.post(rules.OPENAI_RESPONSES, rbody)
         self.assertIn("FAKE-THOUGHT", j["output"][0]["summary"][0]["text"])
-        _, raw, _ = self.post(rules.OPENAI_RESPONSES, {"model": "m", "input": hi}, True)
+        _, raw, _ = self.post(rules.OPENAI_RESPONSES, rbody, True)
         self.assertIn(b"response.reasoning_summary_text.delta", raw)
         self.assertIn(b'"output_index": 1', raw)
         body = {"model": "m", "max_tokens": 50, "messages": [{"role": "user", "content": hi}]}
+        self.assertEqual([b["type"] for b in self.post(rules.ANTHROPIC, body)[2]["content"]], ["text"])
+        body = {"model": "m", "max_tokens": 2000, "messages": [{"role": "user", "content": hi}],
+                "thinking": {"type": "enabled", "budget_tokens": 1024}}
         _, _, j = self.post(rules.ANTHROPIC, body)
         self.assertEqual([b["type"] for b in j["content"]], ["thinking", "text"])
         self.assertTrue(j["content"][0]["signature"])
@@ -486,6 +496,9 @@ class StrictFakeTest(unittest.TestCase):
         self.assertIn(b"signature_delta", raw)
         self.assertIn(b'"index": 1', raw)
         _, _, j = self.post(rules.GEMINI, {"contents": [{"role": "user", "parts": [{"text": hi}]}]})
+        self.assertNotIn("thought", j["candidates"][0]["content"]["parts"][0])
+        _, _, j = self.post(rules.GEMINI, {"contents": [{"role": "user", "parts": [{"text": hi}]}],
+                                           "generationConfig": {"thinkingConfig": {"includeThoughts": True}}})
         parts = j["candidates"][0]["content"]["parts"]
         self.assertTrue(parts[0]["thought"])
         self.assertIn("FAKE-UPSTREAM-OK", parts[1]["text"])
@@ -493,6 +506,40 @@ class StrictFakeTest(unittest.TestCase):
         follow = dict(body, messages=body["messages"] + [{"role": "assistant", "content": self.post(
             rules.ANTHROPIC, body)[2]["content"]}, {"role": "user", "content": "again"}])
         self.assertEqual(self.post(rules.ANTHROPIC, follow)[0].status, 200)
+
+    def test_echoed_reasoning_must_be_what_was_issued(self):
+        hi = "hi FAKE-REASONING"
+        body = {"model": "m", "max_tokens": 2000, "messages": [{"role": "user", "content": hi}],
+                "thinking": {"type": "enabled", "budget_tokens": 1024}}
+        content = self.post(rules.ANTHROPIC, body)[2]["content"]
+        content[0]["thinking"] += " (edited)"
+        r, _, j = self.post(rules.ANTHROPIC, dict(body, messages=body["messages"] + [
+            {"role": "assistant", "content": content}, {"role": "user", "content": "again"}]))
+        self.assertEqual(r.status, 400)
+        self.assertIn("Invalid `signature`", j["error"]["message"])
+        tools = [{"functionDeclarations": [{"name": "w", "parameters": {"type": "OBJECT", "properties": {
+            "city": {"type": "STRING"}}, "required": ["city"]}}]}]
+        user = {"role": "user", "parts": [{"text": hi}]}
+        parts = self.post(rules.GEMINI, {"contents": [user], "tools": tools})[2]["candidates"][0]["content"]["parts"]
+        self.assertIn("thoughtSignature", parts[0])
+        answer = {"functionResponse": {"name": "w", "response": {"r": "sunny"}}}
+        follow = {"contents": [user, {"role": "model", "parts": parts}, {"role": "user", "parts": [answer]}],
+                  "tools": tools}
+        self.assertEqual(self.post(rules.GEMINI, follow)[0].status, 200)
+        parts[0]["thoughtSignature"] = "c29tZXRoaW5nIGVsc2U="
+        r, _, j = self.post(rules.GEMINI, follow)
+        self.assertEqual(r.status, 400)
+        self.assertIn("Corrupted thought signature", j["error"]["message"])
+        del parts[0]["thoughtSignature"]
+        r, _, j = self.post(rules.GEMINI, follow)
+        self.assertEqual(r.status, 400)
+        self.assertIn("missing a thought_signature", j["error"]["message"])
+        parts[0]["thoughtSignature"] = "skip_thought_signature_validator"
+        self.assertEqual(self.post(rules.GEMINI, follow)[0].status, 200)
+        r, _, j = self.post(rules.OPENAI_RESPONSES, {"model": "m", "input": [
+            {"type": "reasoning", "id": "rs_never", "summary": []}, {"role": "user", "content": "hi"}]})
+        self.assertEqual(r.status, 400)
+        self.assertIn("not found", j["error"]["message"])
 
     def test_image_echo_and_png(self):
         r, raw, _ = self.req("GET", "/__image.png")

@@ -33,7 +33,7 @@ ctl fallback off     # a request must reach its app's own credential, never anot
 for tier in flagship standard fast reasoning; do
     ctl tier set openai "$tier" gpt-5
     ctl tier set anthropic "$tier" claude-sonnet-4-6
-    ctl tier set gemini "$tier" gemini-2.5-flash
+    ctl tier set gemini "$tier" gemini-3-flash-preview
 done
 KEY="$("$BIN/proxypoolctl" --socket "$T/control.sock" key create 2>/dev/null)"
 PORT="$("$BIN/proxypoolctl" --socket "$T/control.sock" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')"

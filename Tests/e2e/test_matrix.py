@@ -56,7 +56,7 @@ UPSTREAMS = {
                r"^/v1(beta)?/models/[^/:]+:(streamGenerateContent|generateContent)$", "gemini-"),
 }
 CASES = ["text", "stream_text", "tool_round_trip", "stream_tool_call", "image_base64", "image_url",
-         "reasoning", "stream_reasoning"]
+         "reasoning", "stream_reasoning", "reasoning_tool", "stream_reasoning_tool"]
 
 # By design an OpenAI credential speaks Chat Completions too (its `api` option only picks the API for
 # requests that are translated anyway), so a Chat client's requests to matrix-openai-responses pass through
@@ -120,6 +120,22 @@ def check_upstream(recs, upstream, stream, n_min):
             assert first["path"].endswith(":streamGenerateContent") == stream, first["path"]
         else:
             assert bool(first["body"].get("stream")) == stream
+
+
+def asked_for_reasoning(rec):
+    """Whether an upstream request asks for reasoning, in its protocol's terms. (Reasoning cells need no such
+    check: the fake shows reasoning only when asked the way the real service needs, except Chat, which has
+    no way to ask for it and always shows it.)"""
+    b = rec["body"]
+    if rec["protocol"] == "openai-chat":
+        return b.get("reasoning_effort") not in (None, "none")
+    if rec["protocol"] == "openai-responses":
+        return (b.get("reasoning") or {}).get("effort") not in (None, "none")
+    if rec["protocol"] == "anthropic-messages":
+        return (b.get("thinking") or {}).get("type") in ("enabled", "adaptive")
+    tc = (b.get("generationConfig") or b.get("generation_config") or {})
+    tc = tc.get("thinkingConfig") or tc.get("thinking_config") or {}
+    return bool(tc.get("includeThoughts") or tc.get("include_thoughts"))
 
 
 def tok():
@@ -188,17 +204,17 @@ class ChatClient:
     def follow_up(self, a, prompt):
         return self._call(a.history + [{"role": "user", "content": prompt}], False).text
 
-    def tool_round_trip(self, prompt, stream):
+    def tool_round_trip(self, prompt, stream, reasoning=False):
         tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
                                                    "parameters": WEATHER_SCHEMA}}]
         msgs = [{"role": "user", "content": prompt}]
-        a = self._call(msgs, stream, tools)
+        a = self._call(msgs, stream, tools, reasoning)
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
         msgs += [{"role": "assistant", "content": None, "tool_calls": [
                      {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}]},
                  {"role": "tool", "tool_call_id": cid, "content": "sunny " + TOOL_MARKER}]
-        return name, json.loads(args), self._call(msgs, stream, tools).text
+        return name, json.loads(args), self._call(msgs, stream, tools, reasoning).text, a.reasoning
 
 
 class ResponsesClient:
@@ -248,15 +264,15 @@ class ResponsesClient:
     def follow_up(self, a, prompt):
         return self._call(a.history + [self._user(prompt, None)], False).text
 
-    def tool_round_trip(self, prompt, stream):
+    def tool_round_trip(self, prompt, stream, reasoning=False):
         tools = [{"type": "function", "name": "get_weather", "description": "Weather for a city",
                   "parameters": WEATHER_SCHEMA, "strict": False}]
         inp = [self._user(prompt, None)]
-        a = self._call(inp, stream, tools)
+        a = self._call(inp, stream, tools, reasoning)
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
         inp += a.history + [{"type": "function_call_output", "call_id": cid, "output": "sunny " + TOOL_MARKER}]
-        return name, json.loads(args), self._call(inp, stream, tools).text
+        return name, json.loads(args), self._call(inp, stream, tools, reasoning).text, a.reasoning
 
 
 class AnthropicClient:
@@ -301,21 +317,21 @@ class AnthropicClient:
     def follow_up(self, a, prompt):
         return self._call(a.history + [{"role": "user", "content": prompt}], False)[0].text
 
-    def tool_round_trip(self, prompt, stream):
+    def tool_round_trip(self, prompt, stream, reasoning=False):
         tools = [{"name": "get_weather", "description": "Weather for a city", "input_schema": WEATHER_SCHEMA}]
         msgs = [{"role": "user", "content": prompt}]
-        a, m = self._call(msgs, stream, tools)
+        a, m = self._call(msgs, stream, tools, reasoning)
         assert m.stop_reason == "tool_use", m.stop_reason
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
         msgs += [{"role": "assistant", "content": a.history},
                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": cid,
                                                "content": "sunny " + TOOL_MARKER}]}]
-        return name, args, self._call(msgs, stream, tools)[0].text
+        return name, args, self._call(msgs, stream, tools, reasoning)[0].text, a.reasoning
 
 
 class GeminiClient:
-    model = "gemini-2.5-flash"
+    model = "gemini-3-flash-preview"
 
     def __init__(self, app):
         from google import genai
@@ -360,21 +376,21 @@ class GeminiClient:
     def follow_up(self, a, prompt):
         return self._call(a.history + [self._user(prompt, None)], False).text
 
-    def tool_round_trip(self, prompt, stream):
+    def tool_round_trip(self, prompt, stream, reasoning=False):
         t = self.t
         fn = t.FunctionDeclaration(name="get_weather", description="Weather for a city",
                                    parameters_json_schema=WEATHER_SCHEMA)
         tools = [t.Tool(function_declarations=[fn])]
         contents = [self._user(prompt, None)]
-        a = self._call(contents, stream, tools)
+        a = self._call(contents, stream, tools, reasoning)
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
-        call_parts = [p for p in a.history if p.function_call or p.thought_signature]
+        call_parts = a.history      # the model turn as it came, thoughts and signatures included
         fr = t.Part.from_function_response(name=name, response={"result": "sunny " + TOOL_MARKER})
         if cid:
             fr.function_response.id = cid
         contents += [t.Content(role="model", parts=call_parts), t.Content(role="user", parts=[fr])]
-        return name, dict(args or {}), self._call(contents, stream, tools).text
+        return name, dict(args or {}), self._call(contents, stream, tools, reasoning).text, a.reasoning
 
 
 ADAPTERS = {"openai-chat": ChatClient, "openai-responses": ResponsesClient, "anthropic": AnthropicClient,
@@ -413,12 +429,19 @@ def test_cell(client, upstream, case):
         a = c.ask(prompt, stream)
         assert MARKER in a.text
         check_upstream(Seen.since_mark(), upstream, stream, 1)
-    elif case in ("tool_round_trip", "stream_tool_call"):
-        name, args, final = c.tool_round_trip("weather in Paris? " + prompt, stream)
+    elif case in ("tool_round_trip", "stream_tool_call", "reasoning_tool", "stream_reasoning_tool"):
+        reasoning = "reasoning" in case
+        name, args, final, thought = c.tool_round_trip(
+            "weather in Paris? " + ("FAKE-REASONING " if reasoning else "") + prompt, stream, reasoning)
         assert name == "get_weather"
         assert args.get("location") == "FAKE", args
         assert MARKER in final and TOOL_MARKER in final, final
-        check_upstream(Seen.since_mark(), upstream, stream, 2)
+        if reasoning:
+            assert THOUGHT in thought, "no reasoning came back with the tool call"
+        recs = Seen.since_mark()
+        check_upstream(recs, upstream, stream, 2)
+        if not reasoning:
+            assert not any(asked_for_reasoning(r) for r in recs), "reasoning asked upstream unasked"
     elif case in ("image_base64", "image_url"):
         a = c.ask("describe " + prompt, False, image=case.split("_")[1])
         assert MARKER in a.text
