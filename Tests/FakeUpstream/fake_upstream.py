@@ -22,7 +22,9 @@ Chat reasoning_content (always), Gemini thought parts (includeThoughts; the
 thought signature on the first answer part always). Signatures, reasoning ids and
 encrypted_content echoed back must be ones the fake issued, unchanged. When the request carries images, the
 text answer reports each as "FAKE-IMAGE <mime> <N> bytes" (an image URL of the
-fake's own /__image.png counts as that PNG; other URLs as "FAKE-IMAGE url <url>").
+fake's own /__image.png counts as that PNG; other URLs as "FAKE-IMAGE url <url>");
+when the system instructions (where the protocol keeps them) contain FAKE-SYSTEM,
+it ends with "FAKE-SYSTEM-SEEN".
 
 Protocol rules: every conversation request (Chat, Responses, Messages,
 generateContent) is checked against its protocol's rules (protocol_rules.py);
@@ -275,6 +277,23 @@ def text_of(content):
     if isinstance(content, list):
         return "".join(text_of(p) for p in content)
     return str(content)
+
+
+SYSTEM_MARKER = "FAKE-SYSTEM"
+
+
+def system_text(body):
+    """The system / developer instructions of a request, from where its protocol puts them."""
+    if not isinstance(body, dict):
+        return ""
+    out = [text_of(body.get("system")), text_of(body.get("instructions"))]
+    si = body.get("systemInstruction") or body.get("system_instruction")
+    if isinstance(si, dict):
+        out.append(text_of(si.get("parts")))
+    for m in body.get("messages") or (body.get("input") if isinstance(body.get("input"), list) else []):
+        if isinstance(m, dict) and m.get("role") in ("system", "developer"):
+            out.append(text_of(m.get("content")))
+    return " ".join(out)
 
 
 def find_images(node, out=None):
@@ -1520,6 +1539,8 @@ class Handler(BaseHTTPRequestHandler):
         images = find_images(body.get("contents") or body.get("messages") or body.get("input"))
         if images and ans["kind"] == "text":
             ans["text"] += " " + image_report(images)
+        if ans["kind"] == "text" and SYSTEM_MARKER in system_text(body):
+            ans["text"] += " FAKE-SYSTEM-SEEN"
         ctx = {"model": model, "in_tok": approx_tokens(body), "body": body,
                "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None}
         full, events = builder(ctx, ans)

@@ -559,10 +559,24 @@ class StrictFakeTest(unittest.TestCase):
             (rules.GEMINI, {"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": PNG_B64}}]}]},
              lambda j: j["candidates"][0]["content"]["parts"][0]["text"], "image/png 70 bytes"),
         ]
+        cases += [
+            (rules.OPENAI_CHAT, {"model": "m", "messages": [{"role": "developer", "content": "FAKE-SYSTEM"},
+                                                            {"role": "user", "content": "hi"}]},
+             lambda j: j["choices"][0]["message"]["content"], "FAKE-SYSTEM-SEEN"),
+            (rules.ANTHROPIC, {"model": "m", "max_tokens": 9, "system": [{"type": "text", "text": "FAKE-SYSTEM"}],
+                               "messages": [{"role": "user", "content": "hi"}]},
+             lambda j: j["content"][0]["text"], "FAKE-SYSTEM-SEEN"),
+            (rules.GEMINI, {"systemInstruction": {"parts": [{"text": "FAKE-SYSTEM"}]},
+                            "contents": [{"parts": [{"text": "hi"}]}]},
+             lambda j: j["candidates"][0]["content"]["parts"][0]["text"], "FAKE-SYSTEM-SEEN"),
+            (rules.OPENAI_RESPONSES, {"model": "m", "input": "FAKE-SYSTEM"},
+             lambda j: "SEEN IN THE USER TURN" if "SYSTEM-SEEN" in j["output"][0]["content"][0]["text"]
+             else "NOT-SEEN", "NOT-SEEN"),
+        ]
         for proto, body, text, want in cases:
             r, _, j = self.post(proto, body)
             self.assertEqual(r.status, 200, (proto, j))
-            self.assertIn("FAKE-IMAGE " + want, text(j), proto)
+            self.assertIn(want if "FAKE-" in want or "SEEN" in want else "FAKE-IMAGE " + want, text(j), proto)
 
 
 @unittest.skipUnless(shutil.which("openssl"), "openssl CLI needed to make a test certificate")

@@ -180,10 +180,14 @@ class ChatClient:
             m = r.choices[0].message
             calls = [(tc.id, tc.function.name, tc.function.arguments) for tc in (m.tool_calls or [])]
             extra = m.model_extra or {}
+            assert r.choices[0].finish_reason == ("tool_calls" if calls else "stop"), r.choices[0].finish_reason
+            assert r.usage and r.usage.prompt_tokens > 0 and r.usage.completion_tokens > 0, r.usage
             return Answer(m.content or "", extra.get("reasoning_content") or "", calls)
-        text, reasoning_text, calls = "", "", {}
+        text, reasoning_text, calls, finish, usage = "", "", {}, None, None
         for ch in self.c.chat.completions.create(stream=True, stream_options={"include_usage": True}, **kw):
+            usage = ch.usage or usage
             for choice in ch.choices:
+                finish = choice.finish_reason or finish
                 d = choice.delta
                 text += d.content or ""
                 reasoning_text += (d.model_extra or {}).get("reasoning_content") or ""
@@ -193,10 +197,12 @@ class ChatClient:
                     if tc.function:
                         c[1] += tc.function.name or ""
                         c[2] += tc.function.arguments or ""
+        assert finish == ("tool_calls" if calls else "stop"), finish
+        assert usage and usage.prompt_tokens > 0, "no usage chunk though include_usage was asked"
         return Answer(text, reasoning_text, [tuple(c) for _, c in sorted(calls.items())])
 
-    def ask(self, prompt, stream, image=None, reasoning=False):
-        msgs = [self._user(prompt, image)]
+    def ask(self, prompt, stream, image=None, reasoning=False, system=None):
+        msgs = ([{"role": "system", "content": system}] if system else []) + [self._user(prompt, image)]
         a = self._call(msgs, stream, reasoning=reasoning)
         a.history = msgs + [{"role": "assistant", "content": a.text}]
         return a
@@ -225,8 +231,10 @@ class ResponsesClient:
         self.c = openai.OpenAI(base_url=BASE + "/v1", api_key=KEY, max_retries=0, timeout=30,
                                default_headers={"X-Proxypool-App": app})
 
-    def _call(self, inp, stream, tools=None, reasoning=False):
+    def _call(self, inp, stream, tools=None, reasoning=False, system=None):
         kw = {"model": self.model, "input": inp}
+        if system:
+            kw["instructions"] = system
         if tools:
             kw["tools"] = tools
         if reasoning:
@@ -243,6 +251,7 @@ class ResponsesClient:
             assert deltas == (resp.output_text or ""), "streamed text differs from the completed response"
         else:
             resp = self.c.responses.create(**kw)
+        assert resp.status == "completed" and resp.usage and resp.usage.input_tokens > 0, (resp.status, resp.usage)
         reasoning_text = "".join(s.text for o in resp.output if o.type == "reasoning" for s in (o.summary or []))
         calls = [(o.call_id, o.name, o.arguments) for o in resp.output if o.type == "function_call"]
         return Answer(resp.output_text or "", reasoning_text, calls,
@@ -255,9 +264,9 @@ class ResponsesClient:
             content.append({"type": "input_image", "image_url": url})
         return {"role": "user", "content": content}
 
-    def ask(self, prompt, stream, image=None, reasoning=False):
+    def ask(self, prompt, stream, image=None, reasoning=False, system=None):
         inp = [self._user(prompt, image)]
-        a = self._call(inp, stream, reasoning=reasoning)
+        a = self._call(inp, stream, reasoning=reasoning, system=system)
         a.history = inp + a.history
         return a
 
@@ -283,8 +292,10 @@ class AnthropicClient:
         self.c = anthropic.Anthropic(base_url=BASE, api_key=KEY, max_retries=0, timeout=30,
                                      default_headers={"X-Proxypool-App": app})
 
-    def _call(self, msgs, stream, tools=None, reasoning=False):
+    def _call(self, msgs, stream, tools=None, reasoning=False, system=None):
         kw = {"model": self.model, "max_tokens": 4096, "messages": msgs}
+        if system:
+            kw["system"] = system
         if tools:
             kw["tools"] = tools
         if reasoning:
@@ -296,6 +307,7 @@ class AnthropicClient:
             assert streamed == "".join(b.text for b in m.content if b.type == "text")
         else:
             m = self.c.messages.create(**kw)
+        assert m.usage.input_tokens > 0 and m.usage.output_tokens > 0, m.usage
         text = "".join(b.text for b in m.content if b.type == "text")
         reasoning_text = "".join(b.thinking for b in m.content if b.type == "thinking")
         calls = [(b.id, b.name, b.input) for b in m.content if b.type == "tool_use"]
@@ -308,9 +320,10 @@ class AnthropicClient:
                else {"type": "url", "url": FAKE + "/__image.png"})
         return {"role": "user", "content": [{"type": "image", "source": src}, {"type": "text", "text": prompt}]}
 
-    def ask(self, prompt, stream, image=None, reasoning=False):
+    def ask(self, prompt, stream, image=None, reasoning=False, system=None):
         msgs = [self._user(prompt, image)]
-        a, m = self._call(msgs, stream, reasoning=reasoning)
+        a, m = self._call(msgs, stream, reasoning=reasoning, system=system)
+        assert m.stop_reason == "end_turn", m.stop_reason
         a.history = msgs + [{"role": "assistant", "content": a.history}]
         return a
 
@@ -340,19 +353,24 @@ class GeminiClient:
         self.c = genai.Client(api_key=KEY, http_options=types.HttpOptions(
             base_url=BASE, timeout=30_000, headers={"X-Proxypool-App": app}))
 
-    def _call(self, contents, stream, tools=None, reasoning=False):
+    def _call(self, contents, stream, tools=None, reasoning=False, system=None):
         t = self.t
         cfg = t.GenerateContentConfig(
+            system_instruction=system,
             tools=tools, automatic_function_calling=t.AutomaticFunctionCallingConfig(disable=True) if tools else None,
             thinking_config=t.ThinkingConfig(include_thoughts=True) if reasoning else None)
         if stream:
-            parts = []
+            parts, finish, usage = [], None, None
             for ch in self.c.models.generate_content_stream(model=self.model, contents=contents, config=cfg):
+                usage = ch.usage_metadata or usage
                 for cand in ch.candidates or []:
+                    finish = cand.finish_reason or finish
                     parts += (cand.content.parts if cand.content and cand.content.parts else [])
         else:
             r = self.c.models.generate_content(model=self.model, contents=contents, config=cfg)
-            parts = r.candidates[0].content.parts or []
+            parts, finish, usage = r.candidates[0].content.parts or [], r.candidates[0].finish_reason, r.usage_metadata
+        assert finish == self.t.FinishReason.STOP, finish
+        assert usage and usage.prompt_token_count > 0, usage
         text = "".join(p.text for p in parts if p.text and not p.thought)
         reasoning_text = "".join(p.text for p in parts if p.text and p.thought)
         calls = [(p.function_call.id, p.function_call.name, p.function_call.args) for p in parts if p.function_call]
@@ -367,9 +385,9 @@ class GeminiClient:
             parts.append(t.Part.from_uri(file_uri=FAKE + "/__image.png", mime_type="image/png"))
         return t.Content(role="user", parts=parts)
 
-    def ask(self, prompt, stream, image=None, reasoning=False):
+    def ask(self, prompt, stream, image=None, reasoning=False, system=None):
         contents = [self._user(prompt, image)]
-        a = self._call(contents, stream, reasoning=reasoning)
+        a = self._call(contents, stream, reasoning=reasoning, system=system)
         a.history = contents + [self.t.Content(role="model", parts=a.history)]
         return a
 
@@ -426,8 +444,9 @@ def test_cell(client, upstream, case):
     Seen.mark()
     prompt = "matrix %s %s" % (case, tok())
     if case in ("text", "stream_text"):
-        a = c.ask(prompt, stream)
+        a = c.ask(prompt, stream, system="Answer briefly. FAKE-SYSTEM")
         assert MARKER in a.text
+        assert "FAKE-SYSTEM-SEEN" in a.text, "the system prompt did not reach the upstream's system slot"
         check_upstream(Seen.since_mark(), upstream, stream, 1)
     elif case in ("tool_round_trip", "stream_tool_call", "reasoning_tool", "stream_reasoning_tool"):
         reasoning = "reasoning" in case
