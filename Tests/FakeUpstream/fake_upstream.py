@@ -19,7 +19,9 @@ starts with reasoning in the protocol's own shape, when the request asks for it
 as the real service needs: an Anthropic thinking block with a signature (thinking
 enabled), a Responses reasoning item (its summary only with reasoning.summary),
 Chat reasoning_content (always), Gemini thought parts (includeThoughts; the
-thought signature on the first answer part always). Signatures, reasoning ids and
+thought signature on the first answer part always). With FAKE-TWO-TOOLS a tool
+answer holds two calls of the same tool (the second's first string argument
+gets "-2"). Signatures, reasoning ids and
 encrypted_content echoed back must be ones the fake issued, unchanged. When the request carries images, the
 text answer reports each as "FAKE-IMAGE <mime> <N> bytes" (an image URL of the
 fake's own /__image.png counts as that PNG; other URLs as "FAKE-IMAGE url <url>");
@@ -68,6 +70,7 @@ MARKER = "FAKE-UPSTREAM-OK"
 TOOL_MARKER_CMD = "echo FAKE-TOOL-RAN"
 TEXT_ONLY_MARKER = "FAKE-TEXT-ONLY"
 REASONING_MARKER = "FAKE-REASONING"
+TWO_TOOLS_MARKER = "FAKE-TWO-TOOLS"
 THOUGHT_TEXT = "FAKE-THOUGHT: the user wants a marker; answer with it."
 IMAGE_PATH = "/__image.png"
 
@@ -705,7 +708,8 @@ def build_anthropic(ctx, ans):
         stop = "end_turn"
     else:
         out_tok = 20
-        content = [{"type": "tool_use", "id": "toolu_" + hexid(24), "name": ans["name"], "input": ans["args"]}]
+        content = [{"type": "tool_use", "id": "toolu_" + hexid(24), "name": c["name"], "input": c["args"]}
+                   for c in [ans] + ans.get("more", [])]
         stop = "tool_use"
     th = ctx["body"].get("thinking") or {}
     thinking = ans.get("reasoning") if th.get("type") in ("enabled", "adaptive") else None
@@ -742,13 +746,17 @@ def build_anthropic(ctx, ans):
             ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": idx,
                                                   "delta": {"type": "text_delta", "text": d}}))
     else:
-        block = dict(content[idx])
-        block["input"] = {}
-        ev.append(sse("content_block_start", {"type": "content_block_start", "index": idx, "content_block": block}))
-        ev.append(sse("ping", {"type": "ping"}))
-        for d in split_deltas(json.dumps(ans["args"]), n_deltas(ctx)):
-            ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": idx,
-                                                  "delta": {"type": "input_json_delta", "partial_json": d}}))
+        for k, full_block in enumerate(content[idx:]):
+            if k:
+                ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": idx}))
+                idx += 1
+            block = dict(full_block, input={})
+            ev.append(sse("content_block_start", {"type": "content_block_start", "index": idx,
+                                                  "content_block": block}))
+            ev.append(sse("ping", {"type": "ping"}))
+            for d in split_deltas(json.dumps(full_block["input"]), n_deltas(ctx)):
+                ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                      "delta": {"type": "input_json_delta", "partial_json": d}}))
     ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": idx}))
     ev.append(sse("message_delta", {"type": "message_delta",
                                     "delta": {"stop_reason": stop, "stop_sequence": None},
@@ -768,9 +776,11 @@ def build_chat(ctx, ans):
         finish = "stop"
     else:
         out_tok = 20
-        args = json.dumps(ans["args"]) if ans["kind"] == "function" else ans["input"]
-        call = {"id": ans["call_id"], "type": "function", "function": {"name": ans["name"], "arguments": args}}
-        message = {"role": "assistant", "content": None, "refusal": None, "annotations": [], "tool_calls": [call]}
+        calls = []
+        for c in [ans] + ans.get("more", []):
+            args = json.dumps(c["args"]) if ans["kind"] == "function" else ans["input"]
+            calls.append({"id": c["call_id"], "type": "function", "function": {"name": c["name"], "arguments": args}})
+        message = {"role": "assistant", "content": None, "refusal": None, "annotations": [], "tool_calls": calls}
         finish = "tool_calls"
     thinking = ans.get("reasoning")
     if thinking:
@@ -803,12 +813,13 @@ def build_chat(ctx, ans):
         for d in split_deltas(ans["text"], n_deltas(ctx)):
             ev.append(sse(None, chunk({"content": d})))
     else:
-        call = message["tool_calls"][0]
-        ev.append(sse(None, chunk({"role": "assistant", "content": None, "tool_calls": [
-            {"index": 0, "id": call["id"], "type": "function",
-             "function": {"name": call["function"]["name"], "arguments": ""}}]})))
-        for d in split_deltas(call["function"]["arguments"], n_deltas(ctx)):
-            ev.append(sse(None, chunk({"tool_calls": [{"index": 0, "function": {"arguments": d}}]})))
+        for k, call in enumerate(message["tool_calls"]):
+            first = {"role": "assistant", "content": None} if k == 0 else {}
+            ev.append(sse(None, chunk(dict(first, tool_calls=[
+                {"index": k, "id": call["id"], "type": "function",
+                 "function": {"name": call["function"]["name"], "arguments": ""}}]))))
+            for d in split_deltas(call["function"]["arguments"], n_deltas(ctx)):
+                ev.append(sse(None, chunk({"tool_calls": [{"index": k, "function": {"arguments": d}}]})))
     ev.append(sse(None, chunk({}, finish)))
     if inc_usage:
         u = chunk({}, choices=False)
@@ -867,7 +878,9 @@ def build_responses(ctx, ans):
                 "tool_choice": body.get("tool_choice", "auto"), "tools": [], "top_logprobs": 0,
                 "top_p": 1.0, "truncation": "disabled", "usage": usage_, "user": None, "metadata": {}}
 
-    full = resp("completed", ([ritem] if ritem else []) + [item], usage)
+    items = [item] + [{"type": "function_call", "id": "fc_" + hexid(32), "call_id": c["call_id"], "name": c["name"],
+                       "arguments": json.dumps(c["args"]), "status": "completed"} for c in ans.get("more", [])]
+    full = resp("completed", ([ritem] if ritem else []) + items, usage)
     seq = [0]
 
     def ev(etype, **fields):
@@ -910,12 +923,17 @@ def build_responses(ctx, ans):
         out.append(ev("response.content_part.done", item_id=iid, output_index=oi, content_index=0,
                       part=item["content"][0]))
     elif ans["kind"] == "function":
-        out.append(ev("response.output_item.added", output_index=oi,
-                      item=dict(item, status="in_progress", arguments="")))
-        for d in split_deltas(item["arguments"], n_deltas(ctx)):
-            out.append(ev("response.function_call_arguments.delta", item_id=iid, output_index=oi, delta=d))
-        out.append(ev("response.function_call_arguments.done", item_id=iid, output_index=oi,
-                      name=item["name"], arguments=item["arguments"]))
+        for k, it in enumerate(items):
+            if k:
+                out.append(ev("response.output_item.done", output_index=oi, item=items[k - 1]))
+                oi += 1
+            out.append(ev("response.output_item.added", output_index=oi,
+                          item=dict(it, status="in_progress", arguments="")))
+            for d in split_deltas(it["arguments"], n_deltas(ctx)):
+                out.append(ev("response.function_call_arguments.delta", item_id=it["id"], output_index=oi, delta=d))
+            out.append(ev("response.function_call_arguments.done", item_id=it["id"], output_index=oi,
+                          name=it["name"], arguments=it["arguments"]))
+        item = items[-1]
     else:
         out.append(ev("response.output_item.added", output_index=oi,
                       item=dict(item, status="in_progress", input="")))
@@ -937,7 +955,8 @@ def build_gemini(ctx, ans, sse_mode):
     else:
         out_tok = 20
         fc = {"name": ans["name"], "args": ans["args"] if ans["kind"] == "function" else {"input": ans["input"]}}
-        parts_full = [{"functionCall": fc}]
+        parts_full = [{"functionCall": fc}] + [{"functionCall": {"name": c["name"], "args": c["args"]}}
+                                               for c in ans.get("more", [])]
         pieces = [parts_full]
     usage = {"promptTokenCount": in_tok, "candidatesTokenCount": out_tok, "totalTokenCount": in_tok + out_tok,
              "promptTokensDetails": [{"modality": "TEXT", "tokenCount": in_tok}]}
@@ -1536,6 +1555,12 @@ class Handler(BaseHTTPRequestHandler):
                           big_kb=param if beh == "big" else None)
         if REASONING_MARKER in last_text:
             ans["reasoning"] = THOUGHT_TEXT
+        if ans["kind"] == "function" and TWO_TOOLS_MARKER in last_text:
+            args2 = dict(ans["args"])
+            key = next((k for k, x in args2.items() if isinstance(x, str)), None)
+            if key:
+                args2[key] = args2[key] + "-2"
+            ans["more"] = [{"call_id": "call_" + hexid(24), "name": ans["name"], "args": args2}]
         images = find_images(body.get("contents") or body.get("messages") or body.get("input"))
         if images and ans["kind"] == "text":
             ans["text"] += " " + image_report(images)
@@ -1548,7 +1573,8 @@ class Handler(BaseHTTPRequestHandler):
         resp["stream"] = stream
         resp["answer_kind"] = ans["kind"]
         if ans["kind"] != "text":
-            resp["tool"] = {"name": ans["name"], "args": ans.get("args"), "input": ans.get("input")}
+            resp["tool"] = {"name": ans["name"], "args": ans.get("args"), "input": ans.get("input"),
+                            "more": ans.get("more")}
         resp["text"] = ans.get("text", "")[:300] if ans["kind"] == "text" else None
         resp["reasoning"] = bool(ans.get("reasoning"))
 

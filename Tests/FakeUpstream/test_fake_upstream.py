@@ -541,6 +541,24 @@ class StrictFakeTest(unittest.TestCase):
         self.assertEqual(r.status, 400)
         self.assertIn("not found", j["error"]["message"])
 
+    def test_two_tools(self):
+        tools = [{"type": "function", "function": {"name": "w", "parameters": WEATHER}}]
+        msgs = [{"role": "user", "content": "weather twice FAKE-TWO-TOOLS"}]
+        for stream in (False, True):
+            r, raw, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": msgs, "tools": tools}, stream)
+            if stream:
+                self.assertIn(b'"index": 1, "id": "call_', raw)
+        calls = j["choices"][0]["message"]["tool_calls"] if j else None
+        r, _, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": msgs, "tools": tools})
+        calls = j["choices"][0]["message"]["tool_calls"]
+        self.assertEqual([json.loads(c["function"]["arguments"])["city"] for c in calls], ["FAKE", "FAKE-2"])
+        follow = msgs + [{"role": "assistant", "content": None, "tool_calls": calls},
+                         {"role": "tool", "tool_call_id": calls[0]["id"], "content": "a"}]
+        self.assertEqual(self.post(rules.OPENAI_CHAT, {"model": "m", "messages": follow, "tools": tools})[0].status, 400)
+        follow.append({"role": "tool", "tool_call_id": calls[1]["id"], "content": "b"})
+        r, _, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": follow, "tools": tools})
+        self.assertIn("Tool result received: a | b", j["choices"][0]["message"]["content"])
+
     def test_image_echo_and_png(self):
         r, raw, _ = self.req("GET", "/__image.png")
         self.assertEqual((r.status, r.getheader("Content-Type"), raw[:4]), (200, "image/png", b"\x89PNG"))

@@ -56,7 +56,7 @@ UPSTREAMS = {
                r"^/v1(beta)?/models/[^/:]+:(streamGenerateContent|generateContent)$", "gemini-"),
 }
 CASES = ["text", "stream_text", "tool_round_trip", "stream_tool_call", "image_base64", "image_url",
-         "reasoning", "stream_reasoning", "reasoning_tool", "stream_reasoning_tool"]
+         "reasoning", "stream_reasoning", "reasoning_tool", "stream_reasoning_tool", "two_tools", "stream_two_tools"]
 
 # By design an OpenAI credential speaks Chat Completions too (its `api` option only picks the API for
 # requests that are translated anyway), so a Chat client's requests to matrix-openai-responses pass through
@@ -138,6 +138,11 @@ def asked_for_reasoning(rec):
     return bool(tc.get("includeThoughts") or tc.get("include_thoughts"))
 
 
+def result(args):
+    """What the test's get_weather returns for a call."""
+    return "sunny in %s %s" % (args.get("location"), TOOL_MARKER)
+
+
 def tok():
     return uuid.uuid4().hex[:8]
 
@@ -217,9 +222,10 @@ class ChatClient:
         a = self._call(msgs, stream, tools, reasoning)
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
+        self.last_calls = [(n, json.loads(x)) for _, n, x in a.calls]
         msgs += [{"role": "assistant", "content": None, "tool_calls": [
-                     {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}]},
-                 {"role": "tool", "tool_call_id": cid, "content": "sunny " + TOOL_MARKER}]
+                     {"id": i, "type": "function", "function": {"name": n, "arguments": x}} for i, n, x in a.calls]}]
+        msgs += [{"role": "tool", "tool_call_id": i, "content": result(json.loads(x))} for i, n, x in a.calls]
         return name, json.loads(args), self._call(msgs, stream, tools, reasoning).text, a.reasoning
 
 
@@ -280,7 +286,9 @@ class ResponsesClient:
         a = self._call(inp, stream, tools, reasoning)
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
-        inp += a.history + [{"type": "function_call_output", "call_id": cid, "output": "sunny " + TOOL_MARKER}]
+        self.last_calls = [(n, json.loads(x)) for _, n, x in a.calls]
+        inp += a.history + [{"type": "function_call_output", "call_id": i, "output": result(json.loads(x))}
+                            for i, n, x in a.calls]
         return name, json.loads(args), self._call(inp, stream, tools, reasoning).text, a.reasoning
 
 
@@ -337,9 +345,10 @@ class AnthropicClient:
         assert m.stop_reason == "tool_use", m.stop_reason
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
+        self.last_calls = [(n, x) for _, n, x in a.calls]
         msgs += [{"role": "assistant", "content": a.history},
-                 {"role": "user", "content": [{"type": "tool_result", "tool_use_id": cid,
-                                               "content": "sunny " + TOOL_MARKER}]}]
+                 {"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": result(x)}
+                                              for i, n, x in a.calls]}]
         return name, args, self._call(msgs, stream, tools, reasoning)[0].text, a.reasoning
 
 
@@ -404,10 +413,14 @@ class GeminiClient:
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
         call_parts = a.history      # the model turn as it came, thoughts and signatures included
-        fr = t.Part.from_function_response(name=name, response={"result": "sunny " + TOOL_MARKER})
-        if cid:
-            fr.function_response.id = cid
-        contents += [t.Content(role="model", parts=call_parts), t.Content(role="user", parts=[fr])]
+        self.last_calls = [(n, dict(x or {})) for _, n, x in a.calls]
+        frs = []
+        for i, n, x in a.calls:
+            fr = t.Part.from_function_response(name=n, response={"result": result(dict(x or {}))})
+            if i:
+                fr.function_response.id = i
+            frs.append(fr)
+        contents += [t.Content(role="model", parts=call_parts), t.Content(role="user", parts=frs)]
         return name, dict(args or {}), self._call(contents, stream, tools, reasoning).text, a.reasoning
 
 
@@ -448,13 +461,21 @@ def test_cell(client, upstream, case):
         assert MARKER in a.text
         assert "FAKE-SYSTEM-SEEN" in a.text, "the system prompt did not reach the upstream's system slot"
         check_upstream(Seen.since_mark(), upstream, stream, 1)
-    elif case in ("tool_round_trip", "stream_tool_call", "reasoning_tool", "stream_reasoning_tool"):
+    elif case in ("tool_round_trip", "stream_tool_call", "reasoning_tool", "stream_reasoning_tool", "two_tools",
+                  "stream_two_tools"):
         reasoning = "reasoning" in case
+        two = "two_tools" in case
         name, args, final, thought = c.tool_round_trip(
-            "weather in Paris? " + ("FAKE-REASONING " if reasoning else "") + prompt, stream, reasoning)
+            "weather in Paris? " + ("FAKE-REASONING " if reasoning else "") + ("FAKE-TWO-TOOLS " if two else "")
+            + prompt, stream, reasoning)
         assert name == "get_weather"
         assert args.get("location") == "FAKE", args
+        want = [("get_weather", "FAKE")] + ([("get_weather", "FAKE-2")] if two else [])
+        assert [(n, x.get("location")) for n, x in c.last_calls] == want, c.last_calls
         assert MARKER in final and TOOL_MARKER in final, final
+        # the fake lists the results it received, in order
+        at = [final.find(result({"location": loc})) for _, loc in want]
+        assert -1 not in at and at == sorted(at), final
         if reasoning:
             assert THOUGHT in thought, "no reasoning came back with the tool call"
         recs = Seen.since_mark()
