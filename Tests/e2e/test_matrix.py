@@ -9,7 +9,8 @@ Each cell checks that the SDK parsed a successful answer carrying the expected m
 its result, reasoning, image report), and that every request the fake received for the cell went to the
 expected credential and protocol path, in the upstream's model family, with no rule broken.
 
-Environment (set by matrix.sh): E2E_BASE_URL, E2E_API_KEY, E2E_FAKE_URL.
+Environment (set by matrix.sh): E2E_BASE_URL, E2E_API_KEY, E2E_FAKE_URL. MATRIX_DUMP=1 (with pytest -s) prints
+what the fake received for each cell.
 """
 
 import base64
