@@ -14,16 +14,36 @@ that tests can tell credentials with the same behaviour apart; the tag is
 recorded and otherwise ignored.
 
 Special prompts: if the last user turn contains FAKE-TEXT-ONLY, the fake
-answers with text even when tools are offered.
+answers with text even when tools are offered; with FAKE-REASONING the answer
+starts with reasoning in the protocol's own shape, when the request asks for it
+as the real service needs: an Anthropic thinking block with a signature (thinking
+enabled), a Responses reasoning item (its summary only with reasoning.summary),
+Chat reasoning_content (always), Gemini thought parts (includeThoughts; the
+thought signature on the first answer part always). With FAKE-TWO-TOOLS a tool
+answer holds two calls of the same tool (the second's first string argument
+gets "-2"). Signatures, reasoning ids and
+encrypted_content echoed back must be ones the fake issued, unchanged. When the request carries images, the
+text answer reports each as "FAKE-IMAGE <mime> <N> bytes" (an image URL of the
+fake's own /__image.png counts as that PNG; other URLs as "FAKE-IMAGE url <url>");
+when the system instructions (where the protocol keeps them) contain FAKE-SYSTEM,
+it ends with "FAKE-SYSTEM-SEEN".
+
+Protocol rules: every conversation request (Chat, Responses, Messages,
+generateContent) is checked against its protocol's rules (protocol_rules.py);
+each recorded request has "protocol" and "violations". With --strict a request
+that breaks a rule is answered 400 in the protocol's error format.
 
 Control endpoints (no key needed):
     GET  /__health     200 {"ok": true}
     GET  /__requests   every recorded request (optional ?since=SEQ)
     POST /__reset      clears recordings and counters
     GET  /__aborted    {"aborted": N, ...}: responses the client abandoned
+    GET  /__violations the recorded requests that broke a protocol rule
+    GET  /__image.png  a tiny valid PNG (for image URL tests)
 """
 
 import argparse
+import base64
 import email.utils
 import gzip
 import json
@@ -43,9 +63,27 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import protocol_rules  # noqa: E402
+
 MARKER = "FAKE-UPSTREAM-OK"
 TOOL_MARKER_CMD = "echo FAKE-TOOL-RAN"
 TEXT_ONLY_MARKER = "FAKE-TEXT-ONLY"
+REASONING_MARKER = "FAKE-REASONING"
+TWO_TOOLS_MARKER = "FAKE-TWO-TOOLS"
+THOUGHT_TEXT = "FAKE-THOUGHT: the user wants a marker; answer with it."
+IMAGE_PATH = "/__image.png"
+
+
+def _png_1x1():
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)            # 1x1, 8-bit RGB
+    idat = zlib.compress(b"\x00\xff\x80\x00")                     # filter 0, one orange pixel
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+IMAGE_PNG = _png_1x1()
 
 EXACT_BEHAVIOURS = {
     "fake-ok": "ok",
@@ -129,6 +167,71 @@ class Recorder:
 RECORDER = Recorder()
 
 
+class Issued:
+    """What the fake handed out that a client must echo back unchanged: Anthropic thinking signatures (with
+    the thinking they sign), Gemini thought signatures (and the function call each one rides on), Responses
+    reasoning item ids and encrypted_content. A request echoing one it never issued, or a changed one, breaks
+    the rule the real services enforce ("Invalid signature in thinking block", "Item with id ... not found")."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.anthropic = {}         # signature -> thinking text
+        self.gemini = set()         # thoughtSignature
+        self.reasoning_ids = set()  # Responses reasoning item ids
+        self.encrypted = set()      # Responses encrypted_content
+
+    def violations(self, protocol, body):
+        v = []
+        if not isinstance(body, dict):
+            return v
+        with self.lock:
+            if protocol == protocol_rules.ANTHROPIC:
+                for i, m in enumerate(body.get("messages") or []):
+                    if not isinstance(m, dict) or m.get("role") != "assistant" or not isinstance(m.get("content"), list):
+                        continue
+                    for j, b in enumerate(m["content"]):
+                        if isinstance(b, dict) and b.get("type") == "thinking" and b.get("signature"):
+                            if self.anthropic.get(b["signature"]) != b.get("thinking"):
+                                v.append("messages[%d].content[%d]: Invalid `signature` in `thinking` block" % (i, j))
+            elif protocol == protocol_rules.GEMINI:
+                contents = [c for c in body.get("contents") or [] if isinstance(c, dict)]
+                # Gemini 3 checks the current turn (after the last user text): the first function call of
+                # each model step must carry its thought signature (or Google's documented sentinel).
+                current = 0
+                for i, c in enumerate(contents):
+                    if c.get("role", "user") == "user" and any(
+                            isinstance(p, dict) and "text" in p for p in c.get("parts") or []):
+                        current = i
+                gemini3 = str(body.get("model", "")).startswith("gemini-3")
+                for i, c in enumerate(contents):
+                    first_call = True
+                    for j, part in enumerate(c.get("parts") or []):
+                        if not isinstance(part, dict):
+                            continue
+                        sig = part.get("thoughtSignature") or part.get("thought_signature")
+                        if sig and sig != GEMINI_SKIP_SIGNATURE and sig not in self.gemini:
+                            v.append("contents[%d].parts[%d]: Corrupted thought signature." % (i, j))
+                        if part.get("functionCall") or part.get("function_call"):
+                            if gemini3 and first_call and i > current and c.get("role") == "model" and not sig:
+                                v.append("contents[%d].parts[%d]: Function call is missing a thought_signature "
+                                         "in functionCall parts" % (i, j))
+                            first_call = False
+            elif protocol == protocol_rules.OPENAI_RESPONSES and isinstance(body.get("input"), list):
+                for i, it in enumerate(body["input"]):
+                    if not isinstance(it, dict) or it.get("type") != "reasoning":
+                        continue
+                    if it.get("encrypted_content") is not None:
+                        if it["encrypted_content"] not in self.encrypted:
+                            v.append("input[%d]: The encrypted content could not be verified." % i)
+                    elif it.get("id") not in self.reasoning_ids:
+                        v.append("input[%d]: Item with id %r not found." % (i, it.get("id")))
+        return v
+
+
+ISSUED = Issued()
+GEMINI_SKIP_SIGNATURE = "skip_thought_signature_validator"
+
+
 class ClientGone(Exception):
     pass
 
@@ -177,6 +280,71 @@ def text_of(content):
     if isinstance(content, list):
         return "".join(text_of(p) for p in content)
     return str(content)
+
+
+SYSTEM_MARKER = "FAKE-SYSTEM"
+
+
+def system_text(body):
+    """The system / developer instructions of a request, from where its protocol puts them."""
+    if not isinstance(body, dict):
+        return ""
+    out = [text_of(body.get("system")), text_of(body.get("instructions"))]
+    si = body.get("systemInstruction") or body.get("system_instruction")
+    if isinstance(si, dict):
+        out.append(text_of(si.get("parts")))
+    for m in body.get("messages") or (body.get("input") if isinstance(body.get("input"), list) else []):
+        if isinstance(m, dict) and m.get("role") in ("system", "developer"):
+            out.append(text_of(m.get("content")))
+    return " ".join(out)
+
+
+def find_images(node, out=None):
+    """Images a request carries, in any of the four dialects: [(mime, n_bytes) or ("url", url)]."""
+    if out is None:
+        out = []
+    if isinstance(node, list):
+        for x in node:
+            find_images(x, out)
+    elif isinstance(node, dict):
+        t = node.get("type")
+        url = None
+        if t == "image_url" and isinstance(node.get("image_url"), dict):                 # Chat
+            url = node["image_url"].get("url")
+        elif t == "input_image" and isinstance(node.get("image_url"), str):              # Responses
+            url = node["image_url"]
+        elif t == "image" and isinstance(node.get("source"), dict):                      # Anthropic
+            src = node["source"]
+            if src.get("type") == "base64":
+                out.append((src.get("media_type"), protocol_rules.b64_len(src.get("data")) or 0))
+            elif src.get("type") == "url":
+                url = src.get("url")
+        inline = node.get("inlineData") or node.get("inline_data")                          # Gemini
+        fdata = node.get("fileData") or node.get("file_data")
+        if url is not None:
+            pass
+        elif isinstance(inline, dict):
+            out.append((inline.get("mimeType") or inline.get("mime_type"),
+                        protocol_rules.b64_len(inline.get("data")) or 0))
+        elif isinstance(fdata, dict):
+            url = fdata.get("fileUri") or fdata.get("file_uri")
+        if url is not None:
+            d = protocol_rules.parse_data_url(url)
+            if d:
+                out.append((d[0], len(d[1])))
+            elif isinstance(url, str) and urlsplit(url).path == IMAGE_PATH:
+                out.append(("image/png", len(IMAGE_PNG)))
+            else:
+                out.append(("url", url))
+            return out
+        for k, x in node.items():
+            if isinstance(x, (dict, list)):
+                find_images(x, out)
+    return out
+
+
+def image_report(images):
+    return " ".join("FAKE-IMAGE %s %s" % (m, ("%d bytes" % n) if m != "url" else n) for m, n in images)
 
 
 def make_text(model, tool_results, big_kb=None):
@@ -540,8 +708,16 @@ def build_anthropic(ctx, ans):
         stop = "end_turn"
     else:
         out_tok = 20
-        content = [{"type": "tool_use", "id": "toolu_" + hexid(24), "name": ans["name"], "input": ans["args"]}]
+        content = [{"type": "tool_use", "id": "toolu_" + hexid(24), "name": c["name"], "input": c["args"]}
+                   for c in [ans] + ans.get("more", [])]
         stop = "tool_use"
+    th = ctx["body"].get("thinking") or {}
+    thinking = ans.get("reasoning") if th.get("type") in ("enabled", "adaptive") else None
+    signature = "fakesig_" + hexid(32) if thinking else None
+    if thinking:
+        content = [{"type": "thinking", "thinking": thinking, "signature": signature}] + content
+        with ISSUED.lock:
+            ISSUED.anthropic[signature] = thinking
     usage = {"input_tokens": in_tok, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
              "output_tokens": out_tok, "service_tier": "standard"}
     full = {"id": msg_id, "type": "message", "role": "assistant", "model": model, "content": content,
@@ -551,22 +727,37 @@ def build_anthropic(ctx, ans):
         "stop_reason": None, "stop_sequence": None,
         "usage": {"input_tokens": in_tok, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
                   "output_tokens": 1, "service_tier": "standard"}}})]
-    if ans["kind"] == "text":
+    idx = 0
+    if thinking:
         ev.append(sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                              "content_block": {"type": "thinking", "thinking": "", "signature": ""}}))
+        for d in split_deltas(thinking, 3):
+            ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                  "delta": {"type": "thinking_delta", "thinking": d}}))
+        ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                              "delta": {"type": "signature_delta", "signature": signature}}))
+        ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        idx = 1
+    if ans["kind"] == "text":
+        ev.append(sse("content_block_start", {"type": "content_block_start", "index": idx,
                                               "content_block": {"type": "text", "text": ""}}))
         ev.append(sse("ping", {"type": "ping"}))
         for d in split_deltas(ans["text"], n_deltas(ctx)):
-            ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+            ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": idx,
                                                   "delta": {"type": "text_delta", "text": d}}))
     else:
-        block = dict(content[0])
-        block["input"] = {}
-        ev.append(sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}))
-        ev.append(sse("ping", {"type": "ping"}))
-        for d in split_deltas(json.dumps(ans["args"]), n_deltas(ctx)):
-            ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                                  "delta": {"type": "input_json_delta", "partial_json": d}}))
-    ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        for k, full_block in enumerate(content[idx:]):
+            if k:
+                ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": idx}))
+                idx += 1
+            block = dict(full_block, input={})
+            ev.append(sse("content_block_start", {"type": "content_block_start", "index": idx,
+                                                  "content_block": block}))
+            ev.append(sse("ping", {"type": "ping"}))
+            for d in split_deltas(json.dumps(full_block["input"]), n_deltas(ctx)):
+                ev.append(sse("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                      "delta": {"type": "input_json_delta", "partial_json": d}}))
+    ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": idx}))
     ev.append(sse("message_delta", {"type": "message_delta",
                                     "delta": {"stop_reason": stop, "stop_sequence": None},
                                     "usage": {"input_tokens": in_tok, "cache_creation_input_tokens": 0,
@@ -585,13 +776,18 @@ def build_chat(ctx, ans):
         finish = "stop"
     else:
         out_tok = 20
-        args = json.dumps(ans["args"]) if ans["kind"] == "function" else ans["input"]
-        call = {"id": ans["call_id"], "type": "function", "function": {"name": ans["name"], "arguments": args}}
-        message = {"role": "assistant", "content": None, "refusal": None, "annotations": [], "tool_calls": [call]}
+        calls = []
+        for c in [ans] + ans.get("more", []):
+            args = json.dumps(c["args"]) if ans["kind"] == "function" else ans["input"]
+            calls.append({"id": c["call_id"], "type": "function", "function": {"name": c["name"], "arguments": args}})
+        message = {"role": "assistant", "content": None, "refusal": None, "annotations": [], "tool_calls": calls}
         finish = "tool_calls"
+    thinking = ans.get("reasoning")
+    if thinking:
+        message["reasoning_content"] = thinking
     usage = {"prompt_tokens": in_tok, "completion_tokens": out_tok, "total_tokens": in_tok + out_tok,
              "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+             "completion_tokens_details": {"reasoning_tokens": 12 if thinking else 0, "audio_tokens": 0,
                                            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
     full = {"id": cid, "object": "chat.completion", "created": created, "model": model,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
@@ -608,17 +804,22 @@ def build_chat(ctx, ans):
         return c
 
     ev = []
+    if thinking:
+        ev.append(sse(None, chunk({"role": "assistant", "content": None, "reasoning_content": ""})))
+        for d in split_deltas(thinking, 3):
+            ev.append(sse(None, chunk({"reasoning_content": d})))
     if ans["kind"] == "text":
         ev.append(sse(None, chunk({"role": "assistant", "content": "", "refusal": None})))
         for d in split_deltas(ans["text"], n_deltas(ctx)):
             ev.append(sse(None, chunk({"content": d})))
     else:
-        call = message["tool_calls"][0]
-        ev.append(sse(None, chunk({"role": "assistant", "content": None, "tool_calls": [
-            {"index": 0, "id": call["id"], "type": "function",
-             "function": {"name": call["function"]["name"], "arguments": ""}}]})))
-        for d in split_deltas(call["function"]["arguments"], n_deltas(ctx)):
-            ev.append(sse(None, chunk({"tool_calls": [{"index": 0, "function": {"arguments": d}}]})))
+        for k, call in enumerate(message["tool_calls"]):
+            first = {"role": "assistant", "content": None} if k == 0 else {}
+            ev.append(sse(None, chunk(dict(first, tool_calls=[
+                {"index": k, "id": call["id"], "type": "function",
+                 "function": {"name": call["function"]["name"], "arguments": ""}}]))))
+            for d in split_deltas(call["function"]["arguments"], n_deltas(ctx)):
+                ev.append(sse(None, chunk({"tool_calls": [{"index": k, "function": {"arguments": d}}]})))
     ev.append(sse(None, chunk({}, finish)))
     if inc_usage:
         u = chunk({}, choices=False)
@@ -645,8 +846,21 @@ def build_responses(ctx, ans):
         out_tok = 20
         item = {"type": "custom_tool_call", "id": "ctc_" + hexid(32), "call_id": ans["call_id"],
                 "name": ans["name"], "input": ans["input"], "status": "completed"}
+    thinking = ans.get("reasoning")
+    ritem = None
+    if thinking:
+        # A reasoning model always reasons; the summary text comes back only when reasoning.summary asks.
+        show = (body.get("reasoning") or {}).get("summary") in ("auto", "concise", "detailed")
+        ritem = {"type": "reasoning", "id": "rs_" + hexid(32),
+                 "summary": [{"type": "summary_text", "text": thinking}] if show else []}
+        if "reasoning.encrypted_content" in (body.get("include") or []):
+            ritem["encrypted_content"] = "fakeenc_" + hexid(32)
+        with ISSUED.lock:
+            ISSUED.reasoning_ids.add(ritem["id"])
+            if "encrypted_content" in ritem:
+                ISSUED.encrypted.add(ritem["encrypted_content"])
     usage = {"input_tokens": in_tok, "input_tokens_details": {"cached_tokens": cached},
-             "output_tokens": out_tok, "output_tokens_details": {"reasoning_tokens": 0},
+             "output_tokens": out_tok, "output_tokens_details": {"reasoning_tokens": 12 if thinking else 0},
              "total_tokens": in_tok + out_tok}
 
     def resp(status, output, usage_):
@@ -664,7 +878,9 @@ def build_responses(ctx, ans):
                 "tool_choice": body.get("tool_choice", "auto"), "tools": [], "top_logprobs": 0,
                 "top_p": 1.0, "truncation": "disabled", "usage": usage_, "user": None, "metadata": {}}
 
-    full = resp("completed", [item], usage)
+    items = [item] + [{"type": "function_call", "id": "fc_" + hexid(32), "call_id": c["call_id"], "name": c["name"],
+                       "arguments": json.dumps(c["args"]), "status": "completed"} for c in ans.get("more", [])]
+    full = resp("completed", ([ritem] if ritem else []) + items, usage)
     seq = [0]
 
     def ev(etype, **fields):
@@ -677,33 +893,54 @@ def build_responses(ctx, ans):
     out = [ev("response.created", response=resp("in_progress", [], None)),
            ev("response.in_progress", response=resp("in_progress", [], None))]
     iid = item["id"]
+    oi = 0
+    if ritem:
+        rid_ = ritem["id"]
+        out.append(ev("response.output_item.added", output_index=0, item=dict(ritem, summary=[])))
+        if show:
+            out.append(ev("response.reasoning_summary_part.added", item_id=rid_, output_index=0, summary_index=0,
+                          part={"type": "summary_text", "text": ""}))
+            for d in split_deltas(thinking, 3):
+                out.append(ev("response.reasoning_summary_text.delta", item_id=rid_, output_index=0,
+                              summary_index=0, delta=d))
+            out.append(ev("response.reasoning_summary_text.done", item_id=rid_, output_index=0, summary_index=0,
+                          text=thinking))
+            out.append(ev("response.reasoning_summary_part.done", item_id=rid_, output_index=0, summary_index=0,
+                          part={"type": "summary_text", "text": thinking}))
+        out.append(ev("response.output_item.done", output_index=0, item=ritem))
+        oi = 1
     if ans["kind"] == "text":
         text = ans["text"]
         added = dict(item, status="in_progress", content=[])
         part0 = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-        out.append(ev("response.output_item.added", output_index=0, item=added))
-        out.append(ev("response.content_part.added", item_id=iid, output_index=0, content_index=0, part=part0))
+        out.append(ev("response.output_item.added", output_index=oi, item=added))
+        out.append(ev("response.content_part.added", item_id=iid, output_index=oi, content_index=0, part=part0))
         for d in split_deltas(text, n_deltas(ctx)):
-            out.append(ev("response.output_text.delta", item_id=iid, output_index=0, content_index=0,
+            out.append(ev("response.output_text.delta", item_id=iid, output_index=oi, content_index=0,
                           delta=d, logprobs=[]))
-        out.append(ev("response.output_text.done", item_id=iid, output_index=0, content_index=0,
+        out.append(ev("response.output_text.done", item_id=iid, output_index=oi, content_index=0,
                       text=text, logprobs=[]))
-        out.append(ev("response.content_part.done", item_id=iid, output_index=0, content_index=0,
+        out.append(ev("response.content_part.done", item_id=iid, output_index=oi, content_index=0,
                       part=item["content"][0]))
     elif ans["kind"] == "function":
-        out.append(ev("response.output_item.added", output_index=0,
-                      item=dict(item, status="in_progress", arguments="")))
-        for d in split_deltas(item["arguments"], n_deltas(ctx)):
-            out.append(ev("response.function_call_arguments.delta", item_id=iid, output_index=0, delta=d))
-        out.append(ev("response.function_call_arguments.done", item_id=iid, output_index=0,
-                      name=item["name"], arguments=item["arguments"]))
+        for k, it in enumerate(items):
+            if k:
+                out.append(ev("response.output_item.done", output_index=oi, item=items[k - 1]))
+                oi += 1
+            out.append(ev("response.output_item.added", output_index=oi,
+                          item=dict(it, status="in_progress", arguments="")))
+            for d in split_deltas(it["arguments"], n_deltas(ctx)):
+                out.append(ev("response.function_call_arguments.delta", item_id=it["id"], output_index=oi, delta=d))
+            out.append(ev("response.function_call_arguments.done", item_id=it["id"], output_index=oi,
+                          name=it["name"], arguments=it["arguments"]))
+        item = items[-1]
     else:
-        out.append(ev("response.output_item.added", output_index=0,
+        out.append(ev("response.output_item.added", output_index=oi,
                       item=dict(item, status="in_progress", input="")))
         for d in split_deltas(item["input"], n_deltas(ctx)):
-            out.append(ev("response.custom_tool_call_input.delta", item_id=iid, output_index=0, delta=d))
-        out.append(ev("response.custom_tool_call_input.done", item_id=iid, output_index=0, input=item["input"]))
-    out.append(ev("response.output_item.done", output_index=0, item=item))
+            out.append(ev("response.custom_tool_call_input.delta", item_id=iid, output_index=oi, delta=d))
+        out.append(ev("response.custom_tool_call_input.done", item_id=iid, output_index=oi, input=item["input"]))
+    out.append(ev("response.output_item.done", output_index=oi, item=item))
     out.append(ev("response.completed", response=full))
     return full, out
 
@@ -718,10 +955,35 @@ def build_gemini(ctx, ans, sse_mode):
     else:
         out_tok = 20
         fc = {"name": ans["name"], "args": ans["args"] if ans["kind"] == "function" else {"input": ans["input"]}}
-        parts_full = [{"functionCall": fc}]
+        parts_full = [{"functionCall": fc}] + [{"functionCall": {"name": c["name"], "args": c["args"]}}
+                                               for c in ans.get("more", [])]
         pieces = [parts_full]
     usage = {"promptTokenCount": in_tok, "candidatesTokenCount": out_tok, "totalTokenCount": in_tok + out_tok,
              "promptTokensDetails": [{"modality": "TEXT", "tokenCount": in_tok}]}
+    thinking = ans.get("reasoning")
+    if thinking:
+        # The model thinks either way (and signs its first part, as Gemini does with function calls); the
+        # thoughts themselves come back only when includeThoughts asks for them.
+        gc = ctx["body"].get("generationConfig") or ctx["body"].get("generation_config") or {}
+        tc = gc.get("thinkingConfig") or gc.get("thinking_config") or {}
+        show = bool(tc.get("includeThoughts") or tc.get("include_thoughts"))
+        sig = base64.b64encode(b"fake-thought-signature-" + hexid(16).encode()).decode()
+        thoughts = [{"text": thinking, "thought": True}] if show else []
+        parts_full = thoughts + [dict(parts_full[0], thoughtSignature=sig)] + parts_full[1:]
+        first = pieces[0]
+        pieces = ([[{"text": d, "thought": True}] for d in split_deltas(thinking, 3)] if show else []) + \
+            [[dict(first[0], thoughtSignature=sig)] + first[1:]] + pieces[1:]
+        usage["thoughtsTokenCount"] = 12
+        usage["totalTokenCount"] += 12
+        with ISSUED.lock:
+            ISSUED.gemini.add(sig)
+    elif ans["kind"] != "text" and str(model).startswith("gemini-3"):
+        # Gemini 3 always thinks, and signs each step's first function call.
+        sig = base64.b64encode(b"fake-thought-signature-" + hexid(16).encode()).decode()
+        parts_full = [dict(parts_full[0], thoughtSignature=sig)] + parts_full[1:]
+        pieces = [parts_full]
+        with ISSUED.lock:
+            ISSUED.gemini.add(sig)
 
     def cand(parts, finish):
         c = {"content": {"parts": parts, "role": "model"}, "index": 0}
@@ -957,7 +1219,7 @@ class Handler(BaseHTTPRequestHandler):
                     "api": None, "route": None, "key": None, "auth_via": None,
                     "behaviour": None, "behaviour_param": None, "key_tag": None,
                     "client": self.client_address[0], "tls": isinstance(self.connection, ssl.SSLSocket),
-                    "response": {}}
+                    "protocol": None, "violations": [], "response": {}}
         if path.startswith("/__"):
             return self.control(path, query)
         RECORDER.add(self.rec)
@@ -976,6 +1238,13 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__reset" and self.command == "POST":
             RECORDER.reset()
             return self.send_bytes(200, b'{"ok": true}')
+        if path == "/__violations" and self.command == "GET":
+            since = int((query.get("since") or ["0"])[0] or 0)
+            bad = [{"seq": r["seq"], "protocol": r["protocol"], "path": r["path"], "violations": r["violations"]}
+                   for r in RECORDER.snapshot(since) if r.get("violations")]
+            return self.send_bytes(200, json.dumps(bad).encode())
+        if path == IMAGE_PATH and self.command in ("GET", "HEAD"):
+            return self.send_bytes(200, IMAGE_PNG, "image/png")
         if path == "/__aborted" and self.command == "GET":
             with RECORDER.lock:
                 d = {"aborted": RECORDER.aborted, "requests": list(RECORDER.aborted_paths)}
@@ -1096,6 +1365,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         return fn()
 
+    # -- protocol rules -------------------------------------------------------
+
+    def broke_rules(self, protocol, body):
+        """Checks a conversation request against its protocol's rules and records the result; in strict
+        mode answers 400 (True) when it breaks one."""
+        self.rec["protocol"] = protocol
+        self.rec["violations"] = protocol_rules.validate(protocol, body) + ISSUED.violations(protocol, body)
+        if self.rec["violations"] and self.server.strict:
+            self.send_error_api(400, "Request breaks the %s rules (fake upstream, strict): %s"
+                                % (protocol, "; ".join(self.rec["violations"])))
+            return True
+        return False
+
     # -- OpenAI -------------------------------------------------------------
 
     def openai_routes(self, path, body, azure):
@@ -1130,6 +1412,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_error_api(400, "We could not parse the JSON body of your request.")
         if default_model and not body.get("model"):
             body = dict(body, model=default_model)
+        if self.broke_rules(protocol_rules.OPENAI_CHAT if kind == "chat" else protocol_rules.OPENAI_RESPONSES, body):
+            return
         if not isinstance(body.get("model"), str) or not body["model"]:
             return self.send_error_api(400, "you must provide a model parameter")
         if kind == "chat":
@@ -1149,6 +1433,8 @@ class Handler(BaseHTTPRequestHandler):
     def anthropic_messages(self, body):
         if not isinstance(body, dict):
             return self.send_error_api(400, "Request body is not valid JSON.")
+        if self.broke_rules(protocol_rules.ANTHROPIC, body):
+            return
         for f in ("model", "messages", "max_tokens"):
             if f not in body:
                 return self.send_error_api(400, "%s: Field required" % f)
@@ -1197,6 +1483,8 @@ class Handler(BaseHTTPRequestHandler):
                 if self.apply_error_behaviour():
                     return
                 return self.send_json(200, {"totalTokens": approx_tokens(contents)})
+            if self.broke_rules(protocol_rules.GEMINI, dict(body, model=model)):
+                return
             if not isinstance(body.get("contents"), list) or not body["contents"]:
                 return self.send_error_api(400, "* GenerateContentRequest.contents: contents is not specified")
             b = dict(body, model=model)
@@ -1265,6 +1553,19 @@ class Handler(BaseHTTPRequestHandler):
         tools, last_kind, last_text, results, tc_none = analysis
         ans = plan_answer(model, tools, last_kind, last_text, results, tc_none,
                           big_kb=param if beh == "big" else None)
+        if REASONING_MARKER in last_text:
+            ans["reasoning"] = THOUGHT_TEXT
+        if ans["kind"] == "function" and TWO_TOOLS_MARKER in last_text:
+            args2 = dict(ans["args"])
+            key = next((k for k, x in args2.items() if isinstance(x, str)), None)
+            if key:
+                args2[key] = args2[key] + "-2"
+            ans["more"] = [{"call_id": "call_" + hexid(24), "name": ans["name"], "args": args2}]
+        images = find_images(body.get("contents") or body.get("messages") or body.get("input"))
+        if images and ans["kind"] == "text":
+            ans["text"] += " " + image_report(images)
+        if ans["kind"] == "text" and SYSTEM_MARKER in system_text(body):
+            ans["text"] += " FAKE-SYSTEM-SEEN"
         ctx = {"model": model, "in_tok": approx_tokens(body), "body": body,
                "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None}
         full, events = builder(ctx, ans)
@@ -1272,8 +1573,10 @@ class Handler(BaseHTTPRequestHandler):
         resp["stream"] = stream
         resp["answer_kind"] = ans["kind"]
         if ans["kind"] != "text":
-            resp["tool"] = {"name": ans["name"], "args": ans.get("args"), "input": ans.get("input")}
+            resp["tool"] = {"name": ans["name"], "args": ans.get("args"), "input": ans.get("input"),
+                            "more": ans.get("more")}
         resp["text"] = ans.get("text", "")[:300] if ans["kind"] == "text" else None
+        resp["reasoning"] = bool(ans.get("reasoning"))
 
         if beh == "hang-after-headers":
             self.start_chunked(200, ctype if stream else "application/json")
@@ -1332,11 +1635,14 @@ def main(argv=None):
     ap.add_argument("--hang-max", type=float, default=900.0,
                     help="longest a fake-hang connection is held open, seconds")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--strict", action="store_true",
+                    help="answer 400 to requests that break their protocol's rules (they are recorded either way)")
     a = ap.parse_args(argv)
     if not (a.host.startswith("127.") or a.host in ("localhost", "::1")):
         ap.error("the fake only binds loopback addresses")
     srv = Server((a.host, a.port), Handler)
     srv.verbose = a.verbose
+    srv.strict = a.strict
     srv.hang_max = a.hang_max
     srv.stopping = False
     if a.tls_cert:

@@ -321,6 +321,282 @@ class FakeUpstreamTest(unittest.TestCase):
         self.assertEqual(self.aborted(), 0)
 
 
+sys.path.insert(0, HERE)
+import protocol_rules as rules  # noqa: E402
+
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4/5+BAQAG/gH/vf5B2AAAAABJRU5ErkJggg=="
+WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+class ProtocolRulesTest(unittest.TestCase):
+    """The rules themselves, without a server: a valid conversation of each protocol passes, and each
+    typical translation mistake is named."""
+
+    def check(self, proto, body, *expect):
+        got = rules.validate(proto, body)
+        if not expect:
+            self.assertEqual(got, [], proto)
+        for e in expect:
+            self.assertTrue(any(e in x for x in got), "%r not in %r" % (e, got))
+
+    def test_chat(self):
+        ok = {"model": "m", "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "hi"},
+                                         {"type": "image_url", "image_url": {"url": "data:image/png;base64," + PNG_B64}}]},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{\"city\":\"x\"}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"}],
+            "tools": [{"type": "function", "function": {"name": "w", "parameters": WEATHER}}]}
+        self.check(rules.OPENAI_CHAT, ok)
+        bad = json.loads(json.dumps(ok))
+        bad["messages"][3]["tool_call_id"] = "other"
+        self.check(rules.OPENAI_CHAT, bad, "messages[3]: a tool message needs a tool_call_id", "not answered")
+        bad = json.loads(json.dumps(ok))
+        bad["tools"] = [{"type": "function", "name": "w", "parameters": WEATHER}]
+        bad["messages"][1]["content"][1] = {"type": "input_image", "image_url": "x"}
+        bad["max_output_tokens"] = 5
+        self.check(rules.OPENAI_CHAT, bad, "tools[0]: must be", "messages[1].content[1]: part type",
+                   "unknown field 'max_output_tokens'")
+
+    def test_responses(self):
+        ok = {"model": "m", "instructions": "x", "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "hi"},
+                                         {"type": "input_image", "image_url": "https://h/i.png"}]},
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "t"}]},
+            {"type": "function_call", "call_id": "c1", "name": "w", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"}],
+            "tools": [{"type": "function", "name": "w", "parameters": WEATHER}], "reasoning": {"effort": "low"}}
+        self.check(rules.OPENAI_RESPONSES, ok)
+        bad = json.loads(json.dumps(ok))
+        bad["input"][3]["call_id"] = "nope"
+        bad["input"][0]["content"][0]["type"] = "text"
+        bad["tools"] = [{"type": "function", "function": {"name": "w"}}]
+        bad["messages"] = []
+        self.check(rules.OPENAI_RESPONSES, bad, "No tool call found", "input[0].content[0]", "tools[0].name",
+                   "unknown field 'messages'")
+
+    def test_anthropic(self):
+        ok = {"model": "m", "max_tokens": 100, "system": "s", "messages": [
+            {"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                                      "data": PNG_B64}},
+                                         {"type": "text", "text": "hi"}]},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"},
+                                              {"type": "tool_use", "id": "toolu_1", "name": "w", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"},
+                                         {"type": "text", "text": "go on"}]}],
+            "tools": [{"name": "w", "input_schema": WEATHER}]}
+        self.check(rules.ANTHROPIC, ok)
+        bad = json.loads(json.dumps(ok))
+        del bad["max_tokens"]
+        bad["messages"][1]["content"][0]["signature"] = ""
+        bad["messages"][2]["content"].reverse()
+        bad["messages"].insert(0, {"role": "system", "content": "x"})
+        self.check(rules.ANTHROPIC, bad, "max_tokens", "needs its signature", "tool_result blocks must come before",
+                   "messages[0].role")
+        thinking_loop = dict(ok, thinking={"type": "enabled", "budget_tokens": 1024}, max_tokens=2000)
+        self.check(rules.ANTHROPIC, thinking_loop)
+        thinking_loop["messages"][1] = {"role": "assistant", "content": ok["messages"][1]["content"][1:]}
+        self.check(rules.ANTHROPIC, thinking_loop, "must start with a thinking block")
+        bad = json.loads(json.dumps(ok))
+        bad["messages"][2]["content"][0]["tool_use_id"] = "toolu_2"
+        bad["messages"].append({"role": "user", "content": ""})
+        self.check(rules.ANTHROPIC, bad, "unexpected tool_use_id", "without tool_result blocks", "alternate",
+                   "must be non-empty")
+
+    def test_gemini(self):
+        ok = {"contents": [
+            {"role": "user", "parts": [{"text": "hi"}, {"inline_data": {"mime_type": "image/png", "data": PNG_B64}}]},
+            {"role": "model", "parts": [{"text": "t", "thought": True},
+                                        {"functionCall": {"name": "w", "args": {}}, "thoughtSignature": "c2ln"}]},
+            {"role": "user", "parts": [{"functionResponse": {"name": "w", "response": {"result": "sunny"}}}]}],
+            "systemInstruction": {"parts": [{"text": "s"}]},
+            "tools": [{"functionDeclarations": [{"name": "w", "parameters": {
+                "type": "OBJECT", "properties": {"city": {"type": "STRING"}}}}]}],
+            "generationConfig": {"thinkingConfig": {"includeThoughts": True}, "max_output_tokens": 10}}
+        self.check(rules.GEMINI, ok)
+        bad = json.loads(json.dumps(ok))
+        bad["contents"][2]["parts"][0]["functionResponse"]["name"] = "x"
+        bad["contents"][0]["parts"][1] = {"fileData": {"fileUri": "http://127.0.0.1/i.png", "mimeType": "image/png"}}
+        bad["tools"][0]["functionDeclarations"][0]["parameters"]["additionalProperties"] = False
+        bad["contents"][1]["role"] = "assistant"
+        self.check(rules.GEMINI, bad, "number of function response parts", "fileData.fileUri",
+                   "Unknown name 'additionalProperties'", "role: must be user or model")
+        bad = {"contents": [{"role": "user", "parts": [{"inlineData": {"data": "!!"}}]}]}
+        self.check(rules.GEMINI, bad, "mimeType: required", "valid base64")
+
+
+class StrictFakeTest(unittest.TestCase):
+    """--strict: violations are answered 400 in the protocol's own format and listed by /__violations;
+    FAKE-REASONING and images come back in each protocol's shape."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port, cls.tmp = start_fake(["--strict"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(5)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    req = FakeUpstreamTest.req
+
+    def post(self, proto, body, stream=False):
+        if proto == rules.OPENAI_CHAT:
+            return self.req("POST", "/v1/chat/completions", dict(body, stream=stream), {"Authorization": "Bearer fake-ok"})
+        if proto == rules.OPENAI_RESPONSES:
+            return self.req("POST", "/v1/responses", dict(body, stream=stream), {"Authorization": "Bearer fake-ok"})
+        if proto == rules.ANTHROPIC:
+            return self.req("POST", "/v1/messages", dict(body, stream=stream), dict(ANTH_HDR, **{"x-api-key": "fake-ok"}))
+        verb = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        return self.req("POST", "/v1beta/models/gemini-3-x:" + verb, body, {"x-goog-api-key": "fake-ok"})
+
+    def test_violations_rejected_and_listed(self):
+        since = self.req("GET", "/__requests")[2]
+        since = since[-1]["seq"] if since else 0
+        r, _, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": [{"role": "tool", "content": "x"}]})
+        self.assertEqual((r.status, j["error"]["type"]), (400, "invalid_request_error"))
+        r, _, j = self.post(rules.ANTHROPIC, {"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        self.assertEqual((r.status, j["error"]["type"]), (400, "invalid_request_error"))
+        self.assertIn("max_tokens", j["error"]["message"])
+        r, _, j = self.post(rules.GEMINI, {"contents": [{"role": "assistant", "parts": [{"text": "x"}]}]})
+        self.assertEqual((r.status, j["error"]["status"]), (400, "INVALID_ARGUMENT"))
+        r, _, j = self.post(rules.OPENAI_RESPONSES, {"model": "m", "input": "hi"})
+        self.assertEqual(r.status, 200)
+        bad = self.req("GET", "/__violations?since=%d" % since)[2]
+        self.assertEqual([b["protocol"] for b in bad], [rules.OPENAI_CHAT, rules.ANTHROPIC, rules.GEMINI])
+        recs = self.req("GET", "/__requests?since=%d" % since)[2]
+        self.assertEqual(recs[-1]["protocol"], rules.OPENAI_RESPONSES)
+        self.assertEqual(recs[-1]["violations"], [])
+
+    def test_reasoning_each_protocol(self):
+        hi = "hi FAKE-REASONING"
+        _, _, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": [{"role": "user", "content": hi}]})
+        self.assertIn("FAKE-THOUGHT", j["choices"][0]["message"]["reasoning_content"])
+        _, raw, _ = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": [{"role": "user", "content": hi}]}, True)
+        self.assertIn(b'"reasoning_content": "FAKE', raw)
+        _, _, j = self.post(rules.OPENAI_RESPONSES, {"model": "m", "input": hi})
+        self.assertEqual([o["type"] for o in j["output"]], ["reasoning", "message"])
+        self.assertEqual(j["output"][0]["summary"], [], "no summary unless asked")
+        rbody = {"model": "m", "input": hi, "reasoning": {"summary": "auto"}}
+        _, _, j = self.post(rules.OPENAI_RESPONSES, rbody)
+        self.assertIn("FAKE-THOUGHT", j["output"][0]["summary"][0]["text"])
+        _, raw, _ = self.post(rules.OPENAI_RESPONSES, rbody, True)
+        self.assertIn(b"response.reasoning_summary_text.delta", raw)
+        self.assertIn(b'"output_index": 1', raw)
+        body = {"model": "m", "max_tokens": 50, "messages": [{"role": "user", "content": hi}]}
+        self.assertEqual([b["type"] for b in self.post(rules.ANTHROPIC, body)[2]["content"]], ["text"])
+        body = {"model": "m", "max_tokens": 2000, "messages": [{"role": "user", "content": hi}],
+                "thinking": {"type": "enabled", "budget_tokens": 1024}}
+        _, _, j = self.post(rules.ANTHROPIC, body)
+        self.assertEqual([b["type"] for b in j["content"]], ["thinking", "text"])
+        self.assertTrue(j["content"][0]["signature"])
+        _, raw, _ = self.post(rules.ANTHROPIC, body, True)
+        self.assertIn(b"signature_delta", raw)
+        self.assertIn(b'"index": 1', raw)
+        _, _, j = self.post(rules.GEMINI, {"contents": [{"role": "user", "parts": [{"text": hi}]}]})
+        self.assertNotIn("thought", j["candidates"][0]["content"]["parts"][0])
+        _, _, j = self.post(rules.GEMINI, {"contents": [{"role": "user", "parts": [{"text": hi}]}],
+                                           "generationConfig": {"thinkingConfig": {"includeThoughts": True}}})
+        parts = j["candidates"][0]["content"]["parts"]
+        self.assertTrue(parts[0]["thought"])
+        self.assertIn("FAKE-UPSTREAM-OK", parts[1]["text"])
+        # the echoed thinking passes the rules on the next turn
+        follow = dict(body, messages=body["messages"] + [{"role": "assistant", "content": self.post(
+            rules.ANTHROPIC, body)[2]["content"]}, {"role": "user", "content": "again"}])
+        self.assertEqual(self.post(rules.ANTHROPIC, follow)[0].status, 200)
+
+    def test_echoed_reasoning_must_be_what_was_issued(self):
+        hi = "hi FAKE-REASONING"
+        body = {"model": "m", "max_tokens": 2000, "messages": [{"role": "user", "content": hi}],
+                "thinking": {"type": "enabled", "budget_tokens": 1024}}
+        content = self.post(rules.ANTHROPIC, body)[2]["content"]
+        content[0]["thinking"] += " (edited)"
+        r, _, j = self.post(rules.ANTHROPIC, dict(body, messages=body["messages"] + [
+            {"role": "assistant", "content": content}, {"role": "user", "content": "again"}]))
+        self.assertEqual(r.status, 400)
+        self.assertIn("Invalid `signature`", j["error"]["message"])
+        tools = [{"functionDeclarations": [{"name": "w", "parameters": {"type": "OBJECT", "properties": {
+            "city": {"type": "STRING"}}, "required": ["city"]}}]}]
+        user = {"role": "user", "parts": [{"text": hi}]}
+        parts = self.post(rules.GEMINI, {"contents": [user], "tools": tools})[2]["candidates"][0]["content"]["parts"]
+        self.assertIn("thoughtSignature", parts[0])
+        answer = {"functionResponse": {"name": "w", "response": {"r": "sunny"}}}
+        follow = {"contents": [user, {"role": "model", "parts": parts}, {"role": "user", "parts": [answer]}],
+                  "tools": tools}
+        self.assertEqual(self.post(rules.GEMINI, follow)[0].status, 200)
+        parts[0]["thoughtSignature"] = "c29tZXRoaW5nIGVsc2U="
+        r, _, j = self.post(rules.GEMINI, follow)
+        self.assertEqual(r.status, 400)
+        self.assertIn("Corrupted thought signature", j["error"]["message"])
+        del parts[0]["thoughtSignature"]
+        r, _, j = self.post(rules.GEMINI, follow)
+        self.assertEqual(r.status, 400)
+        self.assertIn("missing a thought_signature", j["error"]["message"])
+        parts[0]["thoughtSignature"] = "skip_thought_signature_validator"
+        self.assertEqual(self.post(rules.GEMINI, follow)[0].status, 200)
+        r, _, j = self.post(rules.OPENAI_RESPONSES, {"model": "m", "input": [
+            {"type": "reasoning", "id": "rs_never", "summary": []}, {"role": "user", "content": "hi"}]})
+        self.assertEqual(r.status, 400)
+        self.assertIn("not found", j["error"]["message"])
+
+    def test_two_tools(self):
+        tools = [{"type": "function", "function": {"name": "w", "parameters": WEATHER}}]
+        msgs = [{"role": "user", "content": "weather twice FAKE-TWO-TOOLS"}]
+        for stream in (False, True):
+            r, raw, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": msgs, "tools": tools}, stream)
+            if stream:
+                self.assertIn(b'"index": 1, "id": "call_', raw)
+        calls = j["choices"][0]["message"]["tool_calls"] if j else None
+        r, _, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": msgs, "tools": tools})
+        calls = j["choices"][0]["message"]["tool_calls"]
+        self.assertEqual([json.loads(c["function"]["arguments"])["city"] for c in calls], ["FAKE", "FAKE-2"])
+        follow = msgs + [{"role": "assistant", "content": None, "tool_calls": calls},
+                         {"role": "tool", "tool_call_id": calls[0]["id"], "content": "a"}]
+        self.assertEqual(self.post(rules.OPENAI_CHAT, {"model": "m", "messages": follow, "tools": tools})[0].status, 400)
+        follow.append({"role": "tool", "tool_call_id": calls[1]["id"], "content": "b"})
+        r, _, j = self.post(rules.OPENAI_CHAT, {"model": "m", "messages": follow, "tools": tools})
+        self.assertIn("Tool result received: a | b", j["choices"][0]["message"]["content"])
+
+    def test_image_echo_and_png(self):
+        r, raw, _ = self.req("GET", "/__image.png")
+        self.assertEqual((r.status, r.getheader("Content-Type"), raw[:4]), (200, "image/png", b"\x89PNG"))
+        n = len(raw)
+        url = "http://127.0.0.1:%d/__image.png" % self.port
+        cases = [
+            (rules.OPENAI_CHAT, {"model": "m", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "see"}, {"type": "image_url", "image_url": {"url": url}}]}]},
+             lambda j: j["choices"][0]["message"]["content"], "image/png %d bytes" % n),
+            (rules.OPENAI_RESPONSES, {"model": "m", "input": [{"role": "user", "content": [
+                {"type": "input_image", "image_url": "data:image/png;base64," + PNG_B64}]}]},
+             lambda j: j["output"][0]["content"][0]["text"], "image/png 70 bytes"),
+            (rules.ANTHROPIC, {"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": [
+                {"type": "image", "source": {"type": "url", "url": url}}]}]},
+             lambda j: j["content"][0]["text"], "image/png %d bytes" % n),
+            (rules.GEMINI, {"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": PNG_B64}}]}]},
+             lambda j: j["candidates"][0]["content"]["parts"][0]["text"], "image/png 70 bytes"),
+        ]
+        cases += [
+            (rules.OPENAI_CHAT, {"model": "m", "messages": [{"role": "developer", "content": "FAKE-SYSTEM"},
+                                                            {"role": "user", "content": "hi"}]},
+             lambda j: j["choices"][0]["message"]["content"], "FAKE-SYSTEM-SEEN"),
+            (rules.ANTHROPIC, {"model": "m", "max_tokens": 9, "system": [{"type": "text", "text": "FAKE-SYSTEM"}],
+                               "messages": [{"role": "user", "content": "hi"}]},
+             lambda j: j["content"][0]["text"], "FAKE-SYSTEM-SEEN"),
+            (rules.GEMINI, {"systemInstruction": {"parts": [{"text": "FAKE-SYSTEM"}]},
+                            "contents": [{"parts": [{"text": "hi"}]}]},
+             lambda j: j["candidates"][0]["content"]["parts"][0]["text"], "FAKE-SYSTEM-SEEN"),
+            (rules.OPENAI_RESPONSES, {"model": "m", "input": "FAKE-SYSTEM"},
+             lambda j: "SEEN IN THE USER TURN" if "SYSTEM-SEEN" in j["output"][0]["content"][0]["text"]
+             else "NOT-SEEN", "NOT-SEEN"),
+        ]
+        for proto, body, text, want in cases:
+            r, _, j = self.post(proto, body)
+            self.assertEqual(r.status, 200, (proto, j))
+            self.assertIn(want if "FAKE-" in want or "SEEN" in want else "FAKE-IMAGE " + want, text(j), proto)
+
+
 @unittest.skipUnless(shutil.which("openssl"), "openssl CLI needed to make a test certificate")
 class FakeUpstreamTLSTest(unittest.TestCase):
     def test_tls(self):
