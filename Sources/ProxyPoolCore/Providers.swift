@@ -11,7 +11,9 @@ public enum ProviderKind: String, Codable, CaseIterable, Sendable {
     case claudeAccount = "claude-account"
 
     /// Provider settings a credential of this kind may carry (beside the secret and base URL).
-    public var allowedOptions: [String] {
+    public var allowedOptions: [String] { kindOptions + ["max-output-tokens"] }
+
+    private var kindOptions: [String] {
         switch self {
         case .openai: return ["organization", "project", "api", "ca-file"]
         case .anthropic: return ["anthropic-version", "ca-file"]

@@ -19,6 +19,7 @@ public enum CtlCommandLine {
         OptionSpec("api", value: "chat|responses",
                    help: "openai, azure-openai, openai-compatible: the API used for translated requests"),
         OptionSpec("ca-file", value: "FILE", help: "Trust the CA certificates in FILE for this upstream"),
+        OptionSpec("max-output-tokens", value: "N", help: "Ask this upstream for at most N output tokens (translated requests)"),
     ]
 
     public static let spec = CommandLineSpec(

@@ -157,6 +157,8 @@ final class Exchange: UpstreamDelegate {
         }
         if let upstreamModel { req.model = upstreamModel }
         req.stream = stream
+        // A small local server refuses a client's 128k output budget (Claude Code's default) outright.
+        if let cap = c.options["max-output-tokens"].flatMap({ Int($0) }) { req.maxOutputTokens = min(req.maxOutputTokens ?? cap, cap) }
         plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
         let bytes = try Translator.encodeRequest(req, to: wire)
         let (url, headers) = UpstreamTarget.build(wire: wire, model: req.model, stream: stream, credential: c)

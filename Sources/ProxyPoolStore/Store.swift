@@ -118,6 +118,9 @@ public final class Store: @unchecked Sendable {
         if let api = options["api"], api != "chat" && api != "responses" {
             throw .invalidParams("option 'api' must be chat or responses, not '\(api)'")
         }
+        if let cap = options["max-output-tokens"], !(Int(cap).map { (1...10_000_000).contains($0) } ?? false) {
+            throw .invalidParams("option 'max-output-tokens' must be a whole number from 1 to 10000000, not '\(cap)'")
+        }
         for key in kind.requiredOptions where (options[key] ?? "").isEmpty {
             throw .invalidParams("a credential of kind \(kind.rawValue) needs --\(key)")
         }

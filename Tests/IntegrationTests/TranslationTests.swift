@@ -98,6 +98,22 @@ import Testing
         #expect(try s2.fake.requests().isEmpty, "nothing was sent upstream")
     }
 
+    @Test func maxOutputTokensCapsWhatATranslatedRequestAsksFor() throws {
+        let s = try ProxySetup(credentials: [], assign: [:])
+        let add = s.daemon.ctl(["credential", "add", "small", "--provider", "openai-compatible", "--base-url", s.fake.url + "/v1",
+                                "--max-output-tokens", "4096", "--key-stdin"], stdin: "fake-ok")
+        #expect(add.status == 0, Comment(rawValue: add.stderr))
+        _ = s.daemon.ctl(["assign", "tool", "small"])
+        _ = s.daemon.ctl(["tier", "set", "openai-compatible", "standard", "local-model"])
+        usleep(150_000)
+        for (asked, sent) in [(128_000, 4096), (1000, 1000)] {
+            let r = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":\#(asked),"messages":[{"role":"user","content":"hi FAKE-TEXT-ONLY"}]}"#)
+            #expect(r.status == 200, Comment(rawValue: r.content))
+            let body = try #require(try s.fake.requests().last?["body"] as? [String: Any])
+            #expect((body["max_tokens"] ?? body["max_completion_tokens"]) as? Int == sent)
+        }
+    }
+
     @Test func midStreamResetEndsTheTranslatedStreamWithTheClientsErrorEvent() throws {
         let s = try ProxySetup(credentials: [("oc", "openai-compatible", "fake-reset-midstream")], assign: ["tool": ["oc"]])
         let r = try messages(s, #"{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hello FAKE-TEXT-ONLY"}]}"#)

@@ -101,6 +101,10 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
         (RPC.CredentialAdd.Params(name: "x", provider: "azure-openai", secret: "k", baseURL: "https://r.openai.azure.com"), "needs --api-version"),
         (RPC.CredentialAdd.Params(name: "bad name", provider: "openai", secret: "k"), "may hold only"),
         (RPC.CredentialAdd.Params(name: "x", provider: "openai", secret: "   "), "empty"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "openai", secret: "k", options: ["api": "completions"]), "must be chat or responses"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "anthropic", secret: "k", options: ["api": "chat"]), "does not apply to anthropic"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "gemini", secret: "k", options: ["max-output-tokens": "0"]), "from 1 to 10000000"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "gemini", secret: "k", options: ["max-output-tokens": "4k"]), "from 1 to 10000000"),
     ])
     func rejectsInvalidCredentials(params: RPC.CredentialAdd.Params, message: String) throws {
         let store = try Store(directory: tempDir())
