@@ -57,6 +57,8 @@ final class Exchange: UpstreamDelegate {
     var fetches: [ObjectIdentifier: MediaFetch] = [:]
     var fetchFailure: String?
     let clientWire: WireProtocol?
+    /// Tool calls of the request whose reasoning came from the reasoning cache (for the journal).
+    var reasoningRestored = 0
     let clientContext: ClientContext
 
     init(service: ProxyService, request: HTTPRequest, response: HTTPResponseWriter, endpoint: Endpoint, app: String, model: String?,
@@ -159,6 +161,8 @@ final class Exchange: UpstreamDelegate {
         req.stream = stream
         // A small local server refuses a client's 128k output budget (Claude Code's default) outright.
         if let cap = c.options["max-output-tokens"].flatMap({ Int($0) }) { req.maxOutputTokens = min(req.maxOutputTokens ?? cap, cap) }
+        // Reasoning the client could not carry back (Chat has no slot for signatures): from the cache.
+        reasoningRestored = service.reasoningCache.restore(into: &req, family: wire.family, credential: c.name, now: Posix.monotonicMillis())
         plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
         let bytes = try Translator.encodeRequest(req, to: wire)
         let (url, headers) = UpstreamTarget.build(wire: wire, model: req.model, stream: stream, credential: c)
@@ -186,6 +190,7 @@ final class Exchange: UpstreamDelegate {
             guard (200..<300).contains(status), stream, isEventStream else { mode = .bufferingBody; return }
             mode = .streaming
             transcoder = StreamTranscoder(from: wire, to: clientWire, request: canonical, context: clientContext)
+            if wire.family != .openai { transcoder?.collector = StreamReasoningCollector() }
             let jsonArray = clientWire == .gemini && !clientContext.geminiSSE
             response.startStream(status: status, headers: [("Content-Type", jsonArray ? "application/json" : "text/event-stream"),
                                                            ("Cache-Control", "no-cache"), ("X-Proxypool-Credential", credential)],
@@ -237,7 +242,11 @@ final class Exchange: UpstreamDelegate {
                 response.finish()
                 translatedUsage = transcoder.usage
                 let failure = error.map { "upstream failed mid-response: \($0.message)" } ?? transcoder.error.map { "stream ended with an error: \($0.message)" }
-                if failure == nil { cooldowns.succeeded(credential); if let s = session { service.rememberAffinity(s, credential) } }
+                if failure == nil {
+                    cooldowns.succeeded(credential)
+                    if let s = session { service.rememberAffinity(s, credential) }
+                    if let c = transcoder.collector, let wire = plan.upstreamWire { rememberReasoning(c.content, wire) }
+                }
                 finish(status: status, error: failure)
             } else if let error {
                 // Too late to fail over: end the stream the way the client's protocol reports errors.
@@ -332,6 +341,7 @@ final class Exchange: UpstreamDelegate {
         do throws(TranslationError) {
             let t = try Translator.translateResponse(body, from: wire, to: clientWire, request: canonical)
             translatedUsage = t.response.usage
+            rememberReasoning(t.response.content, wire)
             service.cooldowns.succeeded(credential)
             if let s = session { service.rememberAffinity(s, credential) }
             response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)], body: t.body)
@@ -339,6 +349,12 @@ final class Exchange: UpstreamDelegate {
         } catch {
             respondError(.upstream, "upstream \(credential) answered something that cannot be translated: \(error)", status: 502, headers: [])
         }
+    }
+
+    /// Keep what a Gemini or Anthropic answer's tool calls need on the next turn (payloads are never logged).
+    private func rememberReasoning(_ content: [ContentBlock], _ wire: WireProtocol) {
+        guard wire.family != .openai else { return }
+        service.reasoningCache.remember(content, family: wire.family, credential: credential, now: Posix.monotonicMillis())
     }
 
     /// An upstream's Retry-After, passed on with a translated error so the client backs off.
@@ -429,6 +445,7 @@ final class Exchange: UpstreamDelegate {
                                       .init("LATENCY_MS", String(latency)), .init("INPUT_TOKENS", String(input)),
                                       .init("OUTPUT_TOKENS", String(output)), .init("CACHED_TOKENS", String(cached))]
         if let fb = firstByte { fields.append(.init("TTFB_MS", String(fb - started))) }
+        if reasoningRestored > 0 { fields.append(.init("REASONING_RESTORED", String(reasoningRestored))) }
         let upstreamModel = plan.upstreamModel ?? model ?? "-"
         if upstreamModel != (model ?? "-") { fields.append(.init("UPSTREAM_MODEL", upstreamModel)) }
         if plan.translated, let w = plan.upstreamWire, let cw = clientWire { fields.append(.init("TRANSLATION", "\(cw.rawValue)>\(w.rawValue)")) }

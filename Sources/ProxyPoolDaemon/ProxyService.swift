@@ -33,6 +33,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     var dayCache: (Int64, String) = (0, "")
     var rotation = 0
     var affinity: [String: String] = [:]
+    /// Gemini / Anthropic reasoning kept by tool call id for clients that cannot carry it to the next turn.
+    var reasoningCache = ReasoningCache()
     let metrics = Metrics()
     /// Requests being served. The service owns them until they finish (transfers hold them weakly).
     var exchanges: [ObjectIdentifier: Exchange] = [:]

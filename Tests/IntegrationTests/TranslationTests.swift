@@ -185,4 +185,81 @@ import Testing
         #expect(inline?["mimeType"] as? String == "image/png")
         #expect(inline?["data"] as? String == Data(ImageServer.png).base64EncodedString())
     }
+
+    /// The assistant turn of a Chat follow-up: the call as the client got it, then its result.
+    func chatToolFollowUp(model: String, prompt: String, callID: String, stream: Bool, extra: String = "") -> String {
+        let tools = #"[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}}]"#
+        return #"{"model":"\#(model)","stream":\#(stream),\#(extra)"tools":\#(tools),"messages":[{"role":"user","content":"\#(prompt)"},"#
+            + #"{"role":"assistant","content":null,"tool_calls":[{"id":"\#(callID)","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"FAKE\"}"}}]},"#
+            + #"{"role":"tool","tool_call_id":"\#(callID)","content":"sunny FAKE-TOOL-RAN"}]}"#
+    }
+
+    func firstCallID(_ r: HTTPResult) -> String? {
+        if let j = try? JSONSerialization.jsonObject(with: Data(r.content.utf8)) as? [String: Any] {
+            let m = (j["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
+            return (m?["tool_calls"] as? [[String: Any]])?.first?["id"] as? String
+        }
+        return events(r.content).lazy.compactMap {
+            ((($0.data["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first?["id"] as? String
+        }.first
+    }
+
+    /// Issue 5: a Chat client cannot carry Gemini's thought signature; the daemon keeps it by call id and puts it
+    /// back on the next turn, so Gemini 3 gets its own signature, not Google's placeholder.
+    @Test func geminiThoughtSignatureComesBackForAChatClient() throws {
+        let s = try ProxySetup(credentials: [("g", "gemini", "fake-ok~g")], assign: ["tool": ["g"]])
+        for stream in [false, true] {
+            let tools = #"[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}}]"#
+            let first = try chat(s, #"{"model":"gemini-3-flash-preview","stream":\#(stream),"tools":\#(tools),"messages":[{"role":"user","content":"weather?"}]}"#)
+            #expect(first.status == 200, Comment(rawValue: first.content))
+            let id = try #require(firstCallID(first), Comment(rawValue: first.content))
+            #expect(!first.content.contains("thoughtSignature"), "Chat has no slot for it")
+
+            let second = try chat(s, chatToolFollowUp(model: "gemini-3-flash-preview", prompt: "weather?", callID: id, stream: stream))
+            #expect(second.status == 200, Comment(rawValue: second.content))
+            let recs = try s.fake.requests()
+            let turn2 = try #require(recs.last)
+            let sig = signatureOfCall(turn2)
+            #expect(sig != nil && sig != "skip_thought_signature_validator", "the signature the fake issued, not the placeholder: \(sig ?? "none")")
+            // The fake's signatures say so in base64 ("fake-thought-signature-…"); it checks they are ones it issued.
+            #expect(sig?.hasPrefix("ZmFrZS10aG91Z2h0LXNpZ25hdHVyZS") == true)
+            #expect((turn2["violations"] as? [Any])?.isEmpty == true, "\(turn2["violations"] ?? "")")
+        }
+        usleep(500_000)
+        #expect(!s.daemon.log.contains("ZmFrZS10aG91Z2h0LXNpZ25hdHVyZS"), "payloads are never logged")
+    }
+
+    /// The same for Anthropic thinking: the thinking block (with its signature) opens the tool-loop turn again,
+    /// so thinking stays on for it.
+    @Test func anthropicThinkingComesBackForAChatClient() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~a")], assign: ["tool": ["a"]])
+        for stream in [false, true] {
+            let tools = #"[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}}]"#
+            let prompt = "weather? FAKE-REASONING"
+            let first = try chat(s, #"{"model":"claude-sonnet-4-5","stream":\#(stream),"reasoning_effort":"low","tools":\#(tools),"messages":[{"role":"user","content":"\#(prompt)"}]}"#)
+            #expect(first.status == 200, Comment(rawValue: first.content))
+            let id = try #require(firstCallID(first), Comment(rawValue: first.content))
+            #expect(first.content.contains("FAKE-THOUGHT"), "the fake answered with thinking")
+
+            let second = try chat(s, chatToolFollowUp(model: "claude-sonnet-4-5", prompt: prompt, callID: id, stream: stream,
+                                                      extra: #""reasoning_effort":"low","#))
+            #expect(second.status == 200, Comment(rawValue: second.content))
+            let turn2 = try #require(try s.fake.requests().last)
+            let body = turn2["body"] as? [String: Any] ?? [:]
+            #expect((body["thinking"] as? [String: Any])?["type"] as? String == "enabled", "thinking stays on in the tool loop")
+            let assistant = (body["messages"] as? [[String: Any]])?.first { $0["role"] as? String == "assistant" }
+            let blocks = assistant?["content"] as? [[String: Any]] ?? []
+            #expect(blocks.first?["type"] as? String == "thinking")
+            #expect((blocks.first?["signature"] as? String)?.hasPrefix("fakesig_") == true)
+            #expect((turn2["violations"] as? [Any])?.isEmpty == true, "\(turn2["violations"] ?? "")")
+        }
+    }
+
+    func signatureOfCall(_ rec: [String: Any]) -> String? {
+        let contents = (rec["body"] as? [String: Any])?["contents"] as? [[String: Any]] ?? []
+        for c in contents where c["role"] as? String == "model" {
+            for p in c["parts"] as? [[String: Any]] ?? [] where p["functionCall"] != nil { return p["thoughtSignature"] as? String }
+        }
+        return nil
+    }
 }

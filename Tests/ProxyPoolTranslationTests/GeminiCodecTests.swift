@@ -143,7 +143,8 @@ import Testing
         #expect(parts == [
             ["text": "hmm", "thought": true],
             ["text": "hello", "thoughtSignature": "GEM_SIG"],
-            ["functionCall": ["name": "get_weather", "args": ["location": "Paris"]], "thoughtSignature": "CALL_SIG"],
+            // The call's id goes along, so the client's next turn names the same call.
+            ["functionCall": ["name": "get_weather", "args": ["location": "Paris"], "id": "toolu_1"], "thoughtSignature": "CALL_SIG"],
         ])
         #expect(n["candidates"]?[0]?["finishReason"] == "STOP" && n["candidates"]?[0]?["content"]?["role"] == "model")
         #expect(n["usageMetadata"] == ["promptTokenCount": 100, "candidatesTokenCount": 30, "totalTokenCount": 140,
@@ -182,7 +183,7 @@ import Testing
         #expect(chunks.count == 4)
         #expect(chunks[0]["candidates"]?[0]?["content"]?["parts"] == [["text": "Hel"]])
         #expect(chunks[1]["candidates"]?[0]?["content"]?["parts"] == [["text": "lo"]])
-        #expect(chunks[2]["candidates"]?[0]?["content"]?["parts"] == [["functionCall": ["name": "get_weather", "args": ["location": "Paris"]]]])
+        #expect(chunks[2]["candidates"]?[0]?["content"]?["parts"] == [["functionCall": ["name": "get_weather", "args": ["location": "Paris"], "id": "call_1"]]])
         #expect(chunks[3]["candidates"]?[0]?["finishReason"] == "STOP")
         #expect(chunks[3]["usageMetadata"]?["totalTokenCount"] == 15)
         #expect(chunks.allSatisfy { $0["responseId"] == "r1" && $0["modelVersion"] == "gpt-5.5" })
@@ -369,7 +370,7 @@ import Testing
 
     @Test func decodeNonStreamed() throws {
         let body: JSONNode = ["candidates": [["content": ["role": "model", "parts": [
-            ["text": "plan", "thought": true], ["text": "hi", "thoughtSignature": "S"], ["functionCall": ["name": "f", "args": ["a": 1]], "thoughtSignature": "C"]]],
+            ["text": "plan", "thought": true], ["text": "hi", "thoughtSignature": "S"], ["functionCall": ["name": "f", "args": ["a": 1], "id": "fc_1"], "thoughtSignature": "C"]]],
             "finishReason": "STOP", "index": 0]],
             "usageMetadata": ["promptTokenCount": 10, "candidatesTokenCount": 5, "thoughtsTokenCount": 2, "totalTokenCount": 17],
             "modelVersion": "gemini-2.5-flash", "responseId": "abc"]
@@ -380,7 +381,7 @@ import Testing
         #expect(r.content[1] == .reasoning(ReasoningBlock(text: "", signature: "S", family: .gemini)))
         #expect(r.content[2] == .text("hi"))
         guard case .toolCall(let c) = r.content[3] else { Issue.record("no call"); return }
-        #expect(c.name == "f" && c.arguments == #"{"a":1}"# && c.signature == "C")
+        #expect(c.id == "fc_1" && c.name == "f" && c.arguments == #"{"a":1}"# && c.signature == "C")
         #expect(r.usage == Usage(input: 10, output: 7, reasoning: 2))
         // And the Gemini client gets the same parts back.
         var req = ChatRequest(model: "m"); req.reasoning = ReasoningConfig(includeThoughts: true)

@@ -94,7 +94,7 @@ import Testing
         // Thoughts were not asked for: only the text and the whole call.
         #expect(parts.compactMap { $0["text"]?.string }.joined() == "I'll run it now.")
         let call = try #require(parts.first { $0["functionCall"] != nil })
-        #expect(call["functionCall"] == ["name": "exec_command", "args": ["cmd": "echo ok", "workdir": "/tmp"]])
+        #expect(call["functionCall"] == ["name": "exec_command", "args": ["cmd": "echo ok", "workdir": "/tmp"], "id": "call_AbC123"])
         #expect(chunks.last?["candidates"]?[0]?["finishReason"] == "STOP")
         #expect(chunks.last?["usageMetadata"] == ["promptTokenCount": 5120, "candidatesTokenCount": 52, "totalTokenCount": 5300,
                                                   "cachedContentTokenCount": 4096, "thoughtsTokenCount": 128])

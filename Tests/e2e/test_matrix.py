@@ -139,6 +139,30 @@ def asked_for_reasoning(rec):
     return bool(tc.get("includeThoughts") or tc.get("include_thoughts"))
 
 
+GEMINI_SKIP_SIGNATURE = "skip_thought_signature_validator"
+
+
+def check_reasoning_carried_back(recs, upstream, reasoning):
+    """The provider's own reasoning payload reaches it again on the tool loop's next turn, whatever the client's
+    protocol (the daemon keeps what a client cannot carry): Gemini 3 gets the thought signature it put on the
+    call, not Google's placeholder; Anthropic with thinking gets the turn's signed thinking block first, and
+    thinking stays on. (The strict fake checks that the payloads are ones it issued, unchanged.)"""
+    follow = recs[-1]
+    b = follow["body"]
+    if upstream == "gemini":
+        calls = [p for c in b.get("contents", []) if c.get("role") == "model" for p in c.get("parts", [])
+                 if "functionCall" in p or "function_call" in p]
+        assert calls, "no model turn with the call in the follow-up"
+        sig = calls[0].get("thoughtSignature") or calls[0].get("thought_signature")
+        assert sig and sig != GEMINI_SKIP_SIGNATURE, "the call's thought signature was not carried back (%r)" % sig
+    elif upstream == "anthropic" and reasoning:
+        assert (b.get("thinking") or {}).get("type") in ("enabled", "adaptive"), "thinking was turned off in the tool loop"
+        turns = [m for m in b.get("messages", []) if m.get("role") == "assistant"]
+        assert turns and isinstance(turns[-1]["content"], list), "no assistant turn in the follow-up"
+        first = turns[-1]["content"][0]
+        assert first.get("type") in ("thinking", "redacted_thinking"), "the tool loop's thinking was not carried back"
+
+
 def result(args):
     """What the test's get_weather returns for a call."""
     return "sunny in %s %s" % (args.get("location"), TOOL_MARKER)
@@ -483,6 +507,7 @@ def test_cell(client, upstream, case):
         check_upstream(recs, upstream, stream, 2)
         if not reasoning:
             assert not any(asked_for_reasoning(r) for r in recs), "reasoning asked upstream unasked"
+        check_reasoning_carried_back(recs, upstream, reasoning)
     elif case in ("image_base64", "image_url"):
         a = c.ask("describe " + prompt, False, image=case.split("_")[1])
         assert MARKER in a.text

@@ -323,7 +323,9 @@ public enum GeminiCodec: ProtocolCodec {
             var part: JSONNode
             switch b {
             case .text(let t): part = ["text": .string(t)]
-            case .toolCall(let c): part = ["functionCall": ["name": .string(c.name), "args": argsObject(c.arguments)]]
+            // The call's id goes along (Gemini's optional `functionCall.id`), so the client's next turn names the
+            // same call and the daemon finds what it kept for it.
+            case .toolCall(let c): part = ["functionCall": ["name": .string(c.name), "args": argsObject(c.arguments), "id": .string(c.id)]]
                 if let s = c.signature { part.set("thoughtSignature", .string(s)) }
             case .reasoning(let r):
                 let sig = r.family == .gemini ? r.signature : nil
@@ -865,7 +867,7 @@ final class GeminiStreamEncoder: StreamEncoder {
             }
         case .blockStop(let i):
             if let c = calls.removeValue(forKey: i) {
-                var part: JSONNode = ["functionCall": ["name": .string(c.name), "args": GeminiCodec.argsObject(c.arguments)]]
+                var part: JSONNode = ["functionCall": ["name": .string(c.name), "args": GeminiCodec.argsObject(c.arguments), "id": .string(c.id)]]
                 if let s = c.signature { part.set("thoughtSignature", .string(s)) }
                 chunk([part], into: &out)
             }

@@ -49,6 +49,8 @@ public final class StreamTranscoder {
     public private(set) var model: String?
     public private(set) var stopReason: StopReason?
     public private(set) var error: ErrorInfo?
+    /// Set to collect the stream's reasoning and tool calls (for the reasoning cache).
+    public var collector: StreamReasoningCollector?
     /// True once the stream ended properly (messageStop) or with an error event.
     public var isEnded: Bool { ended }
 
@@ -104,6 +106,7 @@ public final class StreamTranscoder {
             case .error(let info): error = info; ended = true
             default: break
             }
+            collector?.consume(e)
             encoder.encode(e, into: &out)
         }
     }
