@@ -50,8 +50,8 @@ func fuzzResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) {
 
 /// Byte 0 picks the upstream protocol, byte 1 seeds the chunk splits; the rest is the upstream's SSE stream.
 /// It goes through the daemon's StreamTranscoder to every client protocol in arbitrary chunks; every event
-/// the client gets must carry JSON (or OpenAI's `[DONE]`), and the canonical events must follow the grammar
-/// the encoders rely on.
+/// the client gets must carry JSON (or OpenAI's `[DONE]`), and the canonical events (after CanonicalOrder, as
+/// the transcoder passes them on) must follow the grammar the encoders rely on.
 func fuzzStream(_ data: UnsafePointer<UInt8>?, _ size: Int) {
     let bytes = input(data, size)
     guard bytes.count >= 2 else { return }
@@ -80,7 +80,9 @@ func fuzzStream(_ data: UnsafePointer<UInt8>?, _ size: Int) {
         do { canonical += try decoder.decode(e) } catch { break }
     }
     canonical += decoder.finish()
-    checkGrammar(canonical, upstream)
+    // What the daemon passes on: the decoder's events held to the canonical order.
+    var order = CanonicalOrder()
+    checkGrammar(order.filter(canonical), upstream)
 }
 
 /// messageStart (blockStart blockDelta* blockStop)* messageDelta messageStop, an error possible anywhere;

@@ -102,3 +102,70 @@ enum FuzzFixtures {
         }
     }
 }
+
+@Suite struct CanonicalOrderTests {
+    func decoded(_ wire: WireProtocol, _ sse: String) throws -> [StreamEvent] {
+        let d = Codecs.codec(wire).makeStreamDecoder()
+        var out: [StreamEvent] = []
+        for e in CodecFixtures.sseEvents(Array(sse.utf8)) {
+            do { out += try d.decode(e) } catch { return out + [.error(ErrorInfo(kind: .server, message: "\(error)", status: 502))] }
+        }
+        return out + d.finish()
+    }
+
+    @Test func anthropicBlockBeforeMessageStartIsAnError() throws {
+        let events = try decoded(.anthropicMessages, """
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+
+            """)
+        #expect(events.count == 1)
+        guard case .error(let info)? = events.first else { Issue.record("\(events)"); return }
+        #expect(info.message.contains("before message_start"))
+    }
+
+    @Test func anthropicRepeatedMessageStartAndDeltaAreDropped() throws {
+        let events = try decoded(.anthropicMessages, """
+            data: {"type":"message_start","message":{"id":"msg_1","model":"m","usage":{"input_tokens":3}}}
+
+            data: {"type":"message_start","message":{"id":"msg_2","model":"m"}}
+
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1}}
+
+            data: {"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":2}}
+
+            data: {"type":"message_stop"}
+
+
+            """)
+        #expect(events.count == 3)
+        #expect(events.filter { if case .messageDelta(.endTurn, _, _) = $0 { return true }; return false }.count == 1)
+    }
+
+    @Test func orderIsRepaired() {
+        var o = CanonicalOrder()
+        let u = Usage(input: 1, output: 2)
+        let out = o.filter([
+            .messageStart(id: "a", model: "m", usage: nil), .messageStart(id: "b", model: "m", usage: nil),
+            .blockStart(index: 0, .text), .blockDelta(index: 0, .text("x")), .blockDelta(index: 5, .text("y")),
+            .blockStart(index: 1, .text), .blockStop(index: 1), .blockStop(index: 1),
+            .messageDelta(stopReason: .endTurn, stopSequence: nil, usage: u),
+            .messageDelta(stopReason: .maxTokens, stopSequence: nil, usage: u), .messageStop, .messageStop,
+        ])
+        #expect(out == [
+            .messageStart(id: "a", model: "m", usage: nil), .blockStart(index: 0, .text), .blockDelta(index: 0, .text("x")),
+            .blockStart(index: 1, .text), .blockStop(index: 1), .blockStop(index: 0),
+            .messageDelta(stopReason: .endTurn, stopSequence: nil, usage: u), .messageStop,
+        ])
+        var o2 = CanonicalOrder()
+        let bad = o2.filter([.blockStart(index: 0, .text), .messageStart(id: "a", model: "m", usage: nil)])
+        #expect(bad.count == 1)
+        if case .error(let info)? = bad.first { #expect(info.status == 502) } else { Issue.record("\(bad)") }
+        var o3 = CanonicalOrder()
+        #expect(o3.filter([.messageStart(id: "a", model: "m", usage: u), .blockStart(index: 0, .text), .messageStop]) == [
+            .messageStart(id: "a", model: "m", usage: u), .blockStart(index: 0, .text), .blockStop(index: 0),
+            .messageDelta(stopReason: .endTurn, stopSequence: nil, usage: u), .messageStop,
+        ])
+    }
+}
