@@ -9,7 +9,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all deps test-deps build run check e2e bench bench-translation systemd-test release install uninstall clean
+.PHONY: all deps test-deps build run check e2e fuzz bench bench-translation systemd-test release install uninstall clean
 
 all: build
 
@@ -29,14 +29,21 @@ run: build
 # Every test: unit, store and integration tests that drive the real binaries, the fake upstream's own
 # checks, then the real clients
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
-# through proxypoold to the fake upstream, and the translation matrix (the four SDK clients x the four
-# upstream protocols, against the fake in strict mode).
+# through proxypoold to the fake upstream, the translation matrix (the four SDK clients x the four
+# upstream protocols, against the fake in strict mode), then every fuzz target for FUZZ_SECONDS (about 5 min).
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
 	bash Tests/e2e/through-proxy.sh
 	bash Tests/e2e/matrix.sh
+	bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
+
+# libFuzzer targets for the parsers and codecs (Tests/Fuzz), built apart from .build in .build-fuzz.
+# `check` runs each for FUZZ_SECONDS; run longer by hand: `make fuzz FUZZ_SECONDS=600`.
+FUZZ_SECONDS ?= 20
+fuzz:
+	bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 e2e: build
 	bash Tests/e2e/through-proxy.sh
@@ -84,4 +91,4 @@ uninstall:
 		rm -f $(DESTDIR)$(UNITDIR)/$$u $(DESTDIR)$(USERUNITDIR)/$$u; done
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

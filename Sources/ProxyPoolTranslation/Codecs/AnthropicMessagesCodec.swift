@@ -685,6 +685,15 @@ final class AnthropicStreamDecoder: StreamDecoder {
             throw TranslationError(field: nil, "the upstream sent an event that is not JSON: \(error)")
         }
         let type = json["type"]?.string ?? event.event ?? ""
+        // Keep the canonical order the encoders rely on (messageStart, blocks, one messageDelta, messageStop) even
+        // when an upstream breaks it (found by the stream fuzz target: a block before message_start went out
+        // to the client before its message).
+        let inMessage: Set<String> = ["content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]
+        if type == "message_start" && started { return [] }
+        if !started && inMessage.contains(type) { throw TranslationError(field: nil, "the upstream sent \(type) before message_start") }
+        if sawDelta && type == "content_block_start" {
+            throw TranslationError(field: nil, "the upstream sent content_block_start after message_delta")
+        }
         var out: [StreamEvent] = []
         switch type {
         case "ping": break
@@ -745,6 +754,8 @@ final class AnthropicStreamDecoder: StreamDecoder {
                     usage.cacheCreation = created
                 }
             }
+            // A repeated message_delta only updates the usage (its counts are cumulative); the first one was sent.
+            if sawDelta { break }
             sawDelta = true
             out.append(.messageDelta(stopReason: AnthropicMessagesCodec.stopReason(json["delta"]?["stop_reason"]?.string),
                                      stopSequence: json["delta"]?["stop_sequence"]?.string, usage: usage))

@@ -83,7 +83,8 @@ public enum JSONNode: Sendable {
 }
 
 extension JSONNode: Equatable {
-    /// Structural equality: objects compare as key → value maps (order-insensitive); numbers by value when both parse.
+    /// Structural equality: objects compare as key → value maps (order-insensitive; a repeated key means its last
+    /// value, as the subscript reads it); numbers by value when both parse.
     public static func == (a: JSONNode, b: JSONNode) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -92,8 +93,12 @@ extension JSONNode: Equatable {
         case (.string(let x), .string(let y)): return x == y
         case (.array(let x), .array(let y)): return x == y
         case (.object(let x), .object(let y)):
-            guard x.count == y.count else { return false }
-            for f in x { guard let v = b[f.key], v == f.value else { return false } }
+            // Maps, last value winning: `{"a":1,"a":2}` equals itself and `{"a":2}` (found by the fuzzer: comparing
+            // each field with the other side's last value made an object with a repeated key unequal to itself).
+            let mx = Dictionary(x.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+            let my = Dictionary(y.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+            guard mx.count == my.count else { return false }
+            for (k, v) in mx { guard let w = my[k], w == v else { return false } }
             return true
         default: return false
         }

@@ -41,6 +41,7 @@ public enum Translator {
 /// canonical events → client encoder. Nothing is held back beyond an incomplete SSE line.
 public final class StreamTranscoder {
     private var parser = SSEParser()
+    private var order = CanonicalOrder()
     private let decoder: any StreamDecoder
     private let encoder: any StreamEncoder
     private var ended = false
@@ -92,7 +93,7 @@ public final class StreamTranscoder {
     }
 
     private func emit(_ events: [StreamEvent], into out: inout [UInt8]) {
-        for e in events {
+        for e in order.filter(events) {
             guard !ended else { return }
             switch e {
             case .messageStart(_, let m, let u):
@@ -120,5 +121,69 @@ public enum Codecs {
         case .anthropicMessages: return AnthropicMessagesCodec.self
         case .gemini: return GeminiCodec.self
         }
+    }
+}
+
+/// Holds a stream decoder's canonical events to the order every encoder relies on (see `StreamEvent`), whatever
+/// the upstream sent: a repeated messageStart, a delta or stop for a block that is not open, or a repeated
+/// messageDelta is dropped; blocks still open at messageDelta are stopped first; a messageStop without a
+/// messageDelta gets one; a block outside the message (before messageStart, after messageDelta, or with an
+/// index out of order) ends the stream with an error. Nothing passes after messageStop or an error.
+/// (The stream fuzz target found upstream streams, e.g. a repeated Responses `output_item.added`, that made
+/// decoders break this order.)
+public struct CanonicalOrder: Sendable {
+    private var started = false
+    private var sawDelta = false
+    private var ended = false
+    private var startUsage: Usage?
+    private var open = Set<Int>()
+    private var nextIndex = 0
+
+    public init() {}
+
+    public mutating func filter(_ events: [StreamEvent]) -> [StreamEvent] {
+        var out: [StreamEvent] = []
+        func fail(_ message: String) {
+            out.append(.error(ErrorInfo(kind: .server, message: "the upstream stream is out of order: \(message)", status: 502)))
+            ended = true
+        }
+        func closeOpen() {
+            for i in open.sorted() { out.append(.blockStop(index: i)) }
+            open.removeAll()
+        }
+        for e in events {
+            if ended { break }
+            switch e {
+            case .error:
+                out.append(e); ended = true
+            case .messageStart(_, _, let usage):
+                guard !started else { continue }
+                started = true; startUsage = usage
+                out.append(e)
+            case .blockStart(let i, _):
+                guard started else { fail("a content block before the message started"); continue }
+                guard !sawDelta else { fail("a content block after the message ended"); continue }
+                guard i == nextIndex else { fail("content block \(i) where \(nextIndex) was next"); continue }
+                nextIndex += 1; open.insert(i)
+                out.append(e)
+            case .blockDelta(let i, _):
+                if open.contains(i) { out.append(e) }
+            case .blockStop(let i):
+                if open.remove(i) != nil { out.append(e) }
+            case .messageDelta:
+                guard started else { fail("the message ended before it started"); continue }
+                guard !sawDelta else { continue }
+                closeOpen(); sawDelta = true
+                out.append(e)
+            case .messageStop:
+                guard started else { fail("the message ended before it started"); continue }
+                if !sawDelta {
+                    closeOpen(); sawDelta = true
+                    out.append(.messageDelta(stopReason: .endTurn, stopSequence: nil, usage: startUsage ?? Usage()))
+                }
+                out.append(e); ended = true
+            }
+        }
+        return out
     }
 }

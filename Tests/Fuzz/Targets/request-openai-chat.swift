@@ -1,0 +1,8 @@
+// Fuzz target: a client's request body in the openAIChat protocol (JSON parse → decodeRequest → every encodeRequest).
+import ProxyPoolTranslation
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzRequest(.openAIChat, data, size)
+    return 0
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets into $FUZZ_BUILD (default <repo>/.build-fuzz), apart from SwiftPM's .build.
+# ProxyPoolCore and ProxyPoolTranslation are compiled from Sources/ as modules with coverage and ASan;
+# each target is one file of Targets/ plus Support.swift (and TranslationSupport.swift, or for http-request
+# the HTTP request parser's source file), linked with libFuzzer.
+#   bash Tests/Fuzz/build.sh [target...]     (default: every target in Targets/)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${FUZZ_BUILD:-$root/.build-fuzz}
+swiftc=${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}
+flags=(-O -swift-version 6 -parse-as-library -sanitize=fuzzer,address -g)
+mkdir -p "$out/modules" "$out/bin"
+
+# Rebuild a module only when one of its sources is newer than its object.
+module() {  # name dir [deps-as-flags...]
+    local name=$1 dir=$2; shift 2
+    local obj="$out/modules/$name.o"
+    local srcs; mapfile -t srcs < <(find "$root/$dir" -name '*.swift' | sort)
+    if [[ -f $obj ]] && [[ -z $(find "$root/$dir" -name '*.swift' -newer "$obj" | head -1) ]] && [[ $obj -nt $here/build.sh ]]; then return; fi
+    echo "fuzz build: module $name (${#srcs[@]} files)"
+    "$swiftc" "${flags[@]}" -wmo -module-name "$name" -I "$out/modules" "$@" \
+        -emit-module -emit-module-path "$out/modules/$name.swiftmodule" -c "${srcs[@]}" -o "$obj"
+}
+module ProxyPoolCore Sources/ProxyPoolCore
+module ProxyPoolTranslation Sources/ProxyPoolTranslation
+
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+    for f in "$here"/Targets/*.swift; do targets+=("$(basename "$f" .swift)"); done
+fi
+for t in "${targets[@]}"; do
+    src="$here/Targets/$t.swift"
+    [[ -f $src ]] || { echo "no such fuzz target: $t" >&2; exit 2; }
+    extra=("$here/Support.swift")
+    objs=()
+    if [[ $t == http-request ]]; then
+        extra+=("$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
+    else
+        extra+=("$here/TranslationSupport.swift")
+        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
+    fi
+    bin="$out/bin/fuzz-$t"
+    newest=$(ls -t "$src" "${extra[@]}" "${objs[@]}" "$here/build.sh" | head -1)
+    if [[ -x $bin && $bin -nt $newest ]]; then continue; fi
+    echo "fuzz build: $t"
+    "$swiftc" "${flags[@]}" -module-name "Fuzz_${t//-/_}" -I "$out/modules" -use-ld=lld \
+        "$src" "${extra[@]}" "${objs[@]}" -o "$bin" 2> >(grep -v "Cannot export local symbol" >&2)
+done
