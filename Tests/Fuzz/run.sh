@@ -4,7 +4,8 @@
 # Seeds come from the fixtures (seeds.py); what the fuzzer finds is kept in .build-fuzz/corpus/<target> for
 # the next run. A crash, hang (-timeout) or failed invariant stops with exit 1 and leaves the input in
 # .build-fuzz/artifacts/<target>/: replay it with `.build-fuzz/bin/fuzz-<target> <file>`, then keep it as a
-# regression fixture in Tests/*/Fixtures/fuzz/ (see FuzzRegressionTests).
+# regression fixture in Tests/*/Fixtures/fuzz/ (see FuzzRegressionTests). FUZZ_SEED=N fixes libFuzzer's random
+# seed (CI uses 1, so that a run explores the same inputs in the same order on every machine).
 set -euo pipefail
 seconds=${1:?usage: run.sh SECONDS [target...]}
 shift
@@ -32,7 +33,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$art" "$out/seeds/$t"
     log="$out/logs/$t.log"
     rc=0
-    "$out/bin/fuzz-$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$out/bin/fuzz-$t" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$art" "$corpus" "$out/seeds/$t" >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
