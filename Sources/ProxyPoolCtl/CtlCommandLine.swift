@@ -17,7 +17,7 @@ public enum CtlCommandLine {
         OptionSpec("location", value: "REGION", help: "vertex: region, for example us-central1"),
         OptionSpec("anthropic-version", value: "DATE", help: "anthropic: anthropic-version header to send"),
         OptionSpec("api", value: "chat|responses",
-                   help: "openai, azure-openai, openai-compatible: the API used for translated requests"),
+                   help: "openai, azure-openai, openai-compatible: send every request in this API (translated if need be)"),
         OptionSpec("ca-file", value: "FILE", help: "Trust the CA certificates in FILE for this upstream"),
         OptionSpec("max-output-tokens", value: "N", help: "Ask this upstream for at most N output tokens (translated requests)"),
     ]

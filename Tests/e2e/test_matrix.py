@@ -59,12 +59,9 @@ UPSTREAMS = {
 CASES = ["text", "stream_text", "tool_round_trip", "stream_tool_call", "image_base64", "image_url",
          "reasoning", "stream_reasoning", "reasoning_tool", "stream_reasoning_tool", "two_tools", "stream_two_tools"]
 
-# By design an OpenAI credential speaks Chat Completions too (its `api` option only picks the API for
-# requests that are translated anyway), so a Chat client's requests to matrix-openai-responses pass through
-# as Chat: those cells check that pass-through, not a Chat -> Responses translation, which no credential
-# kind of this release can be made to do.
-EXPECTED_UPSTREAM = {("openai-chat", "openai-responses"): "openai-chat-via-openai"}
-UPSTREAMS["openai-chat-via-openai"] = UPSTREAMS["openai-responses"][:2] + ("openai-chat", r"^/v1/chat/completions$", "gpt-")
+# matrix-openai-responses is an `openai` credential pinned to Responses (`--api responses`), so a Chat
+# client's requests to it are translated Chat -> Responses like every other off-diagonal cell.
+EXPECTED_UPSTREAM = {}
 
 # Cells that cannot work, with the reason. Keep this short and precise.
 XFAIL = {

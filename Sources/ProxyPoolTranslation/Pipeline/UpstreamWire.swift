@@ -23,21 +23,26 @@ public extension WireProtocol {
 }
 
 public extension ProviderKind {
-    /// The values of the `api` option: which OpenAI API a credential is called with when a request has to be
-    /// translated anyway.
+    /// The values of the `api` option: the one OpenAI API a credential is called with.
     static let apiOptionValues = ["chat", "responses"]
 
     /// The protocols this kind of upstream speaks, preferred first. OpenAI's own API prefers Responses (it
     /// returns reasoning summaries and encrypted reasoning for the next turn, and some models exist only
     /// there); Azure and OpenAI-compatible servers prefer Chat Completions, which every one of them has.
-    /// The credential option `api=chat|responses` overrides the preference; an OpenAI-compatible server is
-    /// assumed to have Responses only when it says `api=responses`.
+    /// The credential option `api=chat|responses` pins the credential to one API; an OpenAI-compatible server
+    /// is assumed to have Responses only when it says `api=responses`.
     func wires(options: [String: String]) -> [WireProtocol] {
-        let api = options["api"]
+        // An explicit `api` pins the credential to that API: every request is sent in it, translated when the
+        // client speaks the other one (Responses-only models such as gpt-5-pro; servers with Chat only).
+        switch options["api"] {
+        case "chat": if [.openai, .azureOpenAI, .openAICompatible].contains(self) { return [.openAIChat] }
+        case "responses": if [.openai, .azureOpenAI, .openAICompatible].contains(self) { return [.openAIResponses] }
+        default: break
+        }
         switch self {
-        case .openai: return api == "chat" ? [.openAIChat, .openAIResponses] : [.openAIResponses, .openAIChat]
-        case .azureOpenAI: return api == "responses" ? [.openAIResponses, .openAIChat] : [.openAIChat, .openAIResponses]
-        case .openAICompatible: return api == "responses" ? [.openAIResponses, .openAIChat] : [.openAIChat]
+        case .openai: return [.openAIResponses, .openAIChat]
+        case .azureOpenAI: return [.openAIChat, .openAIResponses]
+        case .openAICompatible: return [.openAIChat]
         case .chatGPTAccount: return [.openAIResponses]
         case .anthropic, .claudeAccount: return [.anthropicMessages]
         case .gemini, .vertex: return [.gemini]
