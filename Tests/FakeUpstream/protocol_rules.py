@@ -606,8 +606,9 @@ GEMINI_SCHEMA_KEYS = {"type", "format", "title", "description", "nullable", "enu
                       "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
                       "pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"}
 GEMINI_TYPES = {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL", "TYPE_UNSPECIFIED"}
-GEMINI_FILE_URI_PREFIXES = ("https://generativelanguage.googleapis.com/", "gs://", "https://www.youtube.com/",
-                            "https://youtu.be/")
+# File API and YouTube URIs, Cloud Storage objects, and (since the Gemini API fetches external files itself)
+# public or signed http(s) URLs.
+GEMINI_FILE_URI_PREFIXES = ("https://", "http://", "gs://")
 
 
 def camel(k):
@@ -699,9 +700,8 @@ def _gemini(body, v):
                     _gemini_keys(val, {"mimeType", "data", "displayName"}, pp + ".inlineData", v)
             elif kind == "fileData":
                 uri = _g(val, "fileUri")
-                if not isinstance(uri, str) or not uri.startswith(GEMINI_FILE_URI_PREFIXES):
-                    v.append("%s.fileData.fileUri: the Gemini API takes only File API, gs:// or YouTube URIs "
-                             "(got %r): inline other media as inlineData" % (pp, uri))
+                if not isinstance(uri, str) or not uri.startswith(GEMINI_FILE_URI_PREFIXES) or "://" not in uri[:8] or len(uri) < 9:
+                    v.append("%s.fileData.fileUri: must be a File API, gs:// or http(s) URL (got %r)" % (pp, uri))
             elif kind == "functionCall":
                 if role != "model":
                     v.append("%s: functionCall parts belong in a model turn" % pp)

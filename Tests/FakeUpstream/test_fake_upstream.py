@@ -417,7 +417,7 @@ class ProtocolRulesTest(unittest.TestCase):
         self.check(rules.GEMINI, ok)
         bad = json.loads(json.dumps(ok))
         bad["contents"][2]["parts"][0]["functionResponse"]["name"] = "x"
-        bad["contents"][0]["parts"][1] = {"fileData": {"fileUri": "http://127.0.0.1/i.png", "mimeType": "image/png"}}
+        bad["contents"][0]["parts"][1] = {"fileData": {"fileUri": "i.png", "mimeType": "image/png"}}
         bad["tools"][0]["functionDeclarations"][0]["parameters"]["additionalProperties"] = False
         bad["contents"][1]["role"] = "assistant"
         self.check(rules.GEMINI, bad, "number of function response parts", "fileData.fileUri",

@@ -64,11 +64,7 @@ CASES = ["text", "stream_text", "tool_round_trip", "stream_tool_call", "image_ba
 EXPECTED_UPSTREAM = {}
 
 # Cells that cannot work, with the reason. Keep this short and precise.
-XFAIL = {
-    ("gemini", "gemini", "image_url"): "same protocol, so the daemon forwards the genai SDK's fileData URL "
-                                       "unchanged; the Gemini API (and the strict fake) accept only File API "
-                                       "URIs there",
-}
+XFAIL = {}
 
 
 # ----------------------------------------------------------------------------
