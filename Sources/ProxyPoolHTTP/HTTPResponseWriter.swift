@@ -54,7 +54,8 @@ public final class HTTPResponseWriter {
         }
         let (ka, http10) = (keepAlive && (chunked || remaining != nil), isHTTP10)
         c.queue { Self.appendHead(&$0, status: status, headers: h, keepAlive: ka, http10: http10) }
-        if flushHead || remaining == 0 { c.flush() }
+        // "Now" is once the event at hand is handled: body bytes that came with the head join it in one send.
+        if flushHead || remaining == 0 { c.scheduleFlush() }
     }
 
     public func write(_ bytes: some Collection<UInt8>) {
@@ -70,7 +71,7 @@ public final class HTTPResponseWriter {
             if let r = remaining { remaining = r - bytes.count }
             c.queue(bytes)
         }
-        c.flush()
+        c.scheduleFlush()
     }
 
     public func finish() {

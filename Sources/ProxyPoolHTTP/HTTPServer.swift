@@ -242,6 +242,20 @@ final class HTTPConnection {
         build(&out)
     }
 
+    private var flushScheduled = false
+
+    /// Send the queued output once the event at hand has been handled (see `EventLoop.flushAfterEvent`).
+    func scheduleFlush() {
+        guard !closed, !flushScheduled else { return }
+        flushScheduled = true
+        server.loop.flushAfterEvent(self)
+    }
+
+    func runScheduledFlush() {
+        flushScheduled = false
+        if !closed && outBytes > 0 { flush() }
+    }
+
     /// Write as much as the socket takes; the rest waits for EPOLLOUT.
     func flush() {
         while !closed && outOffset < out.count {
