@@ -119,11 +119,7 @@ final class Exchange: UpstreamDelegate {
             return (url, headers, request.body)
         }
         let wire = c.provider.upstreamWire(for: clientWire, options: c.options)
-        let snapshot = service.snapshot
-        let decision = model.map { m in
-            ModelMapping.map(m, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
-                             tierModel: { snapshot.tierModel(c, $0) })
-        }
+        let decision = model.map { service.mapModel($0, c) }
         let upstreamModel = decision?.model ?? model
         if wire == clientWire {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
