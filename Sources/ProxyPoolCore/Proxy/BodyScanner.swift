@@ -1,3 +1,5 @@
+import Glibc
+
 /// Finds the few top-level fields routing needs (`model`, `stream`) without parsing the whole body:
 /// a byte walk that skips strings and nested values (measured ~0.5 µs for 1 KB, 37 µs for 100 KB, against
 /// 18 µs / 2.6 ms for JSONSerialization). Duplicate keys resolve to the last one, as JSON parsers do.
@@ -110,19 +112,29 @@ public struct UsageScanner: Sendable {
 
     public mutating func feed(_ chunk: [UInt8]) { chunk.withUnsafeBytes { feed($0) } }
 
-    private mutating func scan(_ b: [UInt8]) {
-        var i = 0
-        while i < b.count {
-            guard b[i] == UInt8(ascii: "\"") else { i += 1; continue }
-            if let (v, end) = value(b, i, Self.inputKeys) { input = max(input, v); i = end; continue }
-            if let (v, end) = value(b, i, Self.outputKeys) { output = max(output, v); i = end; continue }
-            if let (v, end) = value(b, i, Self.cachedKeys) { cached = max(cached, v); i = end; continue }
-            i += 1
+    private mutating func scan(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            var i = 0
+            while i < b.count {
+                // Jump to the next quote; a key starts with one.
+                guard let q = memchr(base + i, 0x22, b.count - i) else { return }
+                i = base.distance(to: q.assumingMemoryBound(to: UInt8.self))
+                // Every key's first letter is one of c, i, o, p: most quotes are ruled out by one compare.
+                if i + 1 < b.count, Self.firstLetters.contains(b[i + 1]) {
+                    if let (v, end) = Self.value(b, i, Self.inputKeys) { input = max(input, v); i = end; continue }
+                    if let (v, end) = Self.value(b, i, Self.outputKeys) { output = max(output, v); i = end; continue }
+                    if let (v, end) = Self.value(b, i, Self.cachedKeys) { cached = max(cached, v); i = end; continue }
+                }
+                i += 1
+            }
         }
     }
 
-    private func value(_ b: [UInt8], _ at: Int, _ keys: [[UInt8]]) -> (Int64, Int)? {
-        for k in keys where at + k.count < b.count && b[at..<(at + k.count)].elementsEqual(k) {
+    static let firstLetters: [UInt8] = Array("cipo".utf8)
+
+    private static func value(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ keys: [[UInt8]]) -> (Int64, Int)? {
+        for k in keys where at + k.count < b.count && k.withUnsafeBufferPointer({ memcmp(b.baseAddress! + at, $0.baseAddress!, k.count) == 0 }) {
             var i = at + k.count
             while i < b.count, b[i] == 0x20 || b[i] == UInt8(ascii: ":") { i += 1 }
             var v: Int64 = 0
