@@ -270,7 +270,7 @@ final class HTTPConnection {
         if closed { return }
         if outOffset == out.count {
             // All sent: keep a small buffer for the next response, give a large one back.
-            if out.capacity > 1 << 18 { out = [] } else { out.removeAll(keepingCapacity: true) }
+            if out.capacity > 1 << 14 { out = [] } else { out.removeAll(keepingCapacity: true) }
             outOffset = 0
         } else if outOffset >= 1 << 16 && outOffset * 2 >= out.count {
             out.removeFirst(outOffset)   // a slow client: drop what was sent so the buffer does not only grow

@@ -95,9 +95,9 @@ public final class CurlMulti {
     var transfers: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
     var watched: [Int32: UInt32] = [:]
     /// Easy handles of finished transfers, reset and reused: curl_easy_init allocates and frees ~20 KiB of
-    /// state and buffers per request otherwise.
+    /// state and buffers per request otherwise. Few are kept: each holds its buffers while idle.
     var idleEasy: [UnsafeMutableRawPointer] = []
-    static let maxIdleEasy = 64
+    static let maxIdleEasy = 16
 
     public init(loop: EventLoop) {
         self.loop = loop
