@@ -15,11 +15,14 @@ public final class HTTPResponseWriter {
     /// Called when queued output dropped to zero (resume a paused producer).
     public var onDrain: (() -> Void)?
 
-    init(connection: HTTPConnection, head: HTTPRequestHead?) { self.connection = connection; self.head = head }
+    init(connection: HTTPConnection, head: HTTPRequestHead?) {
+        self.connection = connection; self.head = head; highWater = connection.server.config.highWaterBytes
+    }
 
     /// Bytes waiting for the client: above the server's high-water mark a producer should pause.
     public var queuedBytes: Int { connection?.outBytes ?? 0 }
-    public var overHighWater: Bool { queuedBytes > (connection?.server.config.highWaterBytes ?? Int.max) }
+    public var overHighWater: Bool { guard let c = connection else { return false }; return c.outBytes > highWater }
+    private let highWater: Int
     var keepAlive: Bool { head?.keepAlive ?? false }
     var isHTTP10: Bool { head?.minorVersion == 0 }
 
