@@ -127,8 +127,10 @@ extension StringProtocol {
     /// Drop leading and trailing characters found in `set`, compared scalar by scalar ("\r\n" is one
     /// Character in Swift, so a Character set would miss a lone "\n").
     public func trimming(_ set: String) -> String {
-        let chars = Set(set.unicodeScalars)
+        let chars = set.unicodeScalars
         var s = Substring(self).unicodeScalars[...]
+        // Nothing to trim (the usual case, on every request): no scalar-by-scalar rebuild.
+        guard let first = s.first, let last = s.last, chars.contains(first) || chars.contains(last) else { return String(self) }
         while let f = s.first, chars.contains(f) { s = s.dropFirst() }
         while let l = s.last, chars.contains(l) { s = s.dropLast() }
         return String(String.UnicodeScalarView(s))

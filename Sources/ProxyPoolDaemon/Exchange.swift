@@ -115,31 +115,27 @@ final class Exchange: UpstreamDelegate {
         let head = request.head
         guard let clientWire else {
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
-            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
+            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
             return (url, headers, request.body)
         }
         let wire = c.provider.upstreamWire(for: clientWire, options: c.options)
-        let snapshot = service.snapshot
-        let decision = model.map { m in
-            ModelMapping.map(m, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
-                             tierModel: { snapshot.tierModel(c, $0) })
-        }
+        let decision = model.map { service.mapModel($0, c) }
         let upstreamModel = decision?.model ?? model
         if wire == clientWire {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
             guard decision?.changed == true, let upstreamModel else {
-                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
+                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
                 return (url, headers, request.body)
             }
             // Same protocol, another model name: only the name changes (in the path for Gemini, else in the body).
             if clientWire == .gemini, let colon = head.path.lastIndex(of: ":") {
                 let path = "/\(endpoint.geminiVersion ?? "v1beta")/models/\(UpstreamTarget.pathSegment(upstreamModel))" + head.path[colon...]
-                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: Substring(path), query: head.query, credential: c, clientHeaders: head.headers)
+                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: Substring(path), query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
                 return (url, headers, request.body)
             }
             guard var json = try? JSONParser.parse(request.body) else { throw TranslationError(field: nil, "the request body is not valid JSON") }
             json.set("model", .string(upstreamModel))
-            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers)
+            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
             return (url, headers, JSONWriter.bytes(json))
         }
         if canonical == nil {

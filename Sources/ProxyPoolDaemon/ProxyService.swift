@@ -27,7 +27,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let cooldowns: CooldownTable
     let writer: BackgroundWriter
     let options: Options
-    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll() } }
+    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); mappingCache.removeAll() } }
+    /// (credential, requested model) → the model sent upstream: a pure function of the snapshot, so it is
+    /// worked out once per snapshot rather than on every request (name normalisation is String work).
+    var mappingCache: [MappingKey: ModelMapping.Decision] = [:]
+    struct MappingKey: Hashable { let credential: String; let model: String }
     /// Presented key → its record (or nil for an unknown key), so a key is hashed once, not on every request.
     var keyCache: [String: (id: String, app: String?)?] = [:]
     var dayCache: (Int64, String) = (0, "")
@@ -44,6 +48,18 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
          snapshot: RoutingSnapshot, options: Options) {
         self.loop = loop; self.multi = multi; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
         self.snapshot = snapshot; self.options = options
+    }
+
+    /// How `model` is sent to credential `c` (a credential of the current snapshot).
+    func mapModel(_ model: String, _ c: CredentialRoute) -> ModelMapping.Decision {
+        let key = MappingKey(credential: c.name, model: model)
+        if let d = mappingCache[key] { return d }
+        let snapshot = self.snapshot
+        let d = ModelMapping.map(model, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
+                                 tierModel: { snapshot.tierModel(c, $0) })
+        if mappingCache.count > 4096 { mappingCache.removeAll() }   // bounded: clients choose model names
+        mappingCache[key] = d
+        return d
     }
 
     // MARK: HTTPHandler

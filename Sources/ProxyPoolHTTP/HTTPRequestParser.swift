@@ -9,7 +9,7 @@ public struct HTTPRequestHead: Sendable {
     public var minorVersion: Int
     public var headers: [(name: String, value: String)] { didSet { lowerNames = headers.map { $0.name.lowercased() } } }
     /// Lower-cased names, computed once: look-ups happen a dozen times per request.
-    private var lowerNames: [String]
+    public private(set) var lowerNames: [String]
 
     public init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)]) {
         self.method = method; self.target = target; self.minorVersion = minorVersion; self.headers = headers
@@ -27,6 +27,19 @@ public struct HTTPRequestHead: Sendable {
     public func header(_ name: String) -> String? {
         for i in lowerNames.indices where lowerNames[i] == name { return headers[i].value }
         return nil
+    }
+
+    /// Every value of a header, in order; `name` must be lower-case.
+    func values(_ name: String) -> [String] {
+        var out: [String] = []
+        for i in lowerNames.indices where lowerNames[i] == name { out.append(headers[i].value) }
+        return out
+    }
+
+    func count(_ name: String) -> Int {
+        var n = 0
+        for l in lowerNames where l == name { n += 1 }
+        return n
     }
 
     /// Whether the connection stays open after this exchange.
@@ -256,16 +269,16 @@ public struct HTTPRequestParser: Sendable {
         }
         let head = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
                                    minorVersion: Int(version[7] - 0x30), headers: headers)
-        let hosts = headers.filter { $0.0.lowercased() == "host" }
-        if head.minorVersion == 1 && hosts.count != 1 {
-            throw HTTPParseError(400, hosts.isEmpty ? "missing Host header" : "more than one Host header")
+        let hosts = head.count("host")
+        if head.minorVersion == 1 && hosts != 1 {
+            throw HTTPParseError(400, hosts == 0 ? "missing Host header" : "more than one Host header")
         }
         return head
     }
 
     private func bodyState(_ head: HTTPRequestHead) throws(HTTPParseError) -> State {
-        let lengths = head.headers.filter { $0.name.lowercased() == "content-length" }.map(\.value)
-        let encodings = head.headers.filter { $0.name.lowercased() == "transfer-encoding" }.map(\.value)
+        let lengths = head.values("content-length")
+        let encodings = head.values("transfer-encoding")
         if !encodings.isEmpty {
             guard lengths.isEmpty else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding are present") }
             guard head.minorVersion == 1 else { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }

@@ -15,11 +15,14 @@ public final class HTTPResponseWriter {
     /// Called when queued output dropped to zero (resume a paused producer).
     public var onDrain: (() -> Void)?
 
-    init(connection: HTTPConnection, head: HTTPRequestHead?) { self.connection = connection; self.head = head }
+    init(connection: HTTPConnection, head: HTTPRequestHead?) {
+        self.connection = connection; self.head = head; highWater = connection.server.config.highWaterBytes
+    }
 
     /// Bytes waiting for the client: above the server's high-water mark a producer should pause.
     public var queuedBytes: Int { connection?.outBytes ?? 0 }
-    public var overHighWater: Bool { queuedBytes > (connection?.server.config.highWaterBytes ?? Int.max) }
+    public var overHighWater: Bool { guard let c = connection else { return false }; return c.outBytes > highWater }
+    private let highWater: Int
     var keepAlive: Bool { head?.keepAlive ?? false }
     var isHTTP10: Bool { head?.minorVersion == 0 }
 
@@ -28,9 +31,11 @@ public final class HTTPResponseWriter {
         started = true
         var h = headers
         h.append(("Content-Length", String(body.count)))
-        var bytes = Self.headBytes(status: status, headers: h, keepAlive: keepAlive, http10: isHTTP10)
-        if head?.method != "HEAD" { bytes.append(contentsOf: body) }
-        c.queue(bytes)
+        let (ka, http10, isHead) = (keepAlive, isHTTP10, head?.method == "HEAD")
+        c.queue { out in
+            Self.appendHead(&out, status: status, headers: h, keepAlive: ka, http10: http10)
+            if !isHead { out.append(contentsOf: body) }
+        }
         finished = true
         c.flush()
         c.responseFinished(keepAlive: keepAlive)
@@ -50,31 +55,33 @@ public final class HTTPResponseWriter {
             chunked = !isHTTP10
             if chunked { h.append(("Transfer-Encoding", "chunked")) }
         }
-        c.queue(Self.headBytes(status: status, headers: h, keepAlive: keepAlive && (chunked || remaining != nil), http10: isHTTP10))
-        if flushHead || remaining == 0 { c.flush() }
+        let (ka, http10) = (keepAlive && (chunked || remaining != nil), isHTTP10)
+        c.queue { Self.appendHead(&$0, status: status, headers: h, keepAlive: ka, http10: http10) }
+        // "Now" is once the event at hand is handled: body bytes that came with the head join it in one send.
+        if flushHead || remaining == 0 { c.scheduleFlush() }
     }
 
     public func write(_ bytes: some Collection<UInt8>) {
         guard started, !finished, let c = connection, !bytes.isEmpty else { return }
         if chunked {
-            var framed = Array(String(bytes.count, radix: 16).utf8)
-            framed.reserveCapacity(framed.count + bytes.count + 4)
-            framed.append(13); framed.append(10)
-            framed.append(contentsOf: bytes)
-            framed.append(13); framed.append(10)
-            c.queue(framed)
+            c.queue { out in
+                Self.appendHex(&out, bytes.count)
+                out.append(13); out.append(10)
+                out.append(contentsOf: bytes)
+                out.append(13); out.append(10)
+            }
         } else {
             if let r = remaining { remaining = r - bytes.count }
-            c.queue(Array(bytes))
+            c.queue(bytes)
         }
-        c.flush()
+        c.scheduleFlush()
     }
 
     public func finish() {
         guard started, !finished, let c = connection else { return }
         if let r = remaining, r != 0 { abort(); return }   // the upstream broke its own Content-Length
         finished = true
-        if chunked { c.queue(Array("0\r\n\r\n".utf8)) }
+        if chunked { c.queue("0\r\n\r\n".utf8) }
         c.flush()
         c.responseFinished(keepAlive: keepAlive && (chunked || remaining != nil))
     }
@@ -89,12 +96,33 @@ public final class HTTPResponseWriter {
     func drained() { onDrain?() }
     func clientGone() { if !finished { finished = true; onClientGone?() } }
 
-    static func headBytes(status: Int, headers: [(String, String)], keepAlive: Bool, http10: Bool) -> [UInt8] {
-        var s = "HTTP/1.1 \(status) \(reason(status))\r\n"
-        for (k, v) in headers { s += "\(k): \(v)\r\n" }
-        if !keepAlive { s += "Connection: close\r\n" } else if http10 { s += "Connection: keep-alive\r\n" }
-        s += "\r\n"
-        return Array(s.utf8)
+    /// The response head, appended as bytes (no intermediate String).
+    static func appendHead(_ out: inout [UInt8], status: Int, headers: [(String, String)], keepAlive: Bool, http10: Bool) {
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(&out, status)
+        out.append(32)
+        out.append(contentsOf: reason(status).utf8)
+        out.append(13); out.append(10)
+        for (k, v) in headers {
+            out.append(contentsOf: k.utf8)
+            out.append(58); out.append(32)
+            out.append(contentsOf: v.utf8)
+            out.append(13); out.append(10)
+        }
+        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) } else if http10 { out.append(contentsOf: "Connection: keep-alive\r\n".utf8) }
+        out.append(13); out.append(10)
+    }
+
+    static func appendDecimal(_ out: inout [UInt8], _ v: Int) {
+        if v < 0 { out.append(45); appendDecimal(&out, -v); return }
+        if v >= 10 { appendDecimal(&out, v / 10) }
+        out.append(UInt8(48 + v % 10))
+    }
+
+    static func appendHex(_ out: inout [UInt8], _ v: Int) {
+        if v >= 16 { appendHex(&out, v >> 4) }
+        let d = v & 15
+        out.append(UInt8(d < 10 ? 48 + d : 87 + d))
     }
 
     public static func reason(_ status: Int) -> String {

@@ -97,9 +97,11 @@ final class HTTPConnection {
     var parser: HTTPRequestParser
     var deadline: Int64?
     var deadlineStatus = 408
-    private var out: [[UInt8]] = []
+    /// Output not yet taken by the socket: `out[outOffset...]`. One contiguous buffer, so a response's head and
+    /// its first body bytes (and any pieces queued between two flushes) leave in one send.
+    private var out: [UInt8] = []
     private var outOffset = 0
-    private(set) var outBytes = 0
+    var outBytes: Int { out.count - outOffset }
     private var writeRegistered = false
     private var closed = false
     /// A request is with the handler (or its response is being written).
@@ -229,32 +231,57 @@ final class HTTPConnection {
 
     // MARK: Output
 
-    func queue(_ bytes: [UInt8]) {
+    func queue(_ bytes: some Collection<UInt8>) {
         guard !closed, !bytes.isEmpty else { return }
-        out.append(bytes)
-        outBytes += bytes.count
+        out.append(contentsOf: bytes)
+    }
+
+    /// Queue with a closure that appends to the output buffer directly (no intermediate array).
+    func queue(_ build: (inout [UInt8]) -> Void) {
+        guard !closed else { return }
+        build(&out)
+    }
+
+    private var flushScheduled = false
+
+    /// Send the queued output once the event at hand has been handled (see `EventLoop.flushAfterEvent`).
+    func scheduleFlush() {
+        guard !closed, !flushScheduled else { return }
+        flushScheduled = true
+        server.loop.flushAfterEvent(self)
+    }
+
+    func runScheduledFlush() {
+        flushScheduled = false
+        if !closed && outBytes > 0 { flush() }
     }
 
     /// Write as much as the socket takes; the rest waits for EPOLLOUT.
     func flush() {
-        while !closed, let first = out.first {
-            let n = first.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, first.count - outOffset, Int32(MSG_NOSIGNAL)) }
+        while !closed && outOffset < out.count {
+            let n = out.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, $0.count - outOffset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { break }
                 clientGone(); return
             }
             outOffset += n
-            outBytes -= n
-            if outOffset == first.count { out.removeFirst(); outOffset = 0 }
         }
         if closed { return }
-        let want = !out.isEmpty
+        if outOffset == out.count {
+            // All sent: keep a small buffer for the next response, give a large one back.
+            if out.capacity > 1 << 14 { out = [] } else { out.removeAll(keepingCapacity: true) }
+            outOffset = 0
+        } else if outOffset >= 1 << 16 && outOffset * 2 >= out.count {
+            out.removeFirst(outOffset)   // a slow client: drop what was sent so the buffer does not only grow
+            outOffset = 0
+        }
+        let want = outOffset < out.count
         if want != writeRegistered {
             writeRegistered = want
             server.loop.modify(fd, EventLoop.readable | EventLoop.peerClosed | (want ? EventLoop.writable : 0))
         }
-        if out.isEmpty {
+        if !want {
             if closeAfterResponse && !busy { close(); return }
             current?.drained()
         }
@@ -272,7 +299,7 @@ final class HTTPConnection {
         server.loop.unregister(fd)
         Glibc.close(fd)
         out = []
-        outBytes = 0
+        outOffset = 0
         server.closed(self)
     }
 

@@ -94,6 +94,10 @@ public final class CurlMulti {
     var deadline: Int64?
     var transfers: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
     var watched: [Int32: UInt32] = [:]
+    /// Easy handles of finished transfers, reset and reused: curl_easy_init allocates and frees ~20 KiB of
+    /// state and buffers per request otherwise. Few are kept: each holds its buffers while idle.
+    var idleEasy: [UnsafeMutableRawPointer] = []
+    static let maxIdleEasy = 16
 
     public init(loop: EventLoop) {
         self.loop = loop
@@ -108,7 +112,8 @@ public final class CurlMulti {
     }
 
     public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
-        let easy = curl_easy_init()!
+        let easy: UnsafeMutableRawPointer
+        if let e = idleEasy.popLast() { curl_easy_reset(e); easy = e } else { easy = curl_easy_init()! }
         let t = UpstreamTransfer(easy: easy, multi: self, startedAt: loop.now, firstByteDeadline: loop.now + r.firstByteTimeoutMillis)
         t.delegate = delegate
         let tp = Unmanaged.passUnretained(t).toOpaque()
@@ -147,7 +152,7 @@ public final class CurlMulti {
 
     /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
     public func cancel(_ t: UpstreamTransfer) {
-        guard !t.cancelled, transfers[t.easy] != nil else { return }
+        guard !t.cancelled, transfers[t.easy] === t else { return }
         t.cancelled = true
         t.delegate = nil
         if t.inCallback { return }   // the write callback returns 0 and curl fails the transfer
@@ -155,17 +160,20 @@ public final class CurlMulti {
     }
 
     public func resume(_ t: UpstreamTransfer) {
-        guard t.paused, !t.cancelled, transfers[t.easy] != nil else { return }
+        guard t.paused, !t.cancelled, transfers[t.easy] === t else { return }
         t.paused = false
         _ = curl_easy_pause(t.easy, CCURL_PAUSE_CONT)
         drain()
     }
 
     func finish(_ t: UpstreamTransfer) {
+        guard transfers[t.easy] === t else { return }   // already finished (its handle may serve another now)
         curl_multi_remove_handle(multi, t.easy)
         curl_slist_free_all(t.headerList)
-        curl_easy_cleanup(t.easy)
+        t.headerList = nil
         transfers[t.easy] = nil
+        // curl_easy_reset clears every option before the next use. A handle left paused is not reused.
+        if idleEasy.count < Self.maxIdleEasy && !t.paused { idleEasy.append(t.easy) } else { curl_easy_cleanup(t.easy) }
     }
 
     // MARK: Loop integration
@@ -275,7 +283,10 @@ public final class CurlMulti {
             let nameBytes = UnsafeBufferPointer(rebasing: l[0..<colon])
             let name = String(decoding: nameBytes, as: UTF8.self)
             t.headers.append((name, String(decoding: UnsafeBufferPointer(rebasing: l[v..<end]), as: UTF8.self)))
-            t.lowerNames.append(String(decoding: nameBytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self))
+            t.lowerNames.append(String(unsafeUninitializedCapacity: nameBytes.count) { out in
+                for i in 0..<nameBytes.count { let b = nameBytes[i]; out[i] = b >= 65 && b <= 90 ? b + 32 : b }
+                return nameBytes.count
+            })
         }
     }
 

@@ -183,6 +183,61 @@ let captured: [CapturedRequest] = {
     }
 }
 
+/// The usage scanner reads each chunk in place (junction of tail and chunk, then the chunk); it must find what
+/// the straightforward version (scan `tail + chunk` as one array) found, for every way a stream is cut.
+@Suite struct UsageScannerEquivalenceTests {
+    /// The previous implementation, kept as the reference.
+    struct Reference {
+        var input: Int64 = 0, output: Int64 = 0, cached: Int64 = 0
+        var tail: [UInt8] = []
+        mutating func feed(_ chunk: [UInt8]) {
+            let b = tail + chunk
+            var i = 0
+            while i < b.count {
+                guard b[i] == UInt8(ascii: "\"") else { i += 1; continue }
+                if let (v, e) = value(b, i, UsageScanner.inputKeys) { input = max(input, v); i = e; continue }
+                if let (v, e) = value(b, i, UsageScanner.outputKeys) { output = max(output, v); i = e; continue }
+                if let (v, e) = value(b, i, UsageScanner.cachedKeys) { cached = max(cached, v); i = e; continue }
+                i += 1
+            }
+            tail = Array(b.suffix(48))
+        }
+        func value(_ b: [UInt8], _ at: Int, _ keys: [[UInt8]]) -> (Int64, Int)? {
+            for k in keys where at + k.count < b.count && b[at..<(at + k.count)].elementsEqual(k) {
+                var i = at + k.count
+                while i < b.count, b[i] == 0x20 || b[i] == UInt8(ascii: ":") { i += 1 }
+                var v: Int64 = 0, digits = 0
+                while i < b.count, b[i] >= 0x30, b[i] <= 0x39, digits < 18 { v = v * 10 + Int64(b[i] - 0x30); i += 1; digits += 1 }
+                if digits == 0 || i == b.count { return nil }
+                return (v, i)
+            }
+            return nil
+        }
+    }
+
+    @Test func sameResultAsTheReferenceForEverySplit() {
+        let pad = String(repeating: " ", count: 70)
+        let texts = [
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"tok"}}],"usage":{"prompt_tokens":250,"completion_tokens":19,"total_tokens":269,"prompt_tokens_details":{"cached_tokens":128}}}"#,
+            #"{"usage":{"input_tokens":1234,"cache_read_input_tokens":99,"output_tokens":"# + pad + #"5678}}"#,
+            #"{"usageMetadata":{"promptTokenCount":"# + pad + pad + #"31,"candidatesTokenCount": 8,"cachedContentTokenCount":  1}}"#,
+            #"{"prompt_tokens":"# + pad + #"7} {"prompt_tokens":3,"completion_tokens":"# + pad + #"12345678901234567890}"#,
+        ]
+        for text in texts {
+            let bytes = Array(text.utf8)
+            for split in 1...bytes.count {
+                var u = UsageScanner(), r = Reference()
+                var k = 0
+                while k < bytes.count {
+                    let piece = Array(bytes[k..<min(bytes.count, k + split)])
+                    u.feed(piece); r.feed(piece); k += split
+                }
+                #expect(u.input == r.input && u.output == r.output && u.cached == r.cached, "\(text.prefix(30)) split \(split)")
+            }
+        }
+    }
+}
+
 @Suite struct UpstreamTargetTests {
     let endpoint = Endpoint(dialect: .openai, kind: .chatCompletions)
     let client: [(name: String, value: String)] = [("Host", "127.0.0.1:8081"), ("Authorization", "Bearer ppk_client"), ("Content-Type", "application/json"),

@@ -25,7 +25,7 @@ public enum UpstreamTarget {
     ]
 
     public static func build(endpoint: Endpoint, path: Substring, query: Substring?, credential c: CredentialRoute,
-                             clientHeaders: [(name: String, value: String)]) -> (url: String, headers: [String]) {
+                             clientHeaders: [(name: String, value: String)], lowerNames: [String]? = nil) -> (url: String, headers: [String]) {
         let q = query.map { q in q.split(separator: "&").filter { !$0.hasPrefix("key=") }.joined(separator: "&") } ?? ""
         func withQuery(_ u: String, extra: String? = nil) -> String {
             let parts = [q, extra ?? ""].filter { !$0.isEmpty }
@@ -35,7 +35,8 @@ public enum UpstreamTarget {
         while base.hasSuffix("/") { base.removeLast() }
         let suffix = path.hasPrefix("/v1/") ? String(path.dropFirst(3)) : String(path)   // "/chat/completions"
         var headers: [String] = []
-        for h in clientHeaders where !dropped.contains(h.name.lowercased()) { headers.append("\(h.name): \(h.value)") }
+        headers.reserveCapacity(clientHeaders.count + 2)
+        for (i, h) in clientHeaders.enumerated() where !dropped.contains(lowerNames?[i] ?? h.name.lowercased()) { headers.append(h.name + ": " + h.value) }
         let url: String
         switch c.provider {
         case .openai, .openAICompatible, .chatGPTAccount:
