@@ -262,6 +262,14 @@ public enum RPC {
         public typealias Result = CredentialInfo
     }
 
+    /// Ask the upstream for its model list with the credential's key: ok, or why not. Success clears an
+    /// auth-failed mark; 401/403 sets one.
+    public enum CredentialTest: RPCMethod {
+        public static let name = "credential.test"; public static let mutates = true
+        public typealias Params = NameParams
+        public typealias Result = CredentialInfo
+    }
+
     public enum Assign: RPCMethod {
         public static let name = "assign"; public static let mutates = true
         public typealias Params = Assignment; public typealias Result = Assignment
@@ -451,6 +459,6 @@ public enum RPC {
         KeyRevoke.name, TierList.name, TierSet.name, SettingsGet.name, SettingsSet.name, AppList.name, Usage.name,
         AppRuleList.name, AppRuleAdd.name, AppRuleRemove.name,
         TierClassify.name, TierRuleList.name, TierRuleAdd.name, TierRuleRemove.name,
-        AliasList.name, AliasSet.name, AliasRemove.name,
+        AliasList.name, AliasSet.name, AliasRemove.name, CredentialTest.name,
     ]
 }

@@ -54,6 +54,8 @@ public enum CtlCommandLine {
                         arguments: [ArgumentSpec("NAME", help: "Credential name")]),
             CommandSpec(["credential", "disable"], summary: "Disable a credential (kept, but never used)",
                         arguments: [ArgumentSpec("NAME", help: "Credential name")]),
+            CommandSpec(["credential", "test"], summary: "Check a credential's key against its upstream (clears 'auth failed')",
+                        arguments: [ArgumentSpec("NAME", help: "Credential name")]),
             CommandSpec(["assign"], summary: "Give an app an ordered chain of credentials",
                         arguments: [ArgumentSpec("APP", help: "App name, for example codex or claude-code"),
                                     ArgumentSpec("CRED", .oneOrMore, help: "Credentials, tried in this order")]),

@@ -16,6 +16,7 @@ enum Verbs {
         case ["credential", "remove"]: return "remove credential"
         case ["credential", "enable"]: return "enable credential"
         case ["credential", "disable"]: return "disable credential"
+        case ["credential", "test"]: return "test credential"
         case ["assignments"]: return "list assignments"
         case ["key", "create"]: return "create key"
         case ["key", "list"]: return "list keys"
@@ -59,6 +60,11 @@ enum Verbs {
             let on = inv.command.words[1] == "enable"
             let c = try ctx.call(RPC.CredentialSetEnabled.self, .init(name: inv.value("NAME")!, enabled: on))
             ctx.json ? Output.json(c) : Output.out("Credential \(c.name) \(on ? "enabled" : "disabled").\n")
+        case ["credential", "test"]:
+            let c = try ctx.call(RPC.CredentialTest.self, .init(name: inv.value("NAME")!))
+            let t = c.lastTest
+            if ctx.json { Output.json(c) } else { Output.out("Credential \(c.name): \(t?.ok == true ? "ok" : "FAILED"), \(t?.message ?? "no result").\n") }
+            if t?.ok != true { throw Ctl.Failure(message: "credential \(c.name) failed its test", hint: nil, code: ExitCode.failure) }
         case ["assign"]:
             let a = try ctx.call(RPC.Assign.self, Assignment(app: inv.value("APP")!, credentials: inv.all("CRED")))
             ctx.json ? Output.json(a) : Output.out("\(a.app) → \(a.credentials.joined(separator: ", "))\n")

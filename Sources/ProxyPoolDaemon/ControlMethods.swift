@@ -3,6 +3,7 @@ import ProxyPoolCore
 import ProxyPoolSystem
 import ProxyPoolStore
 import ProxyPoolControl
+import ProxyPoolUpstream
 
 /// The control plane's methods: validate, change the store (one transaction each), log the event.
 /// No handler returns a secret: credentials come back redacted, and access keys only once at creation.
@@ -10,7 +11,8 @@ enum ControlMethods {
     static func who(_ c: Caller) -> Logger.Field { .init("PEER_UID", "\(c.peer.uid)") }
 
     static func make(store: Store, logger: Logger, status: @escaping @Sendable () throws -> StatusInfo,
-                     changed: @escaping @Sendable (_ credential: String?) -> Void) -> ControlHandlers {
+                     changed: @escaping @Sendable (_ credential: String?) -> Void,
+                     authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in }) -> ControlHandlers {
         var h = ControlHandlers()
 
         h.register(RPC.Status.self) { _, _ in try status() }
@@ -36,6 +38,31 @@ enum ControlMethods {
                           event: p.enabled ? "credential-enabled" : "credential-disabled", [.init("CREDENTIAL", p.name), who(c)])
             changed(p.name)
             return info
+        }
+        h.register(RPC.CredentialTest.self) { p, c in
+            // Blocking, on this control connection's own thread (at most 10 s): the proxy loop is not involved.
+            guard let route = try store.routes().first(where: { $0.name == p.name }) else {
+                throw RPCError.notFound("no credential named '\(p.name)'; 'proxypoolctl credential list' shows them")
+            }
+            guard let target = UpstreamTarget.probe(route) else {
+                throw RPCError.invalidParams("\(route.provider.rawValue) credentials cannot be tested in this release")
+            }
+            let r = Probe.get(url: target.url, headers: target.headers, caFile: route.options["ca-file"])
+            let ok = (200..<300).contains(r.status)
+            var message: String
+            if ok {
+                message = "HTTP \(r.status) in \(r.millis) ms"
+            } else if r.status == 0 {
+                message = "no answer: \(r.error ?? "unknown error") (after \(r.millis) ms)"
+            } else {
+                let text = String(decoding: r.body.prefix(300), as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: " ")
+                message = "HTTP \(r.status)" + (text.isEmpty ? "" : ": " + text)
+            }
+            if !route.secret.isEmpty { message = message.replacing(route.secret, with: "…") }   // an echoed key never leaves
+            if ok { changed(p.name) } else if r.status == 401 || r.status == 403 { authFailed(p.name) }
+            logger.notice("credential \(p.name) tested: \(ok ? "ok" : "failed"), \(message)", event: "credential-tested",
+                          [.init("CREDENTIAL", p.name), .init("OK", ok ? "1" : "0"), .init("STATUS", String(r.status)), who(c)])
+            return try store.setLastTest(p.name, ok: ok, message: message)
         }
         h.register(RPC.Assign.self) { p, c in
             let a = try store.assign(p)

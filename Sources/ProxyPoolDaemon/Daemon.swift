@@ -165,7 +165,12 @@ public final class Daemon: @unchecked Sendable {
         }
         let handlers = ControlMethods.make(store: store, logger: logger,
                                            status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns) },
-                                           changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) })
+                                           changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) },
+                                           authFailed: { credential in
+                                               cooldowns.markAuthFailed(credential, reason: "auth failed (credential test)")
+                                               writer.cooldown(.init(credential: credential, model: "", authFailed: true, untilMillis: 0,
+                                                                     reason: "auth failed (credential test)"))
+                                           })
         let control = ControlServer(listenFD: controlFD, handlers: handlers, logger: logger) { peer in
             if peer.uid == 0 || peer.uid == ownUID { return nil }
             if let gid = controlGroup, peer.isMember(ofGroup: gid) { return nil }

@@ -179,6 +179,16 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// Records the outcome of `credential test`.
+    public func setLastTest(_ name: String, ok: Bool, message: String) throws(RPCError) -> CredentialInfo {
+        try transaction { () throws(RPCError) -> CredentialInfo in
+            try db.run("UPDATE credentials SET last_test_at = ?, last_test_ok = ?, last_test_message = ? WHERE name = ?",
+                       [.int(Timestamp.now()), .int(ok ? 1 : 0), .text(message), .text(name)])
+            guard db.changes == 1 else { throw Store.noCredential(name) }
+            return try credentialLocked(name)
+        }
+    }
+
     static let credentialColumns = """
         SELECT name, provider, secret, base_url, options, enabled, free, created_at, updated_at,
                last_test_at, last_test_ok, last_test_message FROM credentials

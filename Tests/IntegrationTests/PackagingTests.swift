@@ -85,7 +85,7 @@ import Testing
                        "settings.get", "settings.set", "app.list", "usage",
                        "app-rule.list", "app-rule.add", "app-rule.remove",
                        "tier.classify", "tier-rule.list", "tier-rule.add", "tier-rule.remove",
-                       "alias.list", "alias.set", "alias.remove"]
+                       "alias.list", "alias.set", "alias.remove", "credential.test"]
         for m in methods { #expect(doc.contains("### `\(m)`"), "docs/control-protocol.md lacks \(m)") }
         let documented = doc.split(separator: "\n").filter { $0.hasPrefix("### `") }.count
         #expect(documented == methods.count, "the doc lists a method the daemon does not have, or misses one")

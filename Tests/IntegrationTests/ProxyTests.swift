@@ -135,6 +135,40 @@ import Testing
         #expect(!s.daemon.ctl(["status"]).stdout.contains("auth-failed"))
     }
 
+    @Test func credentialTestAsksTheUpstreamAndSetsOrClearsAuthFailed() throws {
+        let s = try ProxySetup(credentials: [("o", "openai", "fake-ok"), ("g", "gemini", "fake-ok"), ("a", "anthropic", "fake-401"),
+                                             ("wrong", "anthropic", "not-a-fake-key-1234")], assign: ["default": ["a", "g"]])
+        for name in ["o", "g"] {
+            let r = s.daemon.ctl(["credential", "test", name])
+            #expect(r.status == 0 && r.stdout.contains("Credential \(name): ok, HTTP 200"), Comment(rawValue: r.stdout + r.stderr))
+        }
+        let seen = try s.fake.requests().map { "\($0["method"] ?? "") \($0["path"] ?? "")" }
+        #expect(seen.contains("GET /v1/models") && seen.contains("GET /v1beta/models"), Comment(rawValue: "\(seen)"))
+
+        // A key the upstream refuses: exit 1, the upstream's words (never the key), and the credential is set aside.
+        let bad = s.daemon.ctl(["credential", "test", "wrong"])
+        #expect(bad.status == 1 && bad.stdout.contains("FAILED, HTTP 401"), Comment(rawValue: bad.stdout + bad.stderr))
+        #expect(!bad.stdout.contains("not-a-fake-key") && !s.daemon.log.contains("not-a-fake-key"))
+        #expect(s.daemon.ctl(["credential", "show", "wrong"]).stdout.contains("failed: HTTP 401"))
+
+        // A credential marked auth-failed by a proxied 401 that then passes its test is used again.
+        _ = try s.messages()
+        func authFailed() throws -> [String] {
+            let j = try JSONSerialization.jsonObject(with: Data(s.daemon.ctl(["status", "--json"]).stdout.utf8)) as? [String: Any]
+            return ((j?["health"] as? [[String: Any]]) ?? []).filter { $0["state"] as? String == "auth-failed" }.compactMap { $0["name"] as? String }.sorted()
+        }
+        #expect(try authFailed() == ["a", "wrong"])
+        #expect(s.daemon.ctl(["credential", "test", "a"]).status == 0)
+        usleep(200_000)
+        #expect(try authFailed() == ["wrong"])
+
+        // Nothing answers: exit 1 with curl's reason.
+        let dead = s.daemon.ctl(["credential", "add", "dead", "--provider", "openai-compatible", "--base-url", "http://127.0.0.1:9/v1", "--key-stdin"], stdin: "k")
+        #expect(dead.status == 0)
+        let r = s.daemon.ctl(["credential", "test", "dead"])
+        #expect(r.status == 1 && r.stdout.contains("no answer"), Comment(rawValue: r.stdout))
+    }
+
     @Test func onlyOneCandidateAnsweringErrorIsPassedOn() throws {
         let s = try ProxySetup(credentials: [("err", "anthropic", "fake-500")], assign: ["default": ["err"]])
         let r = try s.messages()

@@ -32,8 +32,8 @@ import Testing
 
     @Test(arguments: [
         (["bogus"], "unknown command 'bogus'"),
-        (["credential"], "credential: missing subcommand; use one of: add, list, show, remove, enable, disable"),
-        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, list, show, remove, enable, disable"),
+        (["credential"], "credential: missing subcommand; use one of: add, list, show, remove, enable, disable, test"),
+        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, list, show, remove, enable, disable, test"),
         (["credential", "add"], "missing argument NAME"),
         (["credential", "show", "a", "b"], "unexpected argument 'b'"),
         (["status", "--nope"], "unknown option '--nope' for 'status'"),

@@ -71,6 +71,23 @@ public enum UpstreamTarget {
     }
 }
 
+public extension UpstreamTarget {
+    /// The request `credential test` sends: the upstream's model list, which every kind has, costs nothing and
+    /// needs the key. Nil for kinds this release does not serve.
+    static func probe(_ c: CredentialRoute) -> (url: String, headers: [String])? {
+        switch c.provider {
+        case .openai, .openAICompatible, .azureOpenAI:
+            return build(endpoint: Endpoint(dialect: .openai, kind: .models), path: "/v1/models", query: nil, credential: c, clientHeaders: [])
+        case .anthropic:
+            return build(endpoint: Endpoint(dialect: .anthropic, kind: .models), path: "/v1/models", query: nil, credential: c, clientHeaders: [])
+        case .gemini:
+            return build(endpoint: Endpoint(dialect: .gemini, kind: .models), path: "/v1beta/models", query: nil, credential: c, clientHeaders: [])
+        case .vertex, .chatGPTAccount, .claudeAccount:
+            return nil
+        }
+    }
+}
+
 /// The order in which credentials are tried for a request.
 public enum Routing {
     /// The app's chain in its order; then, with fallback on, the rest of the pool: rotated round-robin, with the

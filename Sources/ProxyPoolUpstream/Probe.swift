@@ -1,0 +1,60 @@
+import CCurl
+import Glibc
+
+/// One blocking GET, for `credential test`: it runs on a control connection's own thread, never on the proxy's
+/// event loop. At most 10 s, no proxy from the environment, no redirects, the first 4 KiB of the body kept.
+public enum Probe {
+    public struct Result: Sendable, Equatable {
+        /// 0 when no HTTP answer came (`error` says why).
+        public var status: Int
+        public var body: [UInt8]
+        public var error: String?
+        public var millis: Int
+    }
+
+    public static func get(url: String, headers: [String], caFile: String?, timeoutMillis: Int = 10_000) -> Result {
+        guard let easy = curl_easy_init() else { return Result(status: 0, body: [], error: "curl_easy_init failed", millis: 0) }
+        defer { curl_easy_cleanup(easy) }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for h in headers { list = curl_slist_append(list, h) }
+        defer { curl_slist_free_all(list) }
+        let sink = ProbeSink()
+        let start = timespec.now
+        _ = ccurl_setopt_str(easy, CURLOPT_URL, url)
+        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_str(easy, CURLOPT_PROXY, "")
+        _ = ccurl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, min(5_000, timeoutMillis))
+        _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMillis)
+        _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        if let caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, caFile) }
+        _ = ccurl_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, probeWrite)
+        let rc = withExtendedLifetime(sink) { () -> CURLcode in
+            _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
+            return curl_easy_perform(easy)
+        }
+        let millis = timespec.now.millis(since: start)
+        var code = 0
+        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        if rc != CURLE_OK {
+            return Result(status: 0, body: [], error: String(cString: curl_easy_strerror(rc)), millis: millis)
+        }
+        return Result(status: code, body: sink.bytes, error: nil, millis: millis)
+    }
+}
+
+private final class ProbeSink { var bytes: [UInt8] = [] }
+
+private func probeWrite(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ userp: UnsafeMutableRawPointer?) -> Int {
+    let sink = Unmanaged<ProbeSink>.fromOpaque(userp!).takeUnretainedValue()
+    let count = size * n
+    if let ptr, sink.bytes.count < 4096 {
+        ptr.withMemoryRebound(to: UInt8.self, capacity: count) { sink.bytes += UnsafeBufferPointer(start: $0, count: min(count, 4096 - sink.bytes.count)) }
+    }
+    return count
+}
+
+private extension timespec {
+    static var now: timespec { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return t }
+    func millis(since s: timespec) -> Int { (tv_sec - s.tv_sec) * 1000 + (tv_nsec - s.tv_nsec) / 1_000_000 }
+}
