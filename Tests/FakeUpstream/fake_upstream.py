@@ -101,6 +101,7 @@ EXACT_BEHAVIOURS = {
     "fake-hang": "hang",
     "fake-hang-after-headers": "hang-after-headers",
     "fake-reset-midstream": "reset-midstream",
+    "fake-reset-stream-only": "reset-stream-only",
 }
 PARAM_BEHAVIOURS = [
     (re.compile(r"^fake-429-retry-after-(\d+)$"), "429-retry-after"),
@@ -1603,7 +1604,7 @@ class Handler(BaseHTTPRequestHandler):
         self.start_chunked(200, ctype)
         delay = param / 1000.0 if beh == "slow-stream" else 0.0
         for i, e in enumerate(events):
-            if beh == "reset-midstream" and i == 2:
+            if beh in ("reset-midstream", "reset-stream-only") and i == 2:
                 return self.rst_close()
             if i and delay:
                 if self.peer_closed(delay):

@@ -44,11 +44,15 @@ CREDENTIALS = {
     # Rate-limited on every request (the fake's behaviour is chosen by the key, see credential_key).
     "x-anthropic-limited": ("anthropic", "", []),
     "x-openai-limited": ("openai", "/v1", []),
+    # Streams are cut after two events; whole answers work (Claude Code's stream:false fallback).
+    "x-chat-streams-break": ("openai-compatible", "/v1", []),
 }
 
 
 def credential_key(name):
     """The key the fake sees: its behaviour, then the credential's name as a tag it records."""
+    if name.endswith("-streams-break"):
+        return "fake-reset-stream-only~" + name
     return ("fake-429-retry-after-30~" if name.endswith("-limited") else "fake-ok~") + name
 
 # app → its chain. cc-* are Claude Code, cx-* Codex.
@@ -62,6 +66,7 @@ APPS = {
     # First a rate-limited credential of the client's own protocol, then one of another: failover translates.
     "cc-failover": ["x-anthropic-limited", "x-chat"],
     "cx-failover": ["x-openai-limited", "x-anthropic"],
+    "cc-streams-break": ["x-chat-streams-break"],
 }
 
 # upstream wire → where a translated request must arrive (Gemini: the model is in the path).
@@ -346,3 +351,18 @@ def test_failover_to_another_protocol(cross, tmp_path):
     recs = _http_get_json(FAKE_URL + "/__requests")
     mine = [(r.get("key_tag"), r["path"], r["response"].get("status")) for r in recs if t in json.dumps(r.get("body"))]
     assert mine[:2] == [("x-openai-limited", "/v1/responses", 429), ("x-anthropic", "/v1/messages", 200)], mine
+
+
+def test_claude_code_falls_back_to_a_whole_answer_when_a_translated_stream_breaks(cross, tmp_path):
+    """The OpenAI Chat upstream cuts the stream after two events: the daemon ends Claude Code's translated
+    stream with an Anthropic error event (not a silent EOF, which makes Claude Code loop), Claude Code re-asks
+    with stream:false, and the translated whole answer completes the turn."""
+    t = tok()
+    out, p = run_claude(client_env(cross, "cc-streams-break"), tmp_path, "say hi %s %s" % (TEXT_ONLY, t))
+    assert not out.get("is_error"), fmt(p)
+    model = expected_model(cross, CLAUDE_DEFAULT_MODEL, "openai-compatible")
+    assert MARKER in out["result"] and "model=" + model in out["result"], fmt(p)
+    recs = recorded(t, "x-chat-streams-break")
+    streamed = [bool((r.get("body") or {}).get("stream")) for r in recs if r["path"] == "/v1/chat/completions"]
+    assert streamed[:1] == [True] and False in streamed, streamed
+    assert len(recs) <= 4, "Claude Code looped: %d requests" % len(recs)
