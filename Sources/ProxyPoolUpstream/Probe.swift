@@ -1,5 +1,6 @@
 import CCurl
 import Glibc
+import ProxyPoolSystem
 
 /// One blocking GET, for `credential test`: it runs on a control connection's own thread, never on the proxy's
 /// event loop. At most 10 s, no proxy from the environment, no redirects, the first 4 KiB of the body kept.
@@ -19,7 +20,7 @@ public enum Probe {
         for h in headers { list = curl_slist_append(list, h) }
         defer { curl_slist_free_all(list) }
         let sink = ProbeSink()
-        let start = timespec.now
+        let start = Posix.monotonicMillis()
         _ = ccurl_setopt_str(easy, CURLOPT_URL, url)
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_setopt_str(easy, CURLOPT_PROXY, "")
@@ -33,7 +34,7 @@ public enum Probe {
             _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
             return curl_easy_perform(easy)
         }
-        let millis = timespec.now.millis(since: start)
+        let millis = Int(Posix.monotonicMillis() - start)
         var code = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
         if rc != CURLE_OK {
@@ -52,9 +53,4 @@ private func probeWrite(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: I
         ptr.withMemoryRebound(to: UInt8.self, capacity: count) { sink.bytes += UnsafeBufferPointer(start: $0, count: min(count, 4096 - sink.bytes.count)) }
     }
     return count
-}
-
-private extension timespec {
-    static var now: timespec { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return t }
-    func millis(since s: timespec) -> Int { (tv_sec - s.tv_sec) * 1000 + (tv_nsec - s.tv_nsec) / 1_000_000 }
 }
