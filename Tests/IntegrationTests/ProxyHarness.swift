@@ -45,6 +45,8 @@ struct HTTPResult {
     var status: Int
     var headers: [(String, String)]
     var body: String
+    /// The body as received (for binary bodies, which `body` would decode lossily).
+    var bodyBytes: [UInt8] = []
     func header(_ n: String) -> String? { headers.last { $0.0.lowercased() == n }?.1 }
 
     /// The body with chunk framing removed when the response is chunked (strict: a malformed frame
@@ -99,7 +101,9 @@ func parseResponse(_ out: [UInt8]) -> HTTPResult {
         guard let c = l.firstIndex(of: ":") else { return nil }
         return (String(l[..<c]), l[l.index(after: c)...].trimmingCharacters(in: .whitespaces))
     }
-    return HTTPResult(status: status, headers: headers, body: String(text[split.upperBound...]))
+    let headEnd = (0..<max(0, out.count - 3)).first { out[$0] == 13 && out[$0 + 1] == 10 && out[$0 + 2] == 13 && out[$0 + 3] == 10 }
+    return HTTPResult(status: status, headers: headers, body: String(text[split.upperBound...]),
+                      bodyBytes: headEnd.map { Array(out[($0 + 4)...]) } ?? [])
 }
 
 func tcpConnect(_ port: UInt16, timeout: Int) throws -> Int32 {

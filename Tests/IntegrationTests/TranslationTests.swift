@@ -133,42 +133,16 @@ import Testing
         #expect(try s.fake.requests().isEmpty)
     }
 
-    /// A one-file HTTP server on 127.0.0.1 serving a PNG, for image URLs the daemon must fetch for Gemini.
-    final class ImageServer {
-        let child: Child
-        let port: UInt16
-        static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 92)
-        init() throws {
-            let dir = makeTempDir("img")
-            let script = """
-            import http.server, sys, os
-            body = bytes([0x89,0x50,0x4E,0x47,0x0D,0x0A,0x1A,0x0A] + [7]*92)
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_GET(self):
-                    self.send_response(200); self.send_header("Content-Type", "image/png")
-                    self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-                def log_message(self, *a): pass
-            s = http.server.HTTPServer(("127.0.0.1", 0), H)
-            open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1])); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-            s.serve_forever()
-            """
-            child = try Child("/usr/bin/env", ["python3", "-c", script, dir + "/port"], env: baseEnvironment)
-            for _ in 0..<300 {
-                if let t = try? String(contentsOfFile: dir + "/port", encoding: .utf8), let p = UInt16(t) { port = p; return }
-                usleep(20_000)
-            }
-            throw HarnessError("image server did not start")
-        }
-        deinit { child.signal(SIGKILL); _ = child.wait() }
-    }
-
     @Test func imageURLsForGeminiAreFetchedOnlyWhenPrivateAddressesAreAllowed() throws {
-        let img = try ImageServer()
-        let url = "http://127.0.0.1:\(img.port)/cat.png"
+        // The fake upstream serves a PNG too; it is on loopback, like a rebinding attack's target.
+        let fake = try FakeUpstream()
+        let url = fake.url + "/__image.png"
+        let png = try http(port: fake.port, "GET", "/__image.png", headers: [("Host", "127.0.0.1")])
+        #expect(png.status == 200 && png.header("content-type") == "image/png" && png.bodyBytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         let body = #"{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"\#(url)"}},{"type":"text","text":"what is it? FAKE-TEXT-ONLY"}]}]}"#
 
         // By default the SSRF guard refuses a loopback address: a 400 naming the URL, in Anthropic's format.
-        let s = try ProxySetup(credentials: [("g", "gemini", "fake-ok")], assign: ["tool": ["g"]])
+        let s = try ProxySetup(credentials: [("g", "gemini", "fake-ok")], assign: ["tool": ["g"]], fake: fake)
         let refused = try messages(s, body)
         #expect(refused.status == 400 && refused.content.contains(url) && refused.content.contains(#""type":"error""#), Comment(rawValue: refused.content))
         #expect(try s.fake.requests().isEmpty, "nothing was sent upstream")
@@ -183,7 +157,7 @@ import Testing
         let parts = (((up["body"] as? [String: Any])?["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]]) ?? []
         let inline = parts.first?["inlineData"] as? [String: Any]
         #expect(inline?["mimeType"] as? String == "image/png")
-        #expect(inline?["data"] as? String == Data(ImageServer.png).base64EncodedString())
+        #expect(inline?["data"] as? String == Data(png.bodyBytes).base64EncodedString())
     }
 
     /// The assistant turn of a Chat follow-up: the call as the client got it, then its result.
