@@ -65,6 +65,16 @@ def _unknown_keys(obj, known, path, v):
             v.append("%s: unknown field %r" % (path, k))
 
 
+def _list_items(value, path, v):
+    """(path of each item, item) of a list field; a field that is not a list is reported and yields none."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        v.append("%s: must be a list" % path)
+        return []
+    return [("%s[%d]" % (path, j), item) for j, item in enumerate(value)]
+
+
 def _is_http_url(u):
     return isinstance(u, str) and (u.startswith("http://") or u.startswith("https://"))
 
@@ -219,22 +229,17 @@ def _chat(body, v):
     if pending:
         v.append("messages: the last assistant tool_calls are not answered (%s)" % ", ".join(sorted(pending)))
     tools = body.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            v.append("tools: must be a list")
-            tools = []
-        for j, t in enumerate(tools):
-            pp = "tools[%d]" % j
-            if not isinstance(t, dict) or t.get("type") != "function" or not isinstance(t.get("function"), dict):
-                v.append("%s: must be {\"type\": \"function\", \"function\": {...}}" % pp)
-                continue
-            _unknown_keys(t, {"type", "function"}, pp, v)
-            f = t["function"]
-            _unknown_keys(f, {"name", "description", "parameters", "strict"}, pp + ".function", v)
-            if not isinstance(f.get("name"), str) or not TOOL_NAME_RX.match(f["name"]):
-                v.append("%s.function.name: must match ^[a-zA-Z0-9_-]{1,64}$" % pp)
-            if "parameters" in f:
-                _schema_object(f["parameters"], pp + ".function.parameters", v)
+    for pp, t in _list_items(tools, "tools", v):
+        if not isinstance(t, dict) or t.get("type") != "function" or not isinstance(t.get("function"), dict):
+            v.append("%s: must be {\"type\": \"function\", \"function\": {...}}" % pp)
+            continue
+        _unknown_keys(t, {"type", "function"}, pp, v)
+        f = t["function"]
+        _unknown_keys(f, {"name", "description", "parameters", "strict"}, pp + ".function", v)
+        if not isinstance(f.get("name"), str) or not TOOL_NAME_RX.match(f["name"]):
+            v.append("%s.function.name: must match ^[a-zA-Z0-9_-]{1,64}$" % pp)
+        if "parameters" in f:
+            _schema_object(f["parameters"], pp + ".function.parameters", v)
     tc = body.get("tool_choice")
     if tc is not None and tc not in ("none", "auto", "required"):
         if not (isinstance(tc, dict) and tc.get("type") == "function"
@@ -346,27 +351,22 @@ def _responses(body, v):
         else:
             v.append("%s.type: unknown input item type %r" % (p, t))
     tools = body.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            v.append("tools: must be a list")
-            tools = []
-        for j, t in enumerate(tools):
-            pp = "tools[%d]" % j
-            if not isinstance(t, dict):
-                v.append("%s: must be an object" % pp)
-            elif t.get("type") == "function":
-                _unknown_keys(t, {"type", "name", "description", "parameters", "strict"}, pp, v)
-                if not isinstance(t.get("name"), str) or not TOOL_NAME_RX.match(t["name"]):
-                    v.append("%s.name: required, ^[a-zA-Z0-9_-]{1,64}$ (Responses tools are flat: "
-                             "no nested 'function')" % pp)
-                if "parameters" not in t:
-                    v.append("%s.parameters: required" % pp)
-                elif t["parameters"] is not None:
-                    _schema_object(t["parameters"], pp + ".parameters", v)
-            elif t.get("type") not in ("custom", "namespace", "web_search", "web_search_preview", "file_search",
-                                       "local_shell", "image_generation", "code_interpreter", "mcp",
-                                       "tool_search", "computer_use_preview"):
-                v.append("%s.type: unknown tool type %r" % (pp, t.get("type")))
+    for pp, t in _list_items(tools, "tools", v):
+        if not isinstance(t, dict):
+            v.append("%s: must be an object" % pp)
+        elif t.get("type") == "function":
+            _unknown_keys(t, {"type", "name", "description", "parameters", "strict"}, pp, v)
+            if not isinstance(t.get("name"), str) or not TOOL_NAME_RX.match(t["name"]):
+                v.append("%s.name: required, ^[a-zA-Z0-9_-]{1,64}$ (Responses tools are flat: "
+                         "no nested 'function')" % pp)
+            if "parameters" not in t:
+                v.append("%s.parameters: required" % pp)
+            elif t["parameters"] is not None:
+                _schema_object(t["parameters"], pp + ".parameters", v)
+        elif t.get("type") not in ("custom", "namespace", "web_search", "web_search_preview", "file_search",
+                                   "local_shell", "image_generation", "code_interpreter", "mcp",
+                                   "tool_search", "computer_use_preview"):
+            v.append("%s.type: unknown tool type %r" % (pp, t.get("type")))
     tc = body.get("tool_choice")
     if tc is not None and tc not in ("none", "auto", "required"):
         if not (isinstance(tc, dict) and tc.get("type") in ("function", "custom") and isinstance(tc.get("name"), str)) \
@@ -544,27 +544,22 @@ def _anthropic(body, v):
                      % (len(msgs) - 2, first.get("type") if isinstance(first, dict) else first))
     tools = body.get("tools")
     names = set()
-    if tools is not None:
-        if not isinstance(tools, list):
-            v.append("tools: must be a list")
-            tools = []
-        for j, t in enumerate(tools):
-            pp = "tools[%d]" % j
-            if not isinstance(t, dict):
-                v.append("%s: must be an object" % pp)
-                continue
-            if t.get("type") not in (None, "custom"):
-                continue        # server tools (web_search_20250305 ...) have their own shapes
-            _unknown_keys(t, {"type", "name", "description", "input_schema", "cache_control", "strict",
-                              "defer_loading", "input_examples"}, pp, v)
-            if not isinstance(t.get("name"), str) or not TOOL_NAME_RX.match(t["name"]):
-                v.append("%s.name: must match ^[a-zA-Z0-9_-]{1,64}$" % pp)
-            else:
-                names.add(t["name"])
-            if "input_schema" not in t:
-                v.append("%s.input_schema: Field required" % pp)
-            else:
-                _schema_object(t["input_schema"], pp + ".input_schema", v)
+    for pp, t in _list_items(tools, "tools", v):
+        if not isinstance(t, dict):
+            v.append("%s: must be an object" % pp)
+            continue
+        if t.get("type") not in (None, "custom"):
+            continue        # server tools (web_search_20250305 ...) have their own shapes
+        _unknown_keys(t, {"type", "name", "description", "input_schema", "cache_control", "strict",
+                          "defer_loading", "input_examples"}, pp, v)
+        if not isinstance(t.get("name"), str) or not TOOL_NAME_RX.match(t["name"]):
+            v.append("%s.name: must match ^[a-zA-Z0-9_-]{1,64}$" % pp)
+        else:
+            names.add(t["name"])
+        if "input_schema" not in t:
+            v.append("%s.input_schema: Field required" % pp)
+        else:
+            _schema_object(t["input_schema"], pp + ".input_schema", v)
     tc = body.get("tool_choice")
     if tc is not None:
         if not isinstance(tc, dict) or tc.get("type") not in ("auto", "any", "tool", "none"):
@@ -740,31 +735,26 @@ def _gemini(body, v):
             v.append("%s: the first content must have the user role" % p)
         prev = (role, calls, responses)
     tools = _g(body, "tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            v.append("tools: must be a list")
-            tools = []
-        for j, t in enumerate(tools):
-            pp = "tools[%d]" % j
-            if not isinstance(t, dict):
-                v.append("%s: must be an object" % pp)
+    for pp, t in _list_items(tools, "tools", v):
+        if not isinstance(t, dict):
+            v.append("%s: must be an object" % pp)
+            continue
+        _gemini_keys(t, {"functionDeclarations", "googleSearch", "googleSearchRetrieval", "codeExecution",
+                         "urlContext", "computerUse", "fileSearch", "googleMaps"}, pp, v)
+        for k, f in enumerate(_g(t, "functionDeclarations") or []):
+            fp = "%s.functionDeclarations[%d]" % (pp, k)
+            if not isinstance(f, dict):
+                v.append("%s: must be an object" % fp)
                 continue
-            _gemini_keys(t, {"functionDeclarations", "googleSearch", "googleSearchRetrieval", "codeExecution",
-                             "urlContext", "computerUse", "fileSearch", "googleMaps"}, pp, v)
-            for k, f in enumerate(_g(t, "functionDeclarations") or []):
-                fp = "%s.functionDeclarations[%d]" % (pp, k)
-                if not isinstance(f, dict):
-                    v.append("%s: must be an object" % fp)
-                    continue
-                _gemini_keys(f, {"name", "description", "parameters", "parametersJsonSchema", "response",
-                                 "responseJsonSchema", "behavior"}, fp, v)
-                name = f.get("name")
-                if not isinstance(name, str) or not re.match(r"^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$", name):
-                    v.append("%s.name: must start with a letter or underscore, then [a-zA-Z0-9_.:-], at most 64" % fp)
-                if _g(f, "parameters") is not None and _g(f, "parametersJsonSchema") is not None:
-                    v.append("%s: parameters and parametersJsonSchema are mutually exclusive" % fp)
-                if _g(f, "parameters") is not None:
-                    _gemini_schema(_g(f, "parameters"), fp + ".parameters", v)
+            _gemini_keys(f, {"name", "description", "parameters", "parametersJsonSchema", "response",
+                             "responseJsonSchema", "behavior"}, fp, v)
+            name = f.get("name")
+            if not isinstance(name, str) or not re.match(r"^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$", name):
+                v.append("%s.name: must start with a letter or underscore, then [a-zA-Z0-9_.:-], at most 64" % fp)
+            if _g(f, "parameters") is not None and _g(f, "parametersJsonSchema") is not None:
+                v.append("%s: parameters and parametersJsonSchema are mutually exclusive" % fp)
+            if _g(f, "parameters") is not None:
+                _gemini_schema(_g(f, "parameters"), fp + ".parameters", v)
     gc = _g(body, "generationConfig")
     if gc is not None:
         if not isinstance(gc, dict):
