@@ -15,17 +15,23 @@ def event(i, n):
 def chunk(b):
     return b"%x\r\n%s\r\n" % (len(b), b)
 
+async def read_request(reader):
+    """One request of a keep-alive connection: (method, path without query, body). Content-Length bodies only."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    line, *headers = head.split(b"\r\n")
+    method, path, _ = line.split(b" ", 2)
+    length = 0
+    for h in headers:
+        k, _, v = h.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+    body = await reader.readexactly(length) if length else b""
+    return method, path.split(b"?")[0], body
+
 async def handle(reader, writer, args):
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                k, _, v = line.partition(b":")
-                if k.strip().lower() == b"content-length":
-                    length = int(v.strip())
-            if length:
-                await reader.readexactly(length)
+            await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n")
             await writer.drain()
@@ -35,7 +41,7 @@ async def handle(reader, writer, args):
                 await writer.drain()
             writer.write(chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
             await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ssl.SSLError):
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ssl.SSLError, ValueError):
         pass
     finally:
         writer.close()

@@ -13,6 +13,8 @@ get the exact upstream body a translated request became, to replay it untranslat
 """
 import argparse, asyncio, json, time
 
+from slow_upstream import chunk, read_request   # the same HTTP/1.1 framing as the latency test's upstream
+
 CHAT_JSON = json.dumps({
     "id": "chatcmpl-bench", "object": "chat.completion", "created": 1700000000, "model": "bench-model",
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "bench answer " * 8}, "finish_reason": "stop"}],
@@ -41,23 +43,10 @@ def messages_events(n, text):
     yield b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 
 
-def chunk(b):
-    return b"%x\r\n%s\r\n" % (len(b), b)
-
-
 async def handle(reader, writer, args, last):
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            line, *headers = head.split(b"\r\n")
-            method, path, _ = line.split(b" ", 2)
-            length = 0
-            for h in headers:
-                k, _, v = h.partition(b":")
-                if k.strip().lower() == b"content-length":
-                    length = int(v.strip())
-            body = await reader.readexactly(length) if length else b""
-            path = path.split(b"?")[0]
+            method, path, body = await read_request(reader)
             if method == b"GET" and path.startswith(b"/__last/"):
                 b = last.get(path[len(b"/__last/"):].decode(), b"")
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b))
