@@ -304,27 +304,23 @@ def test_codex_code_mode_tool_round_trip_via(cross, tmp_path, wire, app, cred, p
 
 def test_claude_code_fast_model_free_routing(cross, tmp_path):
     app = "cc-free"
-    try:
-        ctl("free-models", "on", "--app", app)
-        time.sleep(0.3)
-        t = tok()
-        (tmp_path / "on").mkdir()
-        out, p = run_claude(client_env(cross, app), tmp_path / "on", "say hi %s %s" % (TEXT_ONLY, t),
-                            ["--model", FAST_MODEL])
-        assert not out.get("is_error"), fmt(p)
-        free_model = cross.tiers[("openai-compatible", "fast")]
-        assert "model=" + free_model in out["result"], fmt(p)
-        check_arrival(recorded(t, "x-free"), "chat", free_model)
 
-        ctl("free-models", "off", "--app", app)
+    def fast_turn(switch, credential, wire, model):
+        """Claude Code asks for its fast model with free routing `switch`: the answer names `model`, and the
+        request went to `credential` in `wire` asking for `model`."""
+        ctl("free-models", switch, "--app", app)
         time.sleep(0.3)
         t = tok()
-        (tmp_path / "off").mkdir()
-        out, p = run_claude(client_env(cross, app), tmp_path / "off", "say hi %s %s" % (TEXT_ONLY, t),
+        (tmp_path / switch).mkdir()
+        out, p = run_claude(client_env(cross, app), tmp_path / switch, "say hi %s %s" % (TEXT_ONLY, t),
                             ["--model", FAST_MODEL])
         assert not out.get("is_error"), fmt(p)
-        assert "model=" + FAST_MODEL in out["result"], fmt(p)
-        check_arrival(recorded(t, "x-anthropic"), "anthropic", FAST_MODEL)
+        assert "model=" + model in out["result"], fmt(p)
+        check_arrival(recorded(t, credential), wire, model)
+
+    try:
+        fast_turn("on", "x-free", "chat", cross.tiers[("openai-compatible", "fast")])
+        fast_turn("off", "x-anthropic", "anthropic", FAST_MODEL)
     finally:
         ctl("free-models", "default", "--app", app)
 
