@@ -39,8 +39,7 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+. "$HERE/common.sh"   # freeport, wait_port
 
 UP=$(freeport); PP=$(freeport)
 taskset -c "$PROXY_CPU" python3 "$HERE/translation_upstream.py" --port "$UP" --events 500 --interval-ms 2 2>"$W/logs/up.log" &
