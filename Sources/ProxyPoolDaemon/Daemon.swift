@@ -116,7 +116,7 @@ public final class Daemon: @unchecked Sendable {
         shown.port = port
         boundListen = shown.description
 
-        // The proxy: one event loop thread with the HTTP server and curl's multi interface.
+        // The proxy: one event loop thread with the HTTP server and the upstream clients (ours for plain HTTP, curl for the rest).
         let cooldowns = CooldownTable()
         do { cooldowns.load(try store.cooldowns(nowMillis: Timestamp.nowMillis())) } catch {
             logger.warning("cannot load saved cooldowns, ignoring: \(error.message)")
@@ -128,10 +128,10 @@ public final class Daemon: @unchecked Sendable {
         }
         let writer = BackgroundWriter(store: store, logger: logger)
         let loop = EventLoop()
-        let multi = CurlMulti(loop: loop)
+        let upstreams = Upstreams(loop: loop)
         var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", config.listen.host, "[\(config.listen.host)]"]
         for h in config.allowedHosts { hosts.insert(h) }
-        let service = ProxyService(loop: loop, multi: multi, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
+        let service = ProxyService(loop: loop, upstreams: upstreams, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
                                    options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
                                                   firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,

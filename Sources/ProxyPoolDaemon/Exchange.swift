@@ -69,7 +69,7 @@ final class Exchange: UpstreamDelegate {
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
         response.onClientGone = { [unowned self] in clientGone() }
-        response.onDrain = { [unowned self] in if let t = transfer { service.multi.resume(t) } }
+        response.onDrain = { [unowned self] in if let t = transfer { service.upstreams.resume(t) } }
     }
 
     var credential: String { candidates[index] }
@@ -105,7 +105,7 @@ final class Exchange: UpstreamDelegate {
         }
         var r = UpstreamRequest(url: upstream.url, method: request.head.method, headers: upstream.headers, body: upstream.body, caFile: c.options["ca-file"])
         r.firstByteTimeoutMillis = service.options.firstByteTimeoutMillis
-        transfer = service.multi.start(r, delegate: self)
+        transfer = service.upstreams.start(r, delegate: self)
     }
 
     /// The upstream request for credential `c`: the client's bytes as they are when the credential speaks the
@@ -312,7 +312,7 @@ final class Exchange: UpstreamDelegate {
                 send()
             }
             fetches[ObjectIdentifier(f)] = f
-            f.start(service.multi, allowPrivate: service.options.fetchPrivateURLs)
+            f.start(service.upstreams, allowPrivate: service.options.fetchPrivateURLs)
         }
     }
 
@@ -401,8 +401,8 @@ final class Exchange: UpstreamDelegate {
     }
 
     private func clientGone() {
-        if let t = transfer { service.multi.cancel(t); transfer = nil }
-        for f in fetches.values { if let t = f.transfer { service.multi.cancel(t) } }
+        if let t = transfer { service.upstreams.cancel(t); transfer = nil }
+        for f in fetches.values { if let t = f.transfer { service.upstreams.cancel(t) } }
         fetches.removeAll()
         guard mode != .done else { return }
         finish(status: 499, error: "client closed the connection")

@@ -22,13 +22,13 @@ final class MediaFetch: UpstreamDelegate {
         self.url = url; self.done = done
     }
 
-    func start(_ multi: CurlMulti, allowPrivate: Bool) {
+    func start(_ upstreams: Upstreams, allowPrivate: Bool) {
         var r = UpstreamRequest(url: url, method: "GET", headers: ["Accept: image/*, application/pdf", "User-Agent: proxypoold"], body: [])
         r.totalTimeoutMillis = Self.timeoutMillis
         r.firstByteTimeoutMillis = Int64(Self.timeoutMillis)
         r.connectTimeoutMillis = 10_000
         r.publicAddressesOnly = !allowPrivate
-        transfer = multi.start(r, delegate: self)
+        transfer = upstreams.start(r, delegate: self)
     }
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {

@@ -22,7 +22,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     let loop: EventLoop
-    let multi: CurlMulti
+    let upstreams: Upstreams
     let logger: Logger
     let cooldowns: CooldownTable
     let writer: BackgroundWriter
@@ -44,9 +44,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     var exchanges: [ObjectIdentifier: Exchange] = [:]
     var inFlight: Int { exchanges.count }
 
-    init(loop: EventLoop, multi: CurlMulti, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
+    init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options) {
-        self.loop = loop; self.multi = multi; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
+        self.loop = loop; self.upstreams = upstreams; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
         self.snapshot = snapshot; self.options = options
     }
 

@@ -10,68 +10,22 @@ public enum Curl {
     public static var version: String { String(cString: curl_version()) }
 }
 
-public struct UpstreamRequest: Sendable {
-    public var url: String
-    public var method: String
-    /// "Name: value" lines.
-    public var headers: [String]
-    public var body: [UInt8]
-    public var caFile: String?
-    public var connectTimeoutMillis = 10_000
-    /// Give up when the response head has not arrived in this time.
-    public var firstByteTimeoutMillis: Int64 = 600_000
-    /// Give up when a started response sends nothing for this long.
-    public var idleTimeoutSeconds = 300
-    /// A cap on the whole transfer (URL fetches); nil for none (streams may last long).
-    public var totalTimeoutMillis: Int?
-    /// Connect only to public addresses, checked after DNS (for URLs a client named: no SSRF).
-    public var publicAddressesOnly = false
-
-    public init(url: String, method: String, headers: [String], body: [UInt8], caFile: String? = nil) {
-        self.url = url; self.method = method; self.headers = headers; self.body = body; self.caFile = caFile
-    }
-}
-
-/// Receives one upstream response, on the loop thread.
-public protocol UpstreamDelegate: AnyObject {
-    /// The final status and headers (1xx are skipped).
-    func upstreamHead(_ transfer: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String])
-    /// A piece of the body, as it arrived. Return true to pause the transfer (resume with `resume`).
-    func upstreamBody(_ transfer: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool
-    /// The transfer ended: nil on success, else why.
-    func upstreamComplete(_ transfer: UpstreamTransfer, error: UpstreamError?)
-}
-
-public struct UpstreamError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, refusedAddress, other }
-    public var kind: Kind
-    public var message: String
-    public var description: String { message }
-}
-
 /// One request through curl. Owned by the multi until it completes or is cancelled.
-public final class UpstreamTransfer {
+final class CurlTransfer: UpstreamTransfer {
     let easy: UnsafeMutableRawPointer
     /// The multi running it: curl's callbacks get only the transfer, and reach the multi through it.
     unowned let multi: CurlMulti
-    weak var delegate: UpstreamDelegate?
     var headerList: UnsafeMutablePointer<curl_slist>?
     var status = 0
     var headers: [(String, String)] = []
     var lowerNames: [String] = []
-    public internal(set) var headDelivered = false
-    var inCallback = false
-    var cancelled = false
-    var paused = false
-    let startedAt: Int64
-    let firstByteDeadline: Int64
-    public internal(set) var bytesReceived = 0
     /// Set by the C open-socket callback when it refused a non-public address.
     let refusedAddress = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
-    init(easy: UnsafeMutableRawPointer, multi: CurlMulti, startedAt: Int64, firstByteDeadline: Int64) {
-        self.easy = easy; self.multi = multi; self.startedAt = startedAt; self.firstByteDeadline = firstByteDeadline
+    init(easy: UnsafeMutableRawPointer, multi: CurlMulti, delegate: UpstreamDelegate, startedAt: Int64, firstByteTimeoutMillis: Int64) {
+        self.easy = easy; self.multi = multi
         refusedAddress.initialize(to: 0)
+        super.init(delegate: delegate, startedAt: startedAt, firstByteTimeoutMillis: firstByteTimeoutMillis)
     }
 
     deinit { refusedAddress.deallocate() }
@@ -92,7 +46,7 @@ public final class CurlMulti {
     let loop: EventLoop
     let multi: UnsafeMutableRawPointer
     var deadline: Int64?
-    var transfers: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
+    var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     var watched: [Int32: UInt32] = [:]
     /// Easy handles of finished transfers, reset and reused: curl_easy_init allocates and frees ~20 KiB of
     /// state and buffers per request otherwise. Few are kept: each holds its buffers while idle.
@@ -111,11 +65,10 @@ public final class CurlMulti {
         loop.addTicker { [unowned self] now in tick(now) }
     }
 
-    public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
+    func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> CurlTransfer {
         let easy: UnsafeMutableRawPointer
         if let e = idleEasy.popLast() { curl_easy_reset(e); easy = e } else { easy = curl_easy_init()! }
-        let t = UpstreamTransfer(easy: easy, multi: self, startedAt: loop.now, firstByteDeadline: loop.now + r.firstByteTimeoutMillis)
-        t.delegate = delegate
+        let t = CurlTransfer(easy: easy, multi: self, delegate: delegate, startedAt: loop.now, firstByteTimeoutMillis: r.firstByteTimeoutMillis)
         let tp = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_setopt_str(easy, CURLOPT_URL, r.url)
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
@@ -151,7 +104,7 @@ public final class CurlMulti {
     }
 
     /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
-    public func cancel(_ t: UpstreamTransfer) {
+    func cancel(_ t: CurlTransfer) {
         guard !t.cancelled, transfers[t.easy] === t else { return }
         t.cancelled = true
         t.delegate = nil
@@ -159,14 +112,14 @@ public final class CurlMulti {
         finish(t)
     }
 
-    public func resume(_ t: UpstreamTransfer) {
+    func resume(_ t: CurlTransfer) {
         guard t.paused, !t.cancelled, transfers[t.easy] === t else { return }
         t.paused = false
         _ = curl_easy_pause(t.easy, CCURL_PAUSE_CONT)
         drain()
     }
 
-    func finish(_ t: UpstreamTransfer) {
+    func finish(_ t: CurlTransfer) {
         guard transfers[t.easy] === t else { return }   // already finished (its handle may serve another now)
         curl_multi_remove_handle(multi, t.easy)
         curl_slist_free_all(t.headerList)
@@ -194,7 +147,7 @@ public final class CurlMulti {
             let d = t.delegate
             t.delegate = nil
             finish(t)
-            d?.upstreamComplete(t, error: UpstreamError(kind: .firstByteTimeout, message: "the upstream sent no response within \((t.firstByteDeadline - t.startedAt) / 1000) s"))
+            d?.upstreamComplete(t, error: t.firstByteTimeoutError)
         }
         if let d = deadline, d <= now {
             deadline = nil   // before the call: curl may set a new one during it
@@ -253,7 +206,7 @@ public final class CurlMulti {
 
     // MARK: Callbacks from curl (on the loop thread, inside curl_multi_socket_action)
 
-    func header(_ t: UpstreamTransfer, _ line: UnsafeBufferPointer<UInt8>) {
+    func header(_ t: CurlTransfer, _ line: UnsafeBufferPointer<UInt8>) {
         var end = line.count
         while end > 0 && (line[end - 1] == 10 || line[end - 1] == 13) { end -= 1 }
         if end == 0 {
@@ -290,7 +243,7 @@ public final class CurlMulti {
         }
     }
 
-    func body(_ t: UpstreamTransfer, _ data: UnsafeRawBufferPointer) -> Int {
+    func body(_ t: CurlTransfer, _ data: UnsafeRawBufferPointer) -> Int {
         if t.cancelled { return 0 }
         t.bytesReceived += data.count
         t.inCallback = true
@@ -317,7 +270,7 @@ private let curlTimerCallback: ccurl_timer_cb = { _, ms, userp in
 }
 
 private let curlHeaderCallback: ccurl_data_cb = { ptr, size, n, userp in
-    let t = Unmanaged<UpstreamTransfer>.fromOpaque(userp!).takeUnretainedValue()
+    let t = Unmanaged<CurlTransfer>.fromOpaque(userp!).takeUnretainedValue()
     let count = size * n
     ptr!.withMemoryRebound(to: UInt8.self, capacity: count) { p in
         t.multi.header(t, UnsafeBufferPointer(start: p, count: count))
@@ -326,6 +279,6 @@ private let curlHeaderCallback: ccurl_data_cb = { ptr, size, n, userp in
 }
 
 private let curlWriteCallback: ccurl_data_cb = { ptr, size, n, userp in
-    let t = Unmanaged<UpstreamTransfer>.fromOpaque(userp!).takeUnretainedValue()
+    let t = Unmanaged<CurlTransfer>.fromOpaque(userp!).takeUnretainedValue()
     return t.multi.body(t, UnsafeRawBufferPointer(start: ptr, count: size * n))
 }

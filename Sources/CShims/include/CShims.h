@@ -26,3 +26,10 @@ extern const int CSHIMS_EPOLL_CTL_ADD, CSHIMS_EPOLL_CTL_MOD, CSHIMS_EPOLL_CTL_DE
 
 /* mallopt lives in <malloc.h>, which Swift's Glibc module does not include. */
 void cshims_limit_malloc_arenas(int n);
+
+/* A non-blocking TCP socket (TCP_NODELAY, close-on-exec) connecting to a literal IPv4 or IPv6 address.
+   Returns the fd, with *pending = 1 while the connect is under way (wait for writable, then
+   cshims_socket_error); or -errno (-EINVAL when the address does not parse). */
+int cshims_tcp_connect(const char *address, int port, int *pending);
+/* SO_ERROR of a socket: 0, or the errno of its failed connect. */
+int cshims_socket_error(int fd);

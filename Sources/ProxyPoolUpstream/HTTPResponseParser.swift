@@ -1,0 +1,312 @@
+/// An HTTP/1.1 response as it arrives from an upstream: the status line and headers, then the body by its
+/// framing (Content-Length, chunked, or until the connection closes). No I/O: the caller hands in what it read
+/// and gets back one piece at a time; body pieces point into the caller's bytes (no copy).
+///
+/// Strict where a mistake would corrupt what the client gets (framing: conflicting lengths, bad chunk sizes,
+/// folded headers), lenient where nothing is at stake (a bare LF ending a line, any reason phrase).
+public struct HTTPResponseParser {
+    public enum Piece {
+        /// The final head (1xx heads are skipped).
+        case head(status: Int, headers: [(String, String)], lowerNames: [String])
+        /// Body bytes (chunk framing removed), a slice of the input.
+        case body(UnsafeRawBufferPointer)
+        /// The response is complete.
+        case end
+        /// Everything given has been used; more input is needed.
+        case needMore
+    }
+
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+        init(_ m: String) { message = m }
+    }
+
+    enum Framing: Equatable { case none, length, chunked, untilClose }
+    enum ChunkState { case size, sizeLF, extensions, data, dataCR, dataLF, trailerLineStart, trailerLine, trailerLF }
+
+    public static let maxHeadBytes = 64 * 1024
+
+    /// Whether the connection can carry another request once this response is complete.
+    public private(set) var keepAlive = true
+    public private(set) var status = 0
+    /// Any byte of a response seen (a reused connection that closes before this may be retried).
+    public private(set) var sawBytes = false
+    private var inHead = true
+    private var done = false
+    private var framing = Framing.none
+    private var remaining = 0
+    private var chunk = ChunkState.size
+    private var sizeDigits = 0
+    private var trailerBytes = 0
+    /// Head bytes kept between calls, and how far they were searched for the blank line.
+    private var head: [UInt8] = []
+    private var searched = 0
+    private let isHeadRequest: Bool
+
+    public init(requestMethod: String) { isHeadRequest = requestMethod == "HEAD" }
+
+    public var isComplete: Bool { done }
+
+    /// The connection closed. Returns whether that completes the response (a body delimited by the close).
+    public mutating func closed() -> Bool {
+        if !done && !inHead && framing == .untilClose { done = true }
+        return done
+    }
+
+    /// The next piece from `input`, starting at `offset` (advanced past what was used).
+    public mutating func next(_ input: UnsafeRawBufferPointer, _ offset: inout Int) throws(Failure) -> Piece {
+        while true {
+            if done { return .end }
+            if inHead {
+                guard offset < input.count, let piece = try takeHead(input, &offset) else { return .needMore }
+                if case .head = piece { return piece }
+                continue   // a 1xx head: the real one follows
+            }
+            switch framing {
+            case .none:
+                done = true
+                return .end
+            case .length:
+                if remaining == 0 { done = true; return .end }
+                guard offset < input.count else { return .needMore }
+                let n = min(remaining, input.count - offset)
+                remaining -= n
+                defer { offset += n }
+                return .body(UnsafeRawBufferPointer(rebasing: input[offset..<offset + n]))
+            case .untilClose:
+                guard offset < input.count else { return .needMore }
+                let n = input.count - offset
+                defer { offset += n }
+                return .body(UnsafeRawBufferPointer(rebasing: input[offset..<offset + n]))
+            case .chunked:
+                return try takeChunked(input, &offset)
+            }
+        }
+    }
+
+    // MARK: Head
+
+    /// A head from the input (kept across calls until whole): the final head, or `.needMore` as a marker for a
+    /// skipped 1xx head; nil when more input is needed.
+    private mutating func takeHead(_ input: UnsafeRawBufferPointer, _ offset: inout Int) throws(Failure) -> Piece? {
+        // Find the blank line in what is kept plus the new input, without rescanning what was searched.
+        let start = offset
+        var end: Int? = nil
+        // A line end may straddle the kept bytes and the input: check with the last kept bytes.
+        func byte(_ k: Int) -> UInt8 { k < head.count ? head[k] : input[start + k - head.count] }
+        let total = head.count + (input.count - start)
+        var k = searched
+        while k < total {
+            if byte(k) == 10 {
+                if k >= 1 && byte(k - 1) == 10 { end = k + 1; break }
+                if k >= 2 && byte(k - 1) == 13 && byte(k - 2) == 10 { end = k + 1; break }
+            }
+            k += 1
+        }
+        guard let headEnd = end else {
+            if total > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
+            head.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start...]))
+            searched = total
+            offset = input.count
+            sawBytes = sawBytes || total > 0
+            return nil
+        }
+        if headEnd > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
+        sawBytes = true
+        let fromInput = headEnd - head.count
+        head.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start..<start + fromInput]))
+        offset = start + fromInput
+        let bytes = head
+        head = []
+        searched = 0
+        return try parseHead(bytes)
+    }
+
+    private mutating func parseHead(_ bytes: [UInt8]) throws(Failure) -> Piece {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = 0
+        for (i, b) in bytes.enumerated() where b == 10 {
+            var e = i
+            if e > lineStart && bytes[e - 1] == 13 { e -= 1 }
+            lines.append(bytes[lineStart..<e])
+            lineStart = i + 1
+        }
+        guard let statusLine = lines.first else { throw Failure("the upstream sent an empty response head") }
+        // "HTTP/1.x SSS reason"
+        let s = Array(statusLine)
+        guard s.count >= 12, s[0] == 72, s[1] == 84, s[2] == 84, s[3] == 80, s[4] == 47, s[5] == 49, s[6] == 46,
+              s[7] == 48 || s[7] == 49, s[8] == 32,
+              s[9] >= 48 && s[9] <= 57, s[10] >= 48 && s[10] <= 57, s[11] >= 48 && s[11] <= 57, s.count == 12 || s[12] == 32
+        else { throw Failure("the upstream sent a malformed status line: \(Self.printable(s))") }
+        let code = Int(s[9] - 48) * 100 + Int(s[10] - 48) * 10 + Int(s[11] - 48)
+        let http10 = s[7] == 48
+        var headers: [(String, String)] = []
+        var lower: [String] = []
+        var contentLength: Int? = nil
+        var chunked = false
+        var hasTransferEncoding = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+        for line in lines.dropFirst() where !line.isEmpty {
+            if line.first == 32 || line.first == 9 { throw Failure("the upstream sent a folded header line") }
+            guard let colon = line.firstIndex(of: 58), colon > line.startIndex else {
+                throw Failure("the upstream sent a malformed header line: \(Self.printable(Array(line)))")
+            }
+            let nameBytes = line[line.startIndex..<colon]
+            for b in nameBytes where !Self.isToken(b) { throw Failure("the upstream sent a malformed header name: \(Self.printable(Array(nameBytes)))") }
+            var v = colon + 1, e = line.endIndex
+            while v < e && (line[v] == 32 || line[v] == 9) { v += 1 }
+            while e > v && (line[e - 1] == 32 || line[e - 1] == 9) { e -= 1 }
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            let value = String(decoding: line[v..<e], as: UTF8.self)
+            let lowerName = String(decoding: nameBytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+            switch lowerName {
+            case "content-length":
+                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), value.utf8.count <= 15, let n = Int(value) else {
+                    throw Failure("the upstream sent an invalid Content-Length: \(value)")
+                }
+                if let c = contentLength, c != n { throw Failure("the upstream sent two different Content-Lengths") }
+                contentLength = n
+            case "transfer-encoding":
+                hasTransferEncoding = true
+                // The last coding decides; anything but chunked there means "until close".
+                let last = value.split(separator: ",").last.map { $0.trimmingSpaces.lowercased() } ?? ""
+                chunked = last == "chunked"
+            case "connection":
+                for token in value.split(separator: ",") {
+                    let t = token.trimmingSpaces.lowercased()
+                    if t == "close" { connectionClose = true } else if t == "keep-alive" { connectionKeepAlive = true }
+                }
+            default: break
+            }
+            headers.append((name, value))
+            lower.append(lowerName)
+        }
+        if code < 200 {
+            if code == 101 { throw Failure("the upstream switched protocols (101), which a proxied request never asks for") }
+            return .needMore   // 100 Continue, 103 Early Hints: the real head follows
+        }
+        status = code
+        inHead = false
+        keepAlive = !connectionClose && (!http10 || connectionKeepAlive)
+        if isHeadRequest || code == 204 || code == 304 {
+            framing = .none
+        } else if hasTransferEncoding {
+            // RFC 9112 6.3: Transfer-Encoding overrides Content-Length; such a message is not reused.
+            if contentLength != nil { keepAlive = false }
+            framing = chunked ? .chunked : .untilClose
+        } else if let n = contentLength {
+            framing = .length
+            remaining = n
+        } else {
+            framing = .untilClose
+        }
+        if framing == .untilClose { keepAlive = false }
+        return .head(status: code, headers: headers, lowerNames: lower)
+    }
+
+    // MARK: Chunked body
+
+    private mutating func takeChunked(_ input: UnsafeRawBufferPointer, _ offset: inout Int) throws(Failure) -> Piece {
+        while offset < input.count {
+            let b = input[offset]
+            switch chunk {
+            case .size:
+                if let d = Self.hexValue(b) {
+                    sizeDigits += 1
+                    guard sizeDigits <= 15 else { throw Failure("the upstream sent a chunk size that is too large") }
+                    remaining = remaining * 16 + d
+                    offset += 1
+                } else {
+                    guard sizeDigits > 0 else { throw Failure("the upstream sent a malformed chunk size") }
+                    offset += 1
+                    switch b {
+                    case 59, 32, 9: chunk = .extensions   // ';' extension, or whitespace before one
+                    case 13: chunk = .sizeLF
+                    case 10: try endOfSizeLine()
+                    default: throw Failure("the upstream sent a malformed chunk size")
+                    }
+                }
+            case .extensions:
+                offset += 1
+                if b == 10 { try endOfSizeLine() } else if b == 13 { chunk = .sizeLF }
+                else if trailerBytes > 4096 { throw Failure("the upstream sent an over-long chunk extension") } else { trailerBytes += 1 }
+            case .sizeLF:
+                guard b == 10 else { throw Failure("the upstream sent a malformed chunk size line") }
+                offset += 1
+                try endOfSizeLine()
+            case .data:
+                let n = min(remaining, input.count - offset)
+                remaining -= n
+                if remaining == 0 { chunk = .dataCR }
+                defer { offset += n }
+                return .body(UnsafeRawBufferPointer(rebasing: input[offset..<offset + n]))
+            case .dataCR:
+                offset += 1
+                if b == 13 { chunk = .dataLF } else if b == 10 { chunk = .size; sizeDigits = 0; remaining = 0 }
+                else { throw Failure("the upstream sent chunk data longer than its size") }
+            case .dataLF:
+                guard b == 10 else { throw Failure("the upstream sent chunk data longer than its size") }
+                offset += 1
+                chunk = .size; sizeDigits = 0; remaining = 0
+            case .trailerLineStart:
+                offset += 1
+                if b == 10 { done = true; return .end }
+                if b == 13 { chunk = .trailerLF } else { chunk = .trailerLine; try countTrailer() }
+            case .trailerLine:
+                offset += 1
+                try countTrailer()
+                if b == 10 { chunk = .trailerLineStart }
+            case .trailerLF:
+                guard b == 10 else { throw Failure("the upstream sent a malformed trailer") }
+                offset += 1
+                done = true
+                return .end
+            }
+        }
+        return .needMore
+    }
+
+    private mutating func endOfSizeLine() throws(Failure) {
+        trailerBytes = 0
+        if remaining == 0 { chunk = .trailerLineStart } else { chunk = .data }
+    }
+
+    private mutating func countTrailer() throws(Failure) {
+        trailerBytes += 1
+        if trailerBytes > Self.maxHeadBytes { throw Failure("the upstream sent trailers larger than \(Self.maxHeadBytes / 1024) KiB") }
+    }
+
+    // MARK: Bytes
+
+    static func hexValue(_ b: UInt8) -> Int? {
+        switch b {
+        case 48...57: return Int(b - 48)
+        case 65...70: return Int(b - 55)
+        case 97...102: return Int(b - 87)
+        default: return nil
+        }
+    }
+
+    static func isToken(_ b: UInt8) -> Bool {
+        switch b {
+        case 48...57, 65...90, 97...122: return true
+        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
+        default: return false
+        }
+    }
+
+    static func printable(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.prefix(80).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self)
+    }
+}
+
+private extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,92 @@
+import ProxyPoolHTTP
+
+public struct UpstreamRequest: Sendable {
+    public var url: String
+    public var method: String
+    /// "Name: value" lines.
+    public var headers: [String]
+    public var body: [UInt8]
+    public var caFile: String?
+    public var connectTimeoutMillis = 10_000
+    /// Give up when the response head has not arrived in this time.
+    public var firstByteTimeoutMillis: Int64 = 600_000
+    /// Give up when a started response sends nothing for this long.
+    public var idleTimeoutSeconds = 300
+    /// A cap on the whole transfer (URL fetches); nil for none (streams may last long).
+    public var totalTimeoutMillis: Int?
+    /// Connect only to public addresses, checked after DNS (for URLs a client named: no SSRF).
+    public var publicAddressesOnly = false
+
+    public init(url: String, method: String, headers: [String], body: [UInt8], caFile: String? = nil) {
+        self.url = url; self.method = method; self.headers = headers; self.body = body; self.caFile = caFile
+    }
+}
+
+/// Receives one upstream response, on the loop thread. Never called from inside `Upstreams.start`.
+public protocol UpstreamDelegate: AnyObject {
+    /// The final status and headers (1xx are skipped).
+    func upstreamHead(_ transfer: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String])
+    /// A piece of the body, as it arrived (de-chunked). Return true to pause the transfer (resume with `resume`).
+    func upstreamBody(_ transfer: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool
+    /// The transfer ended: nil on success, else why.
+    func upstreamComplete(_ transfer: UpstreamTransfer, error: UpstreamError?)
+}
+
+public struct UpstreamError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, refusedAddress, other }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+    public init(kind: Kind, message: String) { self.kind = kind; self.message = message }
+}
+
+/// One request upstream, whichever client runs it. What the two clients share lives here.
+public class UpstreamTransfer {
+    weak var delegate: UpstreamDelegate?
+    public internal(set) var headDelivered = false
+    public internal(set) var bytesReceived = 0
+    /// Inside a delegate call: a cancel then takes effect when the call returns.
+    var inCallback = false
+    var cancelled = false
+    var paused = false
+    let startedAt: Int64
+    let firstByteDeadline: Int64
+
+    init(delegate: UpstreamDelegate, startedAt: Int64, firstByteTimeoutMillis: Int64) {
+        self.delegate = delegate; self.startedAt = startedAt; firstByteDeadline = startedAt + firstByteTimeoutMillis
+    }
+
+    var firstByteTimeoutError: UpstreamError {
+        UpstreamError(kind: .firstByteTimeout, message: "the upstream sent no response within \((firstByteDeadline - startedAt) / 1000) s")
+    }
+}
+
+/// Every upstream request of the daemon, on the loop thread. Plain `http://` to an address on this machine or a
+/// literal IP (local model servers, the benchmarks) goes through our own HTTP/1.1 client; everything else
+/// (`https://`, host names that need DNS, URL fetches with their address policy) goes through libcurl.
+public final class Upstreams {
+    public let curl: CurlMulti
+    public let plain: PlainHTTPClient
+
+    public init(loop: EventLoop) {
+        curl = CurlMulti(loop: loop)
+        plain = PlainHTTPClient(loop: loop)
+    }
+
+    public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
+        if !r.publicAddressesOnly, let target = PlainURL(r.url) {
+            return plain.start(r, target: target, delegate: delegate)
+        }
+        return curl.start(r, delegate: delegate)
+    }
+
+    /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
+    public func cancel(_ t: UpstreamTransfer) {
+        if let p = t as? PlainTransfer { plain.cancel(p) } else if let c = t as? CurlTransfer { curl.cancel(c) }
+    }
+
+    /// Resume a transfer its delegate paused.
+    public func resume(_ t: UpstreamTransfer) {
+        if let p = t as? PlainTransfer { plain.resume(p) } else if let c = t as? CurlTransfer { curl.resume(c) }
+    }
+}

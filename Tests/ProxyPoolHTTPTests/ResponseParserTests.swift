@@ -1,0 +1,188 @@
+import Testing
+@testable import ProxyPoolUpstream
+
+/// What a parse of a whole response produced.
+private struct Parsed: Equatable {
+    var status = 0
+    var headers: [String] = []
+    var body: [UInt8] = []
+    var complete = false
+    var keepAlive = false
+}
+
+/// Feeds `raw` in pieces cut at `cuts`, then the close if `closeAtEnd`.
+private func parse(_ raw: [UInt8], cuts: [Int] = [], method: String = "POST", closeAtEnd: Bool = false) throws -> Parsed {
+    var p = HTTPResponseParser(requestMethod: method)
+    var out = Parsed()
+    var bounds = [0] + cuts.filter { $0 > 0 && $0 < raw.count } + [raw.count]
+    bounds = Array(Set(bounds)).sorted()
+    for (a, b) in zip(bounds, bounds.dropFirst()) {
+        let piece = Array(raw[a..<b])
+        try piece.withUnsafeBytes { (buf: UnsafeRawBufferPointer) throws in
+            var off = 0
+            loop: while true {
+                switch try p.next(buf, &off) {
+                case .head(let s, let h, let lower):
+                    out.status = s
+                    out.headers = zip(h, lower).map { "\($1)=\($0.1)" }
+                case .body(let bytes): out.body += bytes
+                case .end: out.complete = true; break loop
+                case .needMore: break loop
+                }
+            }
+        }
+        if out.complete { break }
+    }
+    if closeAtEnd && !out.complete { out.complete = p.closed() }
+    out.keepAlive = p.keepAlive
+    return out
+}
+
+private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+@Suite struct ResponseParserTests {
+    static let chunked = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               + "7\r\ndata: a\r\n" + "A;ext=1\r\n0123456789\r\n" + "1f\r\n" + String(repeating: "x", count: 31) + "\r\n"
+                               + "0\r\nX-Trailer: t\r\n\r\n")
+
+    @Test func chunkedBodyInEveryTwoPieceSplit() throws {
+        let whole = try parse(Self.chunked)
+        #expect(whole.status == 200)
+        #expect(whole.headers == ["content-type=text/event-stream", "transfer-encoding=chunked"])
+        #expect(whole.body == bytes("data: a0123456789" + String(repeating: "x", count: 31)))
+        #expect(whole.complete && whole.keepAlive)
+        for cut in 1..<Self.chunked.count { #expect(try parse(Self.chunked, cuts: [cut]) == whole, "cut at \(cut)") }
+        // And byte by byte.
+        #expect(try parse(Self.chunked, cuts: Array(1..<Self.chunked.count)) == whole)
+    }
+
+    @Test func contentLengthBodyAndWhatFollowsIsLeft() throws {
+        let raw = bytes("HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhelloEXTRA")
+        var p = HTTPResponseParser(requestMethod: "POST")
+        var body: [UInt8] = []
+        var offset = 0
+        var ended = false
+        try raw.withUnsafeBytes { buf throws in
+            while !ended {
+                switch try p.next(buf, &offset) {
+                case .body(let b): body += b
+                case .end: ended = true
+                case .head(let s, _, _): #expect(s == 201)
+                case .needMore: Issue.record("asked for more"); return
+                }
+            }
+        }
+        #expect(body == bytes("hello"))
+        #expect(offset == raw.count - 5, "bytes after the response are not consumed")
+        for cut in 1..<raw.count - 5 { #expect(try parse(Array(raw.prefix(raw.count - 5)), cuts: [cut]).body == bytes("hello")) }
+    }
+
+    @Test func interimResponsesAreSkipped() throws {
+        let raw = bytes("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        for cut in [0, 10, 25, 30, 60, 90] {
+            let r = try parse(raw, cuts: [cut])
+            #expect(r.status == 200 && r.body == bytes("ok") && r.complete && r.headers == ["content-length=2"])
+        }
+    }
+
+    @Test func noBodyFor204AndHEAD() throws {
+        let r = try parse(bytes("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"))
+        #expect(r.complete && r.body.isEmpty && r.keepAlive)
+        let h = try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"), method: "HEAD")
+        #expect(h.complete && h.body.isEmpty)
+        let zero = try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+        #expect(zero.complete && zero.body.isEmpty)
+    }
+
+    @Test func bodyUntilCloseIsNotReused() throws {
+        let raw = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it")
+        let open = try parse(raw)
+        #expect(!open.complete && open.body == bytes("all of it") && !open.keepAlive)
+        #expect(try parse(raw, closeAtEnd: true).complete)
+        // A cut-off length-delimited body is not completed by the close.
+        #expect(try !parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"), closeAtEnd: true).complete)
+        #expect(try !parse(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"), closeAtEnd: true).complete)
+    }
+
+    @Test func connectionReuseFollowsVersionAndHeader() throws {
+        #expect(try !parse(bytes("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")).keepAlive)
+        #expect(try !parse(bytes("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")).keepAlive)
+        #expect(try parse(bytes("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n")).keepAlive)
+        // Transfer-Encoding wins over Content-Length, and such a connection is not reused.
+        let both = try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+        #expect(both.body == bytes("hello") && both.complete && !both.keepAlive)
+    }
+
+    @Test func bareLineFeedsAreAccepted() throws {
+        let r = try parse(bytes("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n"))
+        #expect(r.status == 200 && r.body == bytes("abc") && r.complete)
+    }
+
+    @Test(arguments: [
+        ("HTTP/2 200\r\n\r\n", "status line"),
+        ("HTTP/1.1 20 OK\r\n\r\n", "status line"),
+        ("ICY 200 OK\r\n\r\n", "status line"),
+        ("HTTP/1.1 200 OK\r\n folded\r\n\r\n", "folded"),
+        ("HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", "header line"),
+        ("HTTP/1.1 200 OK\r\nBad name: x\r\n\r\n", "header name"),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", "two different"),
+        ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n", "Content-Length"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", "chunk size"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n", "longer than its size"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n", "too large"),
+        ("HTTP/1.1 101 Switching Protocols\r\n\r\n", "switched protocols"),
+    ])
+    func malformedIsRefused(raw: String, expected: String) {
+        do {
+            _ = try parse(bytes(raw))
+            Issue.record("accepted: \(raw.debugDescription)")
+        } catch {
+            let message = (error as? HTTPResponseParser.Failure)?.message ?? "\(error)"
+            #expect(message.contains(expected), "\(message)")
+        }
+    }
+
+    @Test func sameVerdictInPieces() throws {
+        // A failure does not depend on where the reads were split.
+        let raw = bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcdEF\r\n")
+        for cut in 1..<raw.count {
+            #expect(throws: HTTPResponseParser.Failure.self) { try parse(raw, cuts: [cut]) }
+        }
+    }
+
+    @Test func headLimit() throws {
+        let big = "HTTP/1.1 200 OK\r\n" + String(repeating: "X-Pad: " + String(repeating: "p", count: 1000) + "\r\n", count: 70)
+        #expect(throws: HTTPResponseParser.Failure.self) { try parse(bytes(big + "\r\n")) }
+        #expect(throws: HTTPResponseParser.Failure.self) { try parse(bytes(big), cuts: Array(stride(from: 100, to: big.utf8.count, by: 700))) }
+    }
+
+    @Test(arguments: [
+        ("http://127.0.0.1:8080/v1/chat/completions?x=1", ["127.0.0.1"], 8080, "127.0.0.1:8080", "/v1/chat/completions?x=1"),
+        ("HTTP://localhost:11434", ["127.0.0.1", "::1"], 11434, "localhost:11434", "/"),
+        ("http://[::1]:9000/v1?q", ["::1"], 9000, "[::1]:9000", "/v1?q"),
+        ("http://10.1.2.3/p#frag", ["10.1.2.3"], 80, "10.1.2.3", "/p"),
+        ("http://127.0.0.1:9?a=b", ["127.0.0.1"], 9, "127.0.0.1:9", "/?a=b"),
+    ])
+    func plainURLs(url: String, addresses: [String], port: Int, host: String, target: String) throws {
+        let u = try #require(PlainURL(url))
+        #expect(u.addresses == addresses && u.port == port && u.hostHeader == host && u.target == target)
+    }
+
+    @Test(arguments: ["https://127.0.0.1/", "http://api.example.invalid/v1", "http://user:pw@127.0.0.1/", "http://127.0.0.1:0/",
+                      "http://127.0.0.1:99999/", "http://256.1.1.1/", "http://1.2.3/", "http://127.0.0.1/a b", "http://[::1/",
+                      "http://127.0.0.1/\r\nX: y", "ftp://127.0.0.1/", "http://"])
+    func urlsLeftToCurl(url: String) {
+        #expect(PlainURL(url) == nil)
+    }
+
+    @Test func requestBytes() {
+        var r = UpstreamRequest(url: "http://127.0.0.1:81/v1/messages", method: "POST", headers: ["x-api-key: k", "Expect:", "Accept: text/event-stream"], body: Array("{}".utf8))
+        r.idleTimeoutSeconds = 1
+        let wire = String(decoding: PlainHTTPClient.serialize(r, PlainURL(r.url)!), as: UTF8.self)
+        #expect(wire == "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:81\r\nx-api-key: k\r\nAccept: text/event-stream\r\nContent-Length: 2\r\n\r\n{}")
+        let get = UpstreamRequest(url: "http://[::1]/v1/models", method: "GET", headers: [], body: [])
+        #expect(String(decoding: PlainHTTPClient.serialize(get, PlainURL(get.url)!), as: UTF8.self) == "GET /v1/models HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+    }
+}
