@@ -61,32 +61,32 @@ public class UpstreamTransfer {
     }
 }
 
-/// Every upstream request of the daemon, on the loop thread. Plain `http://` to an address on this machine or a
-/// literal IP (local model servers, the benchmarks) goes through our own HTTP/1.1 client; everything else
-/// (`https://`, host names that need DNS, URL fetches with their address policy) goes through libcurl.
+/// Every upstream request of the daemon, on the loop thread. Proxied requests go through our own HTTP/1.1
+/// client (curl opens its TLS connections and looks up host names); URL fetches for clients, with their address
+/// policy checked after DNS, and URLs our client does not take go through libcurl's multi interface.
 public final class Upstreams {
     public let curl: CurlMulti
-    public let plain: PlainHTTPClient
+    public let http1: HTTP1Client
 
     public init(loop: EventLoop) {
         curl = CurlMulti(loop: loop)
-        plain = PlainHTTPClient(loop: loop)
+        http1 = HTTP1Client(loop: loop)
     }
 
     public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
-        if !r.publicAddressesOnly, let target = PlainURL(r.url) {
-            return plain.start(r, target: target, delegate: delegate)
+        if !r.publicAddressesOnly, let target = UpstreamURL(r.url) {
+            return http1.start(r, target: target, delegate: delegate)
         }
         return curl.start(r, delegate: delegate)
     }
 
     /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
     public func cancel(_ t: UpstreamTransfer) {
-        if let p = t as? PlainTransfer { plain.cancel(p) } else if let c = t as? CurlTransfer { curl.cancel(c) }
+        if let h = t as? HTTP1Transfer { http1.cancel(h) } else if let c = t as? CurlTransfer { curl.cancel(c) }
     }
 
     /// Resume a transfer its delegate paused.
     public func resume(_ t: UpstreamTransfer) {
-        if let p = t as? PlainTransfer { plain.resume(p) } else if let c = t as? CurlTransfer { curl.resume(c) }
+        if let h = t as? HTTP1Transfer { http1.resume(h) } else if let c = t as? CurlTransfer { curl.resume(c) }
     }
 }

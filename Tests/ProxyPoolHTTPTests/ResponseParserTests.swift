@@ -164,25 +164,29 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         ("http://[::1]:9000/v1?q", ["::1"], 9000, "[::1]:9000", "/v1?q"),
         ("http://10.1.2.3/p#frag", ["10.1.2.3"], 80, "10.1.2.3", "/p"),
         ("http://127.0.0.1:9?a=b", ["127.0.0.1"], 9, "127.0.0.1:9", "/?a=b"),
+        ("https://api.anthropic.com/v1/messages?beta=true", [], 443, "api.anthropic.com", "/v1/messages?beta=true"),
+        ("https://127.0.0.1:8443", ["127.0.0.1"], 8443, "127.0.0.1:8443", "/"),
+        ("http://ollama.lan_1:11434/v1", [], 11434, "ollama.lan_1:11434", "/v1"),
     ])
-    func plainURLs(url: String, addresses: [String], port: Int, host: String, target: String) throws {
-        let u = try #require(PlainURL(url))
+    func upstreamURLs(url: String, addresses: [String], port: Int, host: String, target: String) throws {
+        let u = try #require(UpstreamURL(url))
         #expect(u.addresses == addresses && u.port == port && u.hostHeader == host && u.target == target)
+        #expect(u.isTLS == url.hasPrefix("https"))
     }
 
-    @Test(arguments: ["https://127.0.0.1/", "http://api.example.invalid/v1", "http://user:pw@127.0.0.1/", "http://127.0.0.1:0/",
+    @Test(arguments: ["http://user:pw@127.0.0.1/", "http://bad%host/", "http://127.0.0.1:0/",
                       "http://127.0.0.1:99999/", "http://256.1.1.1/", "http://1.2.3/", "http://127.0.0.1/a b", "http://[::1/",
                       "http://127.0.0.1/\r\nX: y", "ftp://127.0.0.1/", "http://"])
     func urlsLeftToCurl(url: String) {
-        #expect(PlainURL(url) == nil)
+        #expect(UpstreamURL(url) == nil)
     }
 
     @Test func requestBytes() {
         var r = UpstreamRequest(url: "http://127.0.0.1:81/v1/messages", method: "POST", headers: ["x-api-key: k", "Expect:", "Accept: text/event-stream"], body: Array("{}".utf8))
         r.idleTimeoutSeconds = 1
-        let wire = String(decoding: PlainHTTPClient.serialize(r, PlainURL(r.url)!), as: UTF8.self)
+        let wire = String(decoding: HTTP1Client.serialize(r, UpstreamURL(r.url)!), as: UTF8.self)
         #expect(wire == "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:81\r\nx-api-key: k\r\nAccept: text/event-stream\r\nContent-Length: 2\r\n\r\n{}")
         let get = UpstreamRequest(url: "http://[::1]/v1/models", method: "GET", headers: [], body: [])
-        #expect(String(decoding: PlainHTTPClient.serialize(get, PlainURL(get.url)!), as: UTF8.self) == "GET /v1/models HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+        #expect(String(decoding: HTTP1Client.serialize(get, UpstreamURL(get.url)!), as: UTF8.self) == "GET /v1/models HTTP/1.1\r\nHost: [::1]\r\n\r\n")
     }
 }

@@ -1,116 +1,56 @@
 import Glibc
+import CCurl
 import CShims
 import ProxyPoolHTTP
-
-/// An `http://` URL our own client can take: its host is a literal IPv4 / IPv6 address or `localhost`, so no
-/// DNS lookup (which would block the loop) is needed. Anything else is left to curl.
-public struct PlainURL: Equatable {
-    /// Addresses to try, in order (localhost: IPv4, then IPv6).
-    public let addresses: [String]
-    public let port: Int
-    /// The Host header: the URL's host and port as written.
-    public let hostHeader: String
-    /// The request target: path and query.
-    public let target: String
-
-    public init?(_ url: String) {
-        let u = Array(url.utf8)
-        guard u.count > 7, let scheme = String(bytes: u[0..<7], encoding: .utf8), scheme.lowercased() == "http://" else { return nil }
-        var i = 7
-        let authorityStart = i
-        while i < u.count && u[i] != 47 && u[i] != 63 && u[i] != 35 { i += 1 }   // '/', '?', '#'
-        let authority = u[authorityStart..<i]
-        var rest = Array(u[i...])
-        if let hash = rest.firstIndex(of: 35) { rest = Array(rest[..<hash]) }
-        // Bytes a request line cannot carry: let curl refuse (or encode) such a URL.
-        guard !authority.isEmpty, !authority.contains(64), rest.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
-        var host: ArraySlice<UInt8>
-        var portPart: ArraySlice<UInt8>?
-        if authority.first == 91 {   // "[v6]" or "[v6]:port"
-            guard let close = authority.firstIndex(of: 93) else { return nil }
-            host = authority[(authority.startIndex + 1)..<close]
-            let after = authority[(close + 1)...]
-            if !after.isEmpty {
-                guard after.first == 58 else { return nil }
-                portPart = after.dropFirst()
-            }
-            guard host.allSatisfy({ Self.isHex($0) || $0 == 58 || $0 == 46 }), host.contains(58) else { return nil }
-            addresses = [String(decoding: host, as: UTF8.self)]
-        } else {
-            if let colon = authority.firstIndex(of: 58) {
-                host = authority[authority.startIndex..<colon]
-                portPart = authority[(colon + 1)...]
-            } else {
-                host = authority
-            }
-            let name = String(decoding: host, as: UTF8.self)
-            if name.lowercased() == "localhost" {
-                addresses = ["127.0.0.1", "::1"]
-            } else if Self.isIPv4(host) {
-                addresses = [name]
-            } else {
-                return nil
-            }
-        }
-        if let p = portPart {
-            guard !p.isEmpty, p.count <= 5, p.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(String(decoding: p, as: UTF8.self)), n > 0, n < 65536 else { return nil }
-            port = n
-        } else {
-            port = 80
-        }
-        hostHeader = String(decoding: authority, as: UTF8.self)
-        target = rest.isEmpty ? "/" : (rest.first == 63 ? "/" : "") + String(decoding: rest, as: UTF8.self)
-    }
-
-    /// The pool key: connections are shared by requests to the same host and port.
-    var key: String { hostHeader.lowercased() }
-
-    static func isHex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102) }
-
-    static func isIPv4(_ s: ArraySlice<UInt8>) -> Bool {
-        let parts = s.split(separator: 46, omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in
-            !p.isEmpty && p.count <= 3 && p.allSatisfy { $0 >= 48 && $0 <= 57 } && Int(String(decoding: p, as: UTF8.self))! <= 255
-        }
-    }
-}
+import ProxyPoolSystem
 
 /// One request through our own client.
-final class PlainTransfer: UpstreamTransfer {
-    let target: PlainURL
+final class HTTP1Transfer: UpstreamTransfer {
+    let target: UpstreamURL
     let method: String
+    let caFile: String?
     /// The request as it goes on the wire (kept whole: a stale keep-alive connection means sending it again).
     let wire: [UInt8]
     var sent = 0
-    var connection: PlainConnection?
-    /// Which of the target's addresses is being tried.
+    var connection: HTTP1Connection?
+    /// Which of the target's literal addresses is being tried.
     var addressIndex = 0
     /// Sent again on a fresh connection once already (after a reused one turned out closed).
     var retried = false
+    /// Waiting for curl to connect (DNS, TCP, TLS) on a connector thread.
+    var awaitingConnector = false
     let connectTimeoutMillis: Int64
     var connectDeadline: Int64 = 0
     let idleTimeoutMillis: Int64
     let totalDeadline: Int64?
     var lastActivity: Int64
 
-    init(_ r: UpstreamRequest, target: PlainURL, wire: [UInt8], delegate: UpstreamDelegate, now: Int64) {
-        self.target = target; method = r.method; self.wire = wire
+    init(_ r: UpstreamRequest, target: UpstreamURL, wire: [UInt8], delegate: UpstreamDelegate, now: Int64) {
+        self.target = target; method = r.method; self.wire = wire; caFile = r.caFile
         connectTimeoutMillis = Int64(r.connectTimeoutMillis)
         idleTimeoutMillis = Int64(r.idleTimeoutSeconds) * 1000
         totalDeadline = r.totalTimeoutMillis.map { now + Int64($0) }
         lastActivity = now
         super.init(delegate: delegate, startedAt: now, firstByteTimeoutMillis: r.firstByteTimeoutMillis)
     }
+
+    /// Connections are shared by requests to the same origin that trust the same CA file.
+    var poolKey: String { HTTP1Connection.poolKey(target, caFile) }
 }
 
-/// One TCP connection to an upstream: carrying a transfer, or idle in the pool.
-final class PlainConnection {
+/// One connection to an upstream: carrying a transfer, or idle in the pool. Plain TCP sockets are read and
+/// written directly; a connection curl opened (TLS, or a host name to look up) is read and written through
+/// curl_easy_recv / curl_easy_send, which add only TLS to the socket.
+final class HTTP1Connection {
     let fd: Int32
+    /// The curl handle that owns the connection (nil: our own socket).
+    let easy: UnsafeMutableRawPointer?
+    let tls: Bool
     let key: String
     var connecting: Bool
     /// Responses completed on it: a connection that served one may have been closed by the upstream since.
     var served = 0
-    var transfer: PlainTransfer?
+    var transfer: HTTP1Transfer?
     var parser = HTTPResponseParser(requestMethod: "GET")
     var idleSince: Int64 = 0
     var interest: UInt32 = 0
@@ -121,29 +61,78 @@ final class PlainConnection {
     var readEnd = 0
     static let bufferSize = 32 * 1024
 
-    init(fd: Int32, key: String, connecting: Bool) {
-        self.fd = fd; self.key = key; self.connecting = connecting
+    init(fd: Int32, easy: UnsafeMutableRawPointer?, tls: Bool, key: String, connecting: Bool) {
+        self.fd = fd; self.easy = easy; self.tls = tls; self.key = key; self.connecting = connecting
         buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
     }
 
     deinit { buffer.deallocate() }
+
+    static func poolKey(_ u: UpstreamURL, _ caFile: String?) -> String {
+        (u.isTLS ? "https://" : "http://") + u.hostHeader.lowercased() + (caFile.map { " " + $0 } ?? "")
+    }
+
+    enum IO { case bytes(Int), wouldBlock, closed, failed(String) }
+
+    func send(_ p: UnsafeRawPointer, _ n: Int) -> IO {
+        if tls, let easy {
+            var sent = 0
+            let rc = curl_easy_send(easy, p, n, &sent)
+            if rc == CURLE_OK { return .bytes(sent) }
+            return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: curl_easy_strerror(rc)))
+        }
+        while true {
+            let r = Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL))
+            if r >= 0 { return .bytes(r) }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(String(cString: strerror(errno)))
+        }
+    }
+
+    func recv(_ p: UnsafeMutableRawPointer, _ n: Int) -> IO {
+        if tls, let easy {
+            var got = 0
+            let rc = curl_easy_recv(easy, p, n, &got)
+            if rc == CURLE_OK { return got == 0 ? .closed : .bytes(got) }
+            return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: curl_easy_strerror(rc)))
+        }
+        while true {
+            let r = Glibc.recv(fd, p, n, 0)
+            if r > 0 { return .bytes(r) }
+            if r == 0 { return .closed }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(String(cString: strerror(errno)))
+        }
+    }
 }
 
-/// Our own non-blocking HTTP/1.1 client on the event loop, for plain-HTTP upstreams (local model servers):
-/// keep-alive connections pooled per host, the request sent with one `send` where the socket takes it, the
-/// response parsed in place and its body handed on as it arrives. It keeps curl's behaviour where it matters:
-/// connect, first-byte, idle and total timeouts; a request on a reused connection that the upstream had closed
-/// is sent once more on a fresh one; cancelling closes the connection at once.
-public final class PlainHTTPClient {
+/// A connection curl opened on a connector thread, on its way to the loop.
+private struct Connected: @unchecked Sendable {
+    var easy: UnsafeMutableRawPointer?
+    var fd: Int32 = -1
+    var error: String?
+}
+
+private final class Unchecked<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
+
+/// Our own non-blocking HTTP/1.1 client on the event loop, for every upstream request of the proxy.
+/// - Connections: a literal address over plain HTTP is connected on the loop (non-blocking connect); anything
+///   else (TLS, host names) is connected by curl (`CURLOPT_CONNECT_ONLY`: DNS, TCP, TLS with the credential's
+///   CA file) on a connector thread, so nothing blocks the loop. Keep-alive connections are pooled per origin.
+/// - Requests: the request is sent with one write where the socket takes it; the response is parsed in place
+///   and its body handed on as it arrives, chunk framing removed.
+/// - It keeps curl's behaviour where it matters: connect, first-byte, idle and total timeouts; a request on a
+///   reused connection the upstream had closed is sent once more on a fresh one; cancelling closes at once.
+public final class HTTP1Client {
     let loop: EventLoop
-    var transfers: [ObjectIdentifier: PlainTransfer] = [:]
-    var idle: [String: [PlainConnection]] = [:]
+    var transfers: [ObjectIdentifier: HTTP1Transfer] = [:]
+    var idle: [String: [HTTP1Connection]] = [:]
     var idleCount = 0
     /// When the ticker next has a deadline to check.
     var nextCheck = Int64.max
     /// In `start`: a failure found there is reported on the next turn (a delegate never hears back inside start).
     var starting = false
-    static let maxIdlePerHost = 64
+    static let maxIdlePerOrigin = 64
     static let idleMaxAgeMillis: Int64 = 60_000
 
     public init(loop: EventLoop) {
@@ -151,11 +140,11 @@ public final class PlainHTTPClient {
         loop.addTicker { [unowned self] now in tick(now) }
     }
 
-    /// Idle pooled connections (for tests).
+    /// Idle pooled connections (for tests and status).
     public var idleConnections: Int { idleCount }
 
-    func start(_ r: UpstreamRequest, target: PlainURL, delegate: UpstreamDelegate) -> PlainTransfer {
-        let t = PlainTransfer(r, target: target, wire: Self.serialize(r, target), delegate: delegate, now: loop.now)
+    func start(_ r: UpstreamRequest, target: UpstreamURL, delegate: UpstreamDelegate) -> HTTP1Transfer {
+        let t = HTTP1Transfer(r, target: target, wire: Self.serialize(r, target), delegate: delegate, now: loop.now)
         transfers[ObjectIdentifier(t)] = t
         schedule(t.firstByteDeadline)
         if let d = t.totalDeadline { schedule(d) }
@@ -169,7 +158,7 @@ public final class PlainHTTPClient {
         return t
     }
 
-    func cancel(_ t: PlainTransfer) {
+    func cancel(_ t: HTTP1Transfer) {
         guard !t.cancelled, transfers[ObjectIdentifier(t)] === t else { return }
         t.cancelled = true
         t.delegate = nil
@@ -179,20 +168,22 @@ public final class PlainHTTPClient {
         t.connection = nil
     }
 
-    func resume(_ t: PlainTransfer) {
+    func resume(_ t: HTTP1Transfer) {
         guard t.paused, !t.cancelled, let c = t.connection else { return }
         t.paused = false
         t.lastActivity = loop.now
         if c.readStart < c.readEnd && !process(c) { return }
-        if t.connection === c { setInterest(c) }
+        guard t.connection === c else { return }
+        setInterest(c)
+        if c.tls { read(c) }   // TLS may hold decrypted bytes the socket no longer signals
     }
 
     // MARK: Connections
 
     /// Put the transfer on a pooled connection, or open one.
-    private func assign(_ t: PlainTransfer, reuse: Bool) {
-        if reuse, var list = idle[t.target.key], let c = list.popLast() {
-            idle[t.target.key] = list
+    private func assign(_ t: HTTP1Transfer, reuse: Bool) {
+        if reuse, var list = idle[t.poolKey], let c = list.popLast() {
+            idle[t.poolKey] = list.isEmpty ? nil : list
             idleCount -= 1
             attach(t, c)
             return send(c)
@@ -200,7 +191,10 @@ public final class PlainHTTPClient {
         connect(t)
     }
 
-    private func connect(_ t: PlainTransfer) {
+    private func connect(_ t: HTTP1Transfer) {
+        t.connectDeadline = loop.now + t.connectTimeoutMillis
+        schedule(t.connectDeadline)
+        if t.target.isTLS || t.target.addresses.isEmpty { return connectWithCurl(t) }
         while true {
             var pending: Int32 = 0
             let fd = cshims_tcp_connect(t.target.addresses[t.addressIndex], Int32(t.target.port), &pending)
@@ -209,23 +203,66 @@ public final class PlainHTTPClient {
                 if t.addressIndex + 1 < t.target.addresses.count { t.addressIndex += 1; continue }
                 return fail(t, UpstreamError(kind: .connect, message: "cannot connect to \(t.target.hostHeader): \(String(cString: strerror(-fd)))"))
             }
-            let c = PlainConnection(fd: fd, key: t.target.key, connecting: pending != 0)
+            let c = HTTP1Connection(fd: fd, easy: nil, tls: false, key: t.poolKey, connecting: pending != 0)
             attach(t, c)
-            if pending != 0 {
-                t.connectDeadline = loop.now + t.connectTimeoutMillis
-                schedule(t.connectDeadline)
-                c.interest = EventLoop.writable
-                loop.register(fd, c.interest) { [unowned self] ev in event(c, ev) }
-            } else {
-                c.interest = EventLoop.readable
-                loop.register(fd, c.interest) { [unowned self] ev in event(c, ev) }
-                send(c)
-            }
+            c.interest = pending != 0 ? EventLoop.writable : EventLoop.readable
+            loop.register(fd, c.interest) { [unowned self] ev in event(c, ev) }
+            if pending == 0 { send(c) }
             return
         }
     }
 
-    private func attach(_ t: PlainTransfer, _ c: PlainConnection) {
+    /// DNS, TCP and TLS by curl, on a thread of its own (they block); the connection comes back to the loop.
+    private func connectWithCurl(_ t: HTTP1Transfer) {
+        t.awaitingConnector = true
+        let origin = t.target.origin, caFile = t.caFile, timeout = t.connectTimeoutMillis
+        let me = Unchecked(self), transfer = Unchecked(t), loop = self.loop
+        Threads.start {
+            let result = Self.curlConnect(origin: origin, caFile: caFile, timeoutMillis: Int(timeout))
+            loop.execute { me.value.connected(transfer.value, result) }
+        }
+    }
+
+    private static func curlConnect(origin: String, caFile: String?, timeoutMillis: Int) -> Connected {
+        guard let easy = curl_easy_init() else { return Connected(error: "curl_easy_init failed") }
+        _ = ccurl_setopt_str(easy, CURLOPT_URL, origin)
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_str(easy, CURLOPT_PROXY, "")          // never the environment's https_proxy
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMillis)
+        _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))   // ALPN: http/1.1 only
+        _ = ccurl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        if let caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, caFile) }
+        let rc = curl_easy_perform(easy)
+        var fd: curl_socket_t = -1
+        if rc == CURLE_OK { _ = ccurl_getinfo_socket(easy, CURLINFO_ACTIVESOCKET, &fd) }
+        guard rc == CURLE_OK, fd >= 0 else {
+            let why = String(cString: curl_easy_strerror(rc == CURLE_OK ? CURLE_COULDNT_CONNECT : rc))
+            curl_easy_cleanup(easy)
+            return Connected(error: why)
+        }
+        cshims_set_nodelay(fd)
+        return Connected(easy: easy, fd: fd)
+    }
+
+    /// A connector thread is done (on the loop thread).
+    private func connected(_ t: HTTP1Transfer, _ r: Connected) {
+        t.awaitingConnector = false
+        let live = !t.cancelled && transfers[ObjectIdentifier(t)] === t
+        guard let easy = r.easy else {
+            if live { fail(t, UpstreamError(kind: .connect, message: "cannot connect to \(t.target.hostHeader): \(r.error ?? "unknown error")")) }
+            return
+        }
+        let c = HTTP1Connection(fd: r.fd, easy: easy, tls: t.target.isTLS, key: t.poolKey, connecting: false)
+        c.interest = EventLoop.readable
+        loop.register(c.fd, c.interest) { [unowned self] ev in event(c, ev) }
+        guard live else { return release(c, served: false) }   // timed out or cancelled meanwhile: keep it for the next
+        attach(t, c)
+        send(c)
+    }
+
+    private func attach(_ t: HTTP1Transfer, _ c: HTTP1Connection) {
         c.transfer = t
         c.parser = HTTPResponseParser(requestMethod: t.method)
         c.readStart = 0
@@ -234,9 +271,9 @@ public final class PlainHTTPClient {
         t.sent = 0
     }
 
-    private func event(_ c: PlainConnection, _ ev: UInt32) {
+    private func event(_ c: HTTP1Connection, _ ev: UInt32) {
         if c.closed { return }
-        guard let t = c.transfer else { return close(c) }   // idle: the upstream closed it (or sent junk)
+        guard let t = c.transfer else { return idleEvent(c) }
         if c.connecting {
             let err = cshims_socket_error(c.fd)
             if err != 0 {
@@ -256,23 +293,36 @@ public final class PlainHTTPClient {
         if !t.paused && ev & (EventLoop.readable | EventLoop.hangup | EventLoop.peerClosed) != 0 { read(c) }
     }
 
-    /// Send what is left of the request, then wait for the answer.
-    private func send(_ c: PlainConnection) {
-        guard let t = c.transfer else { return }
-        while t.sent < t.wire.count {
-            let n = t.wire.withUnsafeBytes { Glibc.send(c.fd, $0.baseAddress! + t.sent, $0.count - t.sent, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { t.sent += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return setInterest(c) }
-            // The upstream closed or reset: it may have answered already (a 413 before the body); read what came.
-            t.sent = t.wire.count
-            setInterest(c)
-            return read(c)
+    /// An idle connection became readable: the upstream closed it, or (TLS) sent a record that is not data,
+    /// such as a session ticket.
+    private func idleEvent(_ c: HTTP1Connection) {
+        if c.tls {
+            var scratch: UInt8 = 0
+            if case .wouldBlock = c.recv(&scratch, 1) { return }
         }
-        setInterest(c)
+        close(c)
     }
 
-    private func setInterest(_ c: PlainConnection) {
+    /// Send what is left of the request, then wait for the answer.
+    private func send(_ c: HTTP1Connection) {
+        guard let t = c.transfer else { return }
+        while t.sent < t.wire.count {
+            let io = t.wire.withUnsafeBytes { c.send($0.baseAddress! + t.sent, $0.count - t.sent) }
+            switch io {
+            case .bytes(let n): t.sent += n
+            case .wouldBlock: return setInterest(c)
+            case .closed, .failed:
+                // The upstream closed or reset: it may have answered already (a 413 before the body); read what came.
+                t.sent = t.wire.count
+                setInterest(c)
+                return read(c)
+            }
+        }
+        setInterest(c)
+        // TLS: an answer may already sit decrypted in curl's buffers (not for a request just sent; cheap to skip).
+    }
+
+    private func setInterest(_ c: HTTP1Connection) {
         guard !c.closed else { return }
         var want: UInt32 = 0
         if let t = c.transfer {
@@ -284,25 +334,29 @@ public final class PlainHTTPClient {
         if want != c.interest { c.interest = want; loop.modify(c.fd, want) }
     }
 
-    private func read(_ c: PlainConnection) {
+    private func read(_ c: HTTP1Connection) {
         while let t = c.transfer, !t.paused, !c.closed {
-            let space = PlainConnection.bufferSize - c.readEnd
-            let n = recv(c.fd, c.buffer.baseAddress! + c.readEnd, space, 0)
-            if n > 0 {
+            let space = HTTP1Connection.bufferSize - c.readEnd
+            switch c.recv(c.buffer.baseAddress! + c.readEnd, space) {
+            case .bytes(let n):
                 c.readEnd += n
                 t.lastActivity = loop.now
                 guard process(c) else { return }
-                if n < space { return }   // drained; level-triggered epoll says when more comes
-                continue
+                // A plain socket that gave less than asked is drained (epoll says when more comes); TLS reads one
+                // record at a time, so go on until curl says it would block.
+                if n < space && !c.tls { return }
+            case .wouldBlock:
+                return
+            case .closed:
+                return ended(c, t, why: nil)
+            case .failed(let why):
+                return ended(c, t, why: why)
             }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-            return ended(c, t, why: n == 0 ? nil : errno)
         }
     }
 
     /// Parse what was read and hand it on. Returns whether to go on reading.
-    private func process(_ c: PlainConnection) -> Bool {
+    private func process(_ c: HTTP1Connection) -> Bool {
         guard let t = c.transfer else { return false }
         let input = UnsafeRawBufferPointer(start: c.buffer.baseAddress! + c.readStart, count: c.readEnd - c.readStart)
         var offset = 0
@@ -336,7 +390,7 @@ public final class PlainHTTPClient {
                 }
             case .end:
                 c.readStart += offset
-                complete(t, c, error: nil)
+                complete(t, c)
                 return false
             case .needMore:
                 c.readStart = 0
@@ -346,50 +400,49 @@ public final class PlainHTTPClient {
         }
     }
 
-    private func dropCancelled(_ t: PlainTransfer, _ c: PlainConnection) -> Bool {
+    private func dropCancelled(_ t: HTTP1Transfer, _ c: HTTP1Connection) -> Bool {
         transfers[ObjectIdentifier(t)] = nil
         t.connection = nil
         close(c)
         return false
     }
 
-    /// The upstream closed the connection (errno nil) or it failed.
-    private func ended(_ c: PlainConnection, _ t: PlainTransfer, why: Int32?) {
-        if why == nil && c.parser.closed() { return complete(t, c, error: nil) }   // a body delimited by the close
-        let reason = why.map { String(cString: strerror($0)) } ?? "connection closed"
+    /// The upstream closed the connection (why nil) or it failed.
+    private func ended(_ c: HTTP1Connection, _ t: HTTP1Transfer, why: String?) {
+        if why == nil && c.parser.closed() { return complete(t, c) }   // a body delimited by the close
+        let reason = why ?? "connection closed"
+        close(c)
+        t.connection = nil
         if !c.parser.sawBytes && c.served > 0 && !t.retried {
             // A pooled connection the upstream had closed meanwhile: send once more on a fresh one.
-            close(c)
-            t.connection = nil
             t.retried = true
             return connect(t)
         }
-        close(c)
-        t.connection = nil
         let message = c.parser.sawBytes ? "the upstream's response was cut off (\(reason))" : "the upstream closed the connection without answering (\(reason))"
         fail(t, UpstreamError(kind: .reset, message: message))
     }
 
-    private func complete(_ t: PlainTransfer, _ c: PlainConnection, error: UpstreamError?) {
+    private func complete(_ t: HTTP1Transfer, _ c: HTTP1Connection) {
         transfers[ObjectIdentifier(t)] = nil
         t.connection = nil
         c.transfer = nil
-        if error == nil && c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && !c.closed {
-            release(c)
+        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && !c.closed {
+            release(c, served: true)
         } else {
             close(c)
         }
         let d = t.delegate
         t.delegate = nil
-        d?.upstreamComplete(t, error: error)
+        d?.upstreamComplete(t, error: nil)
     }
 
     /// Back to the pool, watched for the upstream closing it.
-    private func release(_ c: PlainConnection) {
-        c.served += 1
+    private func release(_ c: HTTP1Connection, served: Bool) {
+        if served { c.served += 1 }
+        c.transfer = nil
         c.readStart = 0
         c.readEnd = 0
-        guard (idle[c.key]?.count ?? 0) < Self.maxIdlePerHost else { return close(c) }
+        guard (idle[c.key]?.count ?? 0) < Self.maxIdlePerOrigin else { return close(c) }
         c.idleSince = loop.now
         setInterest(c)
         idle[c.key, default: []].append(c)
@@ -397,7 +450,7 @@ public final class PlainHTTPClient {
         schedule(loop.now + Self.idleMaxAgeMillis)
     }
 
-    private func close(_ c: PlainConnection) {
+    private func close(_ c: HTTP1Connection) {
         guard !c.closed else { return }
         c.closed = true
         if c.transfer == nil, var list = idle[c.key], let i = list.firstIndex(where: { $0 === c }) {
@@ -407,11 +460,11 @@ public final class PlainHTTPClient {
         }
         c.transfer = nil
         loop.unregister(c.fd)
-        Glibc.close(c.fd)
+        if let easy = c.easy { curl_easy_cleanup(easy) } else { Glibc.close(c.fd) }
     }
 
     /// End a transfer with an error (reported on the next turn when still inside `start`).
-    private func fail(_ t: PlainTransfer, _ error: UpstreamError) {
+    private func fail(_ t: HTTP1Transfer, _ error: UpstreamError) {
         transfers[ObjectIdentifier(t)] = nil
         if let c = t.connection { close(c); t.connection = nil }
         guard let d = t.delegate else { return }
@@ -430,14 +483,14 @@ public final class PlainHTTPClient {
     func tick(_ now: Int64) -> Int {
         guard now >= nextCheck else { return Int(min(1000, nextCheck - now)) }
         nextCheck = Int64.max
-        var expired: [(PlainTransfer, UpstreamError)] = []
+        var expired: [(HTTP1Transfer, UpstreamError)] = []
         for t in transfers.values where !t.cancelled {
             var soonest = t.totalDeadline ?? Int64.max
             if let d = t.totalDeadline, now >= d {
                 expired.append((t, UpstreamError(kind: .timeout, message: "the upstream transfer took longer than \((d - t.startedAt) / 1000) s")))
                 continue
             }
-            if let c = t.connection, c.connecting {
+            if t.awaitingConnector || t.connection?.connecting == true {
                 if now >= t.connectDeadline {
                     expired.append((t, UpstreamError(kind: .connect, message: "connecting to \(t.target.hostHeader) timed out after \(t.connectTimeoutMillis) ms")))
                     continue
@@ -457,9 +510,9 @@ public final class PlainHTTPClient {
             }
             schedule(soonest)
         }
-        for (key, list) in idle {
-            for c in list where now - c.idleSince >= Self.idleMaxAgeMillis { close(c) }
-            if let left = idle[key] { for c in left { schedule(c.idleSince + Self.idleMaxAgeMillis) } }
+        for key in Array(idle.keys) {
+            for c in idle[key] ?? [] where now - c.idleSince >= Self.idleMaxAgeMillis { close(c) }
+            for c in idle[key] ?? [] { schedule(c.idleSince + Self.idleMaxAgeMillis) }
         }
         for (t, e) in expired { fail(t, e) }
         return nextCheck == Int64.max ? 1000 : Int(max(0, min(1000, nextCheck - now)))
@@ -467,7 +520,7 @@ public final class PlainHTTPClient {
 
     // MARK: Request bytes
 
-    static func serialize(_ r: UpstreamRequest, _ u: PlainURL) -> [UInt8] {
+    static func serialize(_ r: UpstreamRequest, _ u: UpstreamURL) -> [UInt8] {
         var w: [UInt8] = []
         w.reserveCapacity(128 + r.headers.reduce(0) { $0 + $1.utf8.count + 2 } + r.body.count)
         w.append(contentsOf: r.method.utf8)
