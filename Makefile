@@ -69,7 +69,7 @@ bench-translation: deps $(STATIC_CXX)/libstdc++.a
 systemd-test: release
 	bash packaging/test-under-systemd.sh
 
-# Binaries that run without the Swift toolchain (only libcurl4, libsqlite3-0 and libsystemd0 needed).
+# Binaries that run without the Swift toolchain (only libcurl4, opened at run time, libsqlite3-0 and libsystemd0 needed).
 release: deps $(STATIC_CXX)/libstdc++.a
 	$(SWIFT) build $(RELEASE_FLAGS)
 	@ls -l .build/release/proxypoold .build/release/proxypoolctl
