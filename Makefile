@@ -7,7 +7,12 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SWIFT ?= swift
-RELEASE_FLAGS = -c release --static-swift-stdlib
+CLANG ?= $(dir $(shell command -v $(SWIFT)))clang
+# Release binaries link the Swift runtime statically, and its C++ library too: the linker keeps only what is
+# used, and libstdc++.so's load-time work goes (~0.8 MiB less idle RSS, measured). Swift's link arguments say
+# -lstdc++, so a directory holding only the archive, searched first, makes the linker take the archive.
+STATIC_CXX = .build/static-libstdc++
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/$(STATIC_CXX)
 
 .PHONY: all deps test-deps build run check e2e fuzz bench bench-translation systemd-test release install uninstall clean
 
@@ -50,12 +55,12 @@ e2e: build
 	bash Tests/e2e/matrix.sh
 
 # Throughput, latency, streaming and memory beside nginx (and LiteLLM when it installs), on loopback.
-bench: deps
+bench: deps $(STATIC_CXX)/libstdc++.a
 	$(SWIFT) build $(RELEASE_FLAGS)
 	bash bench/run.sh
 
 # What translating between protocols adds (Anthropic ⇄ OpenAI Chat; 1 KB and 100 KB requests; 500-event streams).
-bench-translation: deps
+bench-translation: deps $(STATIC_CXX)/libstdc++.a
 	$(SWIFT) build $(RELEASE_FLAGS)
 	bash bench/translation.sh
 
@@ -64,10 +69,15 @@ bench-translation: deps
 systemd-test: release
 	bash packaging/test-under-systemd.sh
 
-# Binaries that run without the Swift toolchain (only libcurl4, libsqlite3-0 and libsystemd0 needed).
-release: deps
+# Binaries that run without the Swift toolchain (only libcurl4, opened at run time, libsqlite3-0 and libsystemd0 needed).
+release: deps $(STATIC_CXX)/libstdc++.a
 	$(SWIFT) build $(RELEASE_FLAGS)
 	@ls -l .build/release/proxypoold .build/release/proxypoolctl
+
+$(STATIC_CXX)/libstdc++.a:
+	@a=$$($(CLANG) -print-file-name=libstdc++.a); \
+	[ -f "$$a" ] || { echo "libstdc++.a not found by $(CLANG): install libstdc++-dev (libstdc++-12-dev on Debian 12)" >&2; exit 1; }; \
+	mkdir -p $(@D) && ln -sf "$$a" $@
 
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \

@@ -12,7 +12,8 @@ let package = Package(
     ],
     targets: [
         // C libraries and the few shims Swift cannot express (variadics, macros, _GNU_SOURCE-only calls).
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // CCurl: headers only, no link: libcurl is opened on first use (CShims/ccurl_loader.c).
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CShims"),
@@ -28,7 +29,7 @@ let package = Package(
         // Our HTTP/1.1 server: strict request parser, epoll event loop, streamed responses.
         .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // Upstream HTTP through libcurl.
-        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl"], swiftSettings: strict),
+        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl", "CShims"], swiftSettings: strict),
         // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
         .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.

@@ -6,24 +6,64 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
+
+/* libcurl is not linked but opened on first use (dlopen), so a daemon that makes no curl transfer never maps it
+   and its ~30 libraries (~8 MiB of RSS). Only the headers come from here; the table of functions and
+   ccurl_load are in CShims (ccurl_loader.c). Every curl call goes through a ccurl_ wrapper below, and only
+   after ccurl_load() has returned NULL. */
+#define CCURL_FUNCTIONS(X) \
+    X(global_init) X(version) \
+    X(easy_init) X(easy_reset) X(easy_cleanup) X(easy_perform) X(easy_pause) X(easy_strerror) \
+    X(easy_setopt) X(easy_getinfo) X(easy_send) X(easy_recv) X(slist_append) X(slist_free_all) \
+    X(multi_init) X(multi_setopt) X(multi_add_handle) X(multi_remove_handle) X(multi_socket_action) X(multi_info_read)
+/* Fields named without the curl_ prefix: curl_easy_setopt and curl_easy_getinfo are also macros in curl.h. */
+struct ccurl_functions {
+#define CCURL_FIELD(name) __typeof__(&curl_##name) name;
+    CCURL_FUNCTIONS(CCURL_FIELD)
+#undef CCURL_FIELD
+};
+extern struct ccurl_functions ccurl_fn;
+/* Opens libcurl.so.4 and runs curl_global_init, once per process, from any thread. NULL once loaded, else
+   why it could not be (dlerror's text); the answer never changes. */
+const char *ccurl_load(void);
+
+static inline const char *ccurl_version(void) { return ccurl_fn.version(); }
+static inline CURL *ccurl_easy_init(void) { return ccurl_fn.easy_init(); }
+static inline void ccurl_easy_reset(CURL *h) { ccurl_fn.easy_reset(h); }
+static inline void ccurl_easy_cleanup(CURL *h) { ccurl_fn.easy_cleanup(h); }
+static inline CURLcode ccurl_easy_perform(CURL *h) { return ccurl_fn.easy_perform(h); }
+static inline CURLcode ccurl_easy_send(CURL *h, const void *p, size_t n, size_t *sent) { return ccurl_fn.easy_send(h, p, n, sent); }
+static inline CURLcode ccurl_easy_recv(CURL *h, void *p, size_t n, size_t *got) { return ccurl_fn.easy_recv(h, p, n, got); }
+static inline CURLcode ccurl_easy_pause(CURL *h, int bitmask) { return ccurl_fn.easy_pause(h, bitmask); }
+static inline const char *ccurl_easy_strerror(CURLcode c) { return ccurl_fn.easy_strerror(c); }
+static inline struct curl_slist *ccurl_slist_append(struct curl_slist *l, const char *s) { return ccurl_fn.slist_append(l, s); }
+static inline void ccurl_slist_free_all(struct curl_slist *l) { ccurl_fn.slist_free_all(l); }
+static inline CURLM *ccurl_multi_init(void) { return ccurl_fn.multi_init(); }
+static inline CURLMcode ccurl_multi_add_handle(CURLM *m, CURL *h) { return ccurl_fn.multi_add_handle(m, h); }
+static inline CURLMcode ccurl_multi_remove_handle(CURLM *m, CURL *h) { return ccurl_fn.multi_remove_handle(m, h); }
+static inline CURLMcode ccurl_multi_socket_action(CURLM *m, curl_socket_t s, int mask, int *running) {
+    return ccurl_fn.multi_socket_action(m, s, mask, running);
+}
+static inline CURLMsg *ccurl_multi_info_read(CURLM *m, int *left) { return ccurl_fn.multi_info_read(m, left); }
+
 /* curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are C variadics: Swift cannot call them,
    so each argument type gets a typed wrapper. */
 typedef size_t (*ccurl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
 typedef int (*ccurl_socket_cb)(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
 typedef int (*ccurl_timer_cb)(CURLM *multi, long timeout_ms, void *userp);
-static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode ccurl_setopt_str(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode ccurl_setopt_ptr(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode ccurl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode ccurl_setopt_data_cb(CURL *h, CURLoption o, ccurl_data_cb v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode ccurl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode ccurl_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode ccurl_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLMcode ccurl_multi_socket_cb(CURLM *m, ccurl_socket_cb cb) { return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, cb); }
-static inline CURLMcode ccurl_multi_timer_cb(CURLM *m, ccurl_timer_cb cb) { return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, cb); }
-static inline CURLMcode ccurl_multi_ptr(CURLM *m, CURLMoption o, void *p) { return curl_multi_setopt(m, o, p); }
-static inline CURLMcode ccurl_multi_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return ccurl_fn.easy_setopt(h, o, v); }
+static inline CURLcode ccurl_setopt_str(CURL *h, CURLoption o, const char *v) { return ccurl_fn.easy_setopt(h, o, v); }
+static inline CURLcode ccurl_setopt_ptr(CURL *h, CURLoption o, void *v) { return ccurl_fn.easy_setopt(h, o, v); }
+static inline CURLcode ccurl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return ccurl_fn.easy_setopt(h, o, v); }
+static inline CURLcode ccurl_setopt_data_cb(CURL *h, CURLoption o, ccurl_data_cb v) { return ccurl_fn.easy_setopt(h, o, v); }
+static inline CURLcode ccurl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return ccurl_fn.easy_setopt(h, o, v); }
+static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return ccurl_fn.easy_getinfo(h, i, v); }
+static inline CURLcode ccurl_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return ccurl_fn.easy_getinfo(h, i, v); }
+static inline CURLcode ccurl_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) { return ccurl_fn.easy_getinfo(h, i, v); }
+static inline CURLMcode ccurl_multi_socket_cb(CURLM *m, ccurl_socket_cb cb) { return ccurl_fn.multi_setopt(m, CURLMOPT_SOCKETFUNCTION, cb); }
+static inline CURLMcode ccurl_multi_timer_cb(CURLM *m, ccurl_timer_cb cb) { return ccurl_fn.multi_setopt(m, CURLMOPT_TIMERFUNCTION, cb); }
+static inline CURLMcode ccurl_multi_ptr(CURLM *m, CURLMoption o, void *p) { return ccurl_fn.multi_setopt(m, o, p); }
+static inline CURLMcode ccurl_multi_long(CURLM *m, CURLMoption o, long v) { return ccurl_fn.multi_setopt(m, o, v); }
 /* CURLMsg holds a union: read it here. Returns 1 and fills easy/result for a finished transfer. */
 static inline int ccurl_msg_done(CURLMsg *m, CURL **easy, CURLcode *result) {
     if (m->msg != CURLMSG_DONE) return 0;
@@ -82,8 +122,8 @@ static inline curl_socket_t ccurl_public_only_opensocket(void *clientp, curlsock
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 static inline CURLcode ccurl_setopt_public_only(CURL *h, int *refused) {
-    CURLcode r = curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, ccurl_public_only_opensocket);
-    if (r == CURLE_OK) r = curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)refused);
+    CURLcode r = ccurl_fn.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, ccurl_public_only_opensocket);
+    if (r == CURLE_OK) r = ccurl_fn.easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)refused);
     return r;
 }
 #endif

@@ -79,7 +79,6 @@ public final class Daemon: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         // Few threads, small allocations: one malloc arena per thread would only hold idle memory.
         cshims_limit_malloc_arenas(2)
-        Curl.globalInit()
 
         let stateDir = config.stateDir ?? paths.stateDir
         let socketPath = config.controlSocket ?? paths.controlSocket

@@ -3,11 +3,14 @@ import CCurl
 import ProxyPoolHTTP
 import ProxyPoolSystem
 
-/// libcurl process setup.
+/// libcurl, opened on first use: it is not linked, so a daemon that makes no curl transfer never maps it.
 public enum Curl {
-    /// Must run once before any thread starts (curl_global_init is not thread-safe).
-    public static func globalInit() { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }
-    public static var version: String { String(cString: curl_version()) }
+    /// Loads libcurl and runs curl_global_init, once per process, from any thread. nil once loaded, else why not.
+    public static func load() -> String? {
+        guard let why = ccurl_load() else { return nil }
+        return "libcurl could not be loaded (\(String(cString: why))); install libcurl4"
+    }
+    public static var version: String { load() ?? String(cString: ccurl_version()) }
 }
 
 /// One request through curl. Owned by the multi until it completes or is cancelled.
@@ -44,7 +47,8 @@ public enum AddressPolicy {
 /// transfer runs on the loop thread, with no thread per request and no blocking call.
 public final class CurlMulti {
     let loop: EventLoop
-    let multi: UnsafeMutableRawPointer
+    /// Created by the first `start`, which loads libcurl.
+    var multi: UnsafeMutableRawPointer!
     var deadline: Int64?
     var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     var watched: [Int32: UInt32] = [:]
@@ -55,19 +59,37 @@ public final class CurlMulti {
 
     public init(loop: EventLoop) {
         self.loop = loop
-        multi = curl_multi_init()
+        loop.addTicker { [unowned self] now in tick(now) }
+    }
+
+    /// nil once libcurl is loaded and the multi handle exists, else why not.
+    func setUp() -> String? {
+        if multi != nil { return nil }
+        if let why = Curl.load() { return why }
+        multi = ccurl_multi_init()
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = ccurl_multi_socket_cb(multi, curlSocketCallback)
         _ = ccurl_multi_ptr(multi, CURLMOPT_SOCKETDATA, me)
         _ = ccurl_multi_timer_cb(multi, curlTimerCallback)
         _ = ccurl_multi_ptr(multi, CURLMOPT_TIMERDATA, me)
         _ = ccurl_multi_long(multi, CURLMOPT_MAXCONNECTS, 256)
-        loop.addTicker { [unowned self] now in tick(now) }
+        return nil
     }
 
     func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> CurlTransfer {
+        if let why = setUp() {
+            // Fail on the next turn: callers (Exchange, MediaFetch) do not expect upstreamComplete inside start.
+            // A dummy handle, never in `transfers`, so it never reaches curl.
+            let t = CurlTransfer(easy: UnsafeMutableRawPointer(bitPattern: 1)!, multi: self, delegate: delegate, startedAt: loop.now, firstByteTimeoutMillis: 0)
+            loop.soon { [t] in
+                guard let d = t.delegate else { return }   // cancelled meanwhile
+                t.delegate = nil
+                d.upstreamComplete(t, error: UpstreamError(kind: .other, message: why))
+            }
+            return t
+        }
         let easy: UnsafeMutableRawPointer
-        if let e = idleEasy.popLast() { curl_easy_reset(e); easy = e } else { easy = curl_easy_init()! }
+        if let e = idleEasy.popLast() { ccurl_easy_reset(e); easy = e } else { easy = ccurl_easy_init()! }
         let t = CurlTransfer(easy: easy, multi: self, delegate: delegate, startedAt: loop.now, firstByteTimeoutMillis: r.firstByteTimeoutMillis)
         let tp = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_setopt_str(easy, CURLOPT_URL, r.url)
@@ -91,7 +113,7 @@ public final class CurlMulti {
             if r.method != "POST" { _ = ccurl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, r.method) }
         }
         var list: UnsafeMutablePointer<curl_slist>?
-        for h in r.headers + ["Expect:"] { list = curl_slist_append(list, h) }   // "Expect:" disables 100-continue
+        for h in r.headers + ["Expect:"] { list = ccurl_slist_append(list, h) }   // "Expect:" disables 100-continue
         t.headerList = list
         _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
         _ = ccurl_setopt_data_cb(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback)
@@ -99,13 +121,13 @@ public final class CurlMulti {
         _ = ccurl_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback)
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, tp)
         transfers[easy] = t
-        _ = curl_multi_add_handle(multi, easy)
+        _ = ccurl_multi_add_handle(multi, easy)
         return t
     }
 
     /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
     func cancel(_ t: CurlTransfer) {
-        guard !t.cancelled, transfers[t.easy] === t else { return }
+        guard !t.cancelled, transfers[t.easy] === t else { t.delegate = nil; return }   // one that failed to start: no callback
         t.cancelled = true
         t.delegate = nil
         if t.inCallback { return }   // the write callback returns 0 and curl fails the transfer
@@ -115,18 +137,18 @@ public final class CurlMulti {
     func resume(_ t: CurlTransfer) {
         guard t.paused, !t.cancelled, transfers[t.easy] === t else { return }
         t.paused = false
-        _ = curl_easy_pause(t.easy, CCURL_PAUSE_CONT)
+        _ = ccurl_easy_pause(t.easy, CCURL_PAUSE_CONT)
         drain()
     }
 
     func finish(_ t: CurlTransfer) {
         guard transfers[t.easy] === t else { return }   // already finished (its handle may serve another now)
-        curl_multi_remove_handle(multi, t.easy)
-        curl_slist_free_all(t.headerList)
+        ccurl_multi_remove_handle(multi, t.easy)
+        ccurl_slist_free_all(t.headerList)
         t.headerList = nil
         transfers[t.easy] = nil
         // curl_easy_reset clears every option before the next use. A handle left paused is not reused.
-        if idleEasy.count < Self.maxIdleEasy && !t.paused { idleEasy.append(t.easy) } else { curl_easy_cleanup(t.easy) }
+        if idleEasy.count < Self.maxIdleEasy && !t.paused { idleEasy.append(t.easy) } else { ccurl_easy_cleanup(t.easy) }
     }
 
     // MARK: Loop integration
@@ -137,7 +159,7 @@ public final class CurlMulti {
         if ev & EventLoop.writable != 0 { mask |= Int32(CCURL_CSELECT_OUT) }
         if ev & EventLoop.hangup != 0 { mask |= Int32(CCURL_CSELECT_ERR) }
         var running: Int32 = 0
-        _ = curl_multi_socket_action(multi, fd, mask, &running)
+        _ = ccurl_multi_socket_action(multi, fd, mask, &running)
         drain()
     }
 
@@ -152,7 +174,7 @@ public final class CurlMulti {
         if let d = deadline, d <= now {
             deadline = nil   // before the call: curl may set a new one during it
             var running: Int32 = 0
-            _ = curl_multi_socket_action(multi, CCURL_SOCKET_TIMEOUT, 0, &running)
+            _ = ccurl_multi_socket_action(multi, CCURL_SOCKET_TIMEOUT, 0, &running)
             drain()
         }
         guard let d = deadline else { return 1000 }
@@ -161,7 +183,7 @@ public final class CurlMulti {
 
     func drain() {
         var left: Int32 = 0
-        while let msg = curl_multi_info_read(multi, &left) {
+        while let msg = ccurl_multi_info_read(multi, &left) {
             var easy: UnsafeMutableRawPointer?
             var result = CURLE_OK
             guard ccurl_msg_done(msg, &easy, &result) == 1, let easy, let t = transfers[easy] else { continue }
@@ -183,7 +205,7 @@ public final class CurlMulti {
                 case CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_HTTP2_STREAM: kind = .reset
                 default: kind = .other
                 }
-                d.upstreamComplete(t, error: UpstreamError(kind: kind, message: String(cString: curl_easy_strerror(result))))
+                d.upstreamComplete(t, error: UpstreamError(kind: kind, message: String(cString: ccurl_easy_strerror(result))))
             }
         }
     }
@@ -252,7 +274,7 @@ public final class CurlMulti {
         if t.cancelled { return 0 }
         if pause && !t.paused {
             t.paused = true
-            _ = curl_easy_pause(t.easy, CCURL_PAUSE_RECV)
+            _ = ccurl_easy_pause(t.easy, CCURL_PAUSE_RECV)
         }
         return data.count
     }

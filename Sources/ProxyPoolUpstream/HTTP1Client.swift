@@ -77,9 +77,9 @@ final class HTTP1Connection {
     func send(_ p: UnsafeRawPointer, _ n: Int) -> IO {
         if tls, let easy {
             var sent = 0
-            let rc = curl_easy_send(easy, p, n, &sent)
+            let rc = ccurl_easy_send(easy, p, n, &sent)
             if rc == CURLE_OK { return .bytes(sent) }
-            return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: curl_easy_strerror(rc)))
+            return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: ccurl_easy_strerror(rc)))
         }
         while true {
             let r = Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL))
@@ -92,9 +92,9 @@ final class HTTP1Connection {
     func recv(_ p: UnsafeMutableRawPointer, _ n: Int) -> IO {
         if tls, let easy {
             var got = 0
-            let rc = curl_easy_recv(easy, p, n, &got)
+            let rc = ccurl_easy_recv(easy, p, n, &got)
             if rc == CURLE_OK { return got == 0 ? .closed : .bytes(got) }
-            return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: curl_easy_strerror(rc)))
+            return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: ccurl_easy_strerror(rc)))
         }
         while true {
             let r = Glibc.recv(fd, p, n, 0)
@@ -224,7 +224,8 @@ public final class HTTP1Client {
     }
 
     private static func curlConnect(origin: String, caFile: String?, timeoutMillis: Int) -> Connected {
-        guard let easy = curl_easy_init() else { return Connected(error: "curl_easy_init failed") }
+        if let why = Curl.load() { return Connected(error: why) }
+        guard let easy = ccurl_easy_init() else { return Connected(error: "curl_easy_init failed") }
         _ = ccurl_setopt_str(easy, CURLOPT_URL, origin)
         _ = ccurl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
@@ -234,12 +235,12 @@ public final class HTTP1Client {
         _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))   // ALPN: http/1.1 only
         _ = ccurl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         if let caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, caFile) }
-        let rc = curl_easy_perform(easy)
+        let rc = ccurl_easy_perform(easy)
         var fd: curl_socket_t = -1
         if rc == CURLE_OK { _ = ccurl_getinfo_socket(easy, CURLINFO_ACTIVESOCKET, &fd) }
         guard rc == CURLE_OK, fd >= 0 else {
-            let why = String(cString: curl_easy_strerror(rc == CURLE_OK ? CURLE_COULDNT_CONNECT : rc))
-            curl_easy_cleanup(easy)
+            let why = String(cString: ccurl_easy_strerror(rc == CURLE_OK ? CURLE_COULDNT_CONNECT : rc))
+            ccurl_easy_cleanup(easy)
             return Connected(error: why)
         }
         cshims_set_nodelay(fd)
@@ -460,7 +461,7 @@ public final class HTTP1Client {
         }
         c.transfer = nil
         loop.unregister(c.fd)
-        if let easy = c.easy { curl_easy_cleanup(easy) } else { Glibc.close(c.fd) }
+        if let easy = c.easy { ccurl_easy_cleanup(easy) } else { Glibc.close(c.fd) }
     }
 
     /// End a transfer with an error (reported on the next turn when still inside `start`).

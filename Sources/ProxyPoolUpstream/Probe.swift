@@ -14,11 +14,12 @@ public enum Probe {
     }
 
     public static func get(url: String, headers: [String], caFile: String?, timeoutMillis: Int = 10_000) -> Result {
-        guard let easy = curl_easy_init() else { return Result(status: 0, body: [], error: "curl_easy_init failed", millis: 0) }
-        defer { curl_easy_cleanup(easy) }
+        if let why = Curl.load() { return Result(status: 0, body: [], error: why, millis: 0) }
+        guard let easy = ccurl_easy_init() else { return Result(status: 0, body: [], error: "curl_easy_init failed", millis: 0) }
+        defer { ccurl_easy_cleanup(easy) }
         var list: UnsafeMutablePointer<curl_slist>?
-        for h in headers { list = curl_slist_append(list, h) }
-        defer { curl_slist_free_all(list) }
+        for h in headers { list = ccurl_slist_append(list, h) }
+        defer { ccurl_slist_free_all(list) }
         let sink = ProbeSink()
         let start = Posix.monotonicMillis()
         _ = ccurl_setopt_str(easy, CURLOPT_URL, url)
@@ -32,13 +33,13 @@ public enum Probe {
         _ = ccurl_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, probeWrite)
         let rc = withExtendedLifetime(sink) { () -> CURLcode in
             _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
-            return curl_easy_perform(easy)
+            return ccurl_easy_perform(easy)
         }
         let millis = Int(Posix.monotonicMillis() - start)
         var code = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
         if rc != CURLE_OK {
-            return Result(status: 0, body: [], error: String(cString: curl_easy_strerror(rc)), millis: millis)
+            return Result(status: 0, body: [], error: String(cString: ccurl_easy_strerror(rc)), millis: millis)
         }
         return Result(status: code, body: sink.bytes, error: nil, millis: millis)
     }
