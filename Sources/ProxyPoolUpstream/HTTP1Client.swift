@@ -172,6 +172,7 @@ public final class HTTP1Client {
         guard t.paused, !t.cancelled, let c = t.connection else { return }
         t.paused = false
         t.lastActivity = loop.now
+        schedule(loop.now + t.idleTimeoutMillis)
         if c.readStart < c.readEnd && !process(c) { return }
         guard t.connection === c else { return }
         setInterest(c)
@@ -373,6 +374,7 @@ public final class HTTP1Client {
             switch piece {
             case .head(let status, let headers, let lowerNames):
                 t.headDelivered = true
+                schedule(loop.now + t.idleTimeoutMillis)   // from now on the idle deadline applies
                 t.inCallback = true
                 t.delegate?.upstreamHead(t, status: status, headers: headers, lowerNames: lowerNames)
                 t.inCallback = false
