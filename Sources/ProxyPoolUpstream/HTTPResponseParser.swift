@@ -1,3 +1,5 @@
+import Glibc
+
 /// An HTTP/1.1 response as it arrives from an upstream: the status line and headers, then the body by its
 /// framing (Content-Length, chunked, or until the connection closes). No I/O: the caller hands in what it read
 /// and gets back one piece at a time; body pieces point into the caller's bytes (no copy).
@@ -90,51 +92,65 @@ public struct HTTPResponseParser {
     /// A head from the input (kept across calls until whole): the final head, or `.needMore` as a marker for a
     /// skipped 1xx head; nil when more input is needed.
     private mutating func takeHead(_ input: UnsafeRawBufferPointer, _ offset: inout Int) throws(Failure) -> Piece? {
-        // Find the blank line in what is kept plus the new input, without rescanning what was searched.
         let start = offset
-        var end: Int? = nil
-        // A line end may straddle the kept bytes and the input: check with the last kept bytes.
-        func byte(_ k: Int) -> UInt8 { k < head.count ? head[k] : input[start + k - head.count] }
-        let total = head.count + (input.count - start)
-        var k = searched
-        while k < total {
-            if byte(k) == 10 {
-                if k >= 1 && byte(k - 1) == 10 { end = k + 1; break }
-                if k >= 2 && byte(k - 1) == 13 && byte(k - 2) == 10 { end = k + 1; break }
-            }
-            k += 1
+        if head.isEmpty, let end = Self.headEnd(input, lowerBound: start, searchFrom: start) {
+            // The usual case: the whole head in one read, parsed where it lies.
+            if end - start > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
+            sawBytes = true
+            offset = end
+            return try parseHead(UnsafeRawBufferPointer(rebasing: input[start..<end]))
         }
-        guard let headEnd = end else {
-            if total > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
-            head.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start...]))
-            searched = total
+        // A head in pieces: keep them, and search only what is new (a line end may straddle two reads).
+        let kept = head.count
+        head.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start...]))
+        sawBytes = sawBytes || !head.isEmpty
+        let from = searched
+        guard let end = head.withUnsafeBytes({ Self.headEnd($0, lowerBound: 0, searchFrom: from) }) else {
+            if head.count > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
+            searched = head.count
             offset = input.count
-            sawBytes = sawBytes || total > 0
             return nil
         }
-        if headEnd > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
-        sawBytes = true
-        let fromInput = headEnd - head.count
-        head.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start..<start + fromInput]))
-        offset = start + fromInput
+        if end > Self.maxHeadBytes { throw Failure("the upstream's response head is larger than \(Self.maxHeadBytes / 1024) KiB") }
+        offset = start + (end - kept)   // what follows the head is the body's, left in the input
         let bytes = head
         head = []
         searched = 0
-        return try parseHead(bytes)
+        let result = bytes.withUnsafeBytes { b -> Result<Piece, Failure> in
+            do throws(Failure) { return .success(try parseHead(UnsafeRawBufferPointer(rebasing: b[0..<end]))) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
-    private mutating func parseHead(_ bytes: [UInt8]) throws(Failure) -> Piece {
-        var lines: [ArraySlice<UInt8>] = []
+    /// The index just past the blank line ending a head in `b[lowerBound...]`, looking at line feeds from
+    /// `searchFrom` on (CRLF CRLF, or bare LF LF).
+    static func headEnd(_ b: UnsafeRawBufferPointer, lowerBound: Int, searchFrom: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        var k = searchFrom
+        while k < b.count {
+            guard let p = memchr(base + k, 10, b.count - k) else { return nil }
+            k = base.distance(to: UnsafeRawPointer(p))
+            if k - 1 >= lowerBound && b[k - 1] == 10 { return k + 1 }
+            if k - 2 >= lowerBound && b[k - 1] == 13 && b[k - 2] == 10 { return k + 1 }
+            k += 1
+        }
+        return nil
+    }
+
+    private mutating func parseHead(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Piece {
+        // Lines as ranges of `bytes`, CR of CRLF left out.
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(16)
         var lineStart = 0
-        for (i, b) in bytes.enumerated() where b == 10 {
+        for i in 0..<bytes.count where bytes[i] == 10 {
             var e = i
             if e > lineStart && bytes[e - 1] == 13 { e -= 1 }
-            lines.append(bytes[lineStart..<e])
+            lines.append(lineStart..<e)
             lineStart = i + 1
         }
         guard let statusLine = lines.first else { throw Failure("the upstream sent an empty response head") }
         // "HTTP/1.x SSS reason"
-        let s = Array(statusLine)
+        let s = UnsafeRawBufferPointer(rebasing: bytes[statusLine])
         guard s.count >= 12, s[0] == 72, s[1] == 84, s[2] == 84, s[3] == 80, s[4] == 47, s[5] == 49, s[6] == 46,
               s[7] == 48 || s[7] == 49, s[8] == 32,
               s[9] >= 48 && s[9] <= 57, s[10] >= 48 && s[10] <= 57, s[11] >= 48 && s[11] <= 57, s.count == 12 || s[12] == 32
@@ -143,24 +159,31 @@ public struct HTTPResponseParser {
         let http10 = s[7] == 48
         var headers: [(String, String)] = []
         var lower: [String] = []
+        headers.reserveCapacity(lines.count - 1)
+        lower.reserveCapacity(lines.count - 1)
         var contentLength: Int? = nil
         var chunked = false
         var hasTransferEncoding = false
         var connectionClose = false
         var connectionKeepAlive = false
-        for line in lines.dropFirst() where !line.isEmpty {
-            if line.first == 32 || line.first == 9 { throw Failure("the upstream sent a folded header line") }
-            guard let colon = line.firstIndex(of: 58), colon > line.startIndex else {
-                throw Failure("the upstream sent a malformed header line: \(Self.printable(Array(line)))")
+        for range in lines.dropFirst() where !range.isEmpty {
+            let line = UnsafeRawBufferPointer(rebasing: bytes[range])
+            if line[0] == 32 || line[0] == 9 { throw Failure("the upstream sent a folded header line") }
+            guard let colon = line.firstIndex(of: 58), colon > 0 else {
+                throw Failure("the upstream sent a malformed header line: \(Self.printable(line))")
             }
-            let nameBytes = line[line.startIndex..<colon]
-            for b in nameBytes where !Self.isToken(b) { throw Failure("the upstream sent a malformed header name: \(Self.printable(Array(nameBytes)))") }
-            var v = colon + 1, e = line.endIndex
+            for i in 0..<colon where !Self.isToken(line[i]) {
+                throw Failure("the upstream sent a malformed header name: \(Self.printable(UnsafeRawBufferPointer(rebasing: line[0..<colon])))")
+            }
+            var v = colon + 1, e = line.count
             while v < e && (line[v] == 32 || line[v] == 9) { v += 1 }
             while e > v && (line[e - 1] == 32 || line[e - 1] == 9) { e -= 1 }
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            let value = String(decoding: line[v..<e], as: UTF8.self)
-            let lowerName = String(decoding: nameBytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
+            let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[v..<e]), as: UTF8.self)
+            let lowerName = String(unsafeUninitializedCapacity: colon) { out in
+                for i in 0..<colon { let b = line[i]; out[i] = b >= 65 && b <= 90 ? b + 32 : b }
+                return colon
+            }
             switch lowerName {
             case "content-length":
                 guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), value.utf8.count <= 15, let n = Int(value) else {
@@ -297,7 +320,7 @@ public struct HTTPResponseParser {
         }
     }
 
-    static func printable(_ bytes: [UInt8]) -> String {
+    static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes.prefix(80).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self)
     }
 }

@@ -73,11 +73,22 @@ public final class Upstreams {
         http1 = HTTP1Client(loop: loop)
     }
 
+    /// Parsed URLs (a credential's few endpoints recur on every request); nil: left to curl.
+    private var parsed: [String: UpstreamURL?] = [:]
+
     public func start(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
-        if !r.publicAddressesOnly, let target = UpstreamURL(r.url) {
+        if !r.publicAddressesOnly, let target = url(r.url) {
             return http1.start(r, target: target, delegate: delegate)
         }
         return curl.start(r, delegate: delegate)
+    }
+
+    private func url(_ s: String) -> UpstreamURL? {
+        if let u = parsed[s] { return u }
+        if parsed.count >= 1024 { parsed.removeAll(keepingCapacity: true) }
+        let u = UpstreamURL(s)
+        parsed[s] = u
+        return u
     }
 
     /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
