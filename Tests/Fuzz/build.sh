@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets into $FUZZ_BUILD (default <repo>/.build-fuzz), apart from SwiftPM's .build.
 # ProxyPoolCore and ProxyPoolTranslation are compiled from Sources/ as modules with coverage and ASan;
 # each target is one file of Targets/ plus Support.swift (and TranslationSupport.swift, or for http-request
-# the HTTP request parser's source file), linked with libFuzzer.
+# the HTTP request or response parser's source file), linked with libFuzzer.
 #   bash Tests/Fuzz/build.sh [target...]     (default: every target in Targets/)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +36,8 @@ for t in "${targets[@]}"; do
     objs=()
     if [[ $t == http-request ]]; then
         extra+=("$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
+    elif [[ $t == http-response ]]; then
+        extra+=("$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift")
     else
         extra+=("$here/TranslationSupport.swift")
         objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")

@@ -73,6 +73,12 @@ add("json", "small", '{"a":[1,-2.5e3,true,false,null,"\\u00e9\\ud83d\\ude00\\n"]
 add("sse", "small", b"\x01: comment\r\nevent: x\r\ndata: a\r\ndata:  b\r\nid: 1\r\n\r\ndata: tail")
 add("http-request", "small", b"\x02GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /x?y=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc")
 
+add("http-response", "chunked", b"\x05\x00HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n"
+    b"7\r\ndata: a\r\nA;ext=1\r\n0123456789\r\n0\r\nX-T: t\r\n\r\n")
+add("http-response", "length", b"\x02\x00HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+add("http-response", "until-close", b"\x07\x00HTTP/1.0 200 OK\nContent-Type: text/plain\n\nall of it")
+add("http-response", "head", b"\x01\x01HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+
 for target, files in seeds.items():
     d = os.path.join(out, target)
     shutil.rmtree(d, ignore_errors=True)
