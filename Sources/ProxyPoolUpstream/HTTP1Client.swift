@@ -55,6 +55,9 @@ final class HTTP1Connection {
     var idleSince: Int64 = 0
     var interest: UInt32 = 0
     var closed = false
+    /// Out of epoll while its transfer is paused and the socket hung up (a hang-up is reported whatever the
+    /// interest, so it would wake the loop again and again); back in on resume.
+    var parked = false
     /// Read buffer: body pieces are handed on from here without a copy.
     let buffer: UnsafeMutableRawBufferPointer
     var readStart = 0
@@ -175,6 +178,12 @@ public final class HTTP1Client {
         schedule(loop.now + t.idleTimeoutMillis)
         if c.readStart < c.readEnd && !process(c) { return }
         guard t.connection === c else { return }
+        if c.parked {
+            c.parked = false
+            c.interest = EventLoop.readable
+            loop.register(c.fd, c.interest) { [unowned self] ev in event(c, ev) }
+            return read(c)   // the hang-up: read what is left, then the end
+        }
         setInterest(c)
         if c.tls { read(c) }   // TLS may hold decrypted bytes the socket no longer signals
     }
@@ -288,6 +297,11 @@ public final class HTTP1Client {
             c.connecting = false
             return send(c)
         }
+        if t.paused && ev & EventLoop.hangup != 0 {
+            loop.unregister(c.fd)
+            c.parked = true
+            return
+        }
         if t.sent < t.wire.count && ev & (EventLoop.writable | EventLoop.hangup) != 0 {
             send(c)
             if c.closed || c.transfer !== t { return }
@@ -325,7 +339,7 @@ public final class HTTP1Client {
     }
 
     private func setInterest(_ c: HTTP1Connection) {
-        guard !c.closed else { return }
+        guard !c.closed, !c.parked else { return }
         var want: UInt32 = 0
         if let t = c.transfer {
             if c.connecting || t.sent < t.wire.count { want |= EventLoop.writable }
@@ -445,7 +459,7 @@ public final class HTTP1Client {
         c.transfer = nil
         c.readStart = 0
         c.readEnd = 0
-        guard (idle[c.key]?.count ?? 0) < Self.maxIdlePerOrigin else { return close(c) }
+        guard !c.parked, (idle[c.key]?.count ?? 0) < Self.maxIdlePerOrigin else { return close(c) }
         c.idleSince = loop.now
         setInterest(c)
         idle[c.key, default: []].append(c)
@@ -462,7 +476,7 @@ public final class HTTP1Client {
             idleCount -= 1
         }
         c.transfer = nil
-        loop.unregister(c.fd)
+        if !c.parked { loop.unregister(c.fd) }
         if let easy = c.easy { ccurl_easy_cleanup(easy) } else { Glibc.close(c.fd) }
     }
 

@@ -291,6 +291,30 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
         #expect(rec.error == nil && rec.text == "abcdefghijkl")
     }
 
+    @Test func anUpstreamResetWhilePausedNeitherSpinsNorIsLost() throws {
+        let server = try ScriptedServer { s, c, _ in
+            _ = s.readRequest(c)
+            s.write(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+            usleep(50_000)
+            var l = linger(l_onoff: 1, l_linger: 0)   // close with a reset
+            setsockopt(c, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+            close(c)
+        }
+        let l = LoopThread()
+        let rec = Recorder()
+        rec.pauseOnFirstBody = true
+        let t = l.sync { l.upstreams.start(request(server.url), delegate: rec) }
+        #expect(rec.firstBody.wait(timeout: .now() + 5) == .success)
+        usleep(100_000)   // the reset has arrived
+        func cpuMillis() -> Int { var u = rusage(); getrusage(RUSAGE_SELF.rawValue, &u); return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000 }
+        let before = cpuMillis()
+        usleep(400_000)
+        #expect(cpuMillis() - before < 200, "the loop spun on the hang-up while paused")
+        l.sync { l.upstreams.resume(t) }
+        #expect(rec.wait())
+        #expect(rec.text == "first" && rec.error?.kind == .reset)
+    }
+
     @Test func aBodyCutShortIsAnError() throws {
         let server = try ScriptedServer { s, c, _ in
             _ = s.readRequest(c)
