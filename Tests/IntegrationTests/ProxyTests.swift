@@ -305,6 +305,12 @@ import Testing
         usleep(100_000)
         let ok = try call("trusting")
         #expect(ok.status == 200 && ok.body.contains("FAKE-UPSTREAM-OK"))
+        // A stream over TLS, then more requests on the kept connection.
+        let streamed = try http(port: try d.proxyPort, "POST", "/v1/messages",
+                                headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", "trusting")],
+                                body: #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+        #expect(streamed.status == 200 && streamed.content.contains("event: content_block_delta") && streamed.content.hasSuffix("event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n"), Comment(rawValue: String(streamed.content.suffix(200))))
+        for _ in 0..<3 { #expect(try call("trusting").status == 200) }
         let bad = try call("naive")
         #expect(bad.status == 502 && bad.body.contains("untrusted"), "a self-signed upstream is refused without the CA file")
     }
