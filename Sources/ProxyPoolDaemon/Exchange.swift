@@ -416,17 +416,8 @@ final class Exchange: UpstreamDelegate {
         let cred = index >= 0 && index < candidates.count ? candidates[index] : "-"
         let now = Posix.monotonicMillis()
         let latency = now - started
-        let m = service.metrics
-        let cl = "credential=\"\(cred)\""
-        m.count("proxypool_requests_total", "app=\"\(app)\",code=\"\(status)\",\(cl)")
-        m.count("proxypool_request_duration_seconds_sum", cl, Double(latency) / 1000)
-        m.count("proxypool_request_duration_seconds_count", cl)
-        if let fb = firstByte {
-            m.count("proxypool_upstream_ttfb_seconds_sum", cl, Double(fb - started) / 1000)
-            m.count("proxypool_upstream_ttfb_seconds_count", cl)
-        }
-        if attempts > 1 { m.count("proxypool_failovers_total", "app=\"\(app)\"", Double(attempts - 1)) }
-        if error != nil { m.count("proxypool_errors_total", "app=\"\(app)\",\(cl)") }
+        service.metrics.request(app: app, credential: cred, status: status, seconds: Double(latency) / 1000,
+                                ttfbSeconds: firstByte.map { Double($0 - started) / 1000 }, failovers: attempts - 1, error: error != nil)
         let nowSeconds = Timestamp.now()
         let (input, output, cached) = translatedUsage.map { (Int64($0.input), Int64($0.output), Int64($0.cachedInput)) } ?? (usage.input, usage.output, usage.cached)
         service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", upstreamModel: plan.upstreamModel ?? model ?? "",

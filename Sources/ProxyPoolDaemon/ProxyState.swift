@@ -134,7 +134,9 @@ final class BackgroundWriter: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var cooldownsSet: [Store.CooldownRecord] = []
     private var cooldownsCleared: [(credential: String, model: String?)] = []
-    private var usage: [String: Store.UsageDelta] = [:]
+    private var usage: [UsageKey: Store.UsageDelta] = [:]
+    /// A struct, not a joined string: no string is built per request.
+    private struct UsageKey: Hashable { let day, app, credential, model, upstreamModel: String }
     private var apps: [String: (Int64, Int64)] = [:]
     private var keysUsed: [String: Int64] = [:]
     private var stopping = false
@@ -156,11 +158,10 @@ final class BackgroundWriter: @unchecked Sendable {
     func request(day: String, app: String, credential: String, model: String, upstreamModel: String, error: Bool, input: Int64, output: Int64,
                  cached: Int64, at: Int64, keyID: String?) {
         with {
-            let k = "\(day)\u{0}\(app)\u{0}\(credential)\u{0}\(model)\u{0}\(upstreamModel)"
-            var u = usage[k] ?? Store.UsageDelta(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel,
-                                                 requests: 0, errors: 0, input: 0, output: 0, cached: 0)
-            u.requests += 1; u.errors += error ? 1 : 0; u.input += input; u.output += output; u.cached += cached
-            usage[k] = u
+            let k = UsageKey(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel)
+            // In place: one lookup each.
+            usage[k, default: Store.UsageDelta(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel,
+                                               requests: 0, errors: 0, input: 0, output: 0, cached: 0)].add(error: error, input: input, output: output, cached: cached)
             let a = apps[app] ?? (0, 0)
             apps[app] = (a.0 + 1, max(a.1, at))
             if let keyID { keysUsed[keyID] = at }
@@ -199,5 +200,11 @@ final class BackgroundWriter: @unchecked Sendable {
             if stop { pthread_mutex_lock(&mutex); stopped = true; pthread_mutex_unlock(&mutex); return }
             usleep(1_000_000)   // batch: at most one transaction a second
         }
+    }
+}
+
+private extension Store.UsageDelta {
+    mutating func add(error: Bool, input: Int64, output: Int64, cached: Int64) {
+        requests += 1; errors += error ? 1 : 0; self.input += input; self.output += output; self.cached += cached
     }
 }

@@ -86,6 +86,12 @@ import Testing
         let metrics = try http(port: s.port, "GET", "/metrics").body
         #expect(metrics.contains(#"proxypool_requests_total{app="claude-code",code="200",credential="ok"} 3"#))
         #expect(metrics.contains(#"proxypool_cooldowns{credential="limited"}"#))
+        // Two of the three requests failed over once; each was timed to its first byte.
+        #expect(metrics.contains("# TYPE proxypool_failovers_total counter\nproxypool_failovers_total{app=\"claude-code\"} 2\n"))
+        #expect(metrics.contains(#"proxypool_request_duration_seconds_count{credential="ok"} 3"#))
+        #expect(metrics.contains(#"proxypool_upstream_ttfb_seconds_count{credential="ok"} 3"#))
+        #expect(metrics.contains(#"proxypool_request_duration_seconds_sum{credential="ok"} "#))
+        #expect(!metrics.contains("proxypool_errors_total"))
     }
 
     @Test func fallbackToPoolAndAllCooling429() throws {
