@@ -27,7 +27,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let cooldowns: CooldownTable
     let writer: BackgroundWriter
     let options: Options
-    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); mappingCache.removeAll() } }
+    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); mappingCache.removeAll(); poolCache.removeAll() } }
+    /// The pool for a client protocol, per snapshot: credentials of that protocol, then the others (free ones are
+    /// never in it).
+    var poolCache: [Dialect: (own: [String], others: [String])] = [:]
     /// (credential, requested model) → the model sent upstream: a pure function of the snapshot, so it is
     /// worked out once per snapshot rather than on every request (name normalisation is String work).
     var mappingCache: [MappingKey: ModelMapping.Decision] = [:]
@@ -170,8 +173,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // The pool: credentials of the client's own protocol first (no translation), then the others. Free
         // credentials are never in it: they serve only fast requests, and only when the user opted in.
         let isFree: (String) -> Bool = { [snapshot] in snapshot.credentials[$0]?.free == true }
-        let own = (snapshot.pools[d] ?? []).filter { !isFree($0) }
-        let others = translatable ? snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d && !isFree($0) } : []
+        let pool = pools(for: d)
+        let own = pool.own
+        let others = translatable ? pool.others : []
         var candidates = Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
                                             fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
                                             affinity: session.flatMap { affinity[$0] })
@@ -200,6 +204,15 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
         exchanges[ObjectIdentifier(exchange)] = exchange
         exchange.attempt()
+    }
+
+    private func pools(for d: Dialect) -> (own: [String], others: [String]) {
+        if let p = poolCache[d] { return p }
+        let free: (String) -> Bool = { [snapshot] in snapshot.credentials[$0]?.free == true }
+        let p = (own: (snapshot.pools[d] ?? []).filter { !free($0) },
+                 others: snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d && !free($0) })
+        poolCache[d] = p
+        return p
     }
 
     /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases.

@@ -34,8 +34,7 @@ final class HTTP1Transfer: UpstreamTransfer {
         super.init(delegate: delegate, startedAt: now, firstByteTimeoutMillis: r.firstByteTimeoutMillis)
     }
 
-    /// Connections are shared by requests to the same origin that trust the same CA file.
-    var poolKey: String { HTTP1Connection.poolKey(target, caFile) }
+    var poolKey: PoolKey { PoolKey(origin: target.origin, caFile: caFile) }
 }
 
 /// One connection to an upstream: carrying a transfer, or idle in the pool. Plain TCP sockets are read and
@@ -46,7 +45,7 @@ final class HTTP1Connection {
     /// The curl handle that owns the connection (nil: our own socket).
     let easy: UnsafeMutableRawPointer?
     let tls: Bool
-    let key: String
+    let key: PoolKey
     var connecting: Bool
     /// Responses completed on it: a connection that served one may have been closed by the upstream since.
     var served = 0
@@ -64,16 +63,12 @@ final class HTTP1Connection {
     var readEnd = 0
     static let bufferSize = 32 * 1024
 
-    init(fd: Int32, easy: UnsafeMutableRawPointer?, tls: Bool, key: String, connecting: Bool) {
+    init(fd: Int32, easy: UnsafeMutableRawPointer?, tls: Bool, key: PoolKey, connecting: Bool) {
         self.fd = fd; self.easy = easy; self.tls = tls; self.key = key; self.connecting = connecting
         buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
     }
 
     deinit { buffer.deallocate() }
-
-    static func poolKey(_ u: UpstreamURL, _ caFile: String?) -> String {
-        (u.isTLS ? "https://" : "http://") + u.hostHeader.lowercased() + (caFile.map { " " + $0 } ?? "")
-    }
 
     enum IO { case bytes(Int), wouldBlock, closed, failed(String) }
 
@@ -109,6 +104,12 @@ final class HTTP1Connection {
     }
 }
 
+/// Connections are shared by requests to the same origin that trust the same CA file.
+struct PoolKey: Hashable {
+    let origin: String
+    let caFile: String?
+}
+
 /// A connection curl opened on a connector thread, on its way to the loop.
 private struct Connected: @unchecked Sendable {
     var easy: UnsafeMutableRawPointer?
@@ -129,7 +130,7 @@ private final class Unchecked<T>: @unchecked Sendable { let value: T; init(_ v: 
 public final class HTTP1Client {
     let loop: EventLoop
     var transfers: [ObjectIdentifier: HTTP1Transfer] = [:]
-    var idle: [String: [HTTP1Connection]] = [:]
+    var idle: [PoolKey: [HTTP1Connection]] = [:]
     var idleCount = 0
     /// When the ticker next has a deadline to check.
     var nextCheck = Int64.max

@@ -194,12 +194,14 @@ public struct HTTPResponseParser {
             case "transfer-encoding":
                 hasTransferEncoding = true
                 // The last coding decides; anything but chunked there means "until close".
-                let last = value.split(separator: ",").last.map { $0.trimmingSpaces.lowercased() } ?? ""
-                chunked = last == "chunked"
+                let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
+                chunked = Self.tokens(raw).last.map { Self.equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[$0]), "chunked") } ?? false
             case "connection":
-                for token in value.split(separator: ",") {
-                    let t = token.trimmingSpaces.lowercased()
-                    if t == "close" { connectionClose = true } else if t == "keep-alive" { connectionKeepAlive = true }
+                let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
+                for t in Self.tokens(raw) {
+                    let token = UnsafeRawBufferPointer(rebasing: raw[t])
+                    if Self.equalsLowercase(token, "close") { connectionClose = true }
+                    else if Self.equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
                 }
             default: break
             }
@@ -320,16 +322,31 @@ public struct HTTPResponseParser {
         }
     }
 
+    /// The comma-separated tokens of a header value, as ranges, spaces trimmed (empty ones skipped).
+    static func tokens(_ v: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var i = 0
+        while i < v.count {
+            var start = i
+            while i < v.count && v[i] != 44 { i += 1 }
+            var end = i
+            while start < end && (v[start] == 32 || v[start] == 9) { start += 1 }
+            while end > start && (v[end - 1] == 32 || v[end - 1] == 9) { end -= 1 }
+            if start < end { out.append(start..<end) }
+            i += 1
+        }
+        return out
+    }
+
+    /// ASCII case-insensitive equality with a lower-case word.
+    static func equalsLowercase(_ b: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        guard b.count == word.utf8CodeUnitCount else { return false }
+        let w = word.utf8Start
+        for i in 0..<b.count { let c = b[i]; if (c >= 65 && c <= 90 ? c + 32 : c) != w[i] { return false } }
+        return true
+    }
+
     static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes.prefix(80).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self)
-    }
-}
-
-private extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
     }
 }

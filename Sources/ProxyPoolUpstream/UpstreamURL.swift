@@ -65,11 +65,12 @@ public struct UpstreamURL: Equatable, Sendable {
             port = isTLS ? 443 : 80
         }
         hostHeader = String(decoding: authority, as: UTF8.self)
+        origin = (isTLS ? "https://" : "http://") + hostHeader.lowercased() + "/"
         target = rest.isEmpty ? "/" : (rest.first == 63 ? "/" : "") + String(decoding: rest, as: UTF8.self)
     }
 
-    /// Where curl connects for us: scheme, host and port only.
-    var origin: String { (isTLS ? "https://" : "http://") + hostHeader + "/" }
+    /// Scheme, host and port: where curl connects for us, and what pooled connections are shared by.
+    public let origin: String
 
     static func isHex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102) }
 

@@ -113,6 +113,16 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(both.body == bytes("hello") && both.complete && !both.keepAlive)
     }
 
+    @Test func codingsAndConnectionTokensInAnyCaseAndSpacing() throws {
+        let r = try parse(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip ,\tCHUNKED \r\nConnection: Upgrade, KEEP-alive\r\n\r\n2\r\nhi\r\n0\r\n\r\n"))
+        #expect(r.body == bytes("hi") && r.complete && r.keepAlive)
+        // chunked not last: the body runs until the close.
+        let notLast = try parse(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\nhi"), closeAtEnd: true)
+        #expect(notLast.body == bytes("2\r\nhi") && notLast.complete && !notLast.keepAlive)
+        #expect(try !parse(bytes("HTTP/1.1 200 OK\r\nconnection: foo,  Close\r\nContent-Length: 0\r\n\r\n")).keepAlive)
+        #expect(try parse(bytes("HTTP/1.1 200 OK\r\nConnection: closed\r\nContent-Length: 0\r\n\r\n")).keepAlive)
+    }
+
     @Test func bareLineFeedsAreAccepted() throws {
         let r = try parse(bytes("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n"))
         #expect(r.status == 200 && r.body == bytes("abc") && r.complete)
