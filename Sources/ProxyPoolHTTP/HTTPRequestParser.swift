@@ -243,15 +243,20 @@ public struct HTTPRequestParser: Sendable {
         }
         lines.append(raw[start..<raw.endIndex])
         guard let requestLine = lines.first else { throw HTTPParseError(400, "empty request") }
-        let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else { throw HTTPParseError(400, "malformed request line") }
-        guard parts[0].allSatisfy(isTokenChar) else { throw HTTPParseError(400, "invalid method") }
-        let version = Array(parts[2])
-        guard version.count == 8, version[0..<7].elementsEqual("HTTP/1.".utf8), version[7] == 0x30 || version[7] == 0x31 else {
+        // method SP target SP version: exactly two spaces (found by hand: no array of parts per request).
+        guard let sp1 = requestLine.firstIndex(of: 0x20),
+              let sp2 = requestLine[(sp1 + 1)...].firstIndex(of: 0x20),
+              !requestLine[(sp2 + 1)...].contains(0x20) else { throw HTTPParseError(400, "malformed request line") }
+        let parts = (requestLine[requestLine.startIndex..<sp1], requestLine[(sp1 + 1)..<sp2], requestLine[(sp2 + 1)...])
+        guard !parts.0.isEmpty, !parts.1.isEmpty else { throw HTTPParseError(400, "malformed request line") }
+        guard parts.0.allSatisfy(isTokenChar) else { throw HTTPParseError(400, "invalid method") }
+        let version = parts.2
+        let v0 = version.startIndex
+        guard version.count == 8, version[v0..<(v0 + 7)].elementsEqual("HTTP/1.".utf8), version[v0 + 7] == 0x30 || version[v0 + 7] == 0x31 else {
             throw HTTPParseError(505, "only HTTP/1.0 and HTTP/1.1 are supported")
         }
-        guard parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw HTTPParseError(400, "invalid characters in request target") }
-        guard parts[1].first == UInt8(ascii: "/") || (parts[0].elementsEqual("OPTIONS".utf8) && parts[1].elementsEqual("*".utf8)) else {
+        guard parts.1.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw HTTPParseError(400, "invalid characters in request target") }
+        guard parts.1.first == UInt8(ascii: "/") || (parts.0.elementsEqual("OPTIONS".utf8) && parts.1.elementsEqual("*".utf8)) else {
             throw HTTPParseError(400, "request target must be an absolute path")
         }
         var headers: [(String, String)] = []
@@ -267,8 +272,8 @@ public struct HTTPRequestParser: Sendable {
             headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
         }
-        let head = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
-                                   minorVersion: Int(version[7] - 0x30), headers: headers)
+        let head = HTTPRequestHead(method: String(decoding: parts.0, as: UTF8.self), target: String(decoding: parts.1, as: UTF8.self),
+                                   minorVersion: Int(version[v0 + 7] - 0x30), headers: headers)
         let hosts = head.count("host")
         if head.minorVersion == 1 && hosts != 1 {
             throw HTTPParseError(400, hosts == 0 ? "missing Host header" : "more than one Host header")
