@@ -3,7 +3,11 @@ import Glibc
 /// Writes one response on a connection, on the loop thread. Either `respond` (complete, Content-Length), or
 /// `startStream` + `write`… + `finish` (chunked, each write sent as it comes: nothing is held back).
 public final class HTTPResponseWriter {
-    weak var connection: HTTPConnection?
+    /// Strong, not weak: a weak reference gives the connection a side table, and every retain and release of it
+    /// then takes the slow path. A closed connection reads as nil here; the connection drops its `current`
+    /// writer when it closes or finishes a response, so the two never keep each other alive.
+    private let conn: HTTPConnection
+    var connection: HTTPConnection? { conn.isClosed ? nil : conn }
     let head: HTTPRequestHead?
     private var started = false
     private var finished = false
@@ -16,7 +20,7 @@ public final class HTTPResponseWriter {
     public var onDrain: (() -> Void)?
 
     init(connection: HTTPConnection, head: HTTPRequestHead?) {
-        self.connection = connection; self.head = head; highWater = connection.server.config.highWaterBytes
+        conn = connection; self.head = head; highWater = connection.server.config.highWaterBytes
     }
 
     /// Bytes waiting for the client: above the server's high-water mark a producer should pause.

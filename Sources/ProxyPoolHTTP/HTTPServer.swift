@@ -202,7 +202,7 @@ final class HTTPConnection {
         deadline = server.loop.now + server.config.idleTimeoutMillis
         // The next request is taken up at the next turn of the loop, never from inside this call: an answer
         // written at once would otherwise nest request in request until the stack overflows.
-        server.loop.soon { [weak self] in self?.continueReading() }
+        server.loop.soon { [self] in continueReading() }   // strong: a weak capture would give the connection a side table
     }
 
     private func continueReading() {
@@ -296,6 +296,7 @@ final class HTTPConnection {
     func close() {
         guard !closed else { return }
         closed = true
+        current = nil   // the writer holds the connection: no cycle once closed
         server.loop.unregister(fd)
         Glibc.close(fd)
         out = []

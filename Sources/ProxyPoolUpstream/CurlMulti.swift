@@ -188,6 +188,7 @@ public final class CurlMulti {
             var result = CURLE_OK
             guard ccurl_msg_done(msg, &easy, &result) == 1, let easy, let t = transfers[easy] else { continue }
             let d = t.delegate
+            t.delegate = nil
             finish(t)
             guard let d, !t.cancelled else { continue }
             if result == CURLE_OK {

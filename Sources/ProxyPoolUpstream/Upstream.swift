@@ -42,7 +42,9 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
 
 /// One request upstream, whichever client runs it. What the two clients share lives here.
 public class UpstreamTransfer {
-    weak var delegate: UpstreamDelegate?
+    /// Strong until the transfer ends: every end (complete, fail, cancel) sets it to nil, which breaks the
+    /// delegate ↔ transfer cycle. (A weak reference would give each delegate a side table and slow ARC.)
+    var delegate: UpstreamDelegate?
     public internal(set) var headDelivered = false
     public internal(set) var bytesReceived = 0
     /// Inside a delegate call: a cancel then takes effect when the call returns.
