@@ -22,7 +22,8 @@ final class Exchange: UpstreamDelegate {
         var upstreamModel: String?
     }
 
-    unowned let service: ProxyService
+    /// Strong (the service outlives every exchange): an unowned reference costs a checked retain on every use.
+    let service: ProxyService
     let request: HTTPRequest
     let response: HTTPResponseWriter
     let endpoint: Endpoint

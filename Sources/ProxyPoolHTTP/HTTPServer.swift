@@ -120,7 +120,9 @@ final class HTTPConnection {
 
     func start() {
         deadline = server.loop.now + server.config.idleTimeoutMillis
-        server.loop.register(fd, EventLoop.readable | EventLoop.peerClosed) { [unowned self] ev in onEvents(ev) }
+        // unowned(unsafe): no reference counting per event. Safe: close() unregisters the handler before the
+        // server lets the connection go, and the loop looks a handler up by fd for every event.
+        server.loop.register(fd, EventLoop.readable | EventLoop.peerClosed) { [unowned(unsafe) self] ev in onEvents(ev) }
     }
 
     private func onEvents(_ ev: UInt32) {

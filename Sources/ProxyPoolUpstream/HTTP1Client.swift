@@ -139,6 +139,8 @@ public final class HTTP1Client {
     static let maxIdlePerOrigin = 64
     static let idleMaxAgeMillis: Int64 = 60_000
 
+    /// The loop's handlers hold it `unowned(unsafe)` (no reference counting per event): it lives as long as the
+    /// loop.
     public init(loop: EventLoop) {
         self.loop = loop
         loop.addTicker { [unowned self] now in tick(now) }
@@ -182,7 +184,7 @@ public final class HTTP1Client {
         if c.parked {
             c.parked = false
             c.interest = EventLoop.readable
-            loop.register(c.fd, c.interest) { [unowned self] ev in event(c, ev) }
+            loop.register(c.fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
             return read(c)   // the hang-up: read what is left, then the end
         }
         setInterest(c)
@@ -217,7 +219,7 @@ public final class HTTP1Client {
             let c = HTTP1Connection(fd: fd, easy: nil, tls: false, key: t.poolKey, connecting: pending != 0)
             attach(t, c)
             c.interest = pending != 0 ? EventLoop.writable : EventLoop.readable
-            loop.register(fd, c.interest) { [unowned self] ev in event(c, ev) }
+            loop.register(fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
             if pending == 0 { send(c) }
             return
         }
@@ -268,7 +270,7 @@ public final class HTTP1Client {
         }
         let c = HTTP1Connection(fd: r.fd, easy: easy, tls: t.target.isTLS, key: t.poolKey, connecting: false)
         c.interest = EventLoop.readable
-        loop.register(c.fd, c.interest) { [unowned self] ev in event(c, ev) }
+        loop.register(c.fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
         guard live else { return release(c, served: false) }   // timed out or cancelled meanwhile: keep it for the next
         attach(t, c)
         send(c)
