@@ -7,13 +7,13 @@ public struct HTTPRequestHead: Sendable {
     public private(set) var path: Substring
     public private(set) var query: Substring?
     public var minorVersion: Int
-    public var headers: [(name: String, value: String)] { didSet { lowerNames = headers.map { $0.name.lowercased() } } }
+    public var headers: [(name: String, value: String)] { didSet { lowerNames = headers.map { asciiLowercased($0.name) } } }
     /// Lower-cased names, computed once: look-ups happen a dozen times per request.
     public private(set) var lowerNames: [String]
 
     public init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)]) {
         self.method = method; self.target = target; self.minorVersion = minorVersion; self.headers = headers
-        lowerNames = headers.map { $0.name.lowercased() }
+        lowerNames = headers.map { asciiLowercased($0.name) }
         (path, query) = Self.split(target)
     }
 
@@ -317,6 +317,19 @@ public struct HTTPRequestParser: Sendable {
             n = n * 16 + d
         }
         return n
+    }
+}
+
+/// ASCII lower-casing for header names (tokens are ASCII): no copy when there is nothing to change, and none of
+/// `lowercased()`'s Unicode work.
+func asciiLowercased(_ s: String) -> String {
+    var s = s
+    guard s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return s }
+    return s.withUTF8 { b in
+        String(unsafeUninitializedCapacity: b.count) { out in
+            for i in 0..<b.count { let c = b[i]; out[i] = c >= 65 && c <= 90 ? c + 32 : c }
+            return b.count
+        }
     }
 }
 

@@ -54,6 +54,11 @@ let captured: [CapturedRequest] = {
     @Test func keysFromEveryPlace() {
         #expect(ClientKey.find(header: { ["authorization": "Bearer ppk_a"][$0] }, query: nil) == "ppk_a")
         #expect(ClientKey.find(header: { ["authorization": "bearer  ppk_b "][$0] }, query: nil) == "ppk_b")
+        #expect(ClientKey.find(header: { ["authorization": "BEARER ppk_f"][$0] }, query: nil) == "ppk_f")
+        #expect(ClientKey.find(header: { ["authorization": "Basic dXNlcjpwdw=="][$0] }, query: nil) == nil)
+        #expect(ClientKey.find(header: { ["authorization": "Bearer"][$0] }, query: nil) == nil)
+        #expect(ClientKey.find(header: { ["authorization": "Bearerppk_g"][$0] }, query: nil) == nil)
+        #expect(ClientKey.find(header: { ["authorization": "Basic x", "x-api-key": "ppk_h"][$0] }, query: nil) == "ppk_h")
         #expect(ClientKey.find(header: { ["x-api-key": "ppk_c"][$0] }, query: nil) == "ppk_c")
         #expect(ClientKey.find(header: { ["x-goog-api-key": "ppk_d"][$0] }, query: nil) == "ppk_d")
         #expect(ClientKey.find(header: { _ in nil }, query: "alt=sse&key=ppk_e") == "ppk_e")

@@ -63,15 +63,28 @@ public enum AppDetection {
 /// Where a request carries its key: `Authorization: Bearer`, `x-api-key`, `x-goog-api-key`, `api-key`, `?key=`.
 public enum ClientKey {
     public static func find(header: (String) -> String?, query: Substring?) -> String? {
-        if let auth = header("authorization") {
-            let parts = auth.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimming(" ") }
-        }
+        if let auth = header("authorization"), let key = bearer(auth) { return key }
         for h in ["x-api-key", "x-goog-api-key", "api-key"] { if let v = header(h), !v.isEmpty { return v } }
         if let q = query {
             for pair in q.split(separator: "&") where pair.hasPrefix("key=") { return String(pair.dropFirst(4)).removingPercentEncodingLite }
         }
         return nil
+    }
+}
+
+extension ClientKey {
+    /// The credentials of `Bearer <key>` (scheme in any case, spaces around the key trimmed); nil for other schemes.
+    static func bearer(_ auth: String) -> String? {
+        let u = auth.utf8
+        guard u.count > 7 else { return nil }
+        var i = u.startIndex
+        for expected in "bearer ".utf8 {
+            let c = u[i]
+            guard (c >= 65 && c <= 90 ? c + 32 : c) == expected else { return nil }
+            i = u.index(after: i)
+        }
+        let key = Substring(auth.utf8[i...])
+        return key.first == " " || key.last == " " ? String(key).trimming(" ") : String(key)
     }
 }
 
