@@ -54,6 +54,8 @@ final class HTTP1Connection {
     var idleSince: Int64 = 0
     var interest: UInt32 = 0
     var closed = false
+    /// A write failed: whatever the answer says, this connection is not used again.
+    var broken = false
     /// Out of epoll while its transfer is paused and the socket hung up (a hang-up is reported whatever the
     /// interest, so it would wake the loop again and again); back in on resume.
     var parked = false
@@ -332,6 +334,7 @@ public final class HTTP1Client {
             case .wouldBlock: return setInterest(c)
             case .closed, .failed:
                 // The upstream closed or reset: it may have answered already (a 413 before the body); read what came.
+                c.broken = true
                 t.sent = t.wire.count
                 setInterest(c)
                 return read(c)
@@ -446,7 +449,9 @@ public final class HTTP1Client {
         transfers[ObjectIdentifier(t)] = nil
         t.connection = nil
         c.transfer = nil
-        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && !c.closed {
+        // Reused only when the answer ended cleanly and the whole request went out: an upstream that answers
+        // early (a 413 before the body is in) still expects the rest of that body on this connection.
+        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && t.sent == t.wire.count && !c.broken && !c.closed {
             release(c, served: true)
         } else {
             close(c)

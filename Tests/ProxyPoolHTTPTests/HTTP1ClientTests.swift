@@ -124,6 +124,17 @@ private final class ScriptedServer: @unchecked Sendable {
 
     func write(_ c: Int32, _ s: String) { _ = s.withCString { send(c, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
 
+    /// Read up to the end of a request head only (the body, if any, is left unread).
+    func readHead(_ c: Int32) -> Bool {
+        var seen: [UInt8] = []
+        var b: UInt8 = 0
+        while !seen.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+            guard recv(c, &b, 1, 0) == 1 else { return false }
+            seen.append(b)
+        }
+        return true
+    }
+
     /// Wait until the client closes (recv returns 0 or fails); returns whether it did within `seconds`.
     func waitForClose(_ c: Int32, seconds: Int) -> Bool {
         var tv = timeval(tv_sec: seconds, tv_usec: 0)
@@ -313,6 +324,27 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
         l.sync { l.upstreams.resume(t) }
         #expect(rec.wait())
         #expect(rec.text == "first" && rec.error?.kind == .reset)
+    }
+
+    @Test func aConnectionAnsweredBeforeTheWholeBodyWentIsNotReused() throws {
+        let server = try ScriptedServer { s, c, n in
+            if n == 0 {
+                _ = s.readHead(c)   // answer at once, leave the body unread
+                s.write(c, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n")
+                _ = s.waitForClose(c, seconds: 5)
+            } else {
+                while s.readRequest(c) != nil { s.write(c, okChunked) }
+            }
+            close(c)
+        }
+        let l = LoopThread()
+        let big = run(l, request(server.url) { $0.body = [UInt8](repeating: 120, count: 16 << 20) })
+        #expect(big.wait())
+        #expect(big.status == 413 && big.error == nil)
+        let next = run(l, request(server.url))
+        #expect(next.wait())
+        #expect(next.status == 200 && next.text == "hello" && next.error == nil)
+        #expect(server.accepted == 2, "the half-sent connection was not reused")
     }
 
     @Test func aBodyCutShortIsAnError() throws {
