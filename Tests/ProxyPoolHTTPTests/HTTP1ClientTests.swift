@@ -236,6 +236,17 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
         #expect(!rec.calledInsideStart)
     }
 
+    @Test func aHostNameIsLookedUpByCurlOnItsOwnThread() throws {
+        // .invalid never resolves (RFC 6761): the connector thread reports curl's reason, after start returns.
+        let l = LoopThread()
+        let rec = run(l, request("http://proxypool-test.invalid:9/v1/x") { $0.connectTimeoutMillis = 5_000 })
+        #expect(rec.wait(10))
+        #expect(rec.error?.kind == .connect && rec.error?.message.contains("cannot connect to proxypool-test.invalid:9") == true,
+                "\(rec.error?.message ?? "no error")")
+        #expect(!rec.calledInsideStart)
+        #expect(l.sync { l.loop.sinceHeartbeat } < 1000, "the loop kept turning")
+    }
+
     @Test func firstByteTimeout() throws {
         let server = try ScriptedServer { s, c, _ in _ = s.readRequest(c); _ = s.waitForClose(c, seconds: 5); close(c) }
         let l = LoopThread()
