@@ -325,15 +325,20 @@ public struct HTTPRequestParser: Sendable {
 func asciiLowercased(_ s: String) -> String {
     var s = s
     guard s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return s }
-    return s.withUTF8 { b in
-        String(unsafeUninitializedCapacity: b.count) { out in
-            for i in 0..<b.count { let c = b[i]; out[i] = c >= 65 && c <= 90 ? c + 32 : c }
-            return b.count
-        }
+    return s.withUTF8 { asciiLowercased(UnsafeRawBufferPointer($0)) }
+}
+
+/// Header-name bytes as a lower-cased `String` (the request parser, the upstream response parser and curl's header
+/// callback all need it).
+public func asciiLowercased(_ b: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: b.count) { out in
+        for i in 0..<b.count { let c = b[i]; out[i] = c >= 65 && c <= 90 ? c + 32 : c }
+        return b.count
     }
 }
 
-@inline(__always) func isTokenChar(_ c: UInt8) -> Bool {
+/// An RFC 9110 token character (methods, header names).
+@inlinable public func isTokenChar(_ c: UInt8) -> Bool {
     switch c {
     case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
     case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),

@@ -259,10 +259,7 @@ public final class CurlMulti {
             let nameBytes = UnsafeBufferPointer(rebasing: l[0..<colon])
             let name = String(decoding: nameBytes, as: UTF8.self)
             t.headers.append((name, String(decoding: UnsafeBufferPointer(rebasing: l[v..<end]), as: UTF8.self)))
-            t.lowerNames.append(String(unsafeUninitializedCapacity: nameBytes.count) { out in
-                for i in 0..<nameBytes.count { let b = nameBytes[i]; out[i] = b >= 65 && b <= 90 ? b + 32 : b }
-                return nameBytes.count
-            })
+            t.lowerNames.append(asciiLowercased(UnsafeRawBufferPointer(nameBytes)))
         }
     }
 

@@ -1,4 +1,7 @@
 import Glibc
+#if canImport(ProxyPoolHTTP)   // isTokenChar, asciiLowercased; the fuzz build compiles both files into one module
+import ProxyPoolHTTP
+#endif
 
 /// An HTTP/1.1 response as it arrives from an upstream: the status line and headers, then the body by its
 /// framing (Content-Length, chunked, or until the connection closes). No I/O: the caller hands in what it read
@@ -172,7 +175,7 @@ public struct HTTPResponseParser {
             guard let colon = line.firstIndex(of: 58), colon > 0 else {
                 throw Failure("the upstream sent a malformed header line: \(Self.printable(line))")
             }
-            for i in 0..<colon where !Self.isToken(line[i]) {
+            for i in 0..<colon where !isTokenChar(line[i]) {
                 throw Failure("the upstream sent a malformed header name: \(Self.printable(UnsafeRawBufferPointer(rebasing: line[0..<colon])))")
             }
             var v = colon + 1, e = line.count
@@ -180,10 +183,7 @@ public struct HTTPResponseParser {
             while e > v && (line[e - 1] == 32 || line[e - 1] == 9) { e -= 1 }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
             let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[v..<e]), as: UTF8.self)
-            let lowerName = String(unsafeUninitializedCapacity: colon) { out in
-                for i in 0..<colon { let b = line[i]; out[i] = b >= 65 && b <= 90 ? b + 32 : b }
-                return colon
-            }
+            let lowerName = asciiLowercased(UnsafeRawBufferPointer(rebasing: line[0..<colon]))
             switch lowerName {
             case "content-length":
                 guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), value.utf8.count <= 15, let n = Int(value) else {
@@ -311,14 +311,6 @@ public struct HTTPResponseParser {
         case 65...70: return Int(b - 55)
         case 97...102: return Int(b - 87)
         default: return nil
-        }
-    }
-
-    static func isToken(_ b: UInt8) -> Bool {
-        switch b {
-        case 48...57, 65...90, 97...122: return true
-        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
-        default: return false
         }
     }
 

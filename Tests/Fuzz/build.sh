@@ -37,7 +37,7 @@ for t in "${targets[@]}"; do
     if [[ $t == http-request ]]; then
         extra+=("$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
     elif [[ $t == http-response ]]; then
-        extra+=("$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift")
+        extra+=("$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift" "$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
     else
         extra+=("$here/TranslationSupport.swift")
         objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
