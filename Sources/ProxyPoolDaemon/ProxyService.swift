@@ -172,7 +172,6 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         rotation &+= 1
         // The pool: credentials of the client's own protocol first (no translation), then the others. Free
         // credentials are never in it: they serve only fast requests, and only when the user opted in.
-        let isFree: (String) -> Bool = { [snapshot] in snapshot.credentials[$0]?.free == true }
         let pool = pools(for: d)
         let own = pool.own
         let others = translatable ? pool.others : []
@@ -206,11 +205,13 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         exchange.attempt()
     }
 
+    /// Marked `--free`: such a credential serves fast requests of apps that opted in, never the pool.
+    private func isFree(_ name: String) -> Bool { snapshot.credentials[name]?.free == true }
+
     private func pools(for d: Dialect) -> (own: [String], others: [String]) {
         if let p = poolCache[d] { return p }
-        let free: (String) -> Bool = { [snapshot] in snapshot.credentials[$0]?.free == true }
-        let p = (own: (snapshot.pools[d] ?? []).filter { !free($0) },
-                 others: snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d && !free($0) })
+        let p = (own: (snapshot.pools[d] ?? []).filter { !isFree($0) },
+                 others: snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d && !isFree($0) })
         poolCache[d] = p
         return p
     }
@@ -218,8 +219,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases.
     private func listModels(_ d: Dialect, app: String, _ response: HTTPResponseWriter) {
         var names = snapshot.assignments[app] ?? []
-        if snapshot.settings.fallbackToPool { names += snapshot.servable.filter { snapshot.credentials[$0]?.free != true } }
-        if snapshot.settings.freeModels(for: app) { names += snapshot.servable.filter { snapshot.credentials[$0]?.free == true } }
+        if snapshot.settings.fallbackToPool { names += snapshot.servable.filter { !isFree($0) } }
+        if snapshot.settings.freeModels(for: app) { names += snapshot.servable.filter(isFree) }
         var seen = Set<String>(), models: [String] = []
         for n in names {
             guard let c = snapshot.credentials[n], c.enabled, c.provider.dialect != nil else { continue }

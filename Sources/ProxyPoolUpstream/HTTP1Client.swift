@@ -341,7 +341,6 @@ public final class HTTP1Client {
             }
         }
         setInterest(c)
-        // TLS: an answer may already sit decrypted in curl's buffers (not for a request just sent; cheap to skip).
     }
 
     private func setInterest(_ c: HTTP1Connection) {
