@@ -77,18 +77,8 @@ private final class ScriptedServer: @unchecked Sendable {
     var requests: [String] { lock.withLock { _requests } }
 
     init(_ handle: @escaping @Sendable (ScriptedServer, Int32, Int) -> Void) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        (fd, port) = Self.bindLoopback()
         listen(fd, 16)
-        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        port = UInt16(bigEndian: a.sin_port)
         Thread.detachNewThread { [self] in
             while true {
                 let c = accept(fd, nil, nil)
@@ -97,6 +87,31 @@ private final class ScriptedServer: @unchecked Sendable {
                 Thread.detachNewThread { handle(self, c, n) }
             }
         }
+    }
+
+    /// Every connection reads one request, is sent `answer` (if any), then is held open until the client closes
+    /// it (`thenHold`) or closed at once.
+    convenience init(answering answer: String? = nil, thenHold hold: Bool) throws {
+        try self.init { s, c, _ in
+            _ = s.readRequest(c)
+            if let answer { s.write(c, answer) }
+            if hold { _ = s.waitForClose(c, seconds: 5) }
+            close(c)
+        }
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on a free port (not listening yet).
+    static func bindLoopback() -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return (fd, UInt16(bigEndian: a.sin_port))
     }
 
     var url: String { "http://127.0.0.1:\(port)/v1/test" }
@@ -208,7 +223,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
     }
 
     @Test func aFreshConnectionClosedWithoutAnAnswerIsNotRetried() throws {
-        let server = try ScriptedServer { s, c, _ in _ = s.readRequest(c); close(c) }
+        let server = try ScriptedServer(thenHold: false)
         let l = LoopThread()
         let rec = run(l, request(server.url))
         #expect(rec.wait())
@@ -219,15 +234,8 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
 
     @Test func aRefusedConnectionIsReportedAfterStartReturns() throws {
         // A port nobody listens on: bound, never listened on.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, closedPort) = ScriptedServer.bindLoopback()
         defer { close(fd) }
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        let closedPort = UInt16(bigEndian: a.sin_port)
         let l = LoopThread()
         let rec = run(l, request("http://127.0.0.1:\(closedPort)/v1/x"))
         #expect(rec.wait())
@@ -248,7 +256,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
     }
 
     @Test func firstByteTimeout() throws {
-        let server = try ScriptedServer { s, c, _ in _ = s.readRequest(c); _ = s.waitForClose(c, seconds: 5); close(c) }
+        let server = try ScriptedServer(thenHold: true)
         let l = LoopThread()
         let started = Date()
         let rec = run(l, request(server.url) { $0.firstByteTimeoutMillis = 300 })
@@ -258,12 +266,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
     }
 
     @Test func idleTimeoutAfterTheHead() throws {
-        let server = try ScriptedServer { s, c, _ in
-            _ = s.readRequest(c)
-            s.write(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
-            _ = s.waitForClose(c, seconds: 5)
-            close(c)
-        }
+        let server = try ScriptedServer(answering: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n", thenHold: true)
         let l = LoopThread()
         let rec = run(l, request(server.url) { $0.idleTimeoutSeconds = 1 })
         #expect(rec.wait())
@@ -359,11 +362,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
     }
 
     @Test func aBodyCutShortIsAnError() throws {
-        let server = try ScriptedServer { s, c, _ in
-            _ = s.readRequest(c)
-            s.write(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcde")
-            close(c)
-        }
+        let server = try ScriptedServer(answering: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcde", thenHold: false)
         let l = LoopThread()
         let rec = run(l, request(server.url))
         #expect(rec.wait())
@@ -371,12 +370,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
     }
 
     @Test func aMalformedResponseIsAnError() throws {
-        let server = try ScriptedServer { s, c, _ in
-            _ = s.readRequest(c)
-            s.write(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
-            _ = s.waitForClose(c, seconds: 5)
-            close(c)
-        }
+        let server = try ScriptedServer(answering: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", thenHold: true)
         let l = LoopThread()
         let rec = run(l, request(server.url))
         #expect(rec.wait())
@@ -384,7 +378,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
     }
 
     @Test func aHeaderWithALineBreakIsRefusedBeforeAnythingIsSent() throws {
-        let server = try ScriptedServer { s, c, _ in _ = s.readRequest(c); close(c) }
+        let server = try ScriptedServer(thenHold: false)
         let l = LoopThread()
         let rec = run(l, request(server.url) { $0.headers.append("X-Evil: a\r\nX-Injected: b") })
         #expect(rec.wait())
