@@ -9,6 +9,8 @@ final class HTTP1Transfer: UpstreamTransfer {
     let target: UpstreamURL
     let method: String
     let caFile: String?
+    /// Which pooled connections it may use (built once, looked up on every assignment).
+    let poolKey: PoolKey
     /// The request as it goes on the wire (kept whole: a stale keep-alive connection means sending it again).
     let wire: [UInt8]
     var sent = 0
@@ -27,14 +29,13 @@ final class HTTP1Transfer: UpstreamTransfer {
 
     init(_ r: UpstreamRequest, target: UpstreamURL, wire: [UInt8], delegate: UpstreamDelegate, now: Int64) {
         self.target = target; method = r.method; self.wire = wire; caFile = r.caFile
+        poolKey = PoolKey(origin: target.origin, caFile: r.caFile)
         connectTimeoutMillis = Int64(r.connectTimeoutMillis)
         idleTimeoutMillis = Int64(r.idleTimeoutSeconds) * 1000
         totalDeadline = r.totalTimeoutMillis.map { now + Int64($0) }
         lastActivity = now
         super.init(delegate: delegate, startedAt: now, firstByteTimeoutMillis: r.firstByteTimeoutMillis)
     }
-
-    var poolKey: PoolKey { PoolKey(origin: target.origin, caFile: caFile) }
 }
 
 /// One connection to an upstream: carrying a transfer, or idle in the pool. Plain TCP sockets are read and
