@@ -26,6 +26,14 @@ extern struct ccurl_functions ccurl_fn;
 /* Opens libcurl.so.4 and runs curl_global_init, once per process, from any thread. NULL once loaded, else
    why it could not be (dlerror's text); the answer never changes. */
 const char *ccurl_load(void);
+/* TLS records read whole: OpenSSL otherwise reads each record's 5-byte header and then its body, two recv
+   calls per record. Set through CURLOPT_SSL_CTX_FUNCTION when curl's TLS library is OpenSSL; returns whether it
+   was set. Bytes read ahead sit in OpenSSL, not in the socket: see ccurl_tls_has_pending. */
+int ccurl_setopt_tls_read_ahead(CURL *h);
+/* The OpenSSL session of a connected handle (CONNECT_ONLY), or NULL (another TLS library, or no TLS). */
+void *ccurl_tls_session(CURL *h);
+/* Whether OpenSSL holds received bytes not yet read (SSL_has_pending); 0 for a NULL session. */
+int ccurl_tls_has_pending(void *session);
 
 static inline const char *ccurl_version(void) { return ccurl_fn.version(); }
 static inline CURL *ccurl_easy_init(void) { return ccurl_fn.easy_init(); }

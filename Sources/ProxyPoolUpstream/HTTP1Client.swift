@@ -46,6 +46,8 @@ final class HTTP1Connection {
     /// The curl handle that owns the connection (nil: our own socket).
     let easy: UnsafeMutableRawPointer?
     let tls: Bool
+    /// OpenSSL's session under curl, when it reads ahead: received bytes may wait there, not in the socket.
+    var tlsSession: UnsafeMutableRawPointer?
     let key: PoolKey
     var connecting: Bool
     /// Responses completed on it: a connection that served one may have been closed by the upstream since.
@@ -116,6 +118,7 @@ struct PoolKey: Hashable {
 /// A connection curl opened on a connector thread, on its way to the loop.
 private struct Connected: @unchecked Sendable {
     var easy: UnsafeMutableRawPointer?
+    var tlsSession: UnsafeMutableRawPointer?
     var fd: Int32 = -1
     var error: String?
 }
@@ -251,6 +254,7 @@ public final class HTTP1Client {
         _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))   // ALPN: http/1.1 only
         _ = ccurl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         if let caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, caFile) }
+        let readAhead = ccurl_setopt_tls_read_ahead(easy) != 0
         let rc = ccurl_easy_perform(easy)
         var fd: curl_socket_t = -1
         if rc == CURLE_OK { _ = ccurl_getinfo_socket(easy, CURLINFO_ACTIVESOCKET, &fd) }
@@ -260,7 +264,7 @@ public final class HTTP1Client {
             return Connected(error: why)
         }
         cshims_set_nodelay(fd)
-        return Connected(easy: easy, fd: fd)
+        return Connected(easy: easy, tlsSession: readAhead ? ccurl_tls_session(easy) : nil, fd: fd)
     }
 
     /// A connector thread is done (on the loop thread).
@@ -272,6 +276,7 @@ public final class HTTP1Client {
             return
         }
         let c = HTTP1Connection(fd: r.fd, easy: easy, tls: t.target.isTLS, key: t.poolKey, connecting: false)
+        c.tlsSession = r.tlsSession
         c.interest = EventLoop.readable
         loop.register(c.fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
         guard live else { return release(c, served: false) }   // timed out or cancelled meanwhile: keep it for the next
@@ -451,7 +456,9 @@ public final class HTTP1Client {
         c.transfer = nil
         // Reused only when the answer ended cleanly and the whole request went out: an upstream that answers
         // early (a 413 before the body is in) still expects the rest of that body on this connection.
-        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && t.sent == t.wire.count && !c.broken && !c.closed {
+        // Bytes past the answer (in our buffer, or read ahead by TLS) mean an upstream out of step: not reused.
+        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && ccurl_tls_has_pending(c.tlsSession) == 0
+            && t.sent == t.wire.count && !c.broken && !c.closed {
             release(c, served: true)
         } else {
             close(c)
