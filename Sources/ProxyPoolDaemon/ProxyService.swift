@@ -38,6 +38,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// Presented key → its record (or nil for an unknown key), so a key is hashed once, not on every request.
     var keyCache: [String: (id: String, app: String?)?] = [:]
     var dayCache: (Int64, String) = (0, "")
+    /// The Host value last found allowed, as sent: clients send the same one on every request, so the
+    /// check is one comparison (the allowed names never change while the service runs).
+    var lastAllowedHost: String?
     var rotation = 0
     var affinity: [String: String] = [:]
     /// Gemini / Anthropic reasoning kept by tool call id for clients that cannot carry it to the next turn.
@@ -83,10 +86,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
         let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
         // DNS-rebinding defence: only our own names in Host; and no browser pages from other origins.
-        let host = (head.header("host") ?? "").lowercased()
-        guard hostAllowed(host) else {
-            fail(dialectOf(match, head), .permission, "Host '\(host)' is not allowed; proxypoold answers only to its own names (see allowed-hosts in proxypoold.conf(5))", status: 421)
-            return
+        let rawHost = head.header("host") ?? ""
+        if rawHost != lastAllowedHost {
+            let host = rawHost.lowercased()
+            guard hostAllowed(host) else {
+                fail(dialectOf(match, head), .permission, "Host '\(host)' is not allowed; proxypoold answers only to its own names (see allowed-hosts in proxypoold.conf(5))", status: 421)
+                return
+            }
+            lastAllowedHost = rawHost
         }
         if let origin = head.header("origin"), !hostAllowed(Self.stripScheme(origin.lowercased())) {
             fail(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")

@@ -71,11 +71,12 @@ final class CooldownTable: @unchecked Sendable {
     /// When the credential (or its model) may be used again; nil when usable now.
     func blockedUntil(_ c: String, model: String?, now: Int64) -> (until: Int64, reason: String)? {
         lock.locked {
+            // Nothing cooling is the common case: no key strings built, nothing hashed.
+            if authFailed.isEmpty && cooling.isEmpty { return nil }
             if let r = authFailed[c] { return (Int64.max, r) }
             var worst: (Int64, String)?
-            for k in [Self.key(c, nil)] + (model.map { [Self.key(c, $0)] } ?? []) {
-                if let e = cooling[k], e.until > now, e.until > (worst?.0 ?? 0) { worst = (e.until, e.reason) }
-            }
+            if let e = cooling[c], e.until > now { worst = (e.until, e.reason) }
+            if let m = model, let e = cooling[Self.key(c, m)], e.until > now, e.until > (worst?.0 ?? 0) { worst = (e.until, e.reason) }
             return worst
         }
     }
@@ -91,7 +92,7 @@ final class CooldownTable: @unchecked Sendable {
 
     func markAuthFailed(_ c: String, reason: String) { lock.locked { authFailed[c] = reason } }
 
-    func succeeded(_ c: String) { lock.locked { failures[c] = nil } }
+    func succeeded(_ c: String) { lock.locked { if !failures.isEmpty { failures[c] = nil } } }
 
     /// The credential changed or was re-enabled: forget what we knew about it.
     func forget(_ c: String) {

@@ -1,20 +1,32 @@
-/// A parsed request head. Header names keep their case; look-ups are case-insensitive.
-public struct HTTPRequestHead: Sendable {
-    public var method: String
+/// A parsed request head. Header names keep their case; look-ups are case-insensitive. Immutable, and a class: it is handed from the parser to the connection, the
+/// handler, the response writer and the exchange, and a struct of strings and arrays would be copied (a
+/// dozen reference counts) at each step.
+public final class HTTPRequestHead: Sendable {
+    public let method: String
     /// The request target as sent: path plus optional `?query`.
-    public var target: String { didSet { (path, query) = Self.split(target) } }
+    public let target: String
     /// The target's path and query, split once.
-    public private(set) var path: Substring
-    public private(set) var query: Substring?
-    public var minorVersion: Int
-    public var headers: [(name: String, value: String)] { didSet { lowerNames = headers.map { asciiLowercased($0.name) } } }
+    public let path: Substring
+    public let query: Substring?
+    public let minorVersion: Int
+    public let headers: [(name: String, value: String)]
     /// Lower-cased names, computed once: look-ups happen a dozen times per request.
-    public private(set) var lowerNames: [String]
+    public let lowerNames: [String]
+    /// Whether the connection stays open after this exchange (asked several times per request).
+    public let keepAlive: Bool
 
-    public init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)]) {
+    public convenience init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)]) {
+        self.init(method: method, target: target, minorVersion: minorVersion, headers: headers, lowerNames: headers.map { asciiLowercased($0.name) })
+    }
+
+    init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)], lowerNames: [String]) {
         self.method = method; self.target = target; self.minorVersion = minorVersion; self.headers = headers
-        lowerNames = headers.map { asciiLowercased($0.name) }
+        self.lowerNames = lowerNames
         (path, query) = Self.split(target)
+        var connection: String?
+        for i in lowerNames.indices where lowerNames[i] == "connection" { connection = headers[i].value; break }
+        let c = connection?.lowercased() ?? ""
+        keepAlive = minorVersion == 0 ? c.contains("keep-alive") : !c.split(separator: ",").contains { $0.trimmingSpaces == "close" }
     }
 
     static func split(_ target: String) -> (Substring, Substring?) {
@@ -22,31 +34,10 @@ public struct HTTPRequestHead: Sendable {
         return (target[..<q], target[target.utf8.index(after: q)...])
     }
 
-
     /// The first value of a header; `name` must be lower-case.
     public func header(_ name: String) -> String? {
         for i in lowerNames.indices where lowerNames[i] == name { return headers[i].value }
         return nil
-    }
-
-    /// Every value of a header, in order; `name` must be lower-case.
-    func values(_ name: String) -> [String] {
-        var out: [String] = []
-        for i in lowerNames.indices where lowerNames[i] == name { out.append(headers[i].value) }
-        return out
-    }
-
-    func count(_ name: String) -> Int {
-        var n = 0
-        for l in lowerNames where l == name { n += 1 }
-        return n
-    }
-
-    /// Whether the connection stays open after this exchange.
-    public var keepAlive: Bool {
-        let c = header("connection")?.lowercased() ?? ""
-        if minorVersion == 0 { return c.contains("keep-alive") }
-        return !c.split(separator: ",").contains { $0.trimmingSpaces == "close" }
     }
 }
 
@@ -227,22 +218,26 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func parseHead(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
-        // Split on CRLF; a bare CR or LF anywhere is refused.
-        var lines: [ArraySlice<UInt8>] = []
-        var start = raw.startIndex
-        var i = raw.startIndex
-        while i < raw.endIndex {
-            let c = raw[i]
-            if c == 13 {
-                guard i + 1 < raw.endIndex, raw[i + 1] == 10 else { throw HTTPParseError(400, "bare CR in request head") }
-                lines.append(raw[start..<i]); i += 2; start = i; continue
+        // Lines end with CRLF; a bare CR or LF anywhere is refused. Lines are taken one by one (no array of them).
+        var lineStart = raw.startIndex
+        func nextLine() throws(HTTPParseError) -> ArraySlice<UInt8>? {
+            guard lineStart <= raw.endIndex else { return nil }
+            var i = lineStart
+            while i < raw.endIndex {
+                let c = raw[i]
+                if c == 13 {
+                    guard i + 1 < raw.endIndex, raw[i + 1] == 10 else { throw HTTPParseError(400, "bare CR in request head") }
+                    defer { lineStart = i + 2 }
+                    return raw[lineStart..<i]
+                }
+                if c == 10 { throw HTTPParseError(400, "bare LF in request head; lines must end with CRLF") }
+                if c == 0 { throw HTTPParseError(400, "NUL in request head") }
+                i += 1
             }
-            if c == 10 { throw HTTPParseError(400, "bare LF in request head; lines must end with CRLF") }
-            if c == 0 { throw HTTPParseError(400, "NUL in request head") }
-            i += 1
+            defer { lineStart = raw.endIndex + 1 }
+            return raw[lineStart..<raw.endIndex]
         }
-        lines.append(raw[start..<raw.endIndex])
-        guard let requestLine = lines.first else { throw HTTPParseError(400, "empty request") }
+        guard let requestLine = try nextLine() else { throw HTTPParseError(400, "empty request") }
         // method SP target SP version: exactly two spaces (found by hand: no array of parts per request).
         guard let sp1 = requestLine.firstIndex(of: 0x20),
               let sp2 = requestLine[(sp1 + 1)...].firstIndex(of: 0x20),
@@ -259,41 +254,61 @@ public struct HTTPRequestParser: Sendable {
         guard parts.1.first == UInt8(ascii: "/") || (parts.0.elementsEqual("OPTIONS".utf8) && parts.1.elementsEqual("*".utf8)) else {
             throw HTTPParseError(400, "request target must be an absolute path")
         }
-        var headers: [(String, String)] = []
-        for line in lines.dropFirst() {
+        var headers: [(name: String, value: String)] = []
+        var lowerNames: [String] = []
+        headers.reserveCapacity(16)
+        lowerNames.reserveCapacity(16)
+        var hosts = 0
+        while let line = try nextLine() {
             if line.first == 0x20 || line.first == 0x09 { throw HTTPParseError(400, "obsolete header line folding is not accepted") }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw HTTPParseError(400, "header line without a colon") }
-            let name = line[line.startIndex..<colon]
-            guard !name.isEmpty, name.allSatisfy(isTokenChar) else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
+            let nameBytes = line[line.startIndex..<colon]
+            var upper = false
+            for c in nameBytes {
+                guard isTokenChar(c) else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
+                if c >= 65 && c <= 90 { upper = true }
+            }
+            guard !nameBytes.isEmpty else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
             var value = line[(colon + 1)...]
             while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
             while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
             guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { throw HTTPParseError(400, "control character in a header value") }
-            headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            let lower = upper ? nameBytes.withUnsafeBytes { asciiLowercased($0) } : name
+            if lower == "host" { hosts += 1 }
+            headers.append((name, String(decoding: value, as: UTF8.self)))
+            lowerNames.append(lower)
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
         }
-        let head = HTTPRequestHead(method: String(decoding: parts.0, as: UTF8.self), target: String(decoding: parts.1, as: UTF8.self),
-                                   minorVersion: Int(version[v0 + 7] - 0x30), headers: headers)
-        let hosts = head.count("host")
-        if head.minorVersion == 1 && hosts != 1 {
+        let minor = Int(version[v0 + 7] - 0x30)
+        if minor == 1 && hosts != 1 {
             throw HTTPParseError(400, hosts == 0 ? "missing Host header" : "more than one Host header")
         }
-        return head
+        return HTTPRequestHead(method: String(decoding: parts.0, as: UTF8.self), target: String(decoding: parts.1, as: UTF8.self),
+                               minorVersion: minor, headers: headers, lowerNames: lowerNames)
     }
 
     private func bodyState(_ head: HTTPRequestHead) throws(HTTPParseError) -> State {
-        let lengths = head.values("content-length")
-        let encodings = head.values("transfer-encoding")
-        if !encodings.isEmpty {
-            guard lengths.isEmpty else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding are present") }
+        // Counted in one pass over the names (no arrays of values per request).
+        var lengths = 0, encodings = 0
+        var length: String?, encoding: String?
+        for i in head.lowerNames.indices {
+            switch head.lowerNames[i] {
+            case "content-length": lengths += 1; length = head.headers[i].value
+            case "transfer-encoding": encodings += 1; encoding = head.headers[i].value
+            default: break
+            }
+        }
+        if let encoding {
+            guard lengths == 0 else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding are present") }
             guard head.minorVersion == 1 else { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }
-            guard encodings.count == 1, encodings[0].lowercased() == "chunked" else {
+            guard encodings == 1, encoding.lowercased() == "chunked" else {
                 throw HTTPParseError(501, "only 'Transfer-Encoding: chunked' is supported")
             }
             return .chunkSize
         }
-        guard lengths.count <= 1 else { throw HTTPParseError(400, "more than one Content-Length header") }
-        guard let text = lengths.first else { return .done }
+        guard lengths <= 1 else { throw HTTPParseError(400, "more than one Content-Length header") }
+        guard let text = length else { return .done }
         guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text) else {
             throw HTTPParseError(400, "invalid Content-Length")
         }

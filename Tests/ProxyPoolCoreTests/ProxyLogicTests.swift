@@ -167,6 +167,10 @@ let captured: [CapturedRequest] = {
         #expect(!RequestFields.scan(Array("[1,2]".utf8)).validObject)
         #expect(!RequestFields.scan(Array(#"{"model":"a""#.utf8)).validObject)
         #expect(RequestFields.scan(Array(" {\n} ".utf8)).validObject)
+        // Backslash runs before a quote: even ends the string, odd escapes the quote.
+        let runs = RequestFields.scan(Array(#"{"a":"x\\","model":"m\\\"q","b":["\\\\\"]"],"stream":true}"#.utf8))
+        #expect(runs.validObject && runs.model == #"m\"q"# && runs.stream == true)
+        #expect(!RequestFields.scan(Array(#"{"model":"a\"}"#.utf8)).validObject, "an escaped closing quote leaves the string open")
     }
 
     @Test func usageFromEveryAPIAcrossChunkBoundaries() {

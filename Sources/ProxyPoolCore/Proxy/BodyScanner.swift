@@ -46,14 +46,21 @@ public struct RequestFields: Sendable, Equatable {
     }
 
     /// Index of the closing quote of the string starting at `start`.
+    /// memchr finds each quote (prompts are long strings); a quote after an odd run of backslashes is escaped.
     static func stringEnd(_ b: [UInt8], _ start: Int) -> Int? {
-        var i = start + 1
-        while i < b.count {
-            if b[i] == UInt8(ascii: "\\") { i += 2; continue }
-            if b[i] == UInt8(ascii: "\"") { return i }
-            i += 1
+        b.withUnsafeBufferPointer { p -> Int? in
+            guard let base = p.baseAddress else { return nil }
+            var i = start + 1
+            while i < p.count {
+                guard let q = memchr(base + i, 0x22, p.count - i) else { return nil }
+                let at = base.distance(to: q.assumingMemoryBound(to: UInt8.self))
+                var slashes = 0
+                while at - slashes - 1 > start && p[at - slashes - 1] == 0x5C { slashes += 1 }
+                if slashes % 2 == 0 { return at }
+                i = at + 1
+            }
+            return nil
         }
-        return nil
     }
 
     /// One past the end of the value starting at `start`.
