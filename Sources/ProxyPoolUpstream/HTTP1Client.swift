@@ -46,9 +46,10 @@ final class HTTP1Connection {
     /// The curl handle that owns the connection (nil: our own socket).
     let easy: UnsafeMutableRawPointer?
     let tls: Bool
+    /// Where it waits between requests.
+    let pool: IdlePool
     /// OpenSSL's session under curl, when it reads ahead: received bytes may wait there, not in the socket.
     var tlsSession: UnsafeMutableRawPointer?
-    let key: PoolKey
     var connecting: Bool
     /// Responses completed on it: a connection that served one may have been closed by the upstream since.
     var served = 0
@@ -68,8 +69,8 @@ final class HTTP1Connection {
     var readEnd = 0
     static let bufferSize = 32 * 1024
 
-    init(fd: Int32, easy: UnsafeMutableRawPointer?, tls: Bool, key: PoolKey, connecting: Bool) {
-        self.fd = fd; self.easy = easy; self.tls = tls; self.key = key; self.connecting = connecting
+    init(fd: Int32, easy: UnsafeMutableRawPointer?, tls: Bool, pool: IdlePool, connecting: Bool) {
+        self.fd = fd; self.easy = easy; self.tls = tls; self.pool = pool; self.connecting = connecting
         buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
     }
 
@@ -115,6 +116,12 @@ struct PoolKey: Hashable {
     let caFile: String?
 }
 
+/// The idle connections of one pool key, most recently used last. A class, so taking one out or putting one
+/// back is one dictionary look-up or none (a connection knows its pool), never a copy of the list.
+final class IdlePool {
+    var connections: [HTTP1Connection] = []
+}
+
 /// A connection curl opened on a connector thread, on its way to the loop.
 private struct Connected: @unchecked Sendable {
     var easy: UnsafeMutableRawPointer?
@@ -136,7 +143,7 @@ private final class Unchecked<T>: @unchecked Sendable { let value: T; init(_ v: 
 public final class HTTP1Client {
     let loop: EventLoop
     var transfers: [ObjectIdentifier: HTTP1Transfer] = [:]
-    var idle: [PoolKey: [HTTP1Connection]] = [:]
+    var idle: [PoolKey: IdlePool] = [:]
     var idleCount = 0
     /// When the ticker next has a deadline to check.
     var nextCheck = Int64.max
@@ -199,10 +206,17 @@ public final class HTTP1Client {
 
     // MARK: Connections
 
+    /// The pool of a key, made on first use (one per origin and CA file the credentials name).
+    private func idlePool(_ key: PoolKey) -> IdlePool {
+        if let p = idle[key] { return p }
+        let p = IdlePool()
+        idle[key] = p
+        return p
+    }
+
     /// Put the transfer on a pooled connection, or open one.
     private func assign(_ t: HTTP1Transfer, reuse: Bool) {
-        if reuse, var list = idle[t.poolKey], let c = list.popLast() {
-            idle[t.poolKey] = list.isEmpty ? nil : list
+        if reuse, let c = idle[t.poolKey]?.connections.popLast() {
             idleCount -= 1
             attach(t, c)
             return send(c)
@@ -222,7 +236,7 @@ public final class HTTP1Client {
                 if t.addressIndex + 1 < t.target.addresses.count { t.addressIndex += 1; continue }
                 return fail(t, UpstreamError(kind: .connect, message: "cannot connect to \(t.target.hostHeader): \(String(cString: strerror(-fd)))"))
             }
-            let c = HTTP1Connection(fd: fd, easy: nil, tls: false, key: t.poolKey, connecting: pending != 0)
+            let c = HTTP1Connection(fd: fd, easy: nil, tls: false, pool: idlePool(t.poolKey), connecting: pending != 0)
             attach(t, c)
             c.interest = pending != 0 ? EventLoop.writable : EventLoop.readable
             loop.register(fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
@@ -275,7 +289,7 @@ public final class HTTP1Client {
             if live { fail(t, UpstreamError(kind: .connect, message: "cannot connect to \(t.target.hostHeader): \(r.error ?? "unknown error")")) }
             return
         }
-        let c = HTTP1Connection(fd: r.fd, easy: easy, tls: t.target.isTLS, key: t.poolKey, connecting: false)
+        let c = HTTP1Connection(fd: r.fd, easy: easy, tls: t.target.isTLS, pool: idlePool(t.poolKey), connecting: false)
         c.tlsSession = r.tlsSession
         c.interest = EventLoop.readable
         loop.register(c.fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
@@ -474,10 +488,10 @@ public final class HTTP1Client {
         c.transfer = nil
         c.readStart = 0
         c.readEnd = 0
-        guard !c.parked, (idle[c.key]?.count ?? 0) < Self.maxIdlePerOrigin else { return close(c) }
+        guard !c.parked, c.pool.connections.count < Self.maxIdlePerOrigin else { return close(c) }
         c.idleSince = loop.now
         setInterest(c)
-        idle[c.key, default: []].append(c)
+        c.pool.connections.append(c)
         idleCount += 1
         schedule(loop.now + Self.idleMaxAgeMillis)
     }
@@ -485,9 +499,8 @@ public final class HTTP1Client {
     private func close(_ c: HTTP1Connection) {
         guard !c.closed else { return }
         c.closed = true
-        if c.transfer == nil, var list = idle[c.key], let i = list.firstIndex(where: { $0 === c }) {
-            list.remove(at: i)
-            idle[c.key] = list.isEmpty ? nil : list
+        if c.transfer == nil, let i = c.pool.connections.firstIndex(where: { $0 === c }) {
+            c.pool.connections.remove(at: i)
             idleCount -= 1
         }
         c.transfer = nil
@@ -542,9 +555,9 @@ public final class HTTP1Client {
             }
             schedule(soonest)
         }
-        for key in Array(idle.keys) {
-            for c in idle[key] ?? [] where now - c.idleSince >= Self.idleMaxAgeMillis { close(c) }
-            for c in idle[key] ?? [] { schedule(c.idleSince + Self.idleMaxAgeMillis) }
+        for pool in idle.values {
+            for c in pool.connections where now - c.idleSince >= Self.idleMaxAgeMillis { close(c) }
+            for c in pool.connections { schedule(c.idleSince + Self.idleMaxAgeMillis) }
         }
         for (t, e) in expired { fail(t, e) }
         return nextCheck == Int64.max ? 1000 : Int(max(0, min(1000, nextCheck - now)))
