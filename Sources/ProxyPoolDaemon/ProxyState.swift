@@ -140,6 +140,9 @@ final class BackgroundWriter: @unchecked Sendable {
     private struct UsageKey: Hashable { let day, app, credential, model, upstreamModel: String }
     private var apps: [String: (Int64, Int64)] = [:]
     private var keysUsed: [String: Int64] = [:]
+    /// Requests in a row with the same usage key and access key (the usual case) add up here, and go into the
+    /// maps above when the key changes or a batch is taken: a steady stream of like requests hashes nothing.
+    private var current: (key: UsageKey, delta: Store.UsageDelta, keyID: String?, at: Int64)?
     private var stopping = false
     private var stopped = false
 
@@ -160,13 +163,28 @@ final class BackgroundWriter: @unchecked Sendable {
                  cached: Int64, at: Int64, keyID: String?) {
         with {
             let k = UsageKey(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel)
-            // In place: one lookup each.
-            usage[k, default: Store.UsageDelta(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel,
-                                               requests: 0, errors: 0, input: 0, output: 0, cached: 0)].add(error: error, input: input, output: output, cached: cached)
-            let a = apps[app] ?? (0, 0)
-            apps[app] = (a.0 + 1, max(a.1, at))
-            if let keyID { keysUsed[keyID] = at }
+            if current != nil, current!.key == k, current!.keyID == keyID {
+                current!.delta.add(error: error, input: input, output: output, cached: cached)
+                current!.at = max(current!.at, at)
+                return
+            }
+            foldRun()
+            var delta = Store.UsageDelta(day: day, app: app, credential: credential, model: model, upstreamModel: upstreamModel,
+                                         requests: 0, errors: 0, input: 0, output: 0, cached: 0)
+            delta.add(error: error, input: input, output: output, cached: cached)
+            current = (k, delta, keyID, at)
         }
+    }
+
+    /// Puts the current run of requests into the maps (under the mutex).
+    private func foldRun() {
+        guard let r = current else { return }
+        current = nil
+        usage[r.key, default: Store.UsageDelta(day: r.key.day, app: r.key.app, credential: r.key.credential, model: r.key.model,
+                                               upstreamModel: r.key.upstreamModel, requests: 0, errors: 0, input: 0, output: 0, cached: 0)].merge(r.delta)
+        let a = apps[r.key.app] ?? (0, 0)
+        apps[r.key.app] = (a.0 + r.delta.requests, max(a.1, r.at))
+        if let id = r.keyID { keysUsed[id] = max(keysUsed[id] ?? 0, r.at) }
     }
 
     /// Write what is pending and stop (at shutdown).
@@ -183,9 +201,10 @@ final class BackgroundWriter: @unchecked Sendable {
     private func run() {
         while true {
             pthread_mutex_lock(&mutex)
-            while !stopping && cooldownsSet.isEmpty && cooldownsCleared.isEmpty && usage.isEmpty && apps.isEmpty && keysUsed.isEmpty {
+            while !stopping && current == nil && cooldownsSet.isEmpty && cooldownsCleared.isEmpty && usage.isEmpty && apps.isEmpty && keysUsed.isEmpty {
                 pthread_cond_wait(&cond, &mutex)
             }
+            foldRun()
             let batch = (cooldownsSet, cooldownsCleared, Array(usage.values), apps.map { ($0.key, $0.value.0, $0.value.1) },
                          keysUsed.map { ($0.key, $0.value) })
             cooldownsSet = []; cooldownsCleared = []; usage = [:]; apps = [:]; keysUsed = [:]
@@ -207,5 +226,9 @@ final class BackgroundWriter: @unchecked Sendable {
 private extension Store.UsageDelta {
     mutating func add(error: Bool, input: Int64, output: Int64, cached: Int64) {
         requests += 1; errors += error ? 1 : 0; self.input += input; self.output += output; self.cached += cached
+    }
+
+    mutating func merge(_ d: Store.UsageDelta) {
+        requests += d.requests; errors += d.errors; input += d.input; output += d.output; cached += d.cached
     }
 }

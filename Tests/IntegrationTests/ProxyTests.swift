@@ -94,6 +94,37 @@ import Testing
         #expect(!metrics.contains("proxypool_errors_total"))
     }
 
+    /// Like requests in a row are added up before they reach the maps the store is written from: runs, a key
+    /// change in the middle, two apps and two access keys must still give exact counts.
+    @Test func usageAddsUpRunsOfLikeRequestsExactly() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~A")], assign: ["one": ["a"], "two": ["a"]])
+        let other = s.daemon.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let one = [("X-Proxypool-App", "one")], two = [("X-Proxypool-App", "two")]
+        let sends: [(String?, [(String, String)], String)] = [
+            (nil, one, "claude-sonnet-4-5"), (nil, one, "claude-sonnet-4-5"), (nil, one, "claude-sonnet-4-5"),
+            (nil, one, "claude-haiku-4-5"), (nil, two, "claude-sonnet-4-5"), (other, two, "claude-sonnet-4-5"),
+            (nil, one, "claude-sonnet-4-5"), (nil, one, "claude-sonnet-4-5"),
+        ]
+        for (key, headers, model) in sends { #expect(try s.messages(key: key, headers: headers, model: model).status == 200) }
+        usleep(1_500_000)
+        let rows = try JSONSerialization.jsonObject(with: Data(s.daemon.ctl(["usage", "--json"]).stdout.utf8)) as! [[String: Any]]
+        func requests(_ app: String, _ model: String) -> Int64 {
+            rows.filter { $0["app"] as? String == app && $0["model"] as? String == model }.reduce(0) { $0 + (($1["requests"] as? NSNumber)?.int64Value ?? 0) }
+        }
+        #expect(requests("one", "claude-sonnet-4-5") == 5)
+        #expect(requests("one", "claude-haiku-4-5") == 1)
+        #expect(requests("two", "claude-sonnet-4-5") == 2)
+        let apps = s.daemon.ctl(["apps", "--json"]).stdout
+        let appRows = try JSONSerialization.jsonObject(with: Data(apps.utf8)) as! [[String: Any]]
+        #expect(appRows.first { $0["app"] as? String == "one" }?["requests"] as? NSNumber == 6)
+        #expect(appRows.first { $0["app"] as? String == "two" }?["requests"] as? NSNumber == 2)
+        // More of the same after a batch was written adds to it.
+        #expect(try s.messages(headers: two).status == 200)
+        usleep(1_500_000)
+        let after = try JSONSerialization.jsonObject(with: Data(s.daemon.ctl(["usage", "--json"]).stdout.utf8)) as! [[String: Any]]
+        #expect(after.filter { $0["app"] as? String == "two" }.reduce(Int64(0)) { $0 + (($1["requests"] as? NSNumber)?.int64Value ?? 0) } == 3)
+    }
+
     @Test func fallbackToPoolAndAllCooling429() throws {
         let s = try ProxySetup(credentials: [("l1", "anthropic", "fake-429-retry-after-30~1"), ("l2", "anthropic", "fake-429-retry-after-60~2")],
                                assign: ["claude-code": ["l1"]])
