@@ -172,7 +172,7 @@ final class Exchange: UpstreamDelegate {
         self.status = status
         upstreamHeaders = headers
         upstreamLowerNames = lowerNames
-        if Self.failoverStatuses.contains(status) {
+        if Self.isFailoverStatus(status) {
             mode = .bufferingError   // decide when the body is in: it may say why (quota, overload, reset time)
             return
         }
@@ -443,7 +443,12 @@ final class Exchange: UpstreamDelegate {
         service.logger.log(level, line, event: "request", fields)
     }
 
-    static let failoverStatuses: Set<Int> = [401, 403, 429, 500, 502, 503, 504, 529]
+    static func isFailoverStatus(_ status: Int) -> Bool {
+        switch status {
+        case 401, 403, 429, 500, 502, 503, 504, 529: return true
+        default: return false
+        }
+    }
     static let droppedResponseHeaders: Set<String> = [
         "connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade", "trailer",
         "set-cookie", "alt-svc",

@@ -27,7 +27,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let cooldowns: CooldownTable
     let writer: BackgroundWriter
     let options: Options
-    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); mappingCache.removeAll(); poolCache.removeAll() } }
+    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); lastKey = nil; mappingCache.removeAll(); lastMapping = nil; poolCache.removeAll() } }
     /// The pool for a client protocol, per snapshot: credentials of that protocol, then the others (free ones are
     /// never in it).
     var poolCache: [Dialect: (own: [String], others: [String])] = [:]
@@ -35,8 +35,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// worked out once per snapshot rather than on every request (name normalisation is String work).
     var mappingCache: [MappingKey: ModelMapping.Decision] = [:]
     struct MappingKey: Hashable { let credential: String; let model: String }
+    var lastMapping: (key: MappingKey, decision: ModelMapping.Decision)?
     /// Presented key → its record (or nil for an unknown key), so a key is hashed once, not on every request.
     var keyCache: [String: (id: String, app: String?)?] = [:]
+    /// The key of the previous request: a client sends the same one every time, and comparing it costs less
+    /// than hashing it.
+    var lastKey: (key: String, info: (id: String, app: String?)?)?
     var dayCache: (Int64, String) = (0, "")
     /// The Host value last found allowed, as sent: clients send the same one on every request, so the
     /// check is one comparison (the allowed names never change while the service runs).
@@ -59,12 +63,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// How `model` is sent to credential `c` (a credential of the current snapshot).
     func mapModel(_ model: String, _ c: CredentialRoute) -> ModelMapping.Decision {
         let key = MappingKey(credential: c.name, model: model)
-        if let d = mappingCache[key] { return d }
+        if let last = lastMapping, last.key == key { return last.decision }
+        if let d = mappingCache[key] { lastMapping = (key, d); return d }
         let snapshot = self.snapshot
         let d = ModelMapping.map(model, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
                                  tierModel: { snapshot.tierModel(c, $0) })
         if mappingCache.count > 4096 { mappingCache.removeAll() }   // bounded: clients choose model names
         mappingCache[key] = d
+        lastMapping = (key, d)
         return d
     }
 
@@ -125,10 +131,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let presented = ClientKey.find(header: head.header, query: head.query)
         var keyInfo: (id: String, app: String?)?
         if let k = presented {
-            if let cached = keyCache[k] { keyInfo = cached } else {
+            if let last = lastKey, last.key == k { keyInfo = last.info }
+            else if let cached = keyCache[k] { keyInfo = cached; lastKey = (k, cached) } else {
                 keyInfo = snapshot.keys[AccessKeys.hash(k)]
                 if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
                 keyCache[k] = keyInfo
+                lastKey = (k, keyInfo)
             }
         }
         if snapshot.settings.requireAccessKey && keyInfo == nil {
@@ -323,6 +331,7 @@ final class Metrics {
         var durationSum = 0.0, durationCount = 0.0, ttfbSum = 0.0, ttfbCount = 0.0, errors = 0.0, failovers = 0.0
     }
     private var series: [SeriesKey: RequestSeries] = [:]
+    private var last: (key: SeriesKey, series: RequestSeries)?
 
     /// `labels` is the rendered label set, `a="x",b="y"` (names in alphabetical order).
     func count(_ name: String, _ labels: String, _ by: Double = 1) {
@@ -333,7 +342,11 @@ final class Metrics {
     func request(app: String, credential: String, status: Int, seconds: Double, ttfbSeconds: Double?, failovers: Int, error: Bool) {
         let key = SeriesKey(app: app, credential: credential)
         let s: RequestSeries
-        if let found = series[key] { s = found } else { s = RequestSeries(); series[key] = s }
+        // Requests come in runs for the same app and credential: their strings compare equal at once (shared
+        // storage), where a look-up would hash both.
+        if let last, last.key == key { s = last.series }
+        else if let found = series[key] { s = found; last = (key, found) }
+        else { s = RequestSeries(); series[key] = s; last = (key, s) }
         s.byStatus[status, default: 0] += 1
         s.durationSum += seconds
         s.durationCount += 1

@@ -28,6 +28,7 @@ public enum UpstreamTarget {
                              clientHeaders: [(name: String, value: String)], lowerNames: [String]? = nil) -> (url: String, headers: [String]) {
         let q = query.map { q in q.split(separator: "&").filter { !$0.hasPrefix("key=") }.joined(separator: "&") } ?? ""
         func withQuery(_ u: String, extra: String? = nil) -> String {
+            if q.isEmpty && extra == nil { return u }
             let parts = [q, extra ?? ""].filter { !$0.isEmpty }
             return parts.isEmpty ? u : u + (u.contains("?") ? "&" : "?") + parts.joined(separator: "&")
         }
@@ -98,9 +99,9 @@ public enum Routing {
                                   fallbackToPool: Bool, rotation: Int, affinity: String?) -> [String] {
         var out = chain.filter(usable)
         guard fallbackToPool else { return out }
-        let inChain = Set(chain)
         func rotated(_ names: [String]) -> [String] {
-            let rest = names.filter { !inChain.contains($0) && usable($0) }
+            guard !names.isEmpty else { return [] }
+            let rest = names.filter { !chain.contains($0) && usable($0) }   // chains are short: no set to build
             guard !rest.isEmpty else { return [] }
             let k = ((rotation % rest.count) + rest.count) % rest.count
             return Array(rest[k...] + rest[..<k])
