@@ -30,7 +30,8 @@ const char *ccurl_load(void);
    calls per record. Set through CURLOPT_SSL_CTX_FUNCTION when curl's TLS library is OpenSSL; returns whether it
    was set. Bytes read ahead sit in OpenSSL, not in the socket: see ccurl_tls_has_pending. */
 int ccurl_setopt_tls_read_ahead(CURL *h);
-/* The OpenSSL session of a connected handle (CONNECT_ONLY), or NULL (another TLS library, or no TLS). */
+/* The OpenSSL session of a handle's connection, or NULL (another TLS library, no TLS, or no connection
+   attached: a CONNECT_ONLY handle has one again only once curl_easy_send or curl_easy_recv has run). */
 void *ccurl_tls_session(CURL *h);
 /* Whether OpenSSL holds received bytes not yet read (SSL_has_pending); 0 for a NULL session. */
 int ccurl_tls_has_pending(void *session);

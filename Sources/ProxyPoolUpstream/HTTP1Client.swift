@@ -48,8 +48,11 @@ final class HTTP1Connection {
     let tls: Bool
     /// Where it waits between requests.
     let pool: IdlePool
-    /// OpenSSL's session under curl, when it reads ahead: received bytes may wait there, not in the socket.
-    var tlsSession: UnsafeMutableRawPointer?
+    /// TLS reads ahead: received bytes may wait in OpenSSL, where the socket does not signal them.
+    var readAhead = false
+    /// OpenSSL's session under curl, looked up once curl has the connection attached again (after the first
+    /// send: a CONNECT_ONLY handle lets go of it when connected).
+    private var tlsSession: UnsafeMutableRawPointer?
     var connecting: Bool
     /// Responses completed on it: a connection that served one may have been closed by the upstream since.
     var served = 0
@@ -77,6 +80,14 @@ final class HTTP1Connection {
     deinit { buffer.deallocate() }
 
     enum IO { case bytes(Int), wouldBlock, closed, failed(String) }
+
+    /// Whether TLS holds bytes read past what was taken; true when that cannot be known.
+    var tlsHasPending: Bool {
+        guard readAhead, let easy else { return false }
+        if tlsSession == nil { tlsSession = ccurl_tls_session(easy) }
+        guard let s = tlsSession else { return true }
+        return ccurl_tls_has_pending(s) != 0
+    }
 
     func send(_ p: UnsafeRawPointer, _ n: Int) -> IO {
         if tls, let easy {
@@ -125,7 +136,7 @@ final class IdlePool {
 /// A connection curl opened on a connector thread, on its way to the loop.
 private struct Connected: @unchecked Sendable {
     var easy: UnsafeMutableRawPointer?
-    var tlsSession: UnsafeMutableRawPointer?
+    var readAhead = false
     var fd: Int32 = -1
     var error: String?
 }
@@ -278,7 +289,7 @@ public final class HTTP1Client {
             return Connected(error: why)
         }
         cshims_set_nodelay(fd)
-        return Connected(easy: easy, tlsSession: readAhead ? ccurl_tls_session(easy) : nil, fd: fd)
+        return Connected(easy: easy, readAhead: readAhead, fd: fd)
     }
 
     /// A connector thread is done (on the loop thread).
@@ -290,7 +301,7 @@ public final class HTTP1Client {
             return
         }
         let c = HTTP1Connection(fd: r.fd, easy: easy, tls: t.target.isTLS, pool: idlePool(t.poolKey), connecting: false)
-        c.tlsSession = r.tlsSession
+        c.readAhead = r.readAhead
         c.interest = EventLoop.readable
         loop.register(c.fd, c.interest) { [unowned(unsafe) self] ev in event(c, ev) }
         guard live else { return release(c, served: false) }   // timed out or cancelled meanwhile: keep it for the next
@@ -471,7 +482,7 @@ public final class HTTP1Client {
         // Reused only when the answer ended cleanly and the whole request went out: an upstream that answers
         // early (a 413 before the body is in) still expects the rest of that body on this connection.
         // Bytes past the answer (in our buffer, or read ahead by TLS) mean an upstream out of step: not reused.
-        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && ccurl_tls_has_pending(c.tlsSession) == 0
+        if c.parser.keepAlive && c.parser.isComplete && c.readStart == c.readEnd && !c.tlsHasPending
             && t.sent == t.wire.count && !c.broken && !c.closed {
             release(c, served: true)
         } else {

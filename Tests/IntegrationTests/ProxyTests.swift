@@ -94,6 +94,16 @@ import Testing
         #expect(!metrics.contains("proxypool_errors_total"))
     }
 
+    /// Bytes after a complete answer mean the upstream is out of step: the connection is closed, not pooled.
+    @Test func anUpstreamConnectionWithBytesPastTheAnswerIsNotReused() throws {
+        let s = try ProxySetup(credentials: [("t", "anthropic", "fake-trailing-response")], assign: ["claude-code": ["t"]])
+        for _ in 0..<3 {
+            let r = try s.messages(headers: [("X-Proxypool-App", "claude-code")])
+            #expect(r.status == 200 && r.body.contains("FAKE-UPSTREAM-OK") && !r.body.contains("FAKE-TRAILING-WRONG-ANSWER"), Comment(rawValue: r.body))
+        }
+        #expect(try s.fake.requests().count == 3)
+    }
+
     /// Like requests in a row are added up before they reach the maps the store is written from: runs, a key
     /// change in the middle, two apps and two access keys must still give exact counts.
     @Test func usageAddsUpRunsOfLikeRequestsExactly() throws {
@@ -333,12 +343,15 @@ import Testing
         let d = try DaemonProcess()
         _ = d.ctl(["credential", "add", "tls", "--provider", "anthropic", "--base-url", "https://127.0.0.1:\(port)", "--ca-file", dir + "/cert.pem", "--key-stdin"], stdin: "fake-ok")
         _ = d.ctl(["credential", "add", "untrusted", "--provider", "anthropic", "--base-url", "https://127.0.0.1:\(port)", "--key-stdin"], stdin: "fake-ok")
+        _ = d.ctl(["credential", "add", "trailing", "--provider", "anthropic", "--base-url", "https://127.0.0.1:\(port)", "--ca-file", dir + "/cert.pem", "--key-stdin"],
+                  stdin: "fake-trailing-response")
         let key = d.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         func call(_ app: String) throws -> HTTPResult {
             try http(port: try d.proxyPort, "POST", "/v1/messages", headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", app)],
                      body: #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)
         }
         _ = d.ctl(["fallback", "off"]); _ = d.ctl(["assign", "trusting", "tls"]); _ = d.ctl(["assign", "naive", "untrusted"])
+        _ = d.ctl(["assign", "smuggled", "trailing"])
         usleep(100_000)
         let ok = try call("trusting")
         #expect(ok.status == 200 && ok.body.contains("FAKE-UPSTREAM-OK"))
@@ -348,6 +361,12 @@ import Testing
                                 body: #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#)
         #expect(streamed.status == 200 && streamed.content.contains("event: content_block_delta") && streamed.content.hasSuffix("event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n"), Comment(rawValue: String(streamed.content.suffix(200))))
         for _ in 0..<3 { #expect(try call("trusting").status == 200) }
+        // An answer followed by bytes nobody asked for (its own TLS record, read ahead with the answer): the
+        // connection is not pooled, so the next request gets its own answer.
+        for _ in 0..<3 {
+            let r = try call("smuggled")
+            #expect(r.status == 200 && r.body.contains("FAKE-UPSTREAM-OK") && !r.body.contains("FAKE-TRAILING-WRONG-ANSWER"), Comment(rawValue: r.body))
+        }
         let bad = try call("naive")
         #expect(bad.status == 502 && bad.body.contains("untrusted"), "a self-signed upstream is refused without the CA file")
     }
