@@ -143,12 +143,16 @@ public final class Daemon: @unchecked Sendable {
         serverConfig.maxConnections = config.maxConnections
         let server = HTTPServer(loop: loop, listenFD: proxyFD, config: serverConfig, handler: service)
         server.start()
+        // Requests still being served, counted by the loop once stopping has begun (-1: not counted yet). Only
+        // the shutdown reads it, so the loop does not count on every turn before that.
         let activity = Mutex()
-        nonisolated(unsafe) var busy = 0
+        nonisolated(unsafe) var busy = -1
+        nonisolated(unsafe) var draining = false   // loop thread only
         loop.addTicker { _ in
+            guard draining else { return 1000 }
             let n = service.inFlight + server.busyConnections
             activity.locked { busy = n }
-            return 1000
+            return 20
         }
         Threads.start { loop.run() }
 
@@ -201,10 +205,15 @@ public final class Daemon: @unchecked Sendable {
             Systemd.notify("STOPPING=1\nSTATUS=stopping")
             logger.notice("stopping on signal \(sig == SIGINT ? "SIGINT" : "SIGTERM")", event: "daemon-stopping")
             control.stop()
-            loop.execute { server.stopAccepting() }
+            loop.execute {
+                server.stopAccepting()
+                draining = true
+                let n = service.inFlight + server.busyConnections
+                activity.locked { busy = n }
+            }
             let deadline = Posix.monotonicMillis() + Int64(config.shutdownTimeout) * 1000
             var drained = control.waitIdle(untilMillis: deadline)
-            while Posix.monotonicMillis() < deadline && activity.locked({ busy > 0 }) { usleep(20_000) }
+            while Posix.monotonicMillis() < deadline && activity.locked({ busy != 0 }) { usleep(20_000) }
             drained = drained && activity.locked { busy == 0 }
             if !drained { logger.warning("in-flight requests did not finish within \(config.shutdownTimeout)s, exiting anyway") }
             writer.flushAndStop()

@@ -1,6 +1,7 @@
 import Glibc
 import CShims
 import ProxyPoolSystem
+import Synchronization
 
 /// One epoll loop on one thread. Everything registered here runs on that thread; other threads hand work in
 /// with `execute`, which wakes the loop through an eventfd.
@@ -14,15 +15,18 @@ public final class EventLoop: @unchecked Sendable {
 
     private let ep: Int32
     private let wakeFD: Int32
-    private var handlers: [Int32: Handler] = [:]
+    /// Indexed by file descriptor (small integers, reused): no hashing per event.
+    private var handlers: [Handler?] = []
     private let taskLock = Mutex()
     private var tasks: [() -> Void] = []
+    /// Set after a task is queued: the loop takes the lock only when there is something to take.
+    private let tasksQueued = Atomic<Bool>(false)
     private var stopping = false
     /// Called every iteration with the time; returns how long (ms) the loop may sleep at most for its owner.
     private var tickers: [(Int64) -> Int] = []
     public private(set) var now: Int64 = Posix.monotonicMillis()
-    public private(set) var heartbeat: Int64 = Posix.monotonicMillis()
-    private let heartbeatLock = Mutex()
+    /// When the loop last went round, read by the watchdog thread.
+    private let heartbeat = Atomic<Int64>(Posix.monotonicMillis())
 
     public init() {
         ep = cshims_epoll_create()
@@ -32,7 +36,9 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public func register(_ fd: Int32, _ events: UInt32, _ handler: @escaping Handler) {
-        handlers[fd] = handler
+        let i = Int(fd)
+        if i >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: max(i + 1, handlers.count * 2) - handlers.count)) }
+        handlers[i] = handler
         _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_ADD, fd, events, UInt64(UInt32(bitPattern: fd)))
     }
 
@@ -41,7 +47,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public func unregister(_ fd: Int32) {
-        handlers[fd] = nil
+        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
         _ = cshims_epoll_ctl(ep, CSHIMS_EPOLL_CTL_DEL, fd, 0, 0)
     }
 
@@ -51,6 +57,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Run `task` on the loop thread. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
         taskLock.locked { tasks.append(task) }
+        tasksQueued.store(true, ordering: .releasing)
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
@@ -62,6 +69,13 @@ public final class EventLoop: @unchecked Sendable {
     /// so the stack stays flat however fast a client sends.
     public func soon(_ work: @escaping () -> Void) { soonQueue.append(work) }
     private var soonQueue: [() -> Void] = []
+    private var soonRunning: [() -> Void] = []
+
+    /// Read the next request of a keep-alive connection at the next turn (like `soon`, without a closure per
+    /// request).
+    func readSoon(_ c: HTTPConnection) { readQueue.append(c) }
+    private var readQueue: [HTTPConnection] = []
+    private var readRunning: [HTTPConnection] = []
 
     /// Output queued while handling an event, sent once that handler returns (before the loop goes on): what one
     /// read of an upstream socket brought (a response head and its body, many events of a stream) leaves in one
@@ -77,7 +91,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Milliseconds since the loop last went round (for the watchdog).
-    public var sinceHeartbeat: Int64 { Posix.monotonicMillis() - heartbeatLock.locked { heartbeat } }
+    public var sinceHeartbeat: Int64 { Posix.monotonicMillis() - heartbeat.load(ordering: .relaxed) }
 
     public func run() {
         var datas = [UInt64](repeating: 0, count: 256)
@@ -87,8 +101,8 @@ public final class EventLoop: @unchecked Sendable {
             var timeout = 1000
             for t in tickers { timeout = min(timeout, max(0, t(now))) }
             runPendingFlushes()
-            if !soonQueue.isEmpty { timeout = 0 }
-            heartbeatLock.locked { heartbeat = now }
+            if !soonQueue.isEmpty || !readQueue.isEmpty { timeout = 0 }
+            heartbeat.store(now, ordering: .relaxed)
             let n = cshims_epoll_wait(ep, &datas, &events, 256, Int32(timeout))
             now = Posix.monotonicMillis()
             if n > 0 {
@@ -99,17 +113,27 @@ public final class EventLoop: @unchecked Sendable {
                         _ = read(wakeFD, &v, 8)
                         continue
                     }
-                    handlers[fd]?(events[i])
+                    if Int(fd) < handlers.count, let h = handlers[Int(fd)] { h(events[i]) }
                     runPendingFlushes()
                 }
             }
-            let pending = taskLock.locked { () -> [() -> Void] in let t = tasks; tasks = []; return t }
-            for t in pending { t() }
-            runPendingFlushes()
-            // Only what was queued before this point: work queued by these runs waits for the next turn.
-            let due = soonQueue
-            soonQueue = []
-            for w in due { w() }
+            if tasksQueued.exchange(false, ordering: .acquiring) {
+                let pending = taskLock.locked { () -> [() -> Void] in let t = tasks; tasks = []; return t }
+                for t in pending { t() }
+                runPendingFlushes()
+            }
+            // Only what was queued before this point: work queued by these runs waits for the next turn. The two
+            // lists swap, so neither is allocated again on every turn.
+            if !readQueue.isEmpty {
+                swap(&readQueue, &readRunning)
+                for c in readRunning { c.continueReading() }
+                readRunning.removeAll(keepingCapacity: true)
+            }
+            if !soonQueue.isEmpty {
+                swap(&soonQueue, &soonRunning)
+                for w in soonRunning { w() }
+                soonRunning.removeAll(keepingCapacity: true)
+            }
             runPendingFlushes()
         }
     }

@@ -20,7 +20,7 @@ public final class HTTPResponseWriter {
     public var onDrain: (() -> Void)?
 
     init(connection: HTTPConnection, head: HTTPRequestHead?) {
-        conn = connection; self.head = head; highWater = connection.server.config.highWaterBytes
+        conn = connection; self.head = head; highWater = connection.config.highWaterBytes
     }
 
     /// Bytes waiting for the client: above the server's high-water mark a producer should pause.

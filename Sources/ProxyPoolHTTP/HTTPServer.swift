@@ -33,9 +33,13 @@ public final class HTTPServer: @unchecked Sendable {
     let loop: EventLoop
     let listenFD: Int32
     let config: HTTPServerConfig
-    weak var handler: HTTPHandler?
+    /// Strong: a weak reference would give the handler a side table, and every retain and release of it (an
+    /// exchange holds it) would take the slow path. The handler does not hold the server.
+    let handler: HTTPHandler
     var connections: [Int32: HTTPConnection] = [:]
     private var accepting = true
+    /// The earliest connection deadline: connections are walked when it falls due, not on every turn.
+    let deadlines = DeadlineTracker()
 
     public init(loop: EventLoop, listenFD: Int32, config: HTTPServerConfig, handler: HTTPHandler) {
         self.loop = loop; self.listenFD = listenFD; self.config = config; self.handler = handler
@@ -78,24 +82,37 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func sweep(_ now: Int64) -> Int {
-        var next = 1000
+        guard now >= deadlines.next else { return Int(min(1000, deadlines.next - now)) }
+        deadlines.next = Int64.max
         for c in connections.values {
             if let d = c.deadline {
-                if d <= now { c.timedOut() } else { next = min(next, Int(d - now)) }
+                if d <= now { c.timedOut() } else { deadlines.note(d) }
             }
         }
-        return next
+        return Int(max(0, min(1000, deadlines.next - now)))
     }
 
     func closed(_ c: HTTPConnection) { connections[c.fd] = nil }
+}
+
+/// The earliest deadline of a server's connections (shared with them: no reference back to the server).
+final class DeadlineTracker {
+    var next = Int64.max
+    @inline(__always) func note(_ d: Int64) { if d < next { next = d } }
 }
 
 /// One client connection: read and parse a request, hand it over, write the response, repeat (keep-alive).
 final class HTTPConnection {
     let fd: Int32
     unowned let server: HTTPServer
+    /// The server's loop and settings, held here: the server is reached through an unowned reference, which
+    /// costs a checked retain on every use.
+    let loop: EventLoop
+    let config: HTTPServerConfig
+    private let deadlines: DeadlineTracker
+    let handler: HTTPHandler
     var parser: HTTPRequestParser
-    var deadline: Int64?
+    var deadline: Int64? { didSet { if let d = deadline { deadlines.note(d) } } }
     var deadlineStatus = 408
     /// Output not yet taken by the socket: `out[outOffset...]`. One contiguous buffer, so a response's head and
     /// its first body bytes (and any pieces queued between two flushes) leave in one send.
@@ -113,16 +130,20 @@ final class HTTPConnection {
     init(fd: Int32, server: HTTPServer) {
         self.fd = fd
         self.server = server
+        loop = server.loop
+        config = server.config
+        deadlines = server.deadlines
+        handler = server.handler
         parser = HTTPRequestParser(limits: server.config.limits)
     }
 
     var isIdle: Bool { !busy && parser.isIdle }
 
     func start() {
-        deadline = server.loop.now + server.config.idleTimeoutMillis
+        deadline = loop.now + config.idleTimeoutMillis
         // unowned(unsafe): no reference counting per event. Safe: close() unregisters the handler before the
         // server lets the connection go, and the loop looks a handler up by fd for every event.
-        server.loop.register(fd, EventLoop.readable | EventLoop.peerClosed) { [unowned(unsafe) self] ev in onEvents(ev) }
+        loop.register(fd, EventLoop.readable | EventLoop.peerClosed) { [unowned(unsafe) self] ev in onEvents(ev) }
     }
 
     private func onEvents(_ ev: UInt32) {
@@ -141,7 +162,7 @@ final class HTTPConnection {
         while !closed && !busy {
             let n = recv(fd, &readBuf, readBuf.count, 0)
             if n > 0 {
-                if parser.isIdle { deadline = server.loop.now + server.config.headerTimeoutMillis; deadlineStatus = 408 }
+                if parser.isIdle { deadline = loop.now + config.headerTimeoutMillis; deadlineStatus = 408 }
                 process(readBuf[0..<n])
             } else if n == 0 {
                 clientGone(); return
@@ -162,7 +183,7 @@ final class HTTPConnection {
         for e in events {
             switch e {
             case .head(let head):
-                deadline = server.loop.now + server.config.bodyTimeoutMillis
+                deadline = loop.now + config.bodyTimeoutMillis
                 if let expect = head.header("expect") {
                     if expect.lowercased() == "100-continue" {
                         // Only when the body is still to come: a client that sent it already needs no go-ahead.
@@ -191,8 +212,7 @@ final class HTTPConnection {
         closeAfterResponse = !request.head.keepAlive
         let writer = HTTPResponseWriter(connection: self, head: request.head)
         current = writer
-        guard let h = server.handler else { writer.respond(status: 503, headers: [], body: []); return }
-        h.handle(request, writer)
+        handler.handle(request, writer)
     }
 
     /// Called by the writer when the response is complete.
@@ -201,16 +221,16 @@ final class HTTPConnection {
         busy = false
         if !keepAlive || closeAfterResponse { closeAfterResponse = true; if outBytes == 0 { close() }; return }
         parser.reset()
-        deadline = server.loop.now + server.config.idleTimeoutMillis
+        deadline = loop.now + config.idleTimeoutMillis
         // The next request is taken up at the next turn of the loop, never from inside this call: an answer
         // written at once would otherwise nest request in request until the stack overflows.
-        server.loop.soon { [self] in continueReading() }   // strong: a weak capture would give the connection a side table
+        loop.readSoon(self)
     }
 
-    private func continueReading() {
+    func continueReading() {
         guard !closed && !busy else { return }
         if !parser.leftover.isEmpty {
-            deadline = server.loop.now + server.config.headerTimeoutMillis
+            deadline = loop.now + config.headerTimeoutMillis
             process([][...])   // parse what is already buffered (pipelined)
         }
         if !closed && !busy { readAvailable() }
@@ -219,7 +239,7 @@ final class HTTPConnection {
     private func refuse(_ error: HTTPParseError, head: HTTPRequestHead?) {
         busy = true
         closeAfterResponse = true
-        let (headers, body) = server.handler?.rejected(error, head: head) ?? ([("Content-Type", "text/plain")], Array(error.message.utf8))
+        let (headers, body) = handler.rejected(error, head: head)
         let writer = HTTPResponseWriter(connection: self, head: head)
         current = writer
         writer.respond(status: error.status, headers: headers, body: body)
@@ -250,7 +270,7 @@ final class HTTPConnection {
     func scheduleFlush() {
         guard !closed, !flushScheduled else { return }
         flushScheduled = true
-        server.loop.flushAfterEvent(self)
+        loop.flushAfterEvent(self)
     }
 
     func runScheduledFlush() {
@@ -281,7 +301,7 @@ final class HTTPConnection {
         let want = outOffset < out.count
         if want != writeRegistered {
             writeRegistered = want
-            server.loop.modify(fd, EventLoop.readable | EventLoop.peerClosed | (want ? EventLoop.writable : 0))
+            loop.modify(fd, EventLoop.readable | EventLoop.peerClosed | (want ? EventLoop.writable : 0))
         }
         if !want {
             if closeAfterResponse && !busy { close(); return }
@@ -299,7 +319,7 @@ final class HTTPConnection {
         guard !closed else { return }
         closed = true
         current = nil   // the writer holds the connection: no cycle once closed
-        server.loop.unregister(fd)
+        loop.unregister(fd)
         Glibc.close(fd)
         out = []
         outOffset = 0

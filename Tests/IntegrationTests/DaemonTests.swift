@@ -26,6 +26,37 @@ import ProxyPoolStore
         #expect(!FileManager.default.fileExists(atPath: d.socket), "the control socket is removed on exit")
     }
 
+    /// SIGTERM while a stream is under way: the daemon stops taking requests, lets the stream finish, then exits 0.
+    @Test func sigtermLetsAStreamInFlightFinish() throws {
+        let s = try ProxySetup(credentials: [("slow", "anthropic", "fake-slow-stream-100")], assign: ["claude-code": ["slow"]])
+        let port = s.port, key = s.key
+        final class Box: @unchecked Sendable { var result: HTTPResult?; var error: Error? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do {
+                box.result = try http(port: port, "POST", "/v1/messages",
+                                      headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", "claude-code")],
+                                      body: #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hello"}]}"#)
+            } catch { box.error = error }
+            done.signal()
+        }
+        // Wait until the stream has started upstream, then ask the daemon to stop.
+        for _ in 0..<100 where ((try? s.fake.requests().count) ?? 0) == 0 { usleep(20_000) }
+        usleep(200_000)
+        let started = Date()
+        kill(s.daemon.pid, SIGTERM)
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(box.error == nil)
+        #expect(box.result?.status == 200 && box.result?.content.hasSuffix("event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n") == true,
+                Comment(rawValue: String(box.result?.content.suffix(200) ?? "")))
+        #expect(Date().timeIntervalSince(started) > 0.5, "the stream was still running when the signal came")
+        #expect(s.daemon.stop() == 0)
+        #expect(!s.daemon.log.contains("did not finish"))
+        // Stopped: nothing listens any more.
+        #expect((try? http(port: port, "GET", "/healthz")) == nil)
+    }
+
     @Test func sigintStopsCleanlyToo() throws {
         let d = try DaemonProcess()
         #expect(d.stop(SIGINT) == 0)
