@@ -174,13 +174,14 @@ public final class HTTP1Client {
     public var idleConnections: Int { idleCount }
 
     func start(_ r: UpstreamRequest, target: UpstreamURL, delegate: UpstreamDelegate) -> HTTP1Transfer {
-        let t = HTTP1Transfer(r, target: target, wire: Self.serialize(r, target), delegate: delegate, now: loop.now)
+        let wire = Self.serialize(r, target)
+        let t = HTTP1Transfer(r, target: target, wire: wire ?? [], delegate: delegate, now: loop.now)
         transfers[ObjectIdentifier(t)] = t
         schedule(t.firstByteDeadline)
         if let d = t.totalDeadline { schedule(d) }
         starting = true
         defer { starting = false }
-        if r.headers.contains(where: { $0.utf8.contains(13) || $0.utf8.contains(10) }) {
+        if wire == nil {
             fail(t, UpstreamError(kind: .other, message: "a header for the upstream contains a line break"))
         } else {
             assign(t, reuse: true)
@@ -576,7 +577,9 @@ public final class HTTP1Client {
 
     // MARK: Request bytes
 
-    static func serialize(_ r: UpstreamRequest, _ u: UpstreamURL) -> [UInt8] {
+    /// The request's bytes; nil when a header holds a line break (it would end the head early: a header of
+    /// its own, or a second request).
+    static func serialize(_ r: UpstreamRequest, _ u: UpstreamURL) -> [UInt8]? {
         var w: [UInt8] = []
         w.reserveCapacity(128 + r.headers.reduce(0) { $0 + $1.utf8.count + 2 } + r.body.count)
         w.append(contentsOf: r.method.utf8)
@@ -588,7 +591,12 @@ public final class HTTP1Client {
         for h in r.headers {
             // "Name:" with no value removes a header in curl's convention: send nothing.
             if h.utf8.last == 58 { continue }
+            let start = w.count
             w.append(contentsOf: h.utf8)
+            let breaks = w.withUnsafeBufferPointer { p in
+                memchr(p.baseAddress! + start, 13, p.count - start) != nil || memchr(p.baseAddress! + start, 10, p.count - start) != nil
+            }
+            if breaks { return nil }
             w.append(13); w.append(10)
         }
         if r.method != "GET" && r.method != "HEAD" || !r.body.isEmpty {

@@ -194,9 +194,14 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     @Test func requestBytes() {
         var r = UpstreamRequest(url: "http://127.0.0.1:81/v1/messages", method: "POST", headers: ["x-api-key: k", "Expect:", "Accept: text/event-stream"], body: Array("{}".utf8))
         r.idleTimeoutSeconds = 1
-        let wire = String(decoding: HTTP1Client.serialize(r, UpstreamURL(r.url)!), as: UTF8.self)
+        let wire = String(decoding: HTTP1Client.serialize(r, UpstreamURL(r.url)!) ?? [], as: UTF8.self)
         #expect(wire == "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:81\r\nx-api-key: k\r\nAccept: text/event-stream\r\nContent-Length: 2\r\n\r\n{}")
         let get = UpstreamRequest(url: "http://[::1]/v1/models", method: "GET", headers: [], body: [])
-        #expect(String(decoding: HTTP1Client.serialize(get, UpstreamURL(get.url)!), as: UTF8.self) == "GET /v1/models HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+        #expect(String(decoding: HTTP1Client.serialize(get, UpstreamURL(get.url)!) ?? [], as: UTF8.self) == "GET /v1/models HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+        // A line break anywhere in a header (value or name, CR or LF, first or last) gives no bytes at all.
+        for bad in ["x: a\r\nInjected: 1", "x: a\nb", "x: a\r", "\nx: a", "x\r: a"] {
+            let b = UpstreamRequest(url: "http://127.0.0.1:81/v1/messages", method: "POST", headers: ["ok: 1", bad], body: [])
+            #expect(HTTP1Client.serialize(b, UpstreamURL(b.url)!) == nil, Comment(rawValue: bad.debugDescription))
+        }
     }
 }
