@@ -367,6 +367,24 @@ import Testing
             let r = try call("smuggled")
             #expect(r.status == 200 && r.body.contains("FAKE-UPSTREAM-OK") && !r.body.contains("FAKE-TRAILING-WRONG-ANSWER"), Comment(rawValue: r.body))
         }
+        // A big stream to a client that reads slowly: the upstream is held back whenever more than the
+        // high-water mark waits for the client, and what TLS read ahead meanwhile is delivered (nothing lost,
+        // nothing stuck).
+        _ = d.ctl(["credential", "add", "big", "--provider", "anthropic", "--base-url", "https://127.0.0.1:\(port)", "--ca-file", dir + "/cert.pem", "--key-stdin"],
+                  stdin: "fake-big-6000")
+        _ = d.ctl(["assign", "bigapp", "big"])
+        usleep(150_000)
+        let slow = try slowlyRead(port: try d.proxyPort, headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", "bigapp")],
+                                  body: #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+        #expect(slow.status == 200 && slow.content.hasSuffix("event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n"), Comment(rawValue: String(slow.content.suffix(200))))
+        // The fake's text is exactly 6000 KiB: the deltas put together must be that long.
+        var text = 0
+        for line in slow.content.split(separator: "\n") where line.hasPrefix("data: ") {
+            guard let j = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any],
+                  let delta = j["delta"] as? [String: Any], let t = delta["text"] as? String else { continue }
+            text += t.utf8.count
+        }
+        #expect(text == 6000 * 1024, "every piece of the 6 MB answer arrived")
         let bad = try call("naive")
         #expect(bad.status == 502 && bad.body.contains("untrusted"), "a self-signed upstream is refused without the CA file")
     }
@@ -466,4 +484,32 @@ import Testing
         #expect(d.process.isRunning, "the daemon is still alive")
         #expect(d.ctl(["status"]).status == 0)
     }
+}
+
+/// A POST whose answer is read slowly through a small receive buffer, so the daemon has to hold back (pause the
+/// upstream) again and again.
+func slowlyRead(port: UInt16, headers: [(String, String)], body: String) throws -> HTTPResult {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var small: Int32 = 8192
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+    var tv = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var sin = sockaddr_in()
+    sin.sin_family = sa_family_t(AF_INET)
+    sin.sin_port = port.bigEndian
+    sin.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0 else { throw HarnessError("connect :\(port) errno \(errno)") }
+    var req = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
+    for (k, v) in headers { req += "\(k): \(v)\r\n" }
+    req += "\r\n" + body
+    let bytes = Array(req.utf8)
+    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+    var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 16384)
+    while case let n = recv(fd, &buf, buf.count, 0), n > 0 {
+        out += buf[0..<n]
+        usleep(1000)
+    }
+    return parseResponse(out)
 }
