@@ -115,6 +115,12 @@ public final class Store: @unchecked Sendable {
         for key in options.keys.sorted() where !kind.allowedOptions.contains(key) {
             throw .invalidParams("option '\(key)' does not apply to \(kind.rawValue); it takes: \(kind.allowedOptions.joined(separator: ", "))")
         }
+        // Option values end up in request headers and URLs: one line, no control characters (found here rather
+        // than as a failed request later).
+        for (key, value) in options.sorted(by: { $0.key < $1.key })
+        where value.utf8.count > 2048 || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.properties.isWhitespace && $0 != " " }) {
+            throw .invalidParams("option '\(key)' must be one line of at most 2048 characters, without control characters")
+        }
         if let api = options["api"], api != "chat" && api != "responses" {
             throw .invalidParams("option 'api' must be chat or responses, not '\(api)'")
         }

@@ -105,6 +105,11 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
         (RPC.CredentialAdd.Params(name: "x", provider: "anthropic", secret: "k", options: ["api": "chat"]), "does not apply to anthropic"),
         (RPC.CredentialAdd.Params(name: "x", provider: "gemini", secret: "k", options: ["max-output-tokens": "0"]), "from 1 to 10000000"),
         (RPC.CredentialAdd.Params(name: "x", provider: "gemini", secret: "k", options: ["max-output-tokens": "4k"]), "from 1 to 10000000"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "openai", secret: "k", options: ["organization": "org-1\n"]), "option 'organization' must be one line"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "openai", secret: "k", options: ["project": "p\r\nX-Injected: 1"]), "option 'project' must be one line"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "anthropic", secret: "k", options: ["anthropic-version": "2023-06-01\t"]), "without control characters"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "gemini", secret: "k", options: ["ca-file": "/etc/ca\u{2028}.pem"]), "option 'ca-file' must be one line"),
+        (RPC.CredentialAdd.Params(name: "x", provider: "gemini", secret: "k", options: ["ca-file": String(repeating: "a", count: 2049)]), "at most 2048"),
     ])
     func rejectsInvalidCredentials(params: RPC.CredentialAdd.Params, message: String) throws {
         let store = try Store(directory: tempDir())
