@@ -1,6 +1,8 @@
-/// A parsed request head. Header names keep their case; look-ups are case-insensitive. Immutable, and a class: it is handed from the parser to the connection, the
-/// handler, the response writer and the exchange, and a struct of strings and arrays would be copied (a
-/// dozen reference counts) at each step.
+import Glibc
+
+/// A parsed request head. Header names keep their case; look-ups are case-insensitive. Immutable, and a class:
+/// it is handed from the parser to the connection, the handler, the response writer and the exchange, and a
+/// struct of strings and arrays would be copied (a dozen reference counts) at each step.
 public final class HTTPRequestHead: Sendable {
     public let method: String
     /// The request target as sent: path plus optional `?query`.
@@ -190,12 +192,18 @@ public struct HTTPRequestParser: Sendable {
     // MARK: Head
 
     private func findHeadEnd(from: Int) -> Int? {
-        var i = from
-        while i + 3 < buffer.count {
-            if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
-            i += 1
+        buffer.withUnsafeBufferPointer { p -> Int? in
+            guard let base = p.baseAddress else { return nil }
+            var i = from
+            // memchr to each CR, then the three bytes after it.
+            while i + 3 < p.count {
+                guard let cr = memchr(base + i, 13, p.count - 3 - i) else { return nil }
+                i = base.distance(to: cr.assumingMemoryBound(to: UInt8.self))
+                if p[i + 1] == 10 && p[i + 2] == 13 && p[i + 3] == 10 { return i }
+                i += 1
+            }
+            return nil
         }
-        return nil
     }
 
     private enum LineEnd { case found(Int), needMore, tooLong }
@@ -218,40 +226,70 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func parseHead(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
-        // Lines end with CRLF; a bare CR or LF anywhere is refused. Lines are taken one by one (no array of them).
-        var lineStart = raw.startIndex
-        func nextLine() throws(HTTPParseError) -> ArraySlice<UInt8>? {
-            guard lineStart <= raw.endIndex else { return nil }
-            var i = lineStart
-            while i < raw.endIndex {
-                let c = raw[i]
-                if c == 13 {
-                    guard i + 1 < raw.endIndex, raw[i + 1] == 10 else { throw HTTPParseError(400, "bare CR in request head") }
-                    defer { lineStart = i + 2 }
-                    return raw[lineStart..<i]
-                }
-                if c == 10 { throw HTTPParseError(400, "bare LF in request head; lines must end with CRLF") }
-                if c == 0 { throw HTTPParseError(400, "NUL in request head") }
-                i += 1
-            }
-            defer { lineStart = raw.endIndex + 1 }
-            return raw[lineStart..<raw.endIndex]
+        let limits = self.limits
+        let result = raw.withUnsafeBufferPointer { p -> Result<HTTPRequestHead, HTTPParseError> in
+            do throws(HTTPParseError) { return .success(try Self.parseHead(p, limits: limits)) } catch { return .failure(error) }
         }
-        guard let requestLine = try nextLine() else { throw HTTPParseError(400, "empty request") }
-        // method SP target SP version: exactly two spaces (found by hand: no array of parts per request).
-        guard let sp1 = requestLine.firstIndex(of: 0x20),
-              let sp2 = requestLine[(sp1 + 1)...].firstIndex(of: 0x20),
-              !requestLine[(sp2 + 1)...].contains(0x20) else { throw HTTPParseError(400, "malformed request line") }
-        let parts = (requestLine[requestLine.startIndex..<sp1], requestLine[(sp1 + 1)..<sp2], requestLine[(sp2 + 1)...])
-        guard !parts.0.isEmpty, !parts.1.isEmpty else { throw HTTPParseError(400, "malformed request line") }
-        guard parts.0.allSatisfy(isTokenChar) else { throw HTTPParseError(400, "invalid method") }
-        let version = parts.2
-        let v0 = version.startIndex
-        guard version.count == 8, version[v0..<(v0 + 7)].elementsEqual("HTTP/1.".utf8), version[v0 + 7] == 0x30 || version[v0 + 7] == 0x31 else {
+        switch result {
+        case .success(let head): return head
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The head's bytes read through a pointer with integer positions: slices of the array would each retain
+    /// its storage (a third of the daemon's reference counting per request went here).
+    private static func parseHead(_ p: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead {
+        let n = p.count
+        guard n > 0, let base = p.baseAddress else { throw HTTPParseError(400, "malformed request line") }
+        func at(_ q: UnsafeMutableRawPointer) -> Int { base.distance(to: q.assumingMemoryBound(to: UInt8.self)) }
+        // A bare CR, a bare LF or a NUL anywhere is refused before anything else (the first one in the head).
+        var bad = n, why = ""
+        if let z = memchr(base, 0, n) { bad = at(z); why = "NUL in request head" }
+        var i = 0
+        while i < bad, let c = memchr(base + i, 13, bad - i) {
+            let k = at(c)
+            if k + 1 >= n || p[k + 1] != 10 { bad = k; why = "bare CR in request head"; break }
+            i = k + 2
+        }
+        i = 0
+        while i < bad, let l = memchr(base + i, 10, bad - i) {
+            let k = at(l)
+            if k == 0 || p[k - 1] != 13 { bad = k; why = "bare LF in request head; lines must end with CRLF"; break }
+            i = k + 1
+        }
+        if bad < n { throw HTTPParseError(400, why) }
+        // Lines, one by one (no array of them): every CR now ends a line.
+        var lineStart = 0
+        func nextLine() -> (start: Int, end: Int)? {
+            guard lineStart <= n else { return nil }
+            guard let c = memchr(base + lineStart, 13, n - lineStart) else {
+                defer { lineStart = n + 1 }
+                return (lineStart, n)
+            }
+            let k = at(c)
+            defer { lineStart = k + 2 }
+            return (lineStart, k)
+        }
+        func find(_ byte: UInt8, _ from: Int, _ to: Int) -> Int? {
+            var i = from
+            while i < to { if p[i] == byte { return i }; i += 1 }
+            return nil
+        }
+        func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: p[from..<to]), as: UTF8.self) }
+        guard let line = nextLine() else { throw HTTPParseError(400, "empty request") }
+        // method SP target SP version: exactly two spaces.
+        guard let sp1 = find(0x20, line.start, line.end), let sp2 = find(0x20, sp1 + 1, line.end),
+              find(0x20, sp2 + 1, line.end) == nil else { throw HTTPParseError(400, "malformed request line") }
+        guard sp1 > line.start, sp2 > sp1 + 1 else { throw HTTPParseError(400, "malformed request line") }
+        for i in line.start..<sp1 where !isTokenChar(p[i]) { throw HTTPParseError(400, "invalid method") }
+        let v0 = sp2 + 1
+        guard line.end - v0 == 8, p[v0] == 0x48, p[v0 + 1] == 0x54, p[v0 + 2] == 0x54, p[v0 + 3] == 0x50, p[v0 + 4] == 0x2F,
+              p[v0 + 5] == 0x31, p[v0 + 6] == 0x2E, p[v0 + 7] == 0x30 || p[v0 + 7] == 0x31 else {
             throw HTTPParseError(505, "only HTTP/1.0 and HTTP/1.1 are supported")
         }
-        guard parts.1.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw HTTPParseError(400, "invalid characters in request target") }
-        guard parts.1.first == UInt8(ascii: "/") || (parts.0.elementsEqual("OPTIONS".utf8) && parts.1.elementsEqual("*".utf8)) else {
+        for i in (sp1 + 1)..<sp2 where !(p[i] > 0x20 && p[i] < 0x7F) { throw HTTPParseError(400, "invalid characters in request target") }
+        let method = text(line.start, sp1), target = text(sp1 + 1, sp2)
+        guard p[sp1 + 1] == UInt8(ascii: "/") || (method == "OPTIONS" && target == "*") else {
             throw HTTPParseError(400, "request target must be an absolute path")
         }
         var headers: [(name: String, value: String)] = []
@@ -259,33 +297,34 @@ public struct HTTPRequestParser: Sendable {
         headers.reserveCapacity(16)
         lowerNames.reserveCapacity(16)
         var hosts = 0
-        while let line = try nextLine() {
-            if line.first == 0x20 || line.first == 0x09 { throw HTTPParseError(400, "obsolete header line folding is not accepted") }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw HTTPParseError(400, "header line without a colon") }
-            let nameBytes = line[line.startIndex..<colon]
+        while let line = nextLine() {
+            if line.end > line.start && (p[line.start] == 0x20 || p[line.start] == 0x09) {
+                throw HTTPParseError(400, "obsolete header line folding is not accepted")
+            }
+            guard let colon = find(UInt8(ascii: ":"), line.start, line.end) else { throw HTTPParseError(400, "header line without a colon") }
             var upper = false
-            for c in nameBytes {
+            for i in line.start..<colon {
+                let c = p[i]
                 guard isTokenChar(c) else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
                 if c >= 65 && c <= 90 { upper = true }
             }
-            guard !nameBytes.isEmpty else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
-            var value = line[(colon + 1)...]
-            while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
-            while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
-            guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { throw HTTPParseError(400, "control character in a header value") }
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            let lower = upper ? nameBytes.withUnsafeBytes { asciiLowercased($0) } : name
+            guard colon > line.start else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
+            var vs = colon + 1, ve = line.end
+            while vs < ve && (p[vs] == 0x20 || p[vs] == 0x09) { vs += 1 }
+            while ve > vs && (p[ve - 1] == 0x20 || p[ve - 1] == 0x09) { ve -= 1 }
+            for i in vs..<ve where !(p[i] == 0x09 || p[i] >= 0x20 && p[i] != 0x7F) { throw HTTPParseError(400, "control character in a header value") }
+            let name = text(line.start, colon)
+            let lower = upper ? asciiLowercased(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<colon]))) : name
             if lower == "host" { hosts += 1 }
-            headers.append((name, String(decoding: value, as: UTF8.self)))
+            headers.append((name, text(vs, ve)))
             lowerNames.append(lower)
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
         }
-        let minor = Int(version[v0 + 7] - 0x30)
+        let minor = Int(p[v0 + 7] - 0x30)
         if minor == 1 && hosts != 1 {
             throw HTTPParseError(400, hosts == 0 ? "missing Host header" : "more than one Host header")
         }
-        return HTTPRequestHead(method: String(decoding: parts.0, as: UTF8.self), target: String(decoding: parts.1, as: UTF8.self),
-                               minorVersion: minor, headers: headers, lowerNames: lowerNames)
+        return HTTPRequestHead(method: method, target: target, minorVersion: minor, headers: headers, lowerNames: lowerNames)
     }
 
     private func bodyState(_ head: HTTPRequestHead) throws(HTTPParseError) -> State {
