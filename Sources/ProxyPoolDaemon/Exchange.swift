@@ -449,10 +449,10 @@ final class Exchange: UpstreamDelegate {
         default: return false
         }
     }
-    static let droppedResponseHeaders: Set<String> = [
+    static let droppedResponseHeaders = HeaderNameSet([
         "connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade", "trailer",
         "set-cookie", "alt-svc",
-    ]
+    ])
 }
 
 extension HTTPResponseWriter {

@@ -130,12 +130,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // Local access key.
         let presented = ClientKey.find(header: head.header, query: head.query)
         var keyInfo: (id: String, app: String?)?
-        if let k = presented {
-            if let last = lastKey, last.key == k { keyInfo = last.info }
-            else if let cached = keyCache[k] { keyInfo = cached; lastKey = (k, cached) } else {
-                keyInfo = snapshot.keys[AccessKeys.hash(k)]
-                if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
-                keyCache[k] = keyInfo
+        if let presented {
+            if let last = lastKey, last.key == presented { keyInfo = last.info } else {
+                let k = String(presented)
+                if let cached = keyCache[k] { keyInfo = cached } else {
+                    keyInfo = snapshot.keys[AccessKeys.hash(k)]
+                    if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
+                    keyCache[k] = keyInfo
+                }
                 lastKey = (k, keyInfo)
             }
         }

@@ -271,6 +271,17 @@ let captured: [CapturedRequest] = {
         #expect(local.url == "http://127.0.0.1:11434/v1/chat/completions")
     }
 
+    @Test func headerNameSetFindsExactlyItsMembers() {
+        let names = ["te", "host", "expect", "cookie", "origin", "connection", "keep-alive", "x-proxypool-app"]
+        let set = HeaderNameSet(names)
+        for n in names { #expect(set.contains(n), "\(n)") }
+        // Same lengths, other names; other lengths; case matters (names are given lower-cased); empty; longer than all.
+        for n in ["tx", "hose", "accept", "user-agent", "content-type", "Host", "", "x-proxypool-appx", String(repeating: "a", count: 200)] {
+            #expect(!set.contains(n), "\(n)")
+        }
+        #expect(!HeaderNameSet([]).contains("") && !HeaderNameSet([]).contains("host"))
+    }
+
     @Test func azureBothForms() {
         let dep = UpstreamTarget.build(endpoint: endpoint, path: "/v1/chat/completions", query: nil,
                                        credential: cred(.azureOpenAI, "https://r.openai.azure.com", ["deployment": "gpt4o", "api-version": "2024-10-21"]), clientHeaders: [])

@@ -62,19 +62,23 @@ public enum AppDetection {
 
 /// Where a request carries its key: `Authorization: Bearer`, `x-api-key`, `x-goog-api-key`, `api-key`, `?key=`.
 public enum ClientKey {
-    public static func find(header: (String) -> String?, query: Substring?) -> String? {
+    /// The key a request presents, as a slice of the header it came in (the caller usually compares it with the
+    /// previous request's key, so no string is made for it).
+    public static func find(header: (String) -> String?, query: Substring?) -> Substring? {
         if let auth = header("authorization"), let key = bearer(auth) { return key }
-        for h in ["x-api-key", "x-goog-api-key", "api-key"] { if let v = header(h), !v.isEmpty { return v } }
+        for h in keyHeaders { if let v = header(h), !v.isEmpty { return v[...] } }
         if let q = query {
-            for pair in q.split(separator: "&") where pair.hasPrefix("key=") { return String(pair.dropFirst(4)).removingPercentEncodingLite }
+            for pair in q.split(separator: "&") where pair.hasPrefix("key=") { return String(pair.dropFirst(4)).removingPercentEncodingLite[...] }
         }
         return nil
     }
+
+    static let keyHeaders = ["x-api-key", "x-goog-api-key", "api-key"]
 }
 
 extension ClientKey {
     /// The credentials of `Bearer <key>` (scheme in any case, spaces around the key trimmed); nil for other schemes.
-    static func bearer(_ auth: String) -> String? {
+    static func bearer(_ auth: String) -> Substring? {
         let u = auth.utf8
         guard u.count > 7 else { return nil }
         var i = u.startIndex
@@ -84,7 +88,7 @@ extension ClientKey {
             i = u.index(after: i)
         }
         let key = Substring(auth.utf8[i...])
-        return key.first == " " || key.last == " " ? String(key).trimming(" ") : String(key)
+        return key.first == " " || key.last == " " ? String(key).trimming(" ")[...] : key
     }
 }
 

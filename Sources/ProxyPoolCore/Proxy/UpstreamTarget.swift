@@ -13,16 +13,35 @@ public struct CredentialRoute: Sendable, Equatable {
     }
 }
 
+/// A fixed set of lower-case header names, looked up by length first: most names a request carries are ruled
+/// out by their length alone, with no hashing (a look-up per header, twice per request).
+public struct HeaderNameSet: Sendable {
+    private let byLength: [[String]]
+
+    public init(_ names: [String]) {
+        var t: [[String]] = Array(repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
+        for n in names { t[n.utf8.count].append(n) }
+        byLength = t
+    }
+
+    public func contains(_ name: String) -> Bool {
+        let n = name.utf8.count
+        guard n < byLength.count else { return false }
+        for candidate in byLength[n] where candidate == name { return true }
+        return false
+    }
+}
+
 /// Where a request goes for a credential and how it authenticates: URL per provider (Azure's deployments
 /// and /openai/v1 forms included) and the provider's auth headers. The client's own key never travels on.
 public enum UpstreamTarget {
     /// Client headers never forwarded: hop-by-hop, framing, every kind of key, cookies, and encodings
     /// (the upstream is asked for identity so usage can be read from the stream).
-    static let dropped: Set<String> = [
+    static let dropped = HeaderNameSet([
         "host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding",
         "upgrade", "content-length", "expect", "authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie",
         "accept-encoding", "openai-organization", "openai-project", "origin", "referer", AppDetection.labelHeader,
-    ]
+    ])
 
     public static func build(endpoint: Endpoint, path: Substring, query: Substring?, credential c: CredentialRoute,
                              clientHeaders: [(name: String, value: String)], lowerNames: [String]? = nil) -> (url: String, headers: [String]) {
@@ -37,7 +56,7 @@ public enum UpstreamTarget {
         let suffix = path.hasPrefix("/v1/") ? String(path.dropFirst(3)) : String(path)   // "/chat/completions"
         var headers: [String] = []
         headers.reserveCapacity(clientHeaders.count + 2)
-        for (i, h) in clientHeaders.enumerated() where !dropped.contains(lowerNames?[i] ?? h.name.lowercased()) { headers.append(h.name + ": " + h.value) }
+        for (i, h) in clientHeaders.enumerated() where !dropped.contains(lowerNames?[i] ?? h.name.lowercased()) { headers.append("\(h.name): \(h.value)") }
         let url: String
         switch c.provider {
         case .openai, .openAICompatible, .chatGPTAccount:
