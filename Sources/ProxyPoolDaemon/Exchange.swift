@@ -7,7 +7,7 @@ import ProxyPoolTranslation
 
 /// One client request and its attempts upstream. Before the first byte reaches the client, a failure moves on
 /// to the next candidate; after it, the stream ends with the protocol's error event.
-final class Exchange: UpstreamDelegate {
+final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// waiting: no answer yet. bufferingError: a failover status, body collected to learn why.
     /// streaming: bytes go to the client as they come (translated or not). bufferingBody: a whole answer
     /// collected for translation (a non-streamed answer, or an error in the upstream's own format).
@@ -69,8 +69,7 @@ final class Exchange: UpstreamDelegate {
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
-        response.onClientGone = { [unowned self] in clientGone() }
-        response.onDrain = { [unowned self] in if let t = transfer { service.upstreams.resume(t) } }
+        response.producer = self
     }
 
     var credential: String { candidates[index] }
@@ -401,7 +400,10 @@ final class Exchange: UpstreamDelegate {
         finish(status: status, error: msg)
     }
 
-    private func clientGone() {
+    /// The client's output drained: a paused upstream may go on.
+    func drained() { if let t = transfer { service.upstreams.resume(t) } }
+
+    func clientGone() {
         if let t = transfer { service.upstreams.cancel(t); transfer = nil }
         for f in fetches.values { if let t = f.transfer { service.upstreams.cancel(t) } }
         fetches.removeAll()
