@@ -1093,23 +1093,12 @@ class Handler(BaseHTTPRequestHandler):
         return data, note
 
     def send_bytes(self, status, data, ctype="application/json", headers=None):
-        if self.rec.get("behaviour") == "trailing-response" and self.command != "HEAD":
-            return self.send_with_trailing_response(status, data, ctype, headers)
-        self.send_response(status, STATUS_TEXT.get(status))
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def send_with_trailing_response(self, status, data, ctype, headers):
-        """fake-trailing-response: the answer, then a whole second response nobody asked for, in the same TCP
-        segment (TCP_CORK) but, over TLS, in a record of its own. A client that pools the connection anyway
-        takes it for the answer to its next request."""
-        extra = json.dumps({"smuggled": "FAKE-TRAILING-WRONG-ANSWER"}).encode()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        # fake-trailing-response: the answer, then a whole second response nobody asked for, in the same TCP
+        # segment (TCP_CORK) but, over TLS, in a record of its own. A client that pools the connection anyway
+        # takes it for the answer to its next request.
+        trailing = self.rec.get("behaviour") == "trailing-response" and self.command != "HEAD"
+        if trailing:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         try:
             self.send_response(status, STATUS_TEXT.get(status))
             self.send_header("Content-Type", ctype)
@@ -1117,11 +1106,15 @@ class Handler(BaseHTTPRequestHandler):
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data)
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                             % (len(extra), extra))
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            if trailing:
+                extra = json.dumps({"smuggled": "FAKE-TRAILING-WRONG-ANSWER"}).encode()
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                                 % (len(extra), extra))
         finally:
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            if trailing:
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
     def send_json(self, status, obj, headers=None):
         self.rec.setdefault("response", {})["status"] = status
