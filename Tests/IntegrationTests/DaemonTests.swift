@@ -65,10 +65,10 @@ import ProxyPoolStore
 
     @Test func proxyPortAnswersHealthz() throws {
         let d = try DaemonProcess()
-        let (status, body) = try httpGet(port: try d.proxyPort, path: "/healthz")
-        #expect(status == 200 && body == #"{"status":"ok"}"#)
-        let (s2, b2) = try httpGet(port: try d.proxyPort, path: "/v1/messages")
-        #expect(s2 == 405 && b2.contains("use POST"))
+        let health = try http(port: try d.proxyPort, "GET", "/healthz")
+        #expect(health.status == 200 && health.body == #"{"status":"ok"}"#)
+        let wrong = try http(port: try d.proxyPort, "GET", "/v1/messages")
+        #expect(wrong.status == 405 && wrong.body.contains("use POST"))
     }
 
     @Test func socketActivationUsesPassedSockets() throws {

@@ -259,23 +259,3 @@ final class NotifyListener {
         return nil
     }
 }
-
-/// HTTP/1.1 GET over loopback, returning status and body.
-func httpGet(port: UInt16, path: String) throws -> (Int, String) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var sin = sockaddr_in()
-    sin.sin_family = sa_family_t(AF_INET)
-    sin.sin_port = port.bigEndian
-    sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard rc == 0 else { throw HarnessError("connect :\(port) errno \(errno)") }
-    let req = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
-    _ = req.withUnsafeBytes { send(fd, $0.baseAddress, req.count, 0) }
-    var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 4096)
-    while case let n = recv(fd, &buf, buf.count, 0), n > 0 { out += buf[0..<n] }
-    let text = String(decoding: out, as: UTF8.self)
-    let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-    let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-    return (status, body)
-}

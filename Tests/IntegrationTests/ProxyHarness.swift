@@ -72,9 +72,11 @@ struct HTTPResult {
 }
 
 /// One HTTP/1.1 exchange with Connection: close; the body is returned raw (chunk framing included).
+/// `receiveBuffer` and `readPause` make a slow reader: a small socket buffer, and a pause after each read, so the
+/// daemon has to hold the answer back.
 func http(port: UInt16, _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil,
-          raw: [UInt8]? = nil, timeout: Int = 20) throws -> HTTPResult {
-    let fd = try tcpConnect(port, timeout: timeout)
+          raw: [UInt8]? = nil, timeout: Int = 20, receiveBuffer: Int32? = nil, readPause: useconds_t = 0) throws -> HTTPResult {
+    let fd = try tcpConnect(port, timeout: timeout, receiveBuffer: receiveBuffer)
     defer { close(fd) }
     var req = raw ?? Array("\(method) \(path) HTTP/1.1\r\n".utf8)
     if raw == nil {
@@ -87,8 +89,11 @@ func http(port: UInt16, _ method: String, _ path: String, headers: [(String, Str
         if let body { req += Array(body.utf8) }
     }
     _ = req.withUnsafeBytes { send(fd, $0.baseAddress, req.count, Int32(MSG_NOSIGNAL)) }
-    var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 65536)
-    while case let n = recv(fd, &buf, buf.count, 0), n > 0 { out += buf[0..<n] }
+    var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: receiveBuffer == nil ? 65536 : 16384)
+    while case let n = recv(fd, &buf, buf.count, 0), n > 0 {
+        out += buf[0..<n]
+        if readPause > 0 { usleep(readPause) }
+    }
     return parseResponse(out)
 }
 
@@ -106,8 +111,10 @@ func parseResponse(_ out: [UInt8]) -> HTTPResult {
                       bodyBytes: headEnd.map { Array(out[($0 + 4)...]) } ?? [])
 }
 
-func tcpConnect(_ port: UInt16, timeout: Int) throws -> Int32 {
+/// `receiveBuffer` is set before connecting (the window is agreed then).
+func tcpConnect(_ port: UInt16, timeout: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
     var sin = sockaddr_in()
     sin.sin_family = sa_family_t(AF_INET)
     sin.sin_port = port.bigEndian

@@ -374,8 +374,10 @@ import Testing
                   stdin: "fake-big-6000")
         _ = d.ctl(["assign", "bigapp", "big"])
         usleep(150_000)
-        let slow = try slowlyRead(port: try d.proxyPort, headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", "bigapp")],
-                                  body: #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+        let slow = try http(port: try d.proxyPort, "POST", "/v1/messages",
+                            headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("X-Proxypool-App", "bigapp")],
+                            body: #"{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#,
+                            timeout: 30, receiveBuffer: 8192, readPause: 1000)
         #expect(slow.status == 200 && slow.content.hasSuffix("event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n"), Comment(rawValue: String(slow.content.suffix(200))))
         // The fake's text is exactly 6000 KiB: the deltas put together must be that long.
         var text = 0
@@ -484,32 +486,4 @@ import Testing
         #expect(d.process.isRunning, "the daemon is still alive")
         #expect(d.ctl(["status"]).status == 0)
     }
-}
-
-/// A POST whose answer is read slowly through a small receive buffer, so the daemon has to hold back (pause the
-/// upstream) again and again.
-func slowlyRead(port: UInt16, headers: [(String, String)], body: String) throws -> HTTPResult {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var small: Int32 = 8192
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-    var tv = timeval(tv_sec: 30, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var sin = sockaddr_in()
-    sin.sin_family = sa_family_t(AF_INET)
-    sin.sin_port = port.bigEndian
-    sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard rc == 0 else { throw HarnessError("connect :\(port) errno \(errno)") }
-    var req = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
-    for (k, v) in headers { req += "\(k): \(v)\r\n" }
-    req += "\r\n" + body
-    let bytes = Array(req.utf8)
-    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
-    var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 16384)
-    while case let n = recv(fd, &buf, buf.count, 0), n > 0 {
-        out += buf[0..<n]
-        usleep(1000)
-    }
-    return parseResponse(out)
 }
