@@ -167,6 +167,17 @@ private final class ScriptedServer: @unchecked Sendable {
 
 private let okChunked = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
 
+/// A request to `server` started on a loop of its own, once its first body bytes were handed over (with `pause`,
+/// the transfer asked to pause there).
+private func startUntilFirstBody(_ server: ScriptedServer, pause: Bool = false) -> (LoopThread, Recorder, UpstreamTransfer) {
+    let l = LoopThread()
+    let rec = Recorder()
+    rec.pauseOnFirstBody = pause
+    let t = l.sync { l.upstreams.start(request(server.url), delegate: rec) }
+    #expect(rec.firstBody.wait(timeout: .now() + 5) == .success)
+    return (l, rec, t)
+}
+
 private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void = { _ in }) -> UpstreamRequest {
     var r = UpstreamRequest(url: url, method: "POST", headers: ["Content-Type: application/json"], body: Array("{\"q\":1}".utf8))
     configure(&r)
@@ -282,10 +293,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
             if s.waitForClose(c, seconds: 5) { closedSeen.signal() }
             close(c)
         }
-        let l = LoopThread()
-        let rec = Recorder()
-        let t = l.sync { l.upstreams.start(request(server.url), delegate: rec) }
-        #expect(rec.firstBody.wait(timeout: .now() + 5) == .success)
+        let (l, rec, t) = startUntilFirstBody(server)
         l.sync { l.upstreams.cancel(t) }
         #expect(closedSeen.wait(timeout: .now() + 2) == .success, "the upstream saw the connection close")
         usleep(100_000)
@@ -304,11 +312,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
             _ = s.readRequest(c)
             close(c)
         }
-        let l = LoopThread()
-        let rec = Recorder()
-        rec.pauseOnFirstBody = true
-        let t = l.sync { l.upstreams.start(request(server.url), delegate: rec) }
-        #expect(rec.firstBody.wait(timeout: .now() + 5) == .success)
+        let (l, rec, t) = startUntilFirstBody(server, pause: true)
         usleep(300_000)
         #expect(l.sync { rec.text } == "abcd" && !l.sync { rec.completed }, "nothing is delivered while paused")
         l.sync { l.upstreams.resume(t) }
@@ -325,11 +329,7 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
             setsockopt(c, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
             close(c)
         }
-        let l = LoopThread()
-        let rec = Recorder()
-        rec.pauseOnFirstBody = true
-        let t = l.sync { l.upstreams.start(request(server.url), delegate: rec) }
-        #expect(rec.firstBody.wait(timeout: .now() + 5) == .success)
+        let (l, rec, t) = startUntilFirstBody(server, pause: true)
         usleep(100_000)   // the reset has arrived
         func cpuMillis() -> Int { var u = rusage(); getrusage(RUSAGE_SELF.rawValue, &u); return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000 }
         let before = cpuMillis()
