@@ -180,8 +180,8 @@ final class BackgroundWriter: @unchecked Sendable {
     private func foldRun() {
         guard let r = current else { return }
         current = nil
-        usage[r.key, default: Store.UsageDelta(day: r.key.day, app: r.key.app, credential: r.key.credential, model: r.key.model,
-                                               upstreamModel: r.key.upstreamModel, requests: 0, errors: 0, input: 0, output: 0, cached: 0)].merge(r.delta)
+        // The run's delta carries the same day, app, credential and models: it starts the entry when there is none.
+        if usage[r.key] == nil { usage[r.key] = r.delta } else { usage[r.key]!.merge(r.delta) }
         let a = apps[r.key.app] ?? (0, 0)
         apps[r.key.app] = (a.0 + r.delta.requests, max(a.1, r.at))
         if let id = r.keyID { keysUsed[id] = max(keysUsed[id] ?? 0, r.at) }
