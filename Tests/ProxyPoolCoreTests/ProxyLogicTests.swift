@@ -298,6 +298,12 @@ let captured: [CapturedRequest] = {
         #expect(a.url == "https://api.anthropic.com/v1/messages?beta=true")
         #expect(a.headers.contains("x-api-key: sk-real-secret") && a.headers.contains("anthropic-beta: claude-code-20250219"))
         #expect(a.headers.contains("anthropic-version: 2023-06-01") && !a.headers.contains("x-api-key: ppk_c"))
+        // The client's own version goes as it is, once, found by its lower-cased name or without one.
+        for lower in [["anthropic-version"], nil] as [[String]?] {
+            let own = UpstreamTarget.build(endpoint: Endpoint(dialect: .anthropic, kind: .messages), path: "/v1/messages", query: nil,
+                                           credential: cred(.anthropic, nil), clientHeaders: [("Anthropic-Version", "2024-01-01")], lowerNames: lower)
+            #expect(own.headers.filter { $0.lowercased().hasPrefix("anthropic-version:") } == ["Anthropic-Version: 2024-01-01"])
+        }
         let g = UpstreamTarget.build(endpoint: Endpoint(dialect: .gemini, kind: .streamGenerateContent), path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
                                      query: "alt=sse&key=ppk_c", credential: cred(.gemini, nil), clientHeaders: [])
         #expect(g.url == "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse")

@@ -80,7 +80,7 @@ public enum UpstreamTarget {
         case .anthropic, .claudeAccount:
             url = withQuery(base + String(path))
             headers.append("x-api-key: \(c.secret)")
-            if !clientHeaders.contains(where: { $0.name.lowercased() == "anthropic-version" }) {
+            if !(lowerNames?.contains("anthropic-version") ?? clientHeaders.contains { $0.name.lowercased() == "anthropic-version" }) {
                 headers.append("anthropic-version: \(c.options["anthropic-version"] ?? "2023-06-01")")
             }
         case .gemini, .vertex:
