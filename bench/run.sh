@@ -2,8 +2,11 @@
 # proxypool benchmark: proxypoold vs direct, a plain nginx reverse proxy and (if installable) LiteLLM, all in
 # front of the same fast fake upstream (nginx + njs), over a plain-HTTP and an HTTPS upstream.
 #
-#   bench/run.sh                       # defaults: DURATION=3 s per wrk run, REPEATS=2 (medians); ~8 min
-#   DURATION=5 REPEATS=3 bench/run.sh  # steadier numbers
+#   bench/run.sh                       # defaults: DURATION=3 s per wrk run, REPEATS=3 rounds; ~12 min
+#   DURATION=5 REPEATS=5 bench/run.sh  # steadier numbers
+#
+# proxypoold runs in its default configuration (log level info: one request record per request, here on stderr
+# to a file, since there is no journald). Rounds alternate between the targets; ratios are medians of per-round ratios.
 #
 # Env: DURATION, REPEATS, SCHEMES ("http https"), TARGETS ("direct proxypoold nginx litellm"), LITELLM (auto|off), LITELLM_REPEATS (1), SLOW_N (streams for
 # the slow-stream latency test, 5), PROXY_CPU (0), LOAD_CPU (1), PROXYPOOL_BIN (dir with proxypoold/proxypoolctl,
@@ -14,7 +17,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 DURATION=${DURATION:-3}
-REPEATS=${REPEATS:-2}
+REPEATS=${REPEATS:-3}
 SCHEMES=${SCHEMES:-"http https"}
 TARGETS=${TARGETS:-"direct proxypoold nginx litellm"}
 LITELLM=${LITELLM:-auto}
@@ -227,9 +230,14 @@ print("    %-8s c=%-3s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms%s" % (sys.argv[2]
 EOF
 }
 
-measure_target() {
-    local reps=$1 c rep
-    log "$SCHEME upstream / $T_NAME"
+# A target's variables are saved by name, so that several targets can run side by side and rounds alternate.
+TARGET_VARS="T_PIDS URL_JSON URL_SSE URL_SLOW URL_CHECK AUTH_JSON AUTH_SSE AUTH_SLOW AUTH_CHECK CHECK_AUTH"
+declare -A TV
+save_target() { local v; for v in $TARGET_VARS; do TV[$T_NAME.$v]=${!v}; done; }
+use_target() { local v; T_NAME=$1; for v in $TARGET_VARS; do printf -v "$v" '%s' "${TV[$1.$v]}"; done; }
+
+before_load() {   # idle memory, correctness checks, the fast-stream check, warm-up: for the current target
+    log "$SCHEME upstream / $T_NAME: checks and warm-up"
     sleep 0.5
     record "{\"kind\":\"mem\",\"scheme\":\"$SCHEME\",\"target\":\"$T_NAME\",\"phase\":\"idle\",\"rss_kib\":$(mem_kib VmRSS $T_PIDS),\"hwm_kib\":$(mem_kib VmHWM $T_PIDS)}"
     # Correctness first: bodies intact, key swapped, every event of a fast stream forwarded.
@@ -242,17 +250,39 @@ measure_target() {
     # Warm-up (upstream connections, caches), not recorded.
     BENCH_BODY=$W/body-json1k.json BENCH_AUTH=$AUTH_JSON timeout 30 taskset -c "$LOAD_CPU" \
         wrk -t1 -c64 -d1s -s "$HERE/post.lua" "$URL_JSON" > "$W/logs/warmup-$SCHEME-$T_NAME.txt" 2>&1 || true
-    for body in json1k json60k; do
-        for c in $CONCURRENCY; do
-            for rep in $(seq 1 "$reps"); do run_wrk "$body" "$c" "$URL_JSON" "$W/body-$body.json" "$AUTH_JSON" "$rep"; done
-        done
-    done
-    for rep in $(seq 1 "$reps"); do run_wrk sse 16 "$URL_SSE" "$W/body-sse.json" "$AUTH_SSE" "$rep"; done
+}
+
+after_load() {   # memory after load, the slowly streaming upstream, memory at the end
     record "{\"kind\":\"mem\",\"scheme\":\"$SCHEME\",\"target\":\"$T_NAME\",\"phase\":\"after\",\"rss_kib\":$(mem_kib VmRSS $T_PIDS),\"hwm_kib\":$(mem_kib VmHWM $T_PIDS)}"
     # Slowly streaming upstream: is every event forwarded as it arrives?
     record "{\"kind\":\"slow\",\"scheme\":\"$SCHEME\",\"target\":\"$T_NAME\",\"result\":$(timeout 120 taskset -c "$LOAD_CPU" python3 "$HERE/stream_client.py" stream --url "$URL_SLOW" --body "$W/body-slow.json" --auth "$AUTH_SLOW" --cafile "$CA" --n "$SLOW_N" --expect 21 || echo '{"n_errors":1}')}"
     sleep 1   # let the proxy settle, then read RSS again
     record "{\"kind\":\"mem\",\"scheme\":\"$SCHEME\",\"target\":\"$T_NAME\",\"phase\":\"end\",\"rss_kib\":$(mem_kib VmRSS $T_PIDS),\"hwm_kib\":$(mem_kib VmHWM $T_PIDS)}"
+}
+
+# The load, in rounds: each round runs every test once on every target, back to back, and the order of the
+# targets alternates from round to round. This machine has steal time that comes and goes over seconds to
+# minutes; peers measured minutes apart would see different machines. The report takes per-round ratios and
+# their median.
+measure_rounds() {   # measure_rounds ROUNDS TARGET...
+    local rounds=$1 round body c t order; shift
+    for round in $(seq 1 "$rounds"); do
+        order=("$@")
+        if [ $((round % 2)) = 0 ]; then order=(); for t in "$@"; do order=("$t" "${order[@]}"); done; fi
+        log "$SCHEME upstream: round $round of $rounds (${order[*]})"
+        for body in json1k json60k; do
+            for c in $CONCURRENCY; do
+                for t in "${order[@]}"; do use_target "$t"; run_wrk "$body" "$c" "$URL_JSON" "$W/body-$body.json" "$AUTH_JSON" "$round"; done
+            done
+        done
+        for t in "${order[@]}"; do use_target "$t"; run_wrk sse 16 "$URL_SSE" "$W/body-sse.json" "$AUTH_SSE" "$round"; done
+    done
+}
+
+measure_target() {   # one target alone (LiteLLM: too slow to pair with the others round by round)
+    before_load
+    measure_rounds "$1" "$T_NAME"
+    after_load
 }
 
 # ---------------------------------------------------------------- LiteLLM (optional)
@@ -284,14 +314,14 @@ for SCHEME in $SCHEMES; do
     URL_JSON=$UPBASE/json/v1/chat/completions; URL_SSE=$UPBASE/sse/v1/chat/completions
     URL_SLOW=$SLOWBASE/slow/v1/chat/completions; URL_CHECK=$UPBASE/check/v1/chat/completions
     AUTH_JSON=sk-client; AUTH_SSE=sk-client; AUTH_SLOW=sk-client; AUTH_CHECK=sk-client; CHECK_AUTH="Bearer sk-client"
-    measure_target "$REPEATS"
+    save_target
     fi
 
     # --- proxypoold
     if want proxypoold; then
     PP_PORT=$(freeport); PPS=$W/pp-$SCHEME/control.sock; mkdir -p -m 700 "$W/pp-$SCHEME" "$W/pp-$SCHEME/state"
     taskset -c "$PROXY_CPU" "$PPD" --state-dir "$W/pp-$SCHEME/state" --control-socket "$PPS" \
-        --listen "127.0.0.1:$PP_PORT" --config /dev/null --log-level warning 2>"$W/logs/proxypoold-$SCHEME.log" &
+        --listen "127.0.0.1:$PP_PORT" --config /dev/null 2>"$W/logs/proxypoold-$SCHEME.log" &
     PP_PID=$!; PIDS+=("$PP_PID")
     wait_port "$PP_PORT" || die "proxypoold did not start: $(tail -5 "$W/logs/proxypoold-$SCHEME.log")"
     for _ in $(seq 1 50); do [ -S "$PPS" ] && break; sleep 0.1; done
@@ -309,12 +339,7 @@ for SCHEME in $SCHEMES; do
     done
     T_NAME=proxypoold; T_PIDS=$PP_PID; CHECK_AUTH="Bearer sk-upstream-check"
     URL_JSON=http://127.0.0.1:$PP_PORT/v1/chat/completions; URL_SSE=$URL_JSON; URL_SLOW=$URL_JSON; URL_CHECK=$URL_JSON
-    measure_target "$REPEATS"
-    # The daemon's own view: requests by status code.
-    curl -s --max-time 5 "http://127.0.0.1:$PP_PORT/metrics" > "$W/logs/proxypoold-$SCHEME-metrics.txt" || true
-    kill -0 "$PP_PID" 2>/dev/null || log "proxypoold DIED during the run (see its log)"
-    stop_pid "$PP_PID"
-    cp "$W/logs/proxypoold-$SCHEME.log" "$W/logs/proxypoold-$SCHEME-metrics.txt" "$RESULTS/" 2>/dev/null || true
+    save_target
     fi
 
     # --- nginx as a plain reverse proxy
@@ -351,9 +376,23 @@ EOF
     URL_JSON=http://127.0.0.1:$NG_PORT/json/v1/chat/completions; URL_SSE=http://127.0.0.1:$NG_PORT/sse/v1/chat/completions
     URL_SLOW=http://127.0.0.1:$NG_PORT/slow/v1/chat/completions; URL_CHECK=http://127.0.0.1:$NG_PORT/check/v1/chat/completions
     AUTH_JSON=sk-client; AUTH_SSE=sk-client; AUTH_SLOW=sk-client; AUTH_CHECK=sk-client; CHECK_AUTH="Bearer sk-client"
-    measure_target "$REPEATS"
-    stop_pid "$NG_PID"
+    save_target
     fi
+
+    # --- checks, then the rounds, then the slow streams: every target of this scheme side by side
+    paired=()
+    for t in direct proxypoold nginx; do want "$t" && paired+=("$t"); done
+    for t in "${paired[@]}"; do use_target "$t"; before_load; done
+    measure_rounds "$REPEATS" "${paired[@]}"
+    for t in "${paired[@]}"; do use_target "$t"; after_load; done
+    if want proxypoold; then
+        # The daemon's own view: requests by status code (with its access key: /metrics is not public).
+        curl -s --max-time 5 -H "Authorization: Bearer ${TV[proxypoold.AUTH_JSON]}" "http://127.0.0.1:$PP_PORT/metrics" > "$W/logs/proxypoold-$SCHEME-metrics.txt" || true
+        kill -0 "$PP_PID" 2>/dev/null || log "proxypoold DIED during the run (see its log)"
+        stop_pid "$PP_PID"
+        cp "$W/logs/proxypoold-$SCHEME.log" "$W/logs/proxypoold-$SCHEME-metrics.txt" "$RESULTS/" 2>/dev/null || true
+    fi
+    want nginx && stop_pid "$NG_PID"
 
     # --- LiteLLM as an OpenAI-compatible passthrough
     if [ "$LITELLM_OK" = 1 ] && want litellm; then
