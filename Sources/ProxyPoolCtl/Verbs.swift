@@ -201,8 +201,10 @@ enum Verbs {
                 let k = key(r)
                 var s = sums[k] ?? UsageRow(day: by == "day" ? k : "*", app: by == "app" ? k : "*", credential: by == "credential" ? k : "*",
                                             model: by == "model" ? k : "*", upstreamModel: by == "upstream-model" ? k : "*", requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0)
-                s.requests += r.requests; s.errors += r.errors; s.inputTokens += r.inputTokens
-                s.outputTokens += r.outputTokens; s.cachedTokens += r.cachedTokens
+                // Stored sums may be saturated already (Int64.max): adding them saturates too.
+                s.requests = Saturating.add(s.requests, r.requests); s.errors = Saturating.add(s.errors, r.errors)
+                s.inputTokens = Saturating.add(s.inputTokens, r.inputTokens); s.outputTokens = Saturating.add(s.outputTokens, r.outputTokens)
+                s.cachedTokens = Saturating.add(s.cachedTokens, r.cachedTokens)
                 sums[k] = s
             }
             rows = sums.keys.sorted().map { sums[$0]! }

@@ -179,7 +179,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         var length: Int?
         for i in headers.indices {
             if lowerNames[i] == "content-type" { isEventStream = headers[i].1.hasPrefix("text/event-stream") }
-            if lowerNames[i] == "content-length" { length = Int(headers[i].1) }
+            // The upstream parser checked it; a negative one (Int("-5") parses) is never passed on as a length.
+            if lowerNames[i] == "content-length" { length = Int(headers[i].1).flatMap { $0 >= 0 ? $0 : nil } }
         }
         if plan.translated, let wire = plan.upstreamWire, let clientWire, let canonical {
             // A stream is re-encoded event by event; anything else (a whole answer, an error) is read whole first.
@@ -422,7 +423,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         service.metrics.request(app: app, credential: cred, status: status, seconds: Double(latency) / 1000,
                                 ttfbSeconds: firstByte.map { Double($0 - started) / 1000 }, failovers: attempts - 1, error: error != nil)
         let nowSeconds = Timestamp.now()
-        let (input, output, cached) = translatedUsage.map { (Int64($0.input), Int64($0.output), Int64($0.cachedInput)) } ?? (usage.input, usage.output, usage.cached)
+        // Both readers clamp each count to 0…10^12 (Saturating.tokens): what an upstream reports cannot overflow the sums.
+        let (input, output, cached) = translatedUsage.map { (Saturating.tokens($0.input), Saturating.tokens($0.output), Saturating.tokens($0.cachedInput)) }
+            ?? (usage.input, usage.output, usage.cached)
         service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", upstreamModel: plan.upstreamModel ?? model ?? "",
                                error: status >= 400 || error != nil,
                                input: input, output: output, cached: cached, at: nowSeconds, keyID: keyID)

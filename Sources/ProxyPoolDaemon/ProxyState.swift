@@ -183,7 +183,7 @@ final class BackgroundWriter: @unchecked Sendable {
         // The run's delta carries the same day, app, credential and models: it starts the entry when there is none.
         if usage[r.key] == nil { usage[r.key] = r.delta } else { usage[r.key]!.merge(r.delta) }
         let a = apps[r.key.app] ?? (0, 0)
-        apps[r.key.app] = (a.0 + r.delta.requests, max(a.1, r.at))
+        apps[r.key.app] = (Saturating.add(a.0, r.delta.requests), max(a.1, r.at))
         if let id = r.keyID { keysUsed[id] = max(keysUsed[id] ?? 0, r.at) }
     }
 
@@ -220,15 +220,5 @@ final class BackgroundWriter: @unchecked Sendable {
             if stop { pthread_mutex_lock(&mutex); stopped = true; pthread_mutex_unlock(&mutex); return }
             usleep(1_000_000)   // batch: at most one transaction a second
         }
-    }
-}
-
-private extension Store.UsageDelta {
-    mutating func add(error: Bool, input: Int64, output: Int64, cached: Int64) {
-        requests += 1; errors += error ? 1 : 0; self.input += input; self.output += output; self.cached += cached
-    }
-
-    mutating func merge(_ d: Store.UsageDelta) {
-        requests += d.requests; errors += d.errors; input += d.input; output += d.output; cached += d.cached
     }
 }

@@ -495,20 +495,23 @@ public final class Store: @unchecked Sendable {
                     ON CONFLICT(credential, model, kind) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason
                     """, [.text(c.credential), .text(c.model), .text(c.authFailed ? "auth" : "cooldown"), .int(c.untilMillis), .text(c.reason)])
             }
+            // SQLite turns an integer sum that overflows into a float; min() with Int64.max keeps it the largest
+            // integer instead (a sum that saturated stays saturated, and reads back as Int64.max).
             for u in usage {
                 try db.run("""
                     INSERT INTO usage(day, app, credential, model, upstream_model, requests, errors, input_tokens, output_tokens, cached_tokens)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(day, app, credential, model, upstream_model) DO UPDATE SET requests = requests + excluded.requests,
-                      errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
-                      output_tokens = output_tokens + excluded.output_tokens, cached_tokens = cached_tokens + excluded.cached_tokens
+                    ON CONFLICT(day, app, credential, model, upstream_model) DO UPDATE SET requests = min(requests + excluded.requests, \(Int64.max)),
+                      errors = min(errors + excluded.errors, \(Int64.max)), input_tokens = min(input_tokens + excluded.input_tokens, \(Int64.max)),
+                      output_tokens = min(output_tokens + excluded.output_tokens, \(Int64.max)),
+                      cached_tokens = min(cached_tokens + excluded.cached_tokens, \(Int64.max))
                     """, [.text(u.day), .text(u.app), .text(u.credential), .text(u.model), .text(u.upstreamModel), .int(u.requests), .int(u.errors),
                           .int(u.input), .int(u.output), .int(u.cached)])
             }
             for a in apps {
                 try db.run("""
                     INSERT INTO apps(app, first_seen, last_seen, requests) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(app) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), requests = requests + excluded.requests
+                    ON CONFLICT(app) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), requests = min(requests + excluded.requests, \(Int64.max))
                     """, [.text(a.app), .int(a.at), .int(a.at), .int(a.requests)])
             }
             for k in keysUsed { try db.run("UPDATE access_keys SET last_used_at = ? WHERE id = ?", [.int(k.at), .text(k.id)]) }

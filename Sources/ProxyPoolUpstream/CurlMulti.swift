@@ -251,7 +251,8 @@ public final class CurlMulti {
             while i < end && l[i] != 32 { i += 1 }
             while i < end && l[i] == 32 { i += 1 }
             var status = 0
-            while i < end && l[i] >= 48 && l[i] <= 57 { status = status * 10 + Int(l[i] - 48); i += 1 }
+            // At most four digits read (curl checks the three of a status): a run of digits cannot overflow.
+            while i < end && l[i] >= 48 && l[i] <= 57 && status < 1000 { status = status * 10 + Int(l[i] - 48); i += 1 }
             t.status = status
         } else if let colon = l.firstIndex(of: 58) {
             var v = colon + 1

@@ -103,16 +103,27 @@ EXACT_BEHAVIOURS = {
     "fake-reset-midstream": "reset-midstream",
     "fake-reset-stream-only": "reset-stream-only",
     "fake-trailing-response": "trailing-response",
+    # Hostile numbers (issue 12): values no parser may trap on; the daemon must clamp them.
+    "fake-429-retry-after-huge": "429-retry-after-huge",
+    "fake-429-retry-after-ms-huge": "429-retry-after-ms-huge",
+    "fake-429-retry-after-date-far": "429-retry-after-date-far",
+    "fake-429-reset-far": "429-reset-far",
+    "fake-usage-limit-far": "usage-limit-far",
+    "fake-usage-huge": "usage-huge",
 }
 PARAM_BEHAVIOURS = [
     (re.compile(r"^fake-429-retry-after-(\d+)$"), "429-retry-after"),
     (re.compile(r"^fake-429-retry-after-ms-(\d+)$"), "429-retry-after-ms"),
     (re.compile(r"^fake-slow-stream-(\d+)$"), "slow-stream"),
     (re.compile(r"^fake-big-(\d+)$"), "big"),
+    (re.compile(r"^fake-usage-(\d+)$"), "usage-n"),
 ]
 BEHAVIOURS = sorted(EXACT_BEHAVIOURS) + [
     "fake-429-retry-after-N", "fake-429-retry-after-ms-N",
-    "fake-slow-stream-MS", "fake-big-N"]
+    "fake-slow-stream-MS", "fake-big-N", "fake-usage-N"]
+
+# fake-usage-huge: every usage count of an answer (prompt_tokens, input_tokens, promptTokenCount, …) is this.
+HUGE_USAGE = 999999999999999999
 
 
 def parse_behaviour(key):
@@ -642,6 +653,17 @@ def gemini_429_body():
                            "links": [{"description": "Learn more about Gemini API quotas",
                                       "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
                           {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "30s"}]}}
+
+
+# The 429 headers of the hostile-number behaviours (fake-429-*-huge, -far): far beyond any sane wait.
+HOSTILE_429_HEADERS = {
+    "429-retry-after-huge": lambda: {"Retry-After": "1e300"},
+    "429-retry-after-ms-huge": lambda: {"retry-after-ms": "1e300"},
+    "429-retry-after-date-far": lambda: {"Retry-After": "Fri, 31 Dec 2147483647 23:59:59 GMT"},
+    "429-reset-far": lambda: {
+        "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "99999999999999h",
+        "anthropic-ratelimit-requests-remaining": "0", "anthropic-ratelimit-requests-reset": "9999-12-31T23:59:59Z"},
+}
 
 
 def usage_limit_body():
@@ -1556,6 +1578,13 @@ class Handler(BaseHTTPRequestHandler):
         elif beh == "hang":
             self.rec["response"]["status"] = None
             self.wait_until_client_gone()
+        elif beh in HOSTILE_429_HEADERS:
+            self.send_error_api(429, "Rate limited (fake, hostile numbers).", HOSTILE_429_HEADERS[beh]())
+        elif beh == "usage-limit-far":
+            # A reset 400 digits long: a double parser reads it as infinity.
+            self.rec.setdefault("response", {})["status"] = 429
+            self.send_bytes(429, b'{"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached (fake).", '
+                            b'"resets_in_seconds": ' + b"9" * 400 + b', "resets_at": ' + b"9" * 400 + b'}}')
         else:
             return False
         _ = api
@@ -1582,7 +1611,8 @@ class Handler(BaseHTTPRequestHandler):
             ans["text"] += " " + image_report(images)
         if ans["kind"] == "text" and SYSTEM_MARKER in system_text(body):
             ans["text"] += " FAKE-SYSTEM-SEEN"
-        ctx = {"model": model, "in_tok": approx_tokens(body), "body": body,
+        in_tok = HUGE_USAGE if beh == "usage-huge" else (param if beh == "usage-n" else approx_tokens(body))
+        ctx = {"model": model, "in_tok": in_tok, "body": body,
                "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None}
         full, events = builder(ctx, ans)
         resp = self.rec["response"]

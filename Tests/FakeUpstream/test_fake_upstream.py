@@ -246,6 +246,30 @@ class FakeUpstreamTest(unittest.TestCase):
         j = self.req("POST", "/v1/messages", MSG, dict(ANTH_HDR, **{"x-api-key": "fake-529"}))[2]
         self.assertEqual(j["error"]["type"], "overloaded_error")
 
+    def test_hostile_numbers(self):
+        for key, header, value in (("fake-429-retry-after-huge", "Retry-After", "1e300"),
+                                   ("fake-429-retry-after-ms-huge", "retry-after-ms", "1e300"),
+                                   ("fake-429-retry-after-date-far", "Retry-After", "Fri, 31 Dec 2147483647 23:59:59 GMT"),
+                                   ("fake-429-reset-far", "x-ratelimit-reset-requests", "99999999999999h"),
+                                   ("fake-429-reset-far", "anthropic-ratelimit-requests-reset", "9999-12-31T23:59:59Z")):
+            r, _, j = self.openai(key)
+            self.assertEqual((r.status, r.getheader(header)), (429, value), key)
+            self.assertIn("message", j["error"])
+        r, raw, _ = self.openai("fake-usage-limit-far")
+        self.assertEqual(r.status, 429)
+        self.assertIn(b'"resets_in_seconds": ' + b"9" * 400, raw)
+        huge = 999999999999999999
+        j = self.openai("fake-usage-huge")[2]
+        self.assertEqual(j["usage"]["prompt_tokens"], huge)
+        j = self.openai("fake-usage-huge", {"model": "m", "input": "x"}, path="/v1/responses")[2]
+        self.assertEqual(j["usage"]["input_tokens"], huge)
+        j = self.req("POST", "/v1/messages", MSG, dict(ANTH_HDR, **{"x-api-key": "fake-usage-huge"}))[2]
+        self.assertEqual(j["usage"]["input_tokens"], huge)
+        j = self.req("POST", "/v1beta/models/g:generateContent", GEM, {"x-goog-api-key": "fake-usage-huge"})[2]
+        self.assertEqual(j["usageMetadata"]["promptTokenCount"], huge)
+        j = self.openai("fake-usage-%d" % 2 ** 63)[2]
+        self.assertEqual(j["usage"]["prompt_tokens"], 2 ** 63)
+
     def test_big(self):
         _, raw, j = self.openai("fake-big-50")
         n = len(j["choices"][0]["message"]["content"])

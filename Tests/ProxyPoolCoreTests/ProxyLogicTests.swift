@@ -218,7 +218,7 @@ let captured: [CapturedRequest] = {
                 var v: Int64 = 0, digits = 0
                 while i < b.count, b[i] >= 0x30, b[i] <= 0x39, digits < 18 { v = v * 10 + Int64(b[i] - 0x30); i += 1; digits += 1 }
                 if digits == 0 || i == b.count { return nil }
-                return (v, i)
+                return (min(v, Saturating.maxTokensPerRequest), i)
             }
             return nil
         }

@@ -193,7 +193,8 @@ public struct UsageScanner: Sendable {
             // A number cut off by the end is read again with the next bytes (it is in the tail).
             if i == b.count { cut = true; return nil }
             if digits == 0 { return nil }
-            return (v, i)
+            // 18 digits hold up to 10^18 - 1: ten of those overflow a sum. One request reports at most 10^12.
+            return (min(v, Saturating.maxTokensPerRequest), i)
         }
         return nil
     }

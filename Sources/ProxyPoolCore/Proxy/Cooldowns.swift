@@ -19,6 +19,8 @@ public struct FailureVerdict: Sendable, Equatable {
 /// Reading rate-limit signals from every provider: status, Retry-After (seconds or HTTP date), retry-after-ms,
 /// OpenAI's x-ratelimit-reset-*, Anthropic's anthropic-ratelimit-*-reset, reset times in error bodies
 /// (Codex usage_limit_reached, Gemini RetryInfo, "try again in …"), else exponential backoff. Always capped.
+/// Every number here comes from an upstream: it is read saturating (`Saturating`), so `Retry-After: 1e300`
+/// or a reset in the year 2147483647 is a long wait, cut to the cap, and never a trap.
 public enum Cooldowns {
     public static let backoffBaseMillis: Int64 = 1_000
 
@@ -47,20 +49,21 @@ public enum Cooldowns {
             wait = backoffBaseMillis << Int64(shift)
         }
         let millis = min(max(wait!, 100), capMillis)
-        return FailureVerdict(action: .coolDown(untilEpochMillis: nowMillis + millis, perModel: !quota), reason: reason)
+        return FailureVerdict(action: .coolDown(untilEpochMillis: Saturating.add(nowMillis, millis), perModel: !quota), reason: reason)
     }
 
     /// Backoff for a credential whose upstream could not be reached at all.
     public static func connectFailure(nowMillis: Int64, consecutiveFailures: Int, capMillis: Int64, message: String) -> FailureVerdict {
         let millis = min(backoffBaseMillis << Int64(min(consecutiveFailures, 20)), capMillis)
-        return FailureVerdict(action: .coolDown(untilEpochMillis: nowMillis + millis, perModel: false), reason: "unreachable: \(message)")
+        return FailureVerdict(action: .coolDown(untilEpochMillis: Saturating.add(nowMillis, millis), perModel: false), reason: "unreachable: \(message)")
     }
 
     static func resetFromHeaders(_ header: (String) -> String?, nowMillis: Int64) -> Int64? {
-        if let ms = header("retry-after-ms").flatMap(Double.init), ms >= 0 { return Int64(ms) }
+        // NaN is no wait at all (nan >= 0 is false); infinity and 1e300 saturate.
+        if let ms = header("retry-after-ms").flatMap(Double.init), ms >= 0, let w = Saturating.int64(ms) { return w }
         if let ra = header("retry-after") {
-            if let s = Double(ra.trimming(" ")), s >= 0 { return Int64(s * 1000) }
-            if let t = parseHTTPDate(ra) { return max(0, t - nowMillis) }
+            if let s = Double(ra.trimming(" ")), s >= 0, let w = Saturating.int64(s * 1000) { return w }
+            if let t = parseHTTPDate(ra) { return max(0, Saturating.subtract(t, nowMillis)) }
         }
         // OpenAI: x-ratelimit-reset-{requests,tokens} = "6m0s"; prefer the limits that are exhausted.
         var openai: [(Int64, Bool)] = []
@@ -74,7 +77,7 @@ public enum Cooldowns {
         var anthropic: [(Int64, Bool)] = []
         for kind in ["requests", "tokens", "input-tokens", "output-tokens"] {
             if let t = header("anthropic-ratelimit-\(kind)-reset").flatMap(parseRFC3339) {
-                anthropic.append((max(0, t - nowMillis), header("anthropic-ratelimit-\(kind)-remaining") == "0"))
+                anthropic.append((max(0, Saturating.subtract(t, nowMillis)), header("anthropic-ratelimit-\(kind)-remaining") == "0"))
             }
         }
         return pick(anthropic)
@@ -87,8 +90,9 @@ public enum Cooldowns {
     }
 
     static func resetFromBody(_ text: String, nowMillis: Int64) -> Int64? {
-        if let s = numberAfter(#""resets_in_seconds""#, in: text) { return Int64(s * 1000) }
-        if let at = numberAfter(#""resets_at""#, in: text) { return max(0, Int64(at * 1000) - nowMillis) }
+        // A 400-digit number is infinity as a Double: it saturates like any other huge value.
+        if let s = numberAfter(#""resets_in_seconds""#, in: text), let w = Saturating.int64(s * 1000) { return max(0, w) }
+        if let at = numberAfter(#""resets_at""#, in: text), let t = Saturating.int64(at * 1000) { return max(0, Saturating.subtract(t, nowMillis)) }
         if let r = stringAfter(#""retryDelay""#, in: text).flatMap(parseDuration) { return r }
         if let range = text.range(of: "try again in ") {
             let word = text[range.upperBound...].prefix { !$0.isWhitespace && $0 != "." || $0 == "." }
@@ -135,21 +139,25 @@ public enum Cooldowns {
             sawUnit = true
         }
         guard sawUnit, number.isEmpty else { return nil }
-        return Int64(total)
+        return Saturating.int64(total)
     }
 
-    /// IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") in epoch milliseconds.
+    /// IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") in epoch milliseconds. A year beyond what `tm` holds is
+    /// clamped to it (a wait that long is cut to the cap anyway); the result saturates.
     public static func parseHTTPDate(_ s: String) -> Int64? {
         let p = s.split(separator: " ")
-        guard p.count == 6, p[5] == "GMT", let day = Int32(p[1]), let year = Int32(p[3]) else { return nil }
+        guard p.count == 6, p[5] == "GMT", let day = Int32(p[1]), let year = Int64(p[3]) else { return nil }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard let mon = months.firstIndex(of: String(p[2])) else { return nil }
         let hms = p[4].split(separator: ":").compactMap { Int32($0) }
         guard hms.count == 3 else { return nil }
         var t = tm()
-        t.tm_year = year - 1900; t.tm_mon = Int32(mon); t.tm_mday = day
+        t.tm_year = Int32(clamping: Saturating.subtract(year, 1900)); t.tm_mon = Int32(mon); t.tm_mday = day
         t.tm_hour = hms[0]; t.tm_min = hms[1]; t.tm_sec = hms[2]
-        return Int64(timegm(&t)) * 1000
+        // -1: a time time_t cannot hold (1969-12-31T23:59:59 is never a reset time).
+        let seconds = timegm(&t)
+        guard seconds != -1 else { return nil }
+        return Saturating.multiply(Int64(seconds), 1000)
     }
 
     /// RFC 3339 ("2026-11-25T09:00:00Z", fractional seconds and numeric offsets allowed) in epoch milliseconds.
@@ -173,7 +181,7 @@ public enum Cooldowns {
         } else { return nil }
         var t = tm()
         t.tm_year = y - 1900; t.tm_mon = mo - 1; t.tm_mday = d; t.tm_hour = h; t.tm_min = mi; t.tm_sec = se
-        return (Int64(timegm(&t)) - offset) * 1000 + Int64(frac * 1000)
+        return Saturating.add(Saturating.multiply(Saturating.subtract(Int64(timegm(&t)), offset), 1000), Int64(frac * 1000))
     }
 }
 

@@ -492,9 +492,10 @@ public enum AnthropicMessagesCodec: ProtocolCodec {
             if !r.enabled {
                 thinking = ["type": "disabled"]
             } else {
-                var budget = max(1024, r.budgetTokens ?? (r.effort ?? .medium).budgetTokens)
+                // Both numbers are the client's (Int.max, Int.min): the budget is held to a sane count first.
+                var budget = min(max(1024, r.budgetTokens ?? (r.effort ?? .medium).budgetTokens), Int(Saturating.maxTokensPerRequest))
                 if request.maxOutputTokens == nil { maxTokens = max(defaultMaxTokens, budget + 4096) }
-                if budget >= maxTokens { budget = maxTokens - 1 }
+                if budget >= maxTokens { budget = max(maxTokens, 1) - 1 }
                 let lastAssistant = turns.last(where: { $0.role == .assistant })
                 let loopWithoutThinking = lastAssistant.map { a in
                     a.blocks.contains { $0["type"]?.string == "tool_use" }
@@ -606,9 +607,9 @@ public enum AnthropicMessagesCodec: ProtocolCodec {
 
     static func decodeUsage(_ u: JSONNode?) -> Usage {
         guard let u else { return Usage() }
-        let read = u["cache_read_input_tokens"]?.int ?? 0
-        let created = u["cache_creation_input_tokens"]?.int ?? 0
-        return Usage(input: (u["input_tokens"]?.int ?? 0) + read + created, output: u["output_tokens"]?.int ?? 0,
+        let read = u["cache_read_input_tokens"]?.tokenCount ?? 0
+        let created = u["cache_creation_input_tokens"]?.tokenCount ?? 0
+        return Usage(input: (u["input_tokens"]?.tokenCount ?? 0) + read + created, output: u["output_tokens"]?.tokenCount ?? 0,
                      cachedInput: read, cacheCreation: created)
     }
 
@@ -744,11 +745,11 @@ final class AnthropicStreamDecoder: StreamDecoder {
             out += closeOpen()
             if let u = json["usage"] {
                 // Output tokens are cumulative; newer API versions repeat the input counts here too.
-                if let o = u["output_tokens"]?.int { usage.output = o }
+                if let o = u["output_tokens"]?.tokenCount { usage.output = o }
                 if u["input_tokens"] != nil || u["cache_read_input_tokens"] != nil || u["cache_creation_input_tokens"] != nil {
-                    let read = u["cache_read_input_tokens"]?.int ?? usage.cachedInput
-                    let created = u["cache_creation_input_tokens"]?.int ?? usage.cacheCreation
-                    let fresh = u["input_tokens"]?.int ?? (usage.input - usage.cachedInput - usage.cacheCreation)
+                    let read = u["cache_read_input_tokens"]?.tokenCount ?? usage.cachedInput
+                    let created = u["cache_creation_input_tokens"]?.tokenCount ?? usage.cacheCreation
+                    let fresh = u["input_tokens"]?.tokenCount ?? (usage.input - usage.cachedInput - usage.cacheCreation)
                     usage.input = fresh + read + created
                     usage.cachedInput = read
                     usage.cacheCreation = created

@@ -599,10 +599,10 @@ public enum GeminiCodec: ProtocolCodec {
 
     static func decodeUsage(_ u: JSONNode?) -> Usage {
         guard let u, u.isObject else { return Usage() }
-        let thoughts = get(u, "thoughtsTokenCount")?.int ?? 0
-        let prompt = (get(u, "promptTokenCount")?.int ?? 0) + (get(u, "toolUsePromptTokenCount")?.int ?? 0)
-        return Usage(input: prompt, output: (get(u, "candidatesTokenCount")?.int ?? 0) + thoughts,
-                     cachedInput: get(u, "cachedContentTokenCount")?.int ?? 0, reasoning: thoughts)
+        let thoughts = get(u, "thoughtsTokenCount")?.tokenCount ?? 0
+        let prompt = (get(u, "promptTokenCount")?.tokenCount ?? 0) + (get(u, "toolUsePromptTokenCount")?.tokenCount ?? 0)
+        return Usage(input: prompt, output: (get(u, "candidatesTokenCount")?.tokenCount ?? 0) + thoughts,
+                     cachedInput: get(u, "cachedContentTokenCount")?.tokenCount ?? 0, reasoning: thoughts)
     }
 
     public static func makeStreamDecoder() -> any StreamDecoder { GeminiStreamDecoder() }

@@ -533,9 +533,9 @@ public enum OpenAIChatCodec: ProtocolCodec {
     // MARK: - Upstream side: responses
 
     static func decodeUsage(_ u: JSONNode) -> Usage {
-        let cached = u["prompt_tokens_details"]?["cached_tokens"]?.int ?? u["prompt_cache_hit_tokens"]?.int ?? 0
-        return Usage(input: u["prompt_tokens"]?.int ?? 0, output: u["completion_tokens"]?.int ?? 0, cachedInput: cached,
-                     reasoning: u["completion_tokens_details"]?["reasoning_tokens"]?.int ?? 0)
+        let cached = u["prompt_tokens_details"]?["cached_tokens"]?.tokenCount ?? u["prompt_cache_hit_tokens"]?.tokenCount ?? 0
+        return Usage(input: u["prompt_tokens"]?.tokenCount ?? 0, output: u["completion_tokens"]?.tokenCount ?? 0, cachedInput: cached,
+                     reasoning: u["completion_tokens_details"]?["reasoning_tokens"]?.tokenCount ?? 0)
     }
 
     public static func decodeResponse(_ body: JSONNode) throws(TranslationError) -> ChatResponse {
@@ -671,7 +671,7 @@ final class OpenAIChatStreamDecoder: StreamDecoder {
         let upIndex: Int
         if let i = tc["index"]?.int { upIndex = i } else if let id, let i = toolIDs[id] { upIndex = i } else if id == nil, let last = lastTool {
             upIndex = last
-        } else { upIndex = (tools.keys.max() ?? -1) + 1 + position }
+        } else { upIndex = Int(Saturating.add(Int64(tools.keys.max() ?? -1), Int64(1 + position))) }   // an index from upstream may be Int.max
         lastTool = upIndex
         let f = tc["function"]
         if tools[upIndex] == nil {

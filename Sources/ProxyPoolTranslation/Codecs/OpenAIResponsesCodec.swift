@@ -737,9 +737,9 @@ public enum OpenAIResponsesCodec: ProtocolCodec {
 
     static func decodeUsage(_ u: JSONNode?) -> Usage {
         guard let u, u.isObject else { return Usage() }
-        return Usage(input: u["input_tokens"]?.int ?? 0, output: u["output_tokens"]?.int ?? 0,
-                     cachedInput: u["input_tokens_details"]?["cached_tokens"]?.int ?? 0,
-                     reasoning: u["output_tokens_details"]?["reasoning_tokens"]?.int ?? 0)
+        return Usage(input: u["input_tokens"]?.tokenCount ?? 0, output: u["output_tokens"]?.tokenCount ?? 0,
+                     cachedInput: u["input_tokens_details"]?["cached_tokens"]?.tokenCount ?? 0,
+                     reasoning: u["output_tokens_details"]?["reasoning_tokens"]?.tokenCount ?? 0)
     }
 
     public static func makeStreamDecoder() -> any StreamDecoder { ResponsesStreamDecoder() }

@@ -116,3 +116,13 @@ public enum EndUserID {
         id.count <= openAIMaxLength ? id : SHA256.hex(Array(id.utf8))
     }
 }
+
+extension JSONNode {
+    /// A token count from an upstream's usage, made sane whatever its size or form (`999999999999999999`,
+    /// `1e300`, `-1`): 0…10^12 (`Saturating.tokens`), so the sums codecs make of a few of them cannot overflow.
+    /// nil when the value is not a number.
+    public var tokenCount: Int? {
+        guard case .number(let n) = self, let t = Saturating.tokens(text: n) else { return nil }
+        return Int(t)
+    }
+}
