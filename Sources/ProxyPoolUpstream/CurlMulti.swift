@@ -60,9 +60,13 @@ public final class CurlMulti {
     /// state and buffers per request otherwise. Few are kept: each holds its buffers while idle.
     var idleEasy: [UnsafeMutableRawPointer] = []
     static let maxIdleEasy = 16
+    /// Every transfer on a connection of its own, closed when it ends (URL fetches for clients): a connection
+    /// is checked against the address policy only when it is opened, so one reused would skip the check.
+    let isolated: Bool
 
-    public init(loop: EventLoop) {
+    public init(loop: EventLoop, isolated: Bool = false) {
         self.loop = loop
+        self.isolated = isolated
         loop.addTicker { [unowned self] now in tick(now) }
     }
 
@@ -108,6 +112,10 @@ public final class CurlMulti {
         if let ca = r.caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, ca) }
         if let ms = r.totalTimeoutMillis { _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, ms) }
         if r.publicAddressesOnly { _ = ccurl_setopt_public_only(easy, t.refusedAddress) }
+        if isolated {
+            _ = ccurl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1)
+            _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+        }
         switch r.method {
         case "GET": _ = ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
         default:
