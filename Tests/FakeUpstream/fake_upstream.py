@@ -1146,8 +1146,13 @@ class Handler(BaseHTTPRequestHandler):
         if beh == "cl-and-chunked":
             # The length covers the answer only; the chunked body carries a whole second response after it. A
             # proxy that passes the length on hands its keep-alive client that second response as the next one.
+            # Each piece follows a moment later, so a proxy has passed the one before on by then.
             lines += ["Content-Length: %d" % len(data), "Transfer-Encoding: chunked"]
-            body = chunk(data) + chunk(HOSTILE_SMUGGLED) + b"0\r\n\r\n"
+            self.wfile.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + chunk(data))
+            time.sleep(0.05)
+            self.wfile.write(chunk(HOSTILE_SMUGGLED))
+            time.sleep(0.05)
+            lines, body = None, b"0\r\n\r\n"
         elif beh == "bare-cr-header":
             lines += ["X-Evil: a\rInjected: FAKE-INJECTED", "Content-Length: %d" % len(data)]
         elif beh == "nul-header":
@@ -1166,7 +1171,7 @@ class Handler(BaseHTTPRequestHandler):
             body = data + HOSTILE_SMUGGLED
         elif beh == "many-headers":
             lines += ["X-Pad-%d: p" % i for i in range(150)] + ["Content-Length: %d" % len(data)]
-        self.wfile.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
+        self.wfile.write(("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" if lines else b"") + body)
 
     def send_json(self, status, obj, headers=None):
         self.rec.setdefault("response", {})["status"] = status
