@@ -88,7 +88,10 @@ public enum UpstreamTarget {
         var headers: [String] = []
         headers.reserveCapacity(clientHeaders.count + 2)
         func lower(_ i: Int) -> String { lowerNames?[i] ?? clientHeaders[i].name.lowercased() }
-        let named = HopByHop.namedInConnection(count: clientHeaders.count, lowerName: lower, value: { clientHeaders[$0].value })
+        // Only a name of Connection's length can be it: no lower-casing of the others for the look.
+        let named = HopByHop.namedInConnection(count: clientHeaders.count, lowerName: { i in
+            lowerNames?[i] ?? (clientHeaders[i].name.utf8.count == 10 ? clientHeaders[i].name.lowercased() : "")
+        }, value: { clientHeaders[$0].value })
         for (i, h) in clientHeaders.enumerated() {
             let name = lower(i)
             if dropped.contains(name) || (!named.isEmpty && named.contains(name)) { continue }
