@@ -359,12 +359,16 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         upstreamHeaders.indices.filter { upstreamLowerNames[$0] == "retry-after" }.map { upstreamHeaders[$0] }
     }
 
-    /// The upstream's response headers as the client gets them: hop-by-hop and framing dropped, and which
-    /// credential answered added.
+    /// The upstream's response headers as the client gets them: hop-by-hop (those its Connection header names
+    /// too) and framing dropped, and which credential answered added.
     func forwardedHeaders() -> [(String, String)] {
         var out: [(String, String)] = []
         out.reserveCapacity(upstreamHeaders.count + 1)
-        for i in upstreamHeaders.indices where !Self.droppedResponseHeaders.contains(upstreamLowerNames[i]) { out.append(upstreamHeaders[i]) }
+        let named = HopByHop.namedInConnection(count: upstreamHeaders.count, lowerName: { upstreamLowerNames[$0] }, value: { upstreamHeaders[$0].1 })
+        for i in upstreamHeaders.indices where !Self.droppedResponseHeaders.contains(upstreamLowerNames[i]) {
+            if !named.isEmpty && named.contains(upstreamLowerNames[i]) { continue }
+            out.append(upstreamHeaders[i])
+        }
         out.append(("X-Proxypool-Credential", credential))
         return out
     }

@@ -3,7 +3,8 @@ import ProxyPoolUpstream
 
 /// One image or document URL fetched for an upstream that takes only inline data. Public addresses only
 /// (unless fetch-private-urls), no redirects, http(s) only, size and time capped; runs on the loop like any
-/// upstream transfer.
+/// upstream transfer, but on a connection of its own (`Upstreams.fetch`): one reused from credential traffic
+/// would skip the address check, which runs when a connection is opened.
 final class MediaFetch: UpstreamDelegate {
     static let maxBytes = 20 << 20
     static let timeoutMillis = 20_000
@@ -28,7 +29,7 @@ final class MediaFetch: UpstreamDelegate {
         r.firstByteTimeoutMillis = Int64(Self.timeoutMillis)
         r.connectTimeoutMillis = 10_000
         r.publicAddressesOnly = !allowPrivate
-        transfer = upstreams.start(r, delegate: self)
+        transfer = upstreams.fetch(r, delegate: self)
     }
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {

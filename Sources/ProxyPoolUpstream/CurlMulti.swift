@@ -24,6 +24,10 @@ final class CurlTransfer: UpstreamTransfer {
     var lowerNames: [String] = []
     /// Set by the C open-socket callback when it refused a non-public address.
     let refusedAddress = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    /// Bytes of the head so far (capped like our own client's).
+    var headBytes = 0
+    /// Why the answer was refused (a header callback returning short makes curl fail the transfer).
+    var refusal: String?
 
     init(easy: UnsafeMutableRawPointer, multi: CurlMulti, delegate: UpstreamDelegate, startedAt: Int64, firstByteTimeoutMillis: Int64) {
         self.easy = easy; self.multi = multi
@@ -56,9 +60,13 @@ public final class CurlMulti {
     /// state and buffers per request otherwise. Few are kept: each holds its buffers while idle.
     var idleEasy: [UnsafeMutableRawPointer] = []
     static let maxIdleEasy = 16
+    /// Every transfer on a connection of its own, closed when it ends (URL fetches for clients): a connection
+    /// is checked against the address policy only when it is opened, so one reused would skip the check.
+    let isolated: Bool
 
-    public init(loop: EventLoop) {
+    public init(loop: EventLoop, isolated: Bool = false) {
         self.loop = loop
+        self.isolated = isolated
         loop.addTicker { [unowned self] now in tick(now) }
     }
 
@@ -104,6 +112,10 @@ public final class CurlMulti {
         if let ca = r.caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, ca) }
         if let ms = r.totalTimeoutMillis { _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, ms) }
         if r.publicAddressesOnly { _ = ccurl_setopt_public_only(easy, t.refusedAddress) }
+        if isolated {
+            _ = ccurl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1)
+            _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+        }
         switch r.method {
         case "GET": _ = ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
         default:
@@ -191,6 +203,10 @@ public final class CurlMulti {
             t.delegate = nil
             finish(t)
             guard let d, !t.cancelled else { continue }
+            if let why = t.refusal {
+                d.upstreamComplete(t, error: UpstreamError(kind: t.headDelivered ? .reset : .other, message: why))
+                continue
+            }
             if result == CURLE_OK {
                 if !t.headDelivered { d.upstreamHead(t, status: t.status, headers: t.headers, lowerNames: t.lowerNames) }
                 d.upstreamComplete(t, error: nil)
@@ -229,24 +245,33 @@ public final class CurlMulti {
 
     // MARK: Callbacks from curl (on the loop thread, inside curl_multi_socket_action)
 
-    func header(_ t: CurlTransfer, _ line: UnsafeBufferPointer<UInt8>) {
+    /// One header line from curl. Returns false to refuse the answer (curl then fails the transfer): the same
+    /// rules as our own client's parser for what curl lets through.
+    func header(_ t: CurlTransfer, _ line: UnsafeBufferPointer<UInt8>) -> Bool {
         var end = line.count
         while end > 0 && (line[end - 1] == 10 || line[end - 1] == 13) { end -= 1 }
+        t.headBytes += line.count
+        if t.headBytes > HTTPResponseParser.maxHeadBytes {
+            return refuse(t, "the upstream's response head is larger than \(HTTPResponseParser.maxHeadBytes / 1024) KiB")
+        }
         if end == 0 {
             // End of a header block: deliver the final one (not 1xx).
             if t.status >= 200 && !t.headDelivered {
+                if let why = Self.framingProblem(t) { return refuse(t, why) }
                 t.headDelivered = true
                 t.inCallback = true
                 t.delegate?.upstreamHead(t, status: t.status, headers: t.headers, lowerNames: t.lowerNames)
                 t.inCallback = false
             }
-            return
+            t.headBytes = 0   // trailers, if any, are a head of their own
+            return true
         }
         // Parsed on bytes: this runs for every header line of every response.
         let l = UnsafeBufferPointer(rebasing: line[0..<end])
         if end > 5 && l[0] == 72 && l[1] == 84 && l[2] == 84 && l[3] == 80 && l[4] == 47 {   // "HTTP/"
             t.headers = []
             t.lowerNames = []
+            t.headBytes = line.count
             var i = 5
             while i < end && l[i] != 32 { i += 1 }
             while i < end && l[i] == 32 { i += 1 }
@@ -258,10 +283,57 @@ public final class CurlMulti {
             var v = colon + 1
             while v < end && (l[v] == 32 || l[v] == 9) { v += 1 }
             let nameBytes = UnsafeBufferPointer(rebasing: l[0..<colon])
+            let valueBytes = UnsafeBufferPointer(rebasing: l[v..<end])
+            // curl passes a bare CR, a NUL or another control character on in a value; a client may read a CR as
+            // a line end.
+            if HTTPResponseParser.hasControlCharacter(UnsafeRawBufferPointer(valueBytes)) {
+                return refuse(t, "the upstream sent a control character in the value of \(HTTPResponseParser.printable(UnsafeRawBufferPointer(nameBytes)))")
+            }
+            if t.headers.count == HTTPResponseParser.maxHeaderCount {
+                return refuse(t, "the upstream sent more than \(HTTPResponseParser.maxHeaderCount) header fields")
+            }
             let name = String(decoding: nameBytes, as: UTF8.self)
-            t.headers.append((name, String(decoding: UnsafeBufferPointer(rebasing: l[v..<end]), as: UTF8.self)))
+            t.headers.append((name, String(decoding: valueBytes, as: UTF8.self)))
             t.lowerNames.append(asciiLowercased(UnsafeRawBufferPointer(nameBytes)))
         }
+        return true
+    }
+
+    private func refuse(_ t: CurlTransfer, _ why: String) -> Bool {
+        t.refusal = t.refusal ?? why
+        return false
+    }
+
+    /// What in a final head's framing cannot be passed on (curl reads chunked itself, and would take gzip or two
+    /// lengths as they come), like our own client's parser; nil when it can. A Content-Length beside
+    /// Transfer-Encoding is removed (RFC 9112 §6.3): the client must not frame the de-chunked body by it.
+    static func framingProblem(_ t: CurlTransfer) -> String? {
+        var length: String?
+        var codings: [String] = []
+        var hasTransferEncoding = false
+        for i in t.lowerNames.indices {
+            switch t.lowerNames[i] {
+            case "content-length":
+                if let l = length, l != t.headers[i].1 { return "the upstream sent two different Content-Lengths" }
+                length = t.headers[i].1
+            case "transfer-encoding":
+                hasTransferEncoding = true
+                var value = t.headers[i].1
+                value.withUTF8 { b in
+                    let raw = UnsafeRawBufferPointer(b)
+                    for r in HTTPResponseParser.tokens(raw) { codings.append(asciiLowercased(UnsafeRawBufferPointer(rebasing: raw[r]))) }
+                }
+            default: break
+            }
+        }
+        guard hasTransferEncoding else { return nil }
+        guard codings == ["chunked"] else {
+            return "the upstream sent a Transfer-Encoding other than chunked, which is not passed on: \(String(codings.joined(separator: ", ").prefix(80)))"
+        }
+        if length != nil {
+            for i in t.lowerNames.indices.reversed() where t.lowerNames[i] == "content-length" { t.headers.remove(at: i); t.lowerNames.remove(at: i) }
+        }
+        return nil
     }
 
     func body(_ t: CurlTransfer, _ data: UnsafeRawBufferPointer) -> Int {
@@ -293,10 +365,10 @@ private let curlTimerCallback: ccurl_timer_cb = { _, ms, userp in
 private let curlHeaderCallback: ccurl_data_cb = { ptr, size, n, userp in
     let t = Unmanaged<CurlTransfer>.fromOpaque(userp!).takeUnretainedValue()
     let count = size * n
-    ptr!.withMemoryRebound(to: UInt8.self, capacity: count) { p in
+    let ok = ptr!.withMemoryRebound(to: UInt8.self, capacity: count) { p in
         t.multi.header(t, UnsafeBufferPointer(start: p, count: count))
     }
-    return count
+    return ok ? count : 0
 }
 
 private let curlWriteCallback: ccurl_data_cb = { ptr, size, n, userp in

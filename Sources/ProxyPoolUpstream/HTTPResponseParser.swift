@@ -8,7 +8,8 @@ import ProxyPoolHTTP
 /// and gets back one piece at a time; body pieces point into the caller's bytes (no copy).
 ///
 /// Strict where a mistake would corrupt what the client gets (framing: conflicting lengths, bad chunk sizes,
-/// folded headers), lenient where nothing is at stake (a bare LF ending a line, any reason phrase).
+/// transfer codings other than chunked, folded headers, control characters in a value, which a client may read
+/// as a line end), lenient where nothing is at stake (a bare LF ending a line, any reason phrase).
 public struct HTTPResponseParser {
     public enum Piece {
         /// The final head (1xx heads are skipped).
@@ -28,9 +29,11 @@ public struct HTTPResponseParser {
     }
 
     enum Framing: Equatable { case none, length, chunked, untilClose }
-    enum ChunkState { case size, sizeLF, extensions, data, dataCR, dataLF, trailerLineStart, trailerLine, trailerLF }
+    enum ChunkState { case size, sizeSpace, sizeLF, extensions, data, dataCR, dataLF, trailerLineStart, trailerLine, trailerLF }
 
     public static let maxHeadBytes = 64 * 1024
+    /// Header fields in one head: real upstreams send a few dozen.
+    public static let maxHeaderCount = 100
 
     /// Whether the connection can carry another request once this response is complete.
     public private(set) var keepAlive = true
@@ -43,6 +46,7 @@ public struct HTTPResponseParser {
     private var remaining = 0
     private var chunk = ChunkState.size
     private var sizeDigits = 0
+    private var significantDigits = 0
     private var trailerBytes = 0
     /// Head bytes kept between calls, and how far they were searched for the blank line.
     private var head: [UInt8] = []
@@ -165,8 +169,10 @@ public struct HTTPResponseParser {
         headers.reserveCapacity(lines.count - 1)
         lower.reserveCapacity(lines.count - 1)
         var contentLength: Int? = nil
-        var chunked = false
         var hasTransferEncoding = false
+        /// Transfer codings over every Transfer-Encoding line, and whether the only one is chunked.
+        var codings = 0
+        var chunked = false
         var connectionClose = false
         var connectionKeepAlive = false
         for range in lines.dropFirst() where !range.isEmpty {
@@ -181,6 +187,12 @@ public struct HTTPResponseParser {
             var v = colon + 1, e = line.count
             while v < e && (line[v] == 32 || line[v] == 9) { v += 1 }
             while e > v && (line[e - 1] == 32 || line[e - 1] == 9) { e -= 1 }
+            // A bare CR ends a line for some clients (a header of the upstream's choosing); NUL and the other
+            // controls have no place in a value either (RFC 9110 §5.5). The value is not echoed.
+            if Self.hasControlCharacter(UnsafeRawBufferPointer(rebasing: line[v..<e])) {
+                throw Failure("the upstream sent a control character in the value of \(Self.printable(UnsafeRawBufferPointer(rebasing: line[0..<colon])))")
+            }
+            if headers.count == Self.maxHeaderCount { throw Failure("the upstream sent more than \(Self.maxHeaderCount) header fields") }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
             let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[v..<e]), as: UTF8.self)
             let lowerName = asciiLowercased(UnsafeRawBufferPointer(rebasing: line[0..<colon]))
@@ -193,9 +205,13 @@ public struct HTTPResponseParser {
                 contentLength = n
             case "transfer-encoding":
                 hasTransferEncoding = true
-                // The last coding decides; anything but chunked there means "until close".
+                // Only chunked alone is taken: our client gets no other coding undone, and the body goes on with
+                // its framing removed, so a client told nothing would take gzip bytes (say) for the answer.
                 let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
-                chunked = Self.tokens(raw).last.map { Self.equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[$0]), "chunked") } ?? false
+                for t in Self.tokens(raw) {
+                    codings += 1
+                    chunked = codings == 1 && Self.equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[t]), "chunked")
+                }
             case "connection":
                 let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
                 for t in Self.tokens(raw) {
@@ -208,6 +224,9 @@ public struct HTTPResponseParser {
             headers.append((name, value))
             lower.append(lowerName)
         }
+        if hasTransferEncoding && !(chunked && codings == 1) {
+            throw Failure("the upstream sent a Transfer-Encoding other than chunked, which is not passed on: \(Self.values(of: "transfer-encoding", headers, lower))")
+        }
         if code < 200 {
             if code == 101 { throw Failure("the upstream switched protocols (101), which a proxied request never asks for") }
             return .needMore   // 100 Continue, 103 Early Hints: the real head follows
@@ -215,12 +234,18 @@ public struct HTTPResponseParser {
         status = code
         inHead = false
         keepAlive = !connectionClose && (!http10 || connectionKeepAlive)
+        if hasTransferEncoding && (contentLength != nil || http10) {
+            // RFC 9112 §6.1, §6.3: Transfer-Encoding overrides Content-Length, and the length is removed before the
+            // head goes on (a client framing the body by it would take what follows for another response). Such
+            // framing, or chunks from an HTTP/1.0 server, may be an attempt at smuggling: the connection is not
+            // reused.
+            keepAlive = false
+            for i in lower.indices.reversed() where lower[i] == "content-length" { headers.remove(at: i); lower.remove(at: i) }
+        }
         if isHeadRequest || code == 204 || code == 304 {
             framing = .none
         } else if hasTransferEncoding {
-            // RFC 9112 6.3: Transfer-Encoding overrides Content-Length; such a message is not reused.
-            if contentLength != nil { keepAlive = false }
-            framing = chunked ? .chunked : .untilClose
+            framing = .chunked
         } else if let n = contentLength {
             framing = .length
             remaining = n
@@ -239,19 +264,32 @@ public struct HTTPResponseParser {
             switch chunk {
             case .size:
                 if let d = Self.hexValue(b) {
+                    // Leading zeros do not count toward the cap: 15 significant hex digits stay far below
+                    // Int.max, so the size never overflows.
                     sizeDigits += 1
-                    guard sizeDigits <= 15 else { throw Failure("the upstream sent a chunk size that is too large") }
+                    if remaining > 0 || d > 0 { significantDigits += 1 }
+                    guard significantDigits <= 15, sizeDigits <= 4096 else { throw Failure("the upstream sent a chunk size that is too large") }
                     remaining = remaining * 16 + d
                     offset += 1
                 } else {
                     guard sizeDigits > 0 else { throw Failure("the upstream sent a malformed chunk size") }
                     offset += 1
                     switch b {
-                    case 59, 32, 9: chunk = .extensions   // ';' extension, or whitespace before one
+                    case 59: chunk = .extensions
+                    case 32, 9: chunk = .sizeSpace   // whitespace, then an extension or the line end
                     case 13: chunk = .sizeLF
                     case 10: try endOfSizeLine()
                     default: throw Failure("the upstream sent a malformed chunk size")
                     }
+                }
+            case .sizeSpace:
+                offset += 1
+                switch b {
+                case 32, 9: continue
+                case 59: chunk = .extensions
+                case 13: chunk = .sizeLF
+                case 10: try endOfSizeLine()
+                default: throw Failure("the upstream sent a malformed chunk size")
                 }
             case .extensions:
                 offset += 1
@@ -269,12 +307,12 @@ public struct HTTPResponseParser {
                 return .body(UnsafeRawBufferPointer(rebasing: input[offset..<offset + n]))
             case .dataCR:
                 offset += 1
-                if b == 13 { chunk = .dataLF } else if b == 10 { chunk = .size; sizeDigits = 0; remaining = 0 }
+                if b == 13 { chunk = .dataLF } else if b == 10 { startChunkSize() }
                 else { throw Failure("the upstream sent chunk data longer than its size") }
             case .dataLF:
                 guard b == 10 else { throw Failure("the upstream sent chunk data longer than its size") }
                 offset += 1
-                chunk = .size; sizeDigits = 0; remaining = 0
+                startChunkSize()
             case .trailerLineStart:
                 offset += 1
                 if b == 10 { done = true; return .end }
@@ -293,6 +331,13 @@ public struct HTTPResponseParser {
         return .needMore
     }
 
+    private mutating func startChunkSize() {
+        chunk = .size
+        sizeDigits = 0
+        significantDigits = 0
+        remaining = 0
+    }
+
     private mutating func endOfSizeLine() throws(Failure) {
         trailerBytes = 0
         if remaining == 0 { chunk = .trailerLineStart } else { chunk = .data }
@@ -304,6 +349,18 @@ public struct HTTPResponseParser {
     }
 
     // MARK: Bytes
+
+    /// Whether a header value holds a control character other than HTAB (CR, LF, NUL, DEL…).
+    static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool {
+        for c in v where (c < 32 && c != 9) || c == 127 { return true }
+        return false
+    }
+
+    /// The values of a header (by lower-case name; already free of control characters), joined as one line
+    /// would hold them, for a message.
+    static func values(of lowerName: String, _ headers: [(String, String)], _ lower: [String]) -> String {
+        String(lower.indices.filter { lower[$0] == lowerName }.map { headers[$0].1 }.joined(separator: ", ").prefix(80))
+    }
 
     static func hexValue(_ b: UInt8) -> Int? {
         switch b {

@@ -64,15 +64,25 @@ public class UpstreamTransfer {
 }
 
 /// Every upstream request of the daemon, on the loop thread. Proxied requests go through our own HTTP/1.1
-/// client (curl opens its TLS connections and looks up host names); URL fetches for clients, with their address
-/// policy checked after DNS, and URLs our client does not take go through libcurl's multi interface.
+/// client (curl opens its TLS connections and looks up host names); URLs our client does not take go through
+/// libcurl's multi interface. URL fetches for clients, with their address policy checked after DNS, go through
+/// a multi interface of their own, never sharing a connection with credential traffic.
 public final class Upstreams {
     public let curl: CurlMulti
     public let http1: HTTP1Client
+    /// URL fetches (images, documents a client named): a connection cache apart from credential traffic's, and
+    /// no connection kept or reused, so every fetch connects anew and its address is checked.
+    public let fetches: CurlMulti
 
     public init(loop: EventLoop) {
         curl = CurlMulti(loop: loop)
         http1 = HTTP1Client(loop: loop)
+        fetches = CurlMulti(loop: loop, isolated: true)
+    }
+
+    /// Fetch a URL a client named, on a connection of its own (`r.publicAddressesOnly` applies to it).
+    public func fetch(_ r: UpstreamRequest, delegate: UpstreamDelegate) -> UpstreamTransfer {
+        fetches.start(r, delegate: delegate)
     }
 
     /// Parsed URLs (a credential's few endpoints recur on every request); nil: left to curl.
@@ -95,11 +105,11 @@ public final class Upstreams {
 
     /// Abort a transfer (the client went away). Safe inside a delegate call: it then takes effect on return.
     public func cancel(_ t: UpstreamTransfer) {
-        if let h = t as? HTTP1Transfer { http1.cancel(h) } else if let c = t as? CurlTransfer { curl.cancel(c) }
+        if let h = t as? HTTP1Transfer { http1.cancel(h) } else if let c = t as? CurlTransfer { c.multi.cancel(c) }
     }
 
     /// Resume a transfer its delegate paused.
     public func resume(_ t: UpstreamTransfer) {
-        if let h = t as? HTTP1Transfer { http1.resume(h) } else if let c = t as? CurlTransfer { curl.resume(c) }
+        if let h = t as? HTTP1Transfer { http1.resume(h) } else if let c = t as? CurlTransfer { c.multi.resume(c) }
     }
 }

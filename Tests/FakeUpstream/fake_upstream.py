@@ -110,7 +110,21 @@ EXACT_BEHAVIOURS = {
     "fake-429-reset-far": "429-reset-far",
     "fake-usage-limit-far": "usage-limit-far",
     "fake-usage-huge": "usage-huge",
+    # Hostile answers (framing and header tricks), all in send_hostile.
+    "fake-cl-and-chunked": "cl-and-chunked",
+    "fake-bare-cr-header": "bare-cr-header",
+    "fake-nul-header": "nul-header",
+    "fake-connection-named-header": "connection-named-header",
+    "fake-bad-chunk-size": "bad-chunk-size",
+    "fake-gzip-chunked": "gzip-chunked",
+    "fake-two-content-lengths": "two-content-lengths",
+    "fake-many-headers": "many-headers",
 }
+HOSTILE_ANSWERS = {"cl-and-chunked", "bare-cr-header", "nul-header", "connection-named-header", "bad-chunk-size",
+                   "gzip-chunked", "two-content-lengths", "many-headers"}
+# What a hostile answer smuggles in: a whole response of its own, never an answer to anything.
+HOSTILE_SMUGGLED = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 42\r\n\r\n"
+                    b'{"smuggled": "FAKE-SMUGGLED-WRONG-ANSWER"}')
 PARAM_BEHAVIOURS = [
     (re.compile(r"^fake-429-retry-after-(\d+)$"), "429-retry-after"),
     (re.compile(r"^fake-429-retry-after-ms-(\d+)$"), "429-retry-after-ms"),
@@ -1115,6 +1129,8 @@ class Handler(BaseHTTPRequestHandler):
         return data, note
 
     def send_bytes(self, status, data, ctype="application/json", headers=None):
+        if self.rec.get("behaviour") in HOSTILE_ANSWERS and self.command != "HEAD":
+            return self.send_hostile(status, data, ctype, headers)
         # fake-trailing-response: the answer, then a whole second response nobody asked for, in the same TCP
         # segment (TCP_CORK) but, over TLS, in a record of its own. A client that pools the connection anyway
         # takes it for the answer to its next request.
@@ -1137,6 +1153,47 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             if trailing:
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+
+    def send_hostile(self, status, data, ctype, headers):
+        """The answer with the hostile framing or headers the key asks for, written as raw bytes (http.server
+        would refuse or fix some of them)."""
+        beh = self.rec["behaviour"]
+        lines = ["HTTP/1.1 %d %s" % (status, STATUS_TEXT.get(status, "OK")), "Server: " + self.server_version,
+                 "Content-Type: " + ctype] + ["%s: %s" % kv for kv in (headers or {}).items()]
+
+        def chunk(b):
+            return b"%x\r\n%s\r\n" % (len(b), b)
+
+        body = data
+        if beh == "cl-and-chunked":
+            # The length covers the answer only; the chunked body carries a whole second response after it. A
+            # proxy that passes the length on hands its keep-alive client that second response as the next one.
+            # Each piece follows a moment later, so a proxy has passed the one before on by then.
+            lines += ["Content-Length: %d" % len(data), "Transfer-Encoding: chunked"]
+            self.wfile.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + chunk(data))
+            time.sleep(0.05)
+            self.wfile.write(chunk(HOSTILE_SMUGGLED))
+            time.sleep(0.05)
+            lines, body = None, b"0\r\n\r\n"
+        elif beh == "bare-cr-header":
+            lines += ["X-Evil: a\rInjected: FAKE-INJECTED", "Content-Length: %d" % len(data)]
+        elif beh == "nul-header":
+            lines += ["X-Evil: a\x00Injected: FAKE-INJECTED", "Content-Length: %d" % len(data)]
+        elif beh == "connection-named-header":
+            lines += ["Connection: keep-alive, X-Hop-Secret", "X-Hop-Secret: FAKE-HOP-LEAK", "Content-Length: %d" % len(data)]
+        elif beh == "bad-chunk-size":
+            lines += ["Transfer-Encoding: chunked"]
+            body = b"ffffffffffffffffff\r\n" + data + b"\r\n0\r\n\r\n"
+            self.close_connection = True
+        elif beh == "gzip-chunked":
+            lines += ["Transfer-Encoding: gzip, chunked"]
+            body = chunk(gzip.compress(data)) + b"0\r\n\r\n"
+        elif beh == "two-content-lengths":
+            lines += ["Content-Length: %d" % len(data), "Content-Length: %d" % (len(data) + len(HOSTILE_SMUGGLED))]
+            body = data + HOSTILE_SMUGGLED
+        elif beh == "many-headers":
+            lines += ["X-Pad-%d: p" % i for i in range(150)] + ["Content-Length: %d" % len(data)]
+        self.wfile.write(("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" if lines else b"") + body)
 
     def send_json(self, status, obj, headers=None):
         self.rec.setdefault("response", {})["status"] = status

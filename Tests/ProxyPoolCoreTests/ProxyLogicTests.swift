@@ -271,6 +271,22 @@ let captured: [CapturedRequest] = {
         #expect(local.url == "http://127.0.0.1:11434/v1/chat/completions")
     }
 
+    /// RFC 9110 §7.6.1: what a client's Connection header names is for its connection to us only.
+    @Test func headersNamedInConnectionStayHere() {
+        let clientHeaders: [(name: String, value: String)] = [("Connection", "keep-alive, X-Hop, , Anthropic-Version"), ("X-Hop", "secret"),
+                                                              ("connection", "\tX-Other-Hop "), ("x-other-hop", "1"), ("X-Kept", "yes"),
+                                                              ("Anthropic-Version", "2024-01-01")]
+        for lower in [clientHeaders.map { $0.name.lowercased() }, nil] as [[String]?] {
+            let r = UpstreamTarget.build(endpoint: Endpoint(dialect: .anthropic, kind: .messages), path: "/v1/messages", query: nil,
+                                         credential: cred(.anthropic, nil), clientHeaders: clientHeaders, lowerNames: lower)
+            #expect(r.headers.contains("X-Kept: yes"))
+            #expect(!r.headers.contains { $0.lowercased().hasPrefix("x-hop:") || $0.lowercased().hasPrefix("x-other-hop:") }, "\(r.headers)")
+            // A named anthropic-version is the client's hop only: ours goes instead.
+            #expect(r.headers.filter { $0.lowercased().hasPrefix("anthropic-version:") } == ["anthropic-version: 2023-06-01"], "\(r.headers)")
+        }
+        #expect(HopByHop.namedInConnection(count: 1, lowerName: { _ in "connection" }, value: { _ in "close, Keep-Alive" }).isEmpty)
+    }
+
     @Test func headerNameSetFindsExactlyItsMembers() {
         let names = ["te", "host", "expect", "cookie", "origin", "connection", "keep-alive", "x-proxypool-app"]
         let set = HeaderNameSet(names)

@@ -32,6 +32,37 @@ public struct HeaderNameSet: Sendable {
     }
 }
 
+/// Headers a message's own Connection headers declare hop-by-hop (RFC 9110 §7.6.1): they are for the one
+/// connection they came on, so a proxy passes them on neither way.
+public enum HopByHop {
+    /// The lower-cased names listed in the Connection headers among `count` headers (their lower-case names by
+    /// index, their values by index). `close` and `keep-alive` name no header and are left out, so for nearly
+    /// every message this is empty and allocates nothing.
+    public static func namedInConnection(count: Int, lowerName: (Int) -> String, value: (Int) -> String) -> [String] {
+        var named: [String] = []
+        for i in 0..<count {
+            let n = lowerName(i)
+            guard n.utf8.count == 10, n == "connection" else { continue }
+            for token in value(i).split(separator: ",") {
+                let t = token.trimmingASCIISpace()
+                guard !t.isEmpty else { continue }
+                let lower = String(decoding: t.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+                if lower != "close" && lower != "keep-alive" { named.append(lower) }
+            }
+        }
+        return named
+    }
+}
+
+private extension Substring {
+    func trimmingASCIISpace() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return s
+    }
+}
+
 /// Where a request goes for a credential and how it authenticates: URL per provider (Azure's deployments
 /// and /openai/v1 forms included) and the provider's auth headers. The client's own key never travels on.
 public enum UpstreamTarget {
@@ -56,7 +87,16 @@ public enum UpstreamTarget {
         let suffix = path.hasPrefix("/v1/") ? String(path.dropFirst(3)) : String(path)   // "/chat/completions"
         var headers: [String] = []
         headers.reserveCapacity(clientHeaders.count + 2)
-        for (i, h) in clientHeaders.enumerated() where !dropped.contains(lowerNames?[i] ?? h.name.lowercased()) { headers.append("\(h.name): \(h.value)") }
+        func lower(_ i: Int) -> String { lowerNames?[i] ?? clientHeaders[i].name.lowercased() }
+        // Only a name of Connection's length can be it: no lower-casing of the others for the look.
+        let named = HopByHop.namedInConnection(count: clientHeaders.count, lowerName: { i in
+            lowerNames?[i] ?? (clientHeaders[i].name.utf8.count == 10 ? clientHeaders[i].name.lowercased() : "")
+        }, value: { clientHeaders[$0].value })
+        for (i, h) in clientHeaders.enumerated() {
+            let name = lower(i)
+            if dropped.contains(name) || (!named.isEmpty && named.contains(name)) { continue }
+            headers.append("\(h.name): \(h.value)")
+        }
         let url: String
         switch c.provider {
         case .openai, .openAICompatible, .chatGPTAccount:
@@ -80,7 +120,8 @@ public enum UpstreamTarget {
         case .anthropic, .claudeAccount:
             url = withQuery(base + String(path))
             headers.append("x-api-key: \(c.secret)")
-            if !(lowerNames?.contains("anthropic-version") ?? clientHeaders.contains { $0.name.lowercased() == "anthropic-version" }) {
+            let clientVersion = lowerNames?.contains("anthropic-version") ?? clientHeaders.contains { $0.name.lowercased() == "anthropic-version" }
+            if !clientVersion || named.contains("anthropic-version") {
                 headers.append("anthropic-version: \(c.options["anthropic-version"] ?? "2023-06-01")")
             }
         case .gemini, .vertex:
