@@ -34,6 +34,10 @@ import Testing
         #expect(f.problem == nil && f.model == "gpt-5" && f.stream == false)
         #expect(scan(#"{"model":"gpt\u002d5"}"#).model == "gpt-5", "escapes in the model are decoded")
         #expect(scan(#"{"mod\u0065l":"x"}"#).model == "x", "an escaped name is read as its text")
+        let nested = scan(#"{"model":"top","x":{"model":"inner","y":["s"]},"stream":true,"z":{"stream":"no"}}"#)
+        #expect(nested.problem == nil && nested.model == "top" && nested.stream == true, "nested members leave the top-level ones alone")
+        let escapedThenNested = scan(#"{"model":"a\"b","x":{"k":"v"}}"#)
+        #expect(escapedThenNested.model == #"a"b"#, "\(escapedThenNested)")
         let nulls = scan(#"{"model":null,"stream":null}"#)
         #expect(nulls.problem == nil && nulls.model == nil && nulls.stream == nil, "null counts as absent")
     }
@@ -56,6 +60,8 @@ import Testing
             (#"{"model":"a","model":"b"}"#, #""model" is given twice"#), (#"{"stream":true,"x":1,"stream":false}"#, #""stream" is given twice"#),
             (#"{"model":"a","mod\u0065l":"b"}"#, "given twice"),
             (#"{"model":5}"#, #""model" must be a string"#), (#"{"model":["a"]}"#, "must be a string"), (#"{"model":{"a":1}}"#, "must be a string"),
+            (#"{"model":{"id":"gpt-5"}}"#, "must be a string"), (#"{"model":["x","y"]}"#, "must be a string"),
+            (#"{"stream":{"a":true}}"#, "true or false"), (#"{"stream":[true]}"#, "true or false"),
             (#"{"model":true}"#, "must be a string"), (#"{"stream":"true"}"#, #""stream" must be true or false"#), (#"{"stream":1}"#, "true or false"),
             ("\u{FEFF}{}", "must be a JSON object"),
         ]

@@ -71,7 +71,7 @@ public struct RequestFields: Sendable, Equatable {
                 case StrictJSON.quote:
                     var escaped = false
                     i = try j.stringEnd(i, &escaped) + 1
-                    valueEscaped = escaped
+                    if depth == 1 { valueEscaped = escaped }
                     expect = .after
                 case UInt8(ascii: "-"), 0x30...0x39:
                     i = try j.numberEnd(i)
@@ -104,7 +104,7 @@ public struct RequestFields: Sendable, Equatable {
                 i = j.skipSpace(end + 1)
                 guard i < n, p[i] == UInt8(ascii: ":") else { throw StrictJSON.Failure("':' is expected after a member name (byte \(i))", at: i) }
                 i = j.skipSpace(i + 1)
-                valueStart = i
+                if depth == 1 { valueStart = i }
                 expect = .value
             case .after:
                 if depth == 1 && member != .other {
