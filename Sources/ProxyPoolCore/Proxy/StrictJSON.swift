@@ -32,8 +32,9 @@ struct StrictJSON {
         let q = w ^ (ones &* 0x22), s = w ^ (ones &* 0x5C)
         let hasQuote = (q &- ones) & ~q & high
         let hasBackslash = (s &- ones) & ~s & high
-        let hasControl = (w &- ones &* 0x20) & ~w & high
-        return hasQuote | hasBackslash | hasControl | (w & high)
+        // A byte below 0x20 wraps to bit 7 when 0x20 is taken from it; one at or above 0x80 has bit 7 already.
+        let controlOrHigh = ((w &- ones &* 0x20) | w) & high
+        return hasQuote | hasBackslash | controlOrHigh
     }
 
     /// The index of the closing quote of the string whose opening quote is at `start`; `escaped` is set when
@@ -50,10 +51,21 @@ struct StrictJSON {
             guard i < n else { throw Failure("a string is not closed (it starts at byte \(start))", at: start) }
             let c = p[i]
             if c == Self.quote { return i }
-            if c == Self.backslash { escaped = true; i = try escapeEnd(i) }
+            if c == Self.backslash {
+                escaped = true
+                // The one-letter escapes here (most of them: \n and \" in code and prose); \u and errors out of line.
+                if i + 1 < n, Self.isShortEscape(p[i + 1]) { i += 2 } else { i = try escapeEnd(i) }
+            }
             else if c < 0x20 { throw Failure("a raw control character (0x\(Self.hex2(c))) is in a string at byte \(i); it must be escaped", at: i) }
             else if c >= 0x80 { i = try utf8End(i) }
             else { i += 1 }
+        }
+    }
+
+    @inline(__always) static func isShortEscape(_ c: UInt8) -> Bool {
+        switch c {
+        case quote, backslash, UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): return true
+        default: return false
         }
     }
 
