@@ -37,7 +37,12 @@ import Glibc
     static func main() {
         let args = CommandLine.arguments.dropFirst()
         let divisor = args.first.flatMap { Int($0) } ?? 1
-        var bodies = [("synthetic 1 KB", body(bytes: 1024)), ("synthetic 100 KB", body(bytes: 100 * 1024))]
+        // SCAN_BENCH_ONLY=FILES times only the files (one body per process, for per-body instruction counts);
+        // SCAN_BENCH_ONLY=1K or 100K only that synthetic body.
+        let only = getenv("SCAN_BENCH_ONLY").map { String(cString: $0) }
+        var bodies: [(String, [UInt8])] = []
+        if only == nil || only == "1K" { bodies.append(("synthetic 1 KB", body(bytes: 1024))) }
+        if only == nil || only == "100K" { bodies.append(("synthetic 100 KB", body(bytes: 100 * 1024))) }
         for path in args.dropFirst() { bodies.append((String(path.split(separator: "/").last ?? ""), readFile(path))) }
         for (name, b) in bodies {
             let iterations = max(1, (b.count < 10_000 ? 200_000 : 2_000) / divisor)

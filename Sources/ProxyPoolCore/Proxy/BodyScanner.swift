@@ -2,11 +2,12 @@ import Glibc
 
 /// Finds the few top-level fields routing needs (`model`, `stream`) and, in the same single pass, checks that the
 /// body is exactly one JSON object that any strict parser reads as the proxy does: RFC 8259 grammar (no NaN or
-/// Infinity, no trailing bytes, only the six whitespace-free escapes and \uXXXX, no raw control characters in
-/// strings), strict UTF-8, at most `maxDepth` levels of nesting, and `model` / `stream` given once each at the
-/// top level (parsers disagree on which duplicate wins), `model` a string and `stream` a boolean (null counts
-/// as absent). Nothing is built but the model's string. Measured in release builds (BodyScanBenchmark):
-/// see the figures in the man page's PROXY section history and the commit that added the checks.
+/// Infinity, nothing after the object, only the escapes \" \\ \/ \b \f \n \r \t and \uXXXX, no raw control
+/// characters in strings), strict UTF-8, at most `maxDepth` levels of nesting, and `model` / `stream` given once
+/// each at the top level (parsers disagree on which duplicate wins), `model` a string and `stream` a boolean (null
+/// counts as absent). Nothing is built but the model's string, and nesting costs no stack (a bit per level).
+/// Tests/JSONCrossCheck: crosscheck.py compares the verdicts with Python's json; bench.sh times it (strings are
+/// read eight bytes per step; about twice the old quote-skipping scan, which checked nothing inside strings).
 public struct RequestFields: Sendable, Equatable {
     public var model: String?
     public var stream: Bool?
