@@ -146,6 +146,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             fail(d, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key", nil, [])
             return
         }
+        // What the proxy reads, stores or logs from the client must be unambiguous and bounded (RequestChecks).
+        if let refusal = RequestChecks.head(endpoint, headers: head.headers, lowerNames: head.lowerNames, query: head.query) {
+            fail(d, .invalidRequest, refusal.message, refusal.status, [])
+            return
+        }
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
         if endpoint.kind == .models { return listModels(d, app: app, response) }
         // What routing needs from the body.
@@ -153,7 +158,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         var stream = endpoint.kind == .streamGenerateContent
         if head.method == "POST" {
             let f = RequestFields.scan(request.body)
-            guard f.validObject else { fail(d, .invalidRequest, "the request body must be a JSON object", nil, []); return }
+            if let refusal = RequestChecks.body(f, endpoint: endpoint) { fail(d, .invalidRequest, refusal.message, refusal.status, []); return }
             if model == nil { model = f.model }
             stream = stream || (f.stream ?? false)
         }

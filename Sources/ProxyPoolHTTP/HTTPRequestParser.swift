@@ -86,6 +86,8 @@ public struct HTTPRequestParser: Sendable {
     private var buffer: [UInt8] = []
     private var body: [UInt8] = []
     private var trailerBytes = 0
+    /// The head of the request whose body is being read (for errors found in the body).
+    private var currentHead: HTTPRequestHead?
     /// How many bytes from the start of the unconsumed input were already searched for the end of the head, a
     /// chunk-size line or a trailer line, and for bare LFs: the next read searches only what is new. Without it a
     /// head sent in small pieces was rescanned whole on every read, O(n²) in its size (the fuzzer's piecewise
@@ -104,9 +106,19 @@ public struct HTTPRequestParser: Sendable {
         body = []
         trailerBytes = 0
         scanned = 0
+        currentHead = nil
     }
 
     public mutating func feed(_ bytes: some Collection<UInt8>) throws(HTTPParseError) -> [Event] {
+        do { return try feedBytes(bytes) } catch {
+            // An error in the body still answers in the client's dialect, which the head tells.
+            var e = error
+            if e.head == nil { e.head = currentHead }
+            throw e
+        }
+    }
+
+    private mutating func feedBytes(_ bytes: some Collection<UInt8>) throws(HTTPParseError) -> [Event] {
         buffer.append(contentsOf: bytes)
         var events: [Event] = []
         var pos = 0
@@ -132,6 +144,7 @@ public struct HTTPRequestParser: Sendable {
                 scanned = 0
                 if end - pos > limits.maxHeaderBytes { throw HTTPParseError(431, "request header section is larger than \(limits.maxHeaderBytes) bytes") }
                 let head = try parseHead(buffer[pos..<end])
+                currentHead = head
                 pos = end + 4
                 events.append(.head(head))
                 do { state = try bodyState(head) } catch {
@@ -153,6 +166,8 @@ public struct HTTPRequestParser: Sendable {
                 case .found(let e): lineEnd = e
                 case .needMore: break loop
                 case .tooLong: throw HTTPParseError(400, "chunk size line too long")
+                case .bareCR: throw HTTPParseError(400, "bare CR in a chunk size line; lines must end with CRLF")
+                case .bareLF: throw HTTPParseError(400, "bare LF in a chunk size line; lines must end with CRLF")
                 }
                 let size = try parseChunkSize(buffer[pos..<lineEnd])
                 pos = lineEnd + 2
@@ -177,6 +192,8 @@ public struct HTTPRequestParser: Sendable {
                 case .found(let e): lineEnd = e
                 case .needMore: break loop
                 case .tooLong: throw HTTPParseError(431, "trailer section too large")
+                case .bareCR: throw HTTPParseError(400, "bare CR in the trailer section; lines must end with CRLF")
+                case .bareLF: throw HTTPParseError(400, "bare LF in the trailer section; lines must end with CRLF")
                 }
                 let empty = lineEnd == pos
                 trailerBytes += lineEnd - pos + 2
@@ -206,19 +223,23 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    private enum LineEnd { case found(Int), needMore, tooLong }
+    private enum LineEnd { case found(Int), needMore, tooLong, bareCR, bareLF }
 
     /// The CRLF ending the line that starts at `from`, when the line (CRLF excluded) is at most `limit` bytes.
     /// Searches only past what an earlier read searched. The verdict does not depend on how the bytes were split
     /// into reads (before, a line just under the limit was refused when its CR came last in a read: the same
-    /// mistake the fuzzer found for the head).
+    /// mistake the fuzzer found for the head). A CR not followed by LF, or an LF on its own, is reported at once:
+    /// such a line never ends the way this parser reads it, and the client would otherwise wait for the timeout.
     private mutating func findCRLF(from: Int, limit: Int) -> LineEnd {
         var i = from + max(0, scanned - 1)
         while i + 1 < buffer.count {
             if i - from > limit { return .tooLong }
-            if buffer[i] == 13 && buffer[i + 1] == 10 { scanned = 0; return .found(i) }
+            // Every byte before `i` was looked at: a CR among them was followed by its LF and ended the search.
+            if buffer[i] == 13 { if buffer[i + 1] == 10 { scanned = 0; return .found(i) }; return .bareCR }
+            if buffer[i] == 10 { return .bareLF }
             i += 1
         }
+        if i < buffer.count, buffer[i] == 10 { return .bareLF }
         // No CRLF yet: the line is at least buffer.count - from - 1 bytes (the last byte may be its CR).
         if buffer.count - from - 1 > limit { return .tooLong }
         scanned = max(0, buffer.count - from)
@@ -356,8 +377,12 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
-        // chunk-size [ ; extensions ]: extensions are skipped; the size is 1–15 hex digits, nothing else.
+        // chunk-size [ ; extensions ]: extensions are skipped, but hold only HTAB, SP and visible characters
+        // (RFC 9112 §7.1.1: tokens and quoted strings); the size is 1–15 hex digits, nothing else.
         let sizePart = line.prefix { $0 != UInt8(ascii: ";") }
+        for c in line[sizePart.endIndex...] where c != 0x09 && (c < 0x20 || c == 0x7F) {
+            throw HTTPParseError(400, "control character in a chunk extension")
+        }
         guard !sizePart.isEmpty, sizePart.count <= 15 else { throw HTTPParseError(400, "invalid chunk size") }
         var n = 0
         for c in sizePart {

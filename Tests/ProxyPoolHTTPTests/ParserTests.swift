@@ -43,6 +43,33 @@ func status(_ text: String, limits: HTTPLimits = HTTPLimits()) -> Int? {
         }
     }
 
+    /// A chunk size or trailer line that ends in a bare LF or CR never ends as this parser reads lines: it is
+    /// refused as soon as the byte after it is in (before, the parser waited for a CRLF until the body timeout),
+    /// in every fragmentation, and the error keeps the head so the answer is in the client's dialect.
+    @Test func bareLineEndsAndControlCharactersInChunkLinesAreRefusedAtOnce() {
+        let head = "POST /v1/messages HTTP/1.1\r\nHost: h\r\nanthropic-version: 2023-06-01\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let cases: [(String, String)] = [
+            ("5\nhello\n0\n\n", "bare LF in a chunk size line"), ("5\rhello", "bare CR in a chunk size line"),
+            ("5;a=b\n", "bare LF"), ("5\r\nhello\r\n0\n", "bare LF in a chunk size line"),
+            ("5\r\nhello\r\n0\r\nX-T: y\n", "bare LF in the trailer section"), ("0\r\nX: 1\rZ", "bare CR in the trailer section"),
+            ("0\r\n\n", "bare LF in the trailer"), ("5;ext=\u{1}\r\nhello\r\n0\r\n\r\n", "control character in a chunk extension"),
+            ("5;ext=\"a\u{7F}\"\r\n", "control character in a chunk extension"), ("5;a\rb\r\n", "bare CR"),
+        ]
+        for (body, words) in cases {
+            for split in [1, 2, 5, 1000] {
+                do {
+                    _ = try parseAll(head + body, split: split)
+                    Issue.record("accepted: \(body.debugDescription) split \(split)")
+                } catch {
+                    #expect(error.status == 400 && error.message.contains(words), "\(body.debugDescription) split \(split): \(error.message)")
+                    #expect(error.head?.header("anthropic-version") == "2023-06-01", "the head comes with the error")
+                }
+            }
+        }
+        // Extensions of visible characters and tabs are still fine.
+        #expect(status(head + "5;a=b;\tc=\"d e\"\r\nhello\r\n0\r\n\r\n") == nil)
+    }
+
     @Test func requestWithoutBodyAndKeepAlive() throws {
         let (head, body) = try parseAll("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(body == [] && head?.keepAlive == true)

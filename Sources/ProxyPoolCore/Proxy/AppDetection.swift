@@ -45,6 +45,7 @@ public enum AppDetection {
 
     public static func detect(keyApp: String?, userRules: [AppRule], header: (String) -> String?) -> (app: String, rule: String) {
         if let keyApp { return (keyApp, "access key") }
+        // An invalid label is refused before this (RequestChecks.head); here it is only never taken.
         if let label = header(labelHeader), (try? Validation.name(label, what: "app")) != nil { return (label, "X-Proxypool-App header") }
         // Each header the rules look at is lower-cased once, not once per rule.
         var lowered: [String: String?] = [:]

@@ -12,7 +12,7 @@ public struct Endpoint: Sendable, Equatable {
     }
     public var dialect: Dialect
     public var kind: Kind
-    /// Gemini puts the model in the path.
+    /// Gemini puts the model in the path: here percent-decoded once (the path goes upstream as sent).
     public var pathModel: String?
     /// `v1` or `v1beta`, as the Gemini client asked.
     public var geminiVersion: String?
@@ -62,8 +62,9 @@ public enum Endpoints {
             guard path.hasPrefix(prefix) else { continue }
             let rest = path.dropFirst(prefix.count)
             guard let colon = rest.lastIndex(of: ":") else { return .notFound(.gemini) }
-            let model = String(rest[..<colon])
-            guard !model.isEmpty, !model.contains("/") else { return .notFound(.gemini) }
+            // Percent-decoded once; what it may hold is RequestChecks.pathModelProblem's to say (a 400 naming
+            // the problem, not a 404).
+            let model = percentDecodedOnce(rest[..<colon])
             let kind: Endpoint.Kind
             switch rest[rest.index(after: colon)...] {
             case "generateContent": kind = .generateContent
@@ -76,6 +77,21 @@ public enum Endpoints {
         }
         let dialect: Dialect = header("anthropic-version") != nil ? .anthropic : (header("x-goog-api-key") != nil ? .gemini : .openai)
         return .notFound(dialect)
+    }
+
+    /// `%XX` escapes decoded (once: `%252F` becomes `%2F`); a `%` without two hex digits is kept as it is.
+    static func percentDecodedOnce(_ s: Substring) -> String {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return String(s) }
+        let u = Array(s.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "%"), i + 2 < u.count,
+               let hi = StrictJSON.hexValue(u[i + 1]), let lo = StrictJSON.hexValue(u[i + 2]) {
+                out.append(hi << 4 | lo); i += 3
+            } else { out.append(u[i]); i += 1 }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func post(_ method: String, _ d: Dialect, _ k: Endpoint.Kind) -> EndpointMatch {
