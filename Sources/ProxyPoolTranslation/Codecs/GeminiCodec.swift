@@ -474,12 +474,14 @@ public enum GeminiCodec: ProtocolCodec {
         if !request.system.isEmpty {
             body.set("systemInstruction", ["parts": .array(request.system.map { ["text": .string($0)] })])
         }
+        // All the request's schemas share one bound on what inlining their $refs may produce.
+        var schemaBudget = GeminiSchema.Budget()
         if !request.tools.isEmpty {
             var decls: [JSONNode] = []
             for (i, t) in request.tools.enumerated() {
                 var d: JSONNode = ["name": .string(try geminiName(t.name, field: "tools[\(i)].name"))]
                 if let desc = t.description { d.set("description", .string(desc)) }
-                let schema = try GeminiSchema.sanitize(t.parameters, field: "tools[\(i)].parameters")
+                let schema = try GeminiSchema.sanitize(t.parameters, field: "tools[\(i)].parameters", budget: &schemaBudget)
                 if let props = schema["properties"]?.fields, !props.isEmpty { d.set("parameters", schema) }
                 decls.append(d)
             }
@@ -506,7 +508,7 @@ public enum GeminiCodec: ProtocolCodec {
         case .jsonObject?: g.set("responseMimeType", "application/json")
         case .jsonSchema(_, let schema, _)?:
             g.set("responseMimeType", "application/json")
-            g.set("responseSchema", try GeminiSchema.sanitize(schema, field: "response_format.schema"))
+            g.set("responseSchema", try GeminiSchema.sanitize(schema, field: "response_format.schema", budget: &schemaBudget))
         default: break
         }
         if let r = request.reasoning {
