@@ -166,6 +166,29 @@ import Testing
         #expect(out?["properties"]?.fields?.count == 5_000 && out?["required"]?.array?.count == 5_000)
     }
 
+    /// The deepest JSON the parser takes (200 levels) goes through decoding and every upstream encoder
+    /// without running out of stack; a schema nested deeper than Gemini's cap is refused, not crashed on.
+    @Test func deepestParsableNestingThroughEveryCodec() throws {
+        let deepValue = String(repeating: "[", count: 180) + String(repeating: "]", count: 180)
+        var schema = #"{"type":"string"}"#
+        for _ in 0..<40 { schema = #"{"type":"object","properties":{"a":\#(schema)}}"# }
+        let args = #"{\"v\":"# + deepValue.replacingOccurrences(of: "[]", with: "[1]") + "}"
+        let body = #"{"model":"m","messages":[{"role":"user","content":"hi"},"#
+            + #"{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"\#(args)"}}]},"#
+            + #"{"role":"tool","tool_call_id":"c1","content":"ok"}],"#
+            + #""tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","propertyOrdering":\#(deepValue),"properties":{"x":\#(schema)}}}}]}"#
+        let req = try Translator.decodeRequest(Array(body.utf8), from: .openAIChat, context: ClientContext())
+        for wire in WireProtocol.allCases {
+            let out = try Translator.encodeRequest(req, to: wire)
+            #expect((try? JSONParser.parse(out)) != nil, "\(wire) wrote valid JSON")
+        }
+        var tooDeep = #"{"type":"string"}"#
+        for _ in 0..<70 { tooDeep = #"{"type":"object","properties":{"a":\#(tooDeep)}}"# }
+        let deepTool = body.replacingOccurrences(of: #""properties":{"x":\#(schema)}"#, with: #""properties":{"x":\#(tooDeep)}"#)
+        let deepReq = try Translator.decodeRequest(Array(deepTool.utf8), from: .openAIChat, context: ClientContext())
+        #expect { try Translator.encodeRequest(deepReq, to: .gemini) } throws: { ($0 as? TranslationError)?.message.contains("nested too deeply") == true }
+    }
+
     /// `JSONWriter.count` is what `JSONWriter.bytes` writes, escapes included.
     @Test(arguments: [
         JSONNode.null, true, false, 12.5, "plain", "quote \" back \\ nl \n tab \t cr \r bs \u{08} ff \u{0C} ctl \u{01} é ✓",
