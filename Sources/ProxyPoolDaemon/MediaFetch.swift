@@ -46,14 +46,15 @@ final class MediaFetch: UpstreamDelegate {
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
         self.status = status
         for i in headers.indices where lowerNames[i] == "content-type" { contentType = headers[i].1 }
-        guard (200..<300).contains(status) else { return }
+        // An error or a redirect: say so now rather than read its body.
+        guard (200..<300).contains(status) else { return refuse(t, statusProblem()) }
         for i in headers.indices where lowerNames[i] == "content-length" {
             if let n = Int(headers[i].1), n > Self.maxBytes { return refuse(t, "\(url) is larger than \(Self.maxBytes >> 20) MiB") }
         }
     }
 
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard !ended, (200..<300).contains(status) else { return false }   // an error's body is not kept
+        guard !ended else { return false }
         if data.count + bytes.count > Self.maxBytes { refuse(t, "\(url) is larger than \(Self.maxBytes >> 20) MiB"); return false }
         guard reserve(bytes.count) else {
             refuse(t, "\(url) cannot be fetched: the request's images and documents come to more than \(MediaFetchBatch.maxTotalBytes >> 20) MiB together")
@@ -61,6 +62,10 @@ final class MediaFetch: UpstreamDelegate {
         }
         data.append(contentsOf: bytes)
         return false
+    }
+
+    private func statusProblem() -> String {
+        "fetching \(url) failed: the server " + ((300..<400).contains(status) ? "redirects are not followed" : "answered \(status)")
     }
 
     /// Give up on the transfer now (rather than read and discard the rest until it ends) and say why.
@@ -78,10 +83,7 @@ final class MediaFetch: UpstreamDelegate {
         guard !ended else { return }
         ended = true
         if let error { return done(self, .failure(FetchError(message: "fetching \(url) failed: \(error.message)"))) }
-        guard (200..<300).contains(status) else {
-            let why = (300..<400).contains(status) ? "redirects are not followed" : "answered \(status)"
-            return done(self, .failure(FetchError(message: "fetching \(url) failed: the server \(why)")))
-        }
+        guard (200..<300).contains(status) else { return done(self, .failure(FetchError(message: statusProblem()))) }
         guard let type = MediaType.fromHeader(contentType) ?? MediaType.sniff(data) else {
             return done(self, .failure(FetchError(message: "\(url) is not an image or PDF (Content-Type: \(contentType ?? "none"))")))
         }

@@ -125,6 +125,19 @@ import Testing
         #expect(parts.filter { $0["inlineData"] != nil }.count == 16)
     }
 
+    /// One URL answers 404 at once while the others are slow: the request is refused at once, naming it, and
+    /// the other fetches are cancelled rather than waited for.
+    @Test func aFailedFetchEndsTheRequestAndCancelsTheRest() throws {
+        let s = try privateFetchSetup()
+        let urls = [s.fake.url + "/__missing.png"] + (0..<3).map { s.fake.url + "/__image.png?delay_ms=3000&n=\($0)" }
+        let start = Date()
+        let r = try http(port: s.port, "POST", "/v1/chat/completions", headers: Self.chatHeaders(s), body: Self.imagesBody(urls), timeout: 30)
+        let seconds = Date().timeIntervalSince(start)
+        #expect(r.status == 400 && r.content.contains("/__missing.png failed: the server answered 404"), Comment(rawValue: String(r.content.prefix(400))))
+        #expect(seconds < 2, "answered after \(seconds) s")
+        #expect(try s.fake.requests().isEmpty, "nothing went upstream")
+    }
+
     /// Ten such requests at once: the daemon has at most 32 fetches under way, and every request is answered.
     @Test func theDaemonCapsFetchesAcrossRequests() throws {
         let s = try privateFetchSetup()
