@@ -154,7 +154,9 @@ public final class Daemon: @unchecked Sendable {
             activity.locked { busy = n }
             return 20
         }
-        Threads.start { loop.run() }
+        // 8 MiB, a main thread's: codecs recurse over client JSON as deep as the parser allows (and a debug
+        // build's frames are large); 512 KiB overflowed on a 40-level tool schema.
+        Threads.start(stackSize: 8 << 20) { loop.run() }
 
         let controlGroup = paths.systemMode ? getgrnam(config.controlGroup).map { $0.pointee.gr_gid } : nil
         let ownUID = geteuid()

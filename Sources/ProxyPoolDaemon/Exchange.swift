@@ -53,10 +53,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     var body: [UInt8] = []
     var translatedUsage: Usage?
     var answerTooLarge = false
-    /// Media fetched for inline-only upstreams, by URL; fetches under way.
+    /// Media fetched for inline-only upstreams, by URL; the fetches under way.
     var fetched: [String: (mediaType: String, base64: String)] = [:]
-    var fetches: [ObjectIdentifier: MediaFetch] = [:]
-    var fetchFailure: String?
+    var mediaFetches: MediaFetchBatch?
     let clientWire: WireProtocol?
     /// Tool calls of the request whose reasoning came from the reasoning cache (for the journal).
     var reasoningRestored = 0
@@ -149,7 +148,12 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         var req = canonical!
         if wire == .gemini {
             // Gemini takes images and documents inline only: fetch what the client named by URL, then come back.
-            let missing = req.mediaURLs.filter { fetched[$0] == nil }
+            let urls = req.mediaURLs
+            guard urls.count <= MediaFetchBatch.maxURLs else {
+                throw TranslationError(field: nil, "the request names \(urls.count) image or document URLs; at most \(MediaFetchBatch.maxURLs) are "
+                                       + "fetched for one request (Gemini takes them inline only): send the others as base64 data")
+            }
+            let missing = urls.filter { fetched[$0] == nil }
             if !missing.isEmpty { startFetches(missing); return nil }
             req = req.inliningMedia(fetched)
         }
@@ -291,30 +295,26 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
     }
 
-    /// Fetch media URLs; when the last one is in, send again (or, if one failed, move on: another credential
-    /// may take URLs as they are).
+    /// Fetch media URLs (a few at a time, within the request's and the daemon's caps); when the last one is in,
+    /// send again (or, if one failed, move on: another credential may take URLs as they are).
     private func startFetches(_ urls: [String]) {
         mode = .waiting
-        for u in urls {
-            let f = MediaFetch(url: u) { [unowned self] f, result in
-                fetches[ObjectIdentifier(f)] = nil
-                guard mode != .done else { return }
-                switch result {
-                case .success(let v): fetched[f.url] = v
-                case .failure(let e): fetchFailure = fetchFailure ?? e.message
-                }
-                guard fetches.isEmpty else { return }
-                if let why = fetchFailure {
-                    fetchFailure = nil
-                    lastFailure = "\(credential): \(why)"
-                    if index + 1 < candidates.count { return attempt() }
-                    return respondError(.invalidRequest, "an image or document in the request cannot be used: \(why)", status: 400, headers: [])
-                }
+        let batch = MediaFetchBatch(urls: urls, slots: service.mediaFetchSlots, upstreams: service.upstreams,
+                                    allowPrivate: service.options.fetchPrivateURLs) { [unowned self] result in
+            mediaFetches = nil
+            guard mode != .done else { return }
+            switch result {
+            case .success(let got):
+                fetched.merge(got) { _, new in new }
                 send()
+            case .failure(let e):
+                lastFailure = "\(credential): \(e.message)"
+                if index + 1 < candidates.count { return attempt() }
+                respondError(.invalidRequest, "an image or document in the request cannot be used: \(e.message)", status: 400, headers: [])
             }
-            fetches[ObjectIdentifier(f)] = f
-            f.start(service.upstreams, allowPrivate: service.options.fetchPrivateURLs)
         }
+        mediaFetches = batch
+        batch.pump()
     }
 
     /// A whole upstream answer, collected for translation: a response re-encoded for the client, or an error
@@ -410,8 +410,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     func clientGone() {
         if let t = transfer { service.upstreams.cancel(t); transfer = nil }
-        for f in fetches.values { if let t = f.transfer { service.upstreams.cancel(t) } }
-        fetches.removeAll()
+        mediaFetches?.cancel()
+        mediaFetches = nil
         guard mode != .done else { return }
         finish(status: 499, error: "client closed the connection")
     }
@@ -420,6 +420,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     private func finish(status: Int, error: String?) {
         guard mode != .done else { return }
         mode = .done
+        mediaFetches?.cancel()   // their callbacks hold this exchange unowned
+        mediaFetches = nil
         defer { service.exchanges[ObjectIdentifier(self)] = nil }
         let cred = index >= 0 && index < candidates.count ? candidates[index] : "-"
         let now = Posix.monotonicMillis()

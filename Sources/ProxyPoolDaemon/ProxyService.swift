@@ -53,6 +53,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// Requests being served. The service owns them until they finish (transfers hold them weakly).
     var exchanges: [ObjectIdentifier: Exchange] = [:]
     var inFlight: Int { exchanges.count }
+    /// Media fetches under way for inline-only upstreams, across all requests.
+    let mediaFetchSlots = MediaFetchSlots()
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options) {

@@ -39,7 +39,9 @@ Control endpoints (no key needed):
     POST /__reset      clears recordings and counters
     GET  /__aborted    {"aborted": N, ...}: responses the client abandoned
     GET  /__violations the recorded requests that broke a protocol rule
-    GET  /__image.png  a tiny valid PNG (for image URL tests)
+    GET  /__image.png  a tiny valid PNG (for image URL tests); ?delay_ms=N answers after N ms,
+                       ?pad_kib=N adds N KiB of zeros after the PNG
+    GET  /__image-stats {"served": N, "peak": M}: /__image.png requests, and most at once
 """
 
 import argparse
@@ -192,6 +194,35 @@ class Recorder:
 
 
 RECORDER = Recorder()
+
+
+class ImageStats:
+    """How often /__image.png was asked for, and the most requests for it at once (media fetch caps)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.served = self.now = self.peak = 0
+
+    def enter(self):
+        with self.lock:
+            self.served += 1
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def leave(self):
+        with self.lock:
+            self.now -= 1
+
+    def snapshot(self):
+        with self.lock:
+            return {"served": self.served, "peak": self.peak}
+
+
+IMAGE_STATS = ImageStats()
 
 
 class Issued:
@@ -1332,6 +1363,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_bytes(200, json.dumps(RECORDER.snapshot(since)).encode())
         if path == "/__reset" and self.command == "POST":
             RECORDER.reset()
+            IMAGE_STATS.reset()
             return self.send_bytes(200, b'{"ok": true}')
         if path == "/__violations" and self.command == "GET":
             since = int((query.get("since") or ["0"])[0] or 0)
@@ -1339,12 +1371,25 @@ class Handler(BaseHTTPRequestHandler):
                    for r in RECORDER.snapshot(since) if r.get("violations")]
             return self.send_bytes(200, json.dumps(bad).encode())
         if path == IMAGE_PATH and self.command in ("GET", "HEAD"):
-            return self.send_bytes(200, IMAGE_PNG, "image/png")
+            return self.send_image(query)
+        if path == "/__image-stats" and self.command == "GET":
+            return self.send_bytes(200, json.dumps(IMAGE_STATS.snapshot()).encode())
         if path == "/__aborted" and self.command == "GET":
             with RECORDER.lock:
                 d = {"aborted": RECORDER.aborted, "requests": list(RECORDER.aborted_paths)}
             return self.send_bytes(200, json.dumps(d).encode())
         return self.send_bytes(404, b'{"error": "unknown control path"}')
+
+    def send_image(self, query):
+        IMAGE_STATS.enter()
+        try:
+            delay = int((query.get("delay_ms") or ["0"])[0] or 0)
+            pad = int((query.get("pad_kib") or ["0"])[0] or 0)
+            if delay > 0:
+                time.sleep(min(delay, 10_000) / 1000)
+            return self.send_bytes(200, IMAGE_PNG + b"\0" * (min(pad, 1 << 20) * 1024), "image/png")
+        finally:
+            IMAGE_STATS.leave()
 
     def header(self, name):
         return self.headers.get(name)
