@@ -143,8 +143,15 @@ public final class CurlMulti {
         t.cancelled = true
         t.delegate = nil
         if t.inCallback { return }   // the write callback returns 0 and curl fails the transfer
+        // Inside a callback for another transfer of this multi (a delegate cancelling its siblings: a media
+        // fetch batch whose first fetch failed): curl must not have a handle removed under it, so the removal
+        // waits for the next turn. Until then a callback for `t` returns 0, and `finish` is idempotent.
+        if callbackDepth > 0 { loop.soon { [self, t] in finish(t) }; return }
         finish(t)
     }
+
+    /// Delegate calls under way from inside curl's callbacks (curl_multi_remove_handle is not allowed there).
+    private var callbackDepth = 0
 
     func resume(_ t: CurlTransfer) {
         guard t.paused, !t.cancelled, transfers[t.easy] === t else { return }
@@ -260,7 +267,9 @@ public final class CurlMulti {
                 if let why = Self.framingProblem(t) { return refuse(t, why) }
                 t.headDelivered = true
                 t.inCallback = true
+                callbackDepth += 1
                 t.delegate?.upstreamHead(t, status: t.status, headers: t.headers, lowerNames: t.lowerNames)
+                callbackDepth -= 1
                 t.inCallback = false
             }
             t.headBytes = 0   // trailers, if any, are a head of their own
@@ -340,7 +349,9 @@ public final class CurlMulti {
         if t.cancelled { return 0 }
         t.bytesReceived += data.count
         t.inCallback = true
+        callbackDepth += 1
         let pause = t.delegate?.upstreamBody(t, data) ?? false
+        callbackDepth -= 1
         t.inCallback = false
         if t.cancelled { return 0 }
         if pause && !t.paused {

@@ -57,7 +57,8 @@ import Testing
 
     /// Deep but small requests: the codecs recurse over them on the event loop thread, whose stack was 512 KiB
     /// (a 62-level tool schema, 2 KB, overflowed it in a debug build). Allowed depths are answered, deeper
-    /// schemas refused, and the daemon stays up.
+    /// schemas refused, and the daemon stays up. A schema of n levels nests the body 2n + 5 deep: 61 levels is
+    /// the deepest body the request check lets through (128), 70 is refused there.
     @Test func deeplyNestedRequestsDoNotOverflowTheLoopStack() throws {
         let s = try ProxySetup(credentials: [("g", "gemini", "fake-ok~g")], assign: ["tool": ["g"]])
         func nested(_ levels: Int) -> String {
@@ -71,10 +72,10 @@ import Testing
                 + #"{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"\#(deepArgs)"}}]},"#
                 + #"{"role":"tool","tool_call_id":"c1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f","parameters":\#(schema)}}]}"#
         }
-        let ok = try http(port: s.port, "POST", "/v1/chat/completions", headers: Self.chatHeaders(s), body: body(nested(62)), timeout: 10)
+        let ok = try http(port: s.port, "POST", "/v1/chat/completions", headers: Self.chatHeaders(s), body: body(nested(61)), timeout: 10)
         #expect(ok.status == 200, Comment(rawValue: String(ok.content.prefix(300))))
         let refused = try http(port: s.port, "POST", "/v1/chat/completions", headers: Self.chatHeaders(s), body: body(nested(70)), timeout: 10)
-        #expect(refused.status == 400 && refused.content.contains("nested too deeply"), Comment(rawValue: String(refused.content.prefix(300))))
+        #expect(refused.status == 400 && refused.content.contains("nests deeper than 128 levels"), Comment(rawValue: String(refused.content.prefix(300))))
         #expect(s.daemon.process.isRunning)
         #expect(try http(port: s.port, "GET", "/healthz", timeout: 5).status == 200)
     }
@@ -154,7 +155,9 @@ import Testing
         for _ in boxes { #expect(done.wait(timeout: .now() + 40) == .success) }
         #expect(boxes.allSatisfy { $0.result?.status == 200 }, "\(boxes.map { $0.result?.status ?? -1 })")
         let stats = try imageStats(s.fake)
-        #expect(stats.served == 80 && stats.peak <= 32, "served \(stats.served), at most \(stats.peak) at once")
+        // The fake counts an image until its handler returns, a moment after the daemon has the whole image,
+        // gave back its slot and started the next fetch: one or two over 32 is that overlap (without the cap: 80).
+        #expect(stats.served == 80 && stats.peak <= 34, "served \(stats.served), at most \(stats.peak) at once")
         #expect(stats.peak > 4, "requests do fetch side by side")
     }
 
@@ -166,6 +169,7 @@ import Testing
         #expect(r.status == 400, Comment(rawValue: String(r.content.prefix(500))))
         #expect(r.content.contains("more than 64 MiB together"), Comment(rawValue: String(r.content.prefix(500))))
         #expect(try s.fake.requests().isEmpty, "nothing went upstream")
-        #expect(try http(port: s.port, "GET", "/healthz", timeout: 5).status == 200)
+        let h = try http(port: s.port, "GET", "/healthz", timeout: 5)
+        #expect(h.status == 200 && s.daemon.process.isRunning, "healthz \(h.status); daemon log: \(s.daemon.log.suffix(3000))")
     }
 }
