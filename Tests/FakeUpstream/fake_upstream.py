@@ -1382,14 +1382,29 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_image(self, query):
         IMAGE_STATS.enter()
+        left = False
         try:
             delay = int((query.get("delay_ms") or ["0"])[0] or 0)
             pad = int((query.get("pad_kib") or ["0"])[0] or 0)
             if delay > 0:
                 time.sleep(min(delay, 10_000) / 1000)
-            return self.send_bytes(200, IMAGE_PNG + b"\0" * (min(pad, 1 << 20) * 1024), "image/png")
-        finally:
+            data = IMAGE_PNG + b"\0" * (min(pad, 1 << 20) * 1024)
+            self.send_response(200, STATUS_TEXT.get(200))
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            self.wfile.write(data[:-1])
+            self.wfile.flush()
+            # No longer counted before the last byte goes: once the client has it, it may start its next fetch
+            # at once, and this thread leaving after that would count one fetch too many at a time.
             IMAGE_STATS.leave()
+            left = True
+            self.wfile.write(data[-1:])
+        finally:
+            if not left:
+                IMAGE_STATS.leave()
 
     def header(self, name):
         return self.headers.get(name)
