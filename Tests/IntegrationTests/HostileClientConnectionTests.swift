@@ -86,12 +86,13 @@ import Testing
         let limits = (try? String(contentsOfFile: "/proc/\(d.pid)/limits", encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(d.pid)/fd").sorted { Int($0) ?? 0 < Int($1) ?? 0 }) ?? []
         #expect(openDescriptors(d.pid) >= 127, "the daemon ran out of descriptors: \(limits) \(fds)")
+        // A new client waiting to be accepted must neither spin the loop (the listening socket stays readable
+        // while accept fails) nor be left unanswered.
+        let late = try tcpConnect(s.port, timeout: 5)
         let before = cpuSeconds(d.pid)
         sleep(3)
         let used = cpuSeconds(d.pid) - before
         #expect(before >= 0 && used < 0.5, "the daemon used \(used) s of CPU in 3 s without descriptors")
-        // A new client is told, not left waiting.
-        let late = try tcpConnect(s.port, timeout: 5)
         let answer = read(late, until: "\r\n\r\n")
         close(late)
         #expect(answer.text.hasPrefix("HTTP/1.1 503") && answer.text.contains("Retry-After: 1"), Comment(rawValue: answer.text))
@@ -130,7 +131,7 @@ import Testing
         while aborted == 0 && Date().timeIntervalSince(stalled) < 10 { usleep(100_000); aborted = try s.fake.aborted() }
         let after = Date().timeIntervalSince(stalled)
         #expect(aborted == 1, "the upstream transfer was cancelled")
-        #expect(after < 4.5, "within send-timeout (2 s) and a little: \(after) s")
+        #expect(after > 1.5 && after < 4.5, "after send-timeout (2 s), and soon: \(after) s")
         // The connection is closed: what the client still finds ends without the stream's last chunk.
         var total = 0, tail: [UInt8] = [], buf = [UInt8](repeating: 0, count: 65536)
         while case let n = recv(fd, &buf, buf.count, 0), n > 0 { total += n; tail = Array((tail + buf[0..<n]).suffix(16)) }
