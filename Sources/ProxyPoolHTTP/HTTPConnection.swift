@@ -45,6 +45,8 @@ final class HTTPConnection {
     private var bodyReceived = 0
     private var reservedBytes = 0
     private var pendingHead: HTTPRequestHead?
+    /// The answer to a refused request whose small body is still being read (see `smallBodyBytes`).
+    private var heldRejection: HTTPRejection?
     private var readBuf = [UInt8](repeating: 0, count: 65536)
 
     init(fd: Int32, server: HTTPServer) {
@@ -116,6 +118,14 @@ final class HTTPConnection {
                 let bodyArrived: Bool
                 if case .complete = events[events.count - 1] { bodyArrived = true } else { bodyArrived = false }
                 if let rejection = handler.admit(head) {
+                    if !bodyArrived && head.header("expect") == nil, let n = Self.contentLength(head), n <= Self.smallBodyBytes {
+                        // A small body on its way (a request split across two reads): read it and answer on the
+                        // kept connection, so that the client's pipeline stays in order, at the cost of a read.
+                        heldRejection = rejection
+                        startBodyClock()
+                        pendingHead = head
+                        continue
+                    }
                     answerRefused(status: rejection.status, headers: rejection.headers, body: rejection.body, head: head, close: !bodyArrived)
                     return
                 }
@@ -130,6 +140,10 @@ final class HTTPConnection {
             case .complete(let body):
                 guard let head = pendingHead else { return }
                 pendingHead = nil
+                if let r = heldRejection {
+                    answerRefused(status: r.status, headers: r.headers, body: r.body, head: head, close: false)
+                    return
+                }
                 dispatch(HTTPRequest(head: head, body: body))
                 return
             }
@@ -141,17 +155,25 @@ final class HTTPConnection {
     private func startBody(_ head: HTTPRequestHead) -> Bool {
         // The parser has checked Content-Length (digits, at most max-body-bytes); a chunked body claims its
         // room as it arrives.
-        let length = head.header("content-length").flatMap { Int($0) } ?? 0
-        guard reserve(length, for: head) else { return false }
+        guard reserve(Self.contentLength(head) ?? 0, for: head) else { return false }
         if head.minorVersion == 1, let expect = head.header("expect"), expect.lowercased() == "100-continue" {
             queue(Self.continueLine)
             flush()
         }
+        startBodyClock()
+        return true
+    }
+
+    private func startBodyClock() {
         bodyStartedAt = loop.now
         bodyReceived = 0
         deadline = loop.now + config.bodyTimeoutMillis
-        return true
     }
+
+    static func contentLength(_ head: HTTPRequestHead) -> Int? { head.header("content-length").flatMap { Int($0) } }
+
+    /// The largest body still read for a request refused by its head, rather than closing the connection.
+    static let smallBodyBytes = 65536
 
     private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
@@ -229,6 +251,7 @@ final class HTTPConnection {
     private func answerRefused(status: Int, headers: [(String, String)], body: [UInt8], head: HTTPRequestHead?, close: Bool) {
         busy = true
         pendingHead = nil
+        heldRejection = nil
         deadline = nil
         if close { closeAfterResponse = true; lingerOnClose = true }
         let writer = HTTPResponseWriter(connection: self, head: head)

@@ -43,9 +43,10 @@ public struct HTTPRejection {
 /// Application side of the server. Called on the loop thread; answers through the writer, now or later.
 public protocol HTTPHandler: AnyObject {
     /// Called as soon as a request's head is parsed, before its body is read and before `100 Continue` is
-    /// sent: a request refused here (a client that may not use the server at all) is answered at once, and its
-    /// connection closed unless the whole body had come with the head, so that nobody unknown makes the
-    /// server hold a body.
+    /// sent: a request refused here (a client that may not use the server at all) is answered at once and its
+    /// connection closed, so that nobody unknown makes the server hold a body. Only a body that came with the
+    /// head, or a small one (at most 64 KiB, without `Expect`) still on its way, is read, and the connection
+    /// kept.
     func admit(_ head: HTTPRequestHead) -> HTTPRejection?
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter)
     /// A request the server refused before the application saw it (malformed, too large, timed out).
