@@ -29,6 +29,10 @@ public struct DaemonConfig: Equatable, Sendable {
         case maxAttempts = "max-attempts"
         case firstByteTimeout = "first-byte-timeout"
         case fetchPrivateURLs = "fetch-private-urls"
+        case bodyTimeout = "body-timeout"
+        case bodyMinRate = "body-min-rate"
+        case sendTimeout = "send-timeout"
+        case maxBufferedBytes = "max-buffered-bytes"
     }
 
     public var listen: ListenAddress
@@ -41,10 +45,10 @@ public struct DaemonConfig: Equatable, Sendable {
     /// In system mode, members of this group may use the control socket.
     public var controlGroup = "proxypool"
     /// Proxy limits (bytes, seconds, counts).
-    public var maxBodyBytes = 64 * 1024 * 1024
+    public var maxBodyBytes = 32 * 1024 * 1024
     public var maxHeaderBytes = 64 * 1024
     public var headerTimeout = 10
-    public var idleTimeout = 75
+    public var idleTimeout = 10
     public var maxConnections = 1024
     /// Extra Host header values accepted besides localhost, 127.0.0.1, [::1] and the listen address.
     public var allowedHosts: [String] = []
@@ -56,6 +60,14 @@ public struct DaemonConfig: Equatable, Sendable {
     public var firstByteTimeout = 600
     /// Whether image URLs the proxy fetches (to inline them for Gemini) may point at loopback or private networks.
     public var fetchPrivateURLs = false
+    /// Seconds a request body may go without progress; also the grace before `bodyMinRate` applies.
+    public var bodyTimeout = 10
+    /// Bytes per second a body must average after its first `bodyTimeout` seconds (0: no minimum).
+    public var bodyMinRate = 1024
+    /// Seconds a client may take none of the output waiting for it before it is disconnected.
+    public var sendTimeout = 60
+    /// Request bytes held across all connections at once.
+    public var maxBufferedBytes = 256 * 1024 * 1024
 
     public static let defaultListen = "127.0.0.1:8081"
 
@@ -92,6 +104,10 @@ public struct DaemonConfig: Equatable, Sendable {
         case .maxAttempts: maxAttempts = try integer(value, key, 1...32)
         case .firstByteTimeout: firstByteTimeout = try integer(value, key, 1...86400)
         case .fetchPrivateURLs: fetchPrivateURLs = try boolean(value, key)
+        case .bodyTimeout: bodyTimeout = try integer(value, key, 1...3600)
+        case .bodyMinRate: bodyMinRate = try integer(value, key, 0...(1 << 30))
+        case .sendTimeout: sendTimeout = try integer(value, key, 1...86400)
+        case .maxBufferedBytes: maxBufferedBytes = try integer(value, key, 1024...(1 << 40))
         }
     }
 
@@ -120,6 +136,10 @@ public struct DaemonConfig: Equatable, Sendable {
             return "refusing to listen on \(listen), which is not a loopback address: every program that can reach it " +
                 "could spend your provider credentials. Set 'allow-non-loopback = yes' in the config file if you mean it."
         }
+        if maxBufferedBytes < maxBodyBytes {
+            return "max-buffered-bytes (\(maxBufferedBytes)) is smaller than max-body-bytes (\(maxBodyBytes)): a body of the largest size " +
+                "allowed could never be received. Raise max-buffered-bytes or lower max-body-bytes."
+        }
         return nil
     }
 
@@ -139,5 +159,22 @@ public struct DaemonConfig: Equatable, Sendable {
         case "no", "false", "off", "0": return false
         default: throw ConfigError("\(key.rawValue) must be yes or no, got '\(v)'")
         }
+    }
+}
+
+extension DaemonConfig {
+    /// Descriptors the daemon needs besides one per client connection: standard streams, the event loop,
+    /// the listening and control sockets, the store, the journal, curl, and the upstream connections that are
+    /// not tied to a client at the moment.
+    public static let descriptorReserve = 32
+
+    /// Why `max-connections` cannot be served under an open-files limit of `limit` (RLIMIT_NOFILE's soft
+    /// value, nil when unlimited), if it cannot.
+    public func descriptorShortfall(limit: UInt64?) -> String? {
+        let needed = UInt64(maxConnections + Self.descriptorReserve)
+        guard let limit, limit < needed else { return nil }
+        return "max-connections = \(maxConnections) needs at least \(needed) open files, but the limit is \(limit) " +
+            "(RLIMIT_NOFILE, already raised to its hard limit): lower max-connections in proxypoold.conf, or raise the limit " +
+            "(LimitNOFILE= in the unit, ulimit -n in a shell)"
     }
 }

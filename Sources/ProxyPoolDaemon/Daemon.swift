@@ -71,6 +71,10 @@ public final class Daemon: @unchecked Sendable {
             logger.error(refusal, event: "listen-refused", [.init("LISTEN", config.listen.description)])
             return 78
         }
+        if let shortfall = Self.openFilesShortfall(config) {
+            logger.error(shortfall, event: "open-files-limit")
+            return 78
+        }
         // Signals are taken synchronously by the main thread; block them before any other thread exists.
         var set = sigset_t()
         sigemptyset(&set)
@@ -141,6 +145,10 @@ public final class Daemon: @unchecked Sendable {
         serverConfig.headerTimeoutMillis = Int64(config.headerTimeout) * 1000
         serverConfig.idleTimeoutMillis = Int64(config.idleTimeout) * 1000
         serverConfig.maxConnections = config.maxConnections
+        serverConfig.bodyTimeoutMillis = Int64(config.bodyTimeout) * 1000
+        serverConfig.bodyMinBytesPerSecond = config.bodyMinRate
+        serverConfig.sendTimeoutMillis = Int64(config.sendTimeout) * 1000
+        serverConfig.maxBufferedBytes = config.maxBufferedBytes
         let server = HTTPServer(loop: loop, listenFD: proxyFD, config: serverConfig, handler: service)
         server.start()
         // Requests still being served, counted by the loop once stopping has begun (-1: not counted yet). Only
@@ -223,6 +231,21 @@ public final class Daemon: @unchecked Sendable {
             logger.info("stopped", event: "daemon-stopped")
             return 0
         }
+    }
+
+    /// Raise the open-files soft limit to the hard one (every client connection is a descriptor, and so is
+    /// each upstream connection), then check that it holds max-connections. Raising may be forbidden (the
+    /// units' system call filter leaves setrlimit out; they set LimitNOFILE= instead): the limit then stays.
+    static func openFilesShortfall(_ config: DaemonConfig) -> String? {
+        var rl = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0 else { return nil }
+        if rl.rlim_cur < rl.rlim_max {
+            var raised = rl
+            raised.rlim_cur = rl.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { rl = raised }
+        }
+        // RLIM_INFINITY is all ones, which Swift cannot import as a literal.
+        return config.descriptorShortfall(limit: rl.rlim_cur == rlim_t.max ? nil : UInt64(rl.rlim_cur))
     }
 
     private func prepareSocketDirectory(_ socketPath: String) throws(SystemError) {

@@ -27,7 +27,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let cooldowns: CooldownTable
     let writer: BackgroundWriter
     let options: Options
-    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); lastKey = nil; mappingCache.removeAll(); lastMapping = nil; poolCache.removeAll() } }
+    var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); lastKey = nil; admitted = nil; mappingCache.removeAll(); lastMapping = nil; poolCache.removeAll() } }
     /// The pool for a client protocol, per snapshot: credentials of that protocol, then the others (free ones are
     /// never in it).
     var poolCache: [Dialect: (own: [String], others: [String])] = [:]
@@ -81,9 +81,65 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     func rejected(_ error: HTTPParseError, head: HTTPRequestHead?) -> (headers: [(String, String)], body: [UInt8]) {
         metrics.count("proxypool_http_rejected_total", "status=\"\(error.status)\"")
         let dialect = head.map { dialectGuess($0) } ?? .openai
-        let kind: ProxyErrorKind = error.status == 413 ? .tooLarge : (error.status == 408 ? .timeout : .invalidRequest)
+        let kind: ProxyErrorKind = error.status == 413 ? .tooLarge : (error.status == 408 ? .timeout : (error.status == 503 ? .unavailable : .invalidRequest))
         return ([("Content-Type", "application/json")], ErrorBodies.body(dialect, kind, error.message, status: error.status))
     }
+
+    /// Who may use the proxy at all, from the head alone (before a body is read): our own Host names, no
+    /// other origin, no CORS, and a valid access key on the API endpoints.
+    func admit(_ head: HTTPRequestHead) -> HTTPRejection? {
+        func refuse(_ d: Dialect, _ kind: ProxyErrorKind, _ message: String, status: Int? = nil) -> HTTPRejection {
+            let st = status ?? kind.status
+            metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
+            return HTTPRejection(status: st, headers: [("Content-Type", "application/json")], body: ErrorBodies.body(d, kind, message, status: st))
+        }
+        let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
+        // DNS-rebinding defence: only our own names in Host; and no browser pages from other origins.
+        let rawHost = head.header("host") ?? ""
+        if rawHost != lastAllowedHost {
+            let host = rawHost.lowercased()
+            guard hostAllowed(host) else {
+                return refuse(dialectOf(match, head), .permission, "Host '\(host)' is not allowed; proxypoold answers only to its own names (see allowed-hosts in proxypoold.conf(5))", status: 421)
+            }
+            lastAllowedHost = rawHost
+        }
+        if let origin = head.header("origin"), !hostAllowed(Self.stripScheme(origin.lowercased())) {
+            return refuse(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
+        }
+        if head.method == "OPTIONS" { return refuse(dialectOf(match, head), .permission, "CORS is closed: cross-origin requests are not allowed") }
+        var keyInfo: (id: String, app: String?)?
+        if case .api(let endpoint) = match {
+            // Local access key.
+            let presented = ClientKey.find(header: head.header, query: head.query)
+            if let presented {
+                if let last = lastKey, last.key == presented { keyInfo = last.info } else {
+                    let k = String(presented)
+                    if let cached = keyCache[k] { keyInfo = cached } else {
+                        keyInfo = snapshot.keys[AccessKeys.hash(k)]
+                        if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
+                        keyCache[k] = keyInfo
+                    }
+                    lastKey = (k, keyInfo)
+                }
+            }
+            if snapshot.settings.requireAccessKey && keyInfo == nil {
+                let why = presented == nil ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
+                return refuse(endpoint.dialect, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key")
+            }
+            // What the proxy reads, stores or logs from the client's head must be unambiguous and bounded
+            // (RequestChecks): refused before the body is read, like a bad key.
+            if let refusal = RequestChecks.head(endpoint, headers: head.headers, lowerNames: head.lowerNames, query: head.query) {
+                return refuse(endpoint.dialect, .invalidRequest, refusal.message, status: refusal.status)
+            }
+        }
+        admitted = Admission(head: head, match: match, keyInfo: keyInfo)
+        return nil
+    }
+
+    /// What `admit` found for the head it last let through. The request's `handle` (usually the next call
+    /// into the service) takes it instead of working it out again.
+    struct Admission { let head: HTTPRequestHead; let match: EndpointMatch; let keyInfo: (id: String, app: String?)? }
+    var admitted: Admission?
 
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
         let head = request.head
@@ -92,22 +148,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
             response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ErrorBodies.body(d, kind, message, status: st))
         }
-        let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
-        // DNS-rebinding defence: only our own names in Host; and no browser pages from other origins.
-        let rawHost = head.header("host") ?? ""
-        if rawHost != lastAllowedHost {
-            let host = rawHost.lowercased()
-            guard hostAllowed(host) else {
-                fail(dialectOf(match, head), .permission, "Host '\(host)' is not allowed; proxypoold answers only to its own names (see allowed-hosts in proxypoold.conf(5))", status: 421)
-                return
-            }
-            lastAllowedHost = rawHost
-        }
-        if let origin = head.header("origin"), !hostAllowed(Self.stripScheme(origin.lowercased())) {
-            fail(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
-            return
-        }
-        if head.method == "OPTIONS" { fail(dialectOf(match, head), .permission, "CORS is closed: cross-origin requests are not allowed"); return }
+        // Another connection's head may have been admitted since this one's (its body took a while): check
+        // again, which also applies a key revoked in the meantime.
+        if admitted?.head !== head, let r = admit(head) { return response.respond(status: r.status, headers: r.headers, body: r.body) }
+        guard let admission = admitted else { return }
+        admitted = nil
+        let match = admission.match
         switch match {
         case .healthz:
             response.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
@@ -121,38 +167,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         case .notFound(let d):
             fail(d, .notFound, "no such endpoint: \(head.method) \(head.path)")
         case .api(let endpoint):
-            proxy(endpoint, request, response, fail: fail)
+            proxy(endpoint, request, response, keyInfo: admission.keyInfo, fail: fail)
         }
     }
 
-    private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter,
+    private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
                        fail: (Dialect, ProxyErrorKind, String, Int?, [(String, String)]) -> Void) {
         let head = request.head
         let d = endpoint.dialect
-        // Local access key.
-        let presented = ClientKey.find(header: head.header, query: head.query)
-        var keyInfo: (id: String, app: String?)?
-        if let presented {
-            if let last = lastKey, last.key == presented { keyInfo = last.info } else {
-                let k = String(presented)
-                if let cached = keyCache[k] { keyInfo = cached } else {
-                    keyInfo = snapshot.keys[AccessKeys.hash(k)]
-                    if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
-                    keyCache[k] = keyInfo
-                }
-                lastKey = (k, keyInfo)
-            }
-        }
-        if snapshot.settings.requireAccessKey && keyInfo == nil {
-            let why = presented == nil ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
-            fail(d, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key", nil, [])
-            return
-        }
-        // What the proxy reads, stores or logs from the client must be unambiguous and bounded (RequestChecks).
-        if let refusal = RequestChecks.head(endpoint, headers: head.headers, lowerNames: head.lowerNames, query: head.query) {
-            fail(d, .invalidRequest, refusal.message, refusal.status, [])
-            return
-        }
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
         if endpoint.kind == .models { return listModels(d, app: app, response) }
         // What routing needs from the body.

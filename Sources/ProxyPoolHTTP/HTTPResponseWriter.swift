@@ -33,7 +33,9 @@ public final class HTTPResponseWriter {
     public var queuedBytes: Int { connection?.outBytes ?? 0 }
     public var overHighWater: Bool { guard let c = connection else { return false }; return c.outBytes > highWater }
     private let highWater: Int
-    var keepAlive: Bool { head?.keepAlive ?? false }
+    /// Set for an answer after which the server closes the connection whatever the request asked for.
+    var closesConnection = false
+    var keepAlive: Bool { !closesConnection && (head?.keepAlive ?? false) }
     var isHTTP10: Bool { head?.minorVersion == 0 }
 
     public func respond(status: Int, headers: [(String, String)], body: [UInt8]) {

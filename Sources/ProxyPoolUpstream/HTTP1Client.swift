@@ -204,6 +204,9 @@ public final class HTTP1Client {
         t.paused = false
         t.lastActivity = loop.now
         schedule(loop.now + t.idleTimeoutMillis)
+        // Paused on a piece that ended the buffer's bytes: read into the whole buffer again (a buffer that the
+        // last read had filled left no room, and a read of 0 bytes looked like the upstream closing).
+        if c.readStart == c.readEnd { c.readStart = 0; c.readEnd = 0 }
         if c.readStart < c.readEnd && !process(c) { return }
         guard t.connection === c else { return }
         if c.parked {

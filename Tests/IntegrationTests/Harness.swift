@@ -105,8 +105,9 @@ final class DaemonProcess: @unchecked Sendable {
     let logPath: String
     private(set) var process: Child!
 
+    /// `openFiles`: run under that RLIMIT_NOFILE (soft and hard), set by a shell that then execs the daemon.
     init(args: [String] = [], env: [String: String] = [:], stateDir: String? = nil, socket: String? = nil,
-         listen: String? = "127.0.0.1:0", wait: Bool = true) throws {
+         listen: String? = "127.0.0.1:0", wait: Bool = true, openFiles: Int? = nil) throws {
         dir = makeTempDir("daemon")
         self.stateDir = stateDir ?? dir + "/state"
         self.socket = socket ?? dir + "/run/control.sock"
@@ -121,7 +122,11 @@ final class DaemonProcess: @unchecked Sendable {
         }
         var e = ["PATH": "/usr/bin:/bin", "HOME": dir]
         e.merge(env) { _, new in new }
-        process = try Child(Repo.daemon, a + args, env: e, stderr: logPath)
+        if let n = openFiles {
+            process = try Child("/bin/sh", ["-c", "ulimit -n \(n) && exec \"$0\" \"$@\"", Repo.daemon] + a + args, env: e, stderr: logPath)
+        } else {
+            process = try Child(Repo.daemon, a + args, env: e, stderr: logPath)
+        }
         if wait { try waitReady() }
     }
 

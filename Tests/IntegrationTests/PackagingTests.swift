@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import ProxyPoolCore
 
 /// The units, man pages and protocol document are part of the product: check them like code.
 @Suite struct PackagingTests {
@@ -97,9 +98,7 @@ import Testing
 
     @Test func everyConfigKeyIsDocumented() throws {
         let page = try String(contentsOfFile: Repo.root + "/man/proxypoold.conf.5", encoding: .utf8)
-        for key in ["listen", "state-dir", "control-socket", "log-level", "allow-non-loopback", "shutdown-timeout", "control-group",
-                    "max-body-bytes", "max-header-bytes", "header-timeout", "idle-timeout", "max-connections", "allowed-hosts",
-                    "cooldown-max", "max-attempts", "first-byte-timeout"] {
+        for key in DaemonConfig.Key.allCases.map(\.rawValue) {
             #expect(page.contains(key.replacingOccurrences(of: "-", with: "\\-")) || page.contains(key), "proxypoold.conf(5) lacks \(key)")
         }
     }

@@ -320,6 +320,27 @@ private func request(_ url: String, _ configure: (inout UpstreamRequest) -> Void
         #expect(rec.error == nil && rec.text == "abcdefghijkl")
     }
 
+    /// A pause on the last bytes of a full read buffer: resuming read 0 bytes into no room and took that for the
+    /// upstream closing, cutting big streams off at random (the client had paused them while it was slow).
+    @Test func pausedOnAFullBufferResumesWithTheRest() throws {
+        let headText = "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n"
+        let first = 32 * 1024 - headText.utf8.count
+        let server = try ScriptedServer { s, c, _ in
+            _ = s.readRequest(c)
+            s.write(c, headText + String(repeating: "a", count: first))   // exactly one read buffer
+            usleep(200_000)
+            s.write(c, String(repeating: "b", count: 40000 - first))
+            _ = s.readRequest(c)
+            close(c)
+        }
+        let (l, rec, t) = startUntilFirstBody(server, pause: true)
+        usleep(300_000)
+        #expect(l.sync { rec.body.count } == first)
+        l.sync { l.upstreams.resume(t) }
+        #expect(rec.wait())
+        #expect(rec.error == nil && rec.body.count == 40000, "\(String(describing: rec.error)) after \(rec.body.count) bytes")
+    }
+
     @Test func anUpstreamResetWhilePausedNeitherSpinsNorIsLost() throws {
         let server = try ScriptedServer { s, c, _ in
             _ = s.readRequest(c)
