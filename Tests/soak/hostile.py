@@ -209,14 +209,20 @@ async def disconnects(port, key, deadline, stats, request_bytes, chat_body):
         await asyncio.sleep(PAUSE)
 
 
-def tasks(port, key, deadline, stats, request_bytes, chat_body):
-    """The hostile coroutines: a few of each kind, so they overlap."""
+KINDS = ("malformed", "disconnects", "slow")
+
+
+def tasks(port, key, deadline, stats, request_bytes, chat_body, kinds=KINDS):
+    """The hostile coroutines of the kinds asked for: a few of each, so they overlap."""
     out = []
     for _ in range(2):
-        out.append(malformed(port, key, deadline, stats, request_bytes, chat_body))
-        out.append(disconnects(port, key, deadline, stats, request_bytes, chat_body))
-        out.append(slow_reader(port, key, deadline, stats, request_bytes, chat_body))
-    for _ in range(4):
-        out.append(slowloris(port, deadline, stats))
-    out.append(slow_body(port, key, deadline, stats, request_bytes, chat_body))
+        if "malformed" in kinds:
+            out.append(malformed(port, key, deadline, stats, request_bytes, chat_body))
+        if "disconnects" in kinds:
+            out.append(disconnects(port, key, deadline, stats, request_bytes, chat_body))
+        if "slow" in kinds:
+            out.append(slow_reader(port, key, deadline, stats, request_bytes, chat_body))
+    if "slow" in kinds:
+        out += [slowloris(port, deadline, stats) for _ in range(4)]
+        out.append(slow_body(port, key, deadline, stats, request_bytes, chat_body))
     return out
