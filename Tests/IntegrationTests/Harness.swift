@@ -32,6 +32,12 @@ final class Child: @unchecked Sendable {
     private var exit: Int32?
     private let lock = NSLock()
 
+    /// The sanitizer options `make sanitize` sets (where reports go) reach the sanitized binaries under test,
+    /// whatever clean environment a test gives them.
+    static let sanitizerOptions = ProcessInfo.processInfo.environment.filter {
+        ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"].contains($0.key)
+    }
+
     /// `files`: paths to open as stdin (read) and stdout/stderr (append); nil leaves /dev/null.
     init(_ exe: String, _ args: [String], env: [String: String], stdin: String? = nil, stdout: String? = nil, stderr: String? = nil) throws {
         var fa = posix_spawn_file_actions_t()
@@ -41,7 +47,7 @@ final class Child: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&fa, 1, stdout ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT, 0o600)
         posix_spawn_file_actions_addopen(&fa, 2, stderr ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT, 0o600)
         let argv = ([exe] + args).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = env.merging(Child.sanitizerOptions) { own, _ in own }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var p: pid_t = 0
         let rc = posix_spawn(&p, exe, &fa, nil, argv, envp)

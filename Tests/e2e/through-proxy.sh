@@ -2,15 +2,30 @@
 # The real clients through the real daemon: start the fake upstream and proxypoold in a temp dir, give the
 # daemon one credential per protocol (pointing at the fake), assign claude-code and codex, create an access
 # key, and run the client suite against the proxy. Needs built binaries (swift build) and Tests/e2e/setup.sh.
+# Zero egress: with E2E_EGRESS_TRACE=1 (the default) the daemon runs under strace (connect/sendto/sendmsg/
+# sendmmsg only, seccomp-filtered, so cheap) and Tests/e2e/egress_check.py then asserts it reached only the
+# fake upstream, its own clients and the allowed local sockets, and made no DNS query. E2E_EGRESS_TRACE=0 skips it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="${PROXYPOOL_BIN_DIR:-$ROOT/.build/debug}"
 T="$(mktemp -d /tmp/proxypool-e2e-XXXXXX)"
 cleanup() { kill "$DAEMON" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
+TRACE=()
+if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
+    command -v strace >/dev/null || { echo "through-proxy: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
+    python3 -m unittest -q "$ROOT/Tests/e2e/test_egress_check.py" 2>"$T/egress-selftest.log" ||
+        { cat "$T/egress-selftest.log" >&2; echo "through-proxy: FAILED: the egress checker's self-test" >&2; exit 1; }
+    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
+fi
 python3 "$ROOT/Tests/FakeUpstream/fake_upstream.py" --port-file "$T/fake.port" >"$T/fake.log" 2>&1 & FAKE=$!
-"$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
+"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
     --log-level info 2>"$T/daemon.log" & DAEMON=$!
+if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals must go to the daemon, strace's child
+    TRACER=$DAEMON
+    for _ in $(seq 100); do DAEMON=$(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null | cut -d' ' -f1); [ -n "$DAEMON" ] && break; sleep 0.05; done
+    [ -n "$DAEMON" ] || { echo "through-proxy: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
+fi
 for _ in $(seq 100); do [ -s "$T/fake.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -41,5 +56,10 @@ done
 if grep -E 'fake-ok|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
     echo "through-proxy: FAILED: a key appears in the daemon log" >&2
     status=1
+fi
+if [ "${#TRACE[@]}" -gt 0 ]; then
+    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
+    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/fake.port")" \
+        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
 fi
 exit $status
