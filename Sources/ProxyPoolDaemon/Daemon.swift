@@ -98,10 +98,13 @@ public final class Daemon: @unchecked Sendable {
             if name == "control" || (name != "proxy" && isUnix) { controlFD = fd } else { proxyFD = fd }
             logger.info("using socket passed by systemd: fd \(fd) (\(name))", event: "socket-activated")
         }
+        if controlFD < 0, let refusal = prepareSocketDirectory(socketPath) {
+            logger.error(refusal, event: "runtime-dir-refused", [.init("CONTROL_SOCKET", socketPath)])
+            return 1
+        }
         do {
             if proxyFD < 0 { proxyFD = try TCPSocket.listen(config.listen) }
             if controlFD < 0 {
-                try prepareSocketDirectory(socketPath)
                 controlFD = try UnixSocket.listen(socketPath, mode: paths.systemMode ? 0o660 : 0o600)
                 ownsControlSocket = true
                 if paths.systemMode, let gr = getgrnam(config.controlGroup) { chown(socketPath, uid_t.max, gr.pointee.gr_gid) }
@@ -223,12 +226,19 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    private func prepareSocketDirectory(_ socketPath: String) throws(SystemError) {
-        guard let slash = socketPath.lastIndex(of: "/"), slash != socketPath.startIndex else { return }
-        let dir = String(socketPath[..<slash])
+    /// Create the control socket's directory if it is missing, then make sure it is ours alone: a directory
+    /// another user made (say /tmp/proxypool-UID, planted before we start) or may write in could hold their
+    /// socket in place of ours. Returns why it is refused.
+    private func prepareSocketDirectory(_ socketPath: String) -> String? {
+        let dir = SocketTrust.directory(of: socketPath)
         if Posix.fileMode(dir) == nil {
-            try Posix.makeDirectories(dir, mode: paths.systemMode ? 0o755 : 0o700)
+            do { try Posix.makeDirectories(dir, mode: paths.systemMode ? 0o755 : 0o700) } catch {
+                return "cannot create the directory of the control socket: \(error)"
+            }
         }
+        guard let problem = SocketTrust.directoryProblem(dir, owners: [geteuid()]) else { return nil }
+        return "refusing to put the control socket in \(problem); another user could take it over. Remove it, or choose " +
+            "another place with --control-socket (or control-socket in proxypoold.conf), or set XDG_RUNTIME_DIR"
     }
 
     /// SIGHUP: re-read the config file; settings that need new sockets or a new store wait for a restart.
