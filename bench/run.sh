@@ -311,7 +311,7 @@ for SCHEME in $SCHEMES; do
     URL_JSON=http://127.0.0.1:$PP_PORT/v1/chat/completions; URL_SSE=$URL_JSON; URL_SLOW=$URL_JSON; URL_CHECK=$URL_JSON
     measure_target "$REPEATS"
     # The daemon's own view: requests by status code.
-    curl -s --max-time 5 "http://127.0.0.1:$PP_PORT/metrics" > "$W/logs/proxypoold-$SCHEME-metrics.txt" || true
+    curl -s --max-time 5 -H "Authorization: Bearer $AUTH_CHECK" "http://127.0.0.1:$PP_PORT/metrics" > "$W/logs/proxypoold-$SCHEME-metrics.txt" || true
     kill -0 "$PP_PID" 2>/dev/null || log "proxypoold DIED during the run (see its log)"
     stop_pid "$PP_PID"
     cp "$W/logs/proxypoold-$SCHEME.log" "$W/logs/proxypoold-$SCHEME-metrics.txt" "$RESULTS/" 2>/dev/null || true

@@ -29,6 +29,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case maxAttempts = "max-attempts"
         case firstByteTimeout = "first-byte-timeout"
         case fetchPrivateURLs = "fetch-private-urls"
+        case metricsPublic = "metrics-public"
     }
 
     public var listen: ListenAddress
@@ -56,6 +57,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var firstByteTimeout = 600
     /// Whether image URLs the proxy fetches (to inline them for Gemini) may point at loopback or private networks.
     public var fetchPrivateURLs = false
+    /// Whether GET /metrics answers without an access key (it names every credential and app).
+    public var metricsPublic = false
 
     public static let defaultListen = "127.0.0.1:8081"
 
@@ -92,6 +95,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case .maxAttempts: maxAttempts = try integer(value, key, 1...32)
         case .firstByteTimeout: firstByteTimeout = try integer(value, key, 1...86400)
         case .fetchPrivateURLs: fetchPrivateURLs = try boolean(value, key)
+        case .metricsPublic: metricsPublic = try boolean(value, key)
         }
     }
 

@@ -131,13 +131,15 @@ public final class Daemon: @unchecked Sendable {
         let writer = BackgroundWriter(store: store, logger: logger)
         let loop = EventLoop()
         let upstreams = Upstreams(loop: loop)
-        var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", config.listen.host, "[\(config.listen.host)]"]
+        let listenHost = config.listen.host.lowercased()
+        var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", listenHost, "[\(listenHost)]"]
         for h in config.allowedHosts { hosts.insert(h) }
         let service = ProxyService(loop: loop, upstreams: upstreams, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
                                    options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
                                                   firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,
-                                                  maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs))
+                                                  maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs,
+                                                  metricsPublic: config.metricsPublic))
         var serverConfig = HTTPServerConfig()
         serverConfig.limits.maxBodyBytes = config.maxBodyBytes
         serverConfig.limits.maxHeaderBytes = config.maxHeaderBytes
@@ -248,7 +250,8 @@ public final class Daemon: @unchecked Sendable {
             let new = try Daemon.loadConfig(path: configPath ?? paths.configFile, explicit: configExplicit, flags: flags)
             for (key, changed) in [("listen", new.listen != config.listen), ("state-dir", new.stateDir != config.stateDir),
                                    ("control-socket", new.controlSocket != config.controlSocket),
-                                   ("control-group", new.controlGroup != config.controlGroup)] where changed {
+                                   ("control-group", new.controlGroup != config.controlGroup),
+                                   ("metrics-public", new.metricsPublic != config.metricsPublic)] where changed {
                 logger.warning("\(key) changed in the config file; it takes effect at the next restart, ignoring for now", event: "reload-deferred")
             }
             logger.setLevel(new.logLevel)

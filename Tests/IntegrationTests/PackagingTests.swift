@@ -99,7 +99,7 @@ import Testing
         let page = try String(contentsOfFile: Repo.root + "/man/proxypoold.conf.5", encoding: .utf8)
         for key in ["listen", "state-dir", "control-socket", "log-level", "allow-non-loopback", "shutdown-timeout", "control-group",
                     "max-body-bytes", "max-header-bytes", "header-timeout", "idle-timeout", "max-connections", "allowed-hosts",
-                    "cooldown-max", "max-attempts", "first-byte-timeout"] {
+                    "cooldown-max", "max-attempts", "first-byte-timeout", "metrics-public"] {
             #expect(page.contains(key.replacingOccurrences(of: "-", with: "\\-")) || page.contains(key), "proxypoold.conf(5) lacks \(key)")
         }
     }
