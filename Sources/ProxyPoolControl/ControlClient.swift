@@ -8,6 +8,9 @@ public enum ControlClientError: Error, Sendable, CustomStringConvertible {
     case unreachable(path: String, reason: String)
     /// The filesystem or the daemon's peer check refused us.
     case permissionDenied(path: String, reason: String)
+    /// The socket's directory or the process listening on it belongs to someone we do not trust with secrets;
+    /// nothing was sent.
+    case untrusted(path: String, reason: String)
     /// The daemon answered with an error.
     case rpc(RPCError)
     /// The daemon's answer could not be understood.
@@ -17,6 +20,7 @@ public enum ControlClientError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreachable(let path, let reason): return "cannot connect to \(path): \(reason)"
         case .permissionDenied(_, let reason): return reason
+        case .untrusted(let path, let reason): return "refusing to use the control socket \(path): \(reason)"
         case .rpc(let e): return e.message
         case .protocolError(let m): return m
         }
@@ -31,8 +35,14 @@ public final class ControlClient {
     private var framer = LineFramer(maxLine: 64 << 20)
     private var pending: [[UInt8]] = []
 
-    public init(path: String, timeoutSeconds: Int = 30) throws(ControlClientError) {
+    /// Connects only to a daemon of one of `trustedOwners` (see `SocketTrust`): the socket's directory is checked
+    /// before connecting and the listener's SO_PEERCRED right after, before a byte is sent.
+    public init(path: String, timeoutSeconds: Int = 30, trustedOwners: [uid_t] = SocketTrust.trustedOwners()) throws(ControlClientError) {
         self.path = path
+        if let problem = SocketTrust.directoryProblem(SocketTrust.directory(of: path), owners: trustedOwners) {
+            throw .untrusted(path: path, reason: "its directory \(problem)")
+        }
+        let fd: Int32
         do { fd = try UnixSocket.connect(path, timeoutSeconds: timeoutSeconds) } catch {
             switch error.errno {
             case EACCES, EPERM:
@@ -41,6 +51,16 @@ public final class ControlClient {
                 throw .unreachable(path: path, reason: String(cString: strerror(error.errno)))
             }
         }
+        let peer: PeerCredentials
+        do { peer = try PeerCredentials.of(fd) } catch {
+            close(fd)
+            throw .untrusted(path: path, reason: "cannot tell who listens on it (\(error))")
+        }
+        guard trustedOwners.contains(peer.uid) else {
+            close(fd)
+            throw .untrusted(path: path, reason: "it is served by \(SocketTrust.userName(peer.uid)) (pid \(peer.pid)), not by \(trustedOwners.map(SocketTrust.userName).joined(separator: " or "))")
+        }
+        self.fd = fd
     }
 
     deinit { close(fd) }

@@ -33,6 +33,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case bodyMinRate = "body-min-rate"
         case sendTimeout = "send-timeout"
         case maxBufferedBytes = "max-buffered-bytes"
+        case metricsPublic = "metrics-public"
     }
 
     public var listen: ListenAddress
@@ -68,6 +69,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var sendTimeout = 60
     /// Request bytes held across all connections at once.
     public var maxBufferedBytes = 256 * 1024 * 1024
+    /// Whether GET /metrics answers without an access key (it names every credential and app).
+    public var metricsPublic = false
 
     public static let defaultListen = "127.0.0.1:8081"
 
@@ -108,6 +111,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case .bodyMinRate: bodyMinRate = try integer(value, key, 0...(1 << 30))
         case .sendTimeout: sendTimeout = try integer(value, key, 1...86400)
         case .maxBufferedBytes: maxBufferedBytes = try integer(value, key, 1024...(1 << 40))
+        case .metricsPublic: metricsPublic = try boolean(value, key)
         }
     }
 

@@ -75,6 +75,10 @@ public enum Ctl {
             return Failure(message: reason,
                            hint: "only root, the user running proxypoold and, for the system daemon, members of group 'proxypool' may use \(path).",
                            code: ExitCode.permission)
+        case .untrusted:
+            return Failure(message: e.description,
+                           hint: "another user may have put it there to receive what you send; nothing was sent. Remove it if it is not yours, and use your daemon's socket ($XDG_RUNTIME_DIR/proxypool/control.sock in a login session), or point --socket or PROXYPOOL_SOCKET at it.",
+                           code: ExitCode.permission)
         case .rpc(let r):
             return Failure(message: r.message, hint: r.data?.hint, code: ExitCode.failure)
         case .protocolError(let m):

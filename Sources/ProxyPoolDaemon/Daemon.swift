@@ -102,10 +102,13 @@ public final class Daemon: @unchecked Sendable {
             if name == "control" || (name != "proxy" && isUnix) { controlFD = fd } else { proxyFD = fd }
             logger.info("using socket passed by systemd: fd \(fd) (\(name))", event: "socket-activated")
         }
+        if controlFD < 0, let refusal = prepareSocketDirectory(socketPath) {
+            logger.error(refusal, event: "runtime-dir-refused", [.init("CONTROL_SOCKET", socketPath)])
+            return 1
+        }
         do {
             if proxyFD < 0 { proxyFD = try TCPSocket.listen(config.listen) }
             if controlFD < 0 {
-                try prepareSocketDirectory(socketPath)
                 controlFD = try UnixSocket.listen(socketPath, mode: paths.systemMode ? 0o660 : 0o600)
                 ownsControlSocket = true
                 if paths.systemMode, let gr = getgrnam(config.controlGroup) { chown(socketPath, uid_t.max, gr.pointee.gr_gid) }
@@ -132,13 +135,15 @@ public final class Daemon: @unchecked Sendable {
         let writer = BackgroundWriter(store: store, logger: logger)
         let loop = EventLoop()
         let upstreams = Upstreams(loop: loop)
-        var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", config.listen.host, "[\(config.listen.host)]"]
+        let listenHost = config.listen.host.lowercased()
+        var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", listenHost, "[\(listenHost)]"]
         for h in config.allowedHosts { hosts.insert(h) }
         let service = ProxyService(loop: loop, upstreams: upstreams, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
                                    options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
                                                   firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,
-                                                  maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs))
+                                                  maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs,
+                                                  metricsPublic: config.metricsPublic))
         var serverConfig = HTTPServerConfig()
         serverConfig.limits.maxBodyBytes = config.maxBodyBytes
         serverConfig.limits.maxHeaderBytes = config.maxHeaderBytes
@@ -248,12 +253,19 @@ public final class Daemon: @unchecked Sendable {
         return config.descriptorShortfall(limit: rl.rlim_cur == rlim_t.max ? nil : UInt64(rl.rlim_cur))
     }
 
-    private func prepareSocketDirectory(_ socketPath: String) throws(SystemError) {
-        guard let slash = socketPath.lastIndex(of: "/"), slash != socketPath.startIndex else { return }
-        let dir = String(socketPath[..<slash])
+    /// Create the control socket's directory if it is missing, then make sure it is ours alone: a directory
+    /// another user made (say /tmp/proxypool-UID, planted before we start) or may write in could hold their
+    /// socket in place of ours. Returns why it is refused.
+    private func prepareSocketDirectory(_ socketPath: String) -> String? {
+        let dir = SocketTrust.directory(of: socketPath)
         if Posix.fileMode(dir) == nil {
-            try Posix.makeDirectories(dir, mode: paths.systemMode ? 0o755 : 0o700)
+            do { try Posix.makeDirectories(dir, mode: paths.systemMode ? 0o755 : 0o700) } catch {
+                return "cannot create the directory of the control socket: \(error)"
+            }
         }
+        guard let problem = SocketTrust.directoryProblem(dir, owners: [geteuid()]) else { return nil }
+        return "refusing to put the control socket in \(problem); another user could take it over. Remove it, or choose " +
+            "another place with --control-socket (or control-socket in proxypoold.conf), or set XDG_RUNTIME_DIR"
     }
 
     /// SIGHUP: re-read the config file; settings that need new sockets or a new store wait for a restart.
@@ -263,7 +275,8 @@ public final class Daemon: @unchecked Sendable {
             let new = try Daemon.loadConfig(path: configPath ?? paths.configFile, explicit: configExplicit, flags: flags)
             for (key, changed) in [("listen", new.listen != config.listen), ("state-dir", new.stateDir != config.stateDir),
                                    ("control-socket", new.controlSocket != config.controlSocket),
-                                   ("control-group", new.controlGroup != config.controlGroup)] where changed {
+                                   ("control-group", new.controlGroup != config.controlGroup),
+                                   ("metrics-public", new.metricsPublic != config.metricsPublic)] where changed {
                 logger.warning("\(key) changed in the config file; it takes effect at the next restart, ignoring for now", event: "reload-deferred")
             }
             logger.setLevel(new.logLevel)

@@ -19,6 +19,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         /// The largest upstream answer read whole for translation.
         var maxAnswerBytes: Int
         var fetchPrivateURLs: Bool
+        /// GET /metrics without an access key (`metrics-public = yes`).
+        var metricsPublic = false
     }
 
     let loop: EventLoop
@@ -107,6 +109,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return refuse(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
         }
         if head.method == "OPTIONS" { return refuse(dialectOf(match, head), .permission, "CORS is closed: cross-origin requests are not allowed") }
+        if case .metrics = match, !options.metricsPublic, !presentsValidKey(head) {
+            return refuse(dialectOf(match, head), .authentication, "GET /metrics needs a local access key ('proxypoolctl key create'), as it names every credential and app; or set 'metrics-public = yes' in proxypoold.conf(5)")
+        }
         var keyInfo: (id: String, app: String?)?
         if case .api(let endpoint) = match {
             // Local access key.
@@ -251,6 +256,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         exchange.attempt()
     }
 
+    /// Whether the request carries a valid local access key (for /metrics; not cached: it is read rarely).
+    private func presentsValidKey(_ head: HTTPRequestHead) -> Bool {
+        guard let presented = ClientKey.find(header: head.header, query: head.query) else { return false }
+        return snapshot.keys[AccessKeys.hash(String(presented))] != nil
+    }
+
     /// Marked `--free`: such a credential serves fast requests of apps that opted in, never the pool.
     private func isFree(_ name: String) -> Bool { snapshot.credentials[name]?.free == true }
 
@@ -313,14 +324,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
     }
 
-    /// Whether a Host (or an Origin's host) is one of ours, with or without its port.
+    /// Whether a Host (or an Origin's host) is one of ours, with or without its port; parsed strictly, so that
+    /// `localhost:evil.example` is not taken for `localhost`.
     func hostAllowed(_ hostAndPort: String) -> Bool {
-        options.allowedHosts.contains(hostAndPort) || options.allowedHosts.contains(Self.stripPort(hostAndPort))
-    }
-
-    static func stripPort(_ host: String) -> String {
-        if host.hasPrefix("[") { return String(host.prefix { $0 != "]" }) + "]" }
-        return String(host.prefix { $0 != ":" })
+        HostHeader.isAllowed(hostAndPort, allowed: options.allowedHosts)
     }
 
     static func stripScheme(_ origin: String) -> String {

@@ -1,10 +1,14 @@
 import Glibc
-import CSystemd
 import ProxyPoolCore
 
-/// Structured logging. Under journald (stderr is the journal stream named by JOURNAL_STREAM) each record goes
-/// through sd_journal_sendv with PRIORITY, SYSLOG_IDENTIFIER and PROXYPOOL_* fields; elsewhere it is one readable
-/// line on stderr. Callers pass field values that are already safe: secrets are never handed to the logger.
+/// Structured logging. Under journald (stderr is the journal stream named by JOURNAL_STREAM) each record is one
+/// datagram of the journal's native protocol with PRIORITY, SYSLOG_IDENTIFIER and PROXYPOOL_* fields, sent on a
+/// socket opened once; elsewhere it is one readable line on stderr, its control characters escaped so that no
+/// value can start a line of its own. Callers pass field values that are already safe: secrets are never handed
+/// to the logger.
+///
+/// A record costs one system call (the send or the write): the pid of the line prefix is read once, whether
+/// stderr is a socket is known from the start, and the bytes are built in one buffer reused under the lock.
 public final class Logger: @unchecked Sendable {
     public struct Field: Sendable {
         public var key: String
@@ -12,18 +16,56 @@ public final class Logger: @unchecked Sendable {
         public init(_ key: String, _ value: String) { self.key = key; self.value = value }
     }
 
+    public enum Destination: Sendable {
+        /// The journal when stderr is the journal stream and its socket answers, else lines on stderr.
+        case automatic
+        /// Lines on this descriptor.
+        case lines(fd: Int32)
+        /// The journal's native socket at this path (lines on stderr if it cannot be reached).
+        case journal(socketPath: String)
+    }
+
     private let lock = Mutex()
     private var level: LogLevel
     private let identifier: String
-    private let journal: Bool
+    private let journal: JournalSocket?
+    private let lineFD: Int32
+    /// send(2) on a socket (the journal stream), write(2) on a file or pipe: trying send first would cost a
+    /// failing call on every line.
+    private let lineFDIsSocket: Bool
+    /// "proxypoold[PID]: "
+    private let linePrefix: [UInt8]
+    /// The record being built; only touched under `lock`.
+    private var buffer: [UInt8] = []
 
-    public init(identifier: String, level: LogLevel, forceStderr: Bool = false) {
+    public init(identifier: String, level: LogLevel, destination: Destination = .automatic) {
         self.identifier = identifier
         self.level = level
-        self.journal = !forceStderr && Logger.stderrIsJournal()
+        var fd: Int32 = 2
+        var journalPath: String?
+        switch destination {
+        case .automatic: if Logger.stderrIsJournal() { journalPath = JournalSocket.defaultPath }
+        case .lines(let f): fd = f
+        case .journal(let path): journalPath = path
+        }
+        var journal: JournalSocket?
+        var journalMissing: SystemError?
+        if let journalPath {
+            do { journal = try JournalSocket(path: journalPath) } catch { journalMissing = error }
+        }
+        self.journal = journal
+        lineFD = fd
+        var st = stat()
+        lineFDIsSocket = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
+        linePrefix = Array("\(identifier)[\(getpid())]: ".utf8)
+        buffer.reserveCapacity(1024)
+        if let journalMissing {
+            warning("cannot reach the journal (\(journalMissing)); logging plain lines to stderr", event: "journal-unavailable")
+        }
     }
 
-    public var usesJournal: Bool { journal }
+    /// Whether records go to the journal's socket (rather than lines on stderr).
+    public var usesJournal: Bool { journal != nil }
 
     public func setLevel(_ l: LogLevel) { lock.locked { level = l } }
 
@@ -31,21 +73,31 @@ public final class Logger: @unchecked Sendable {
     public func enabled(_ l: LogLevel) -> Bool { lock.locked { l <= level } }
 
     public func log(_ l: LogLevel, _ message: String, event: String? = nil, _ fields: [Field] = []) {
-        guard enabled(l) else { return }
-        var all = fields
-        if let event { all.insert(Field("EVENT", event), at: 0) }
-        if journal {
-            var items = ["MESSAGE=\(message)", "PRIORITY=\(l.priority)", "SYSLOG_IDENTIFIER=\(identifier)"]
-            for f in all { items.append("PROXYPOOL_\(f.key)=\(f.value)") }
-            let cstrs = items.map { strdup($0)! }
-            defer { cstrs.forEach { free($0) } }
-            var iov = cstrs.map { iovec(iov_base: UnsafeMutableRawPointer($0), iov_len: strlen($0)) }
-            _ = iov.withUnsafeMutableBufferPointer { sd_journal_sendv($0.baseAddress, Int32($0.count)) }
-        } else {
-            var line = "\(identifier)[\(getpid())]: \(l.rawValue): \(message)"
-            if !all.isEmpty { line += " [" + all.map { "\($0.key.lowercased())=\($0.value)" }.joined(separator: " ") + "]" }
-            line += "\n"
-            lock.locked { _ = try? Posix.writeAll(2, Array(line.utf8)) }
+        lock.locked {
+            guard l <= level else { return }
+            defer { if buffer.capacity > 1 << 16 { buffer = []; buffer.reserveCapacity(1024) } }
+            if let journal {
+                buffer.removeAll(keepingCapacity: true)
+                JournalRecord.append(message, level: l, identifier: identifier, event: event, fields, to: &buffer)
+                // A record the journal does not take (too large, or journald restarting) still reaches it as a
+                // line on stderr, which is the journal stream.
+                if journal.send(buffer) { return }
+            }
+            buffer.removeAll(keepingCapacity: true)
+            LogLine.append(prefix: linePrefix, level: l, message, event: event, fields, to: &buffer)
+            writeLine()
+        }
+    }
+
+    private func writeLine() {
+        var off = 0
+        buffer.withUnsafeBytes { raw in
+            while off < raw.count {
+                let n = lineFDIsSocket ? send(lineFD, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                                       : write(lineFD, raw.baseAddress! + off, raw.count - off)
+                if n < 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
         }
     }
 

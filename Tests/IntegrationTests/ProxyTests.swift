@@ -83,7 +83,7 @@ import Testing
         #expect(s.daemon.ctl(["apps"]).stdout.contains("claude-code"))
         let usage = s.daemon.ctl(["usage", "--by", "credential", "--json"]).stdout
         #expect(usage.contains("\"credential\" : \"ok\"") && usage.contains("\"inputTokens\""))
-        let metrics = try http(port: s.port, "GET", "/metrics").body
+        let metrics = try http(port: s.port, "GET", "/metrics", headers: [("Authorization", "Bearer \(s.key)")]).body
         #expect(metrics.contains(#"proxypool_requests_total{app="claude-code",code="200",credential="ok"} 3"#))
         #expect(metrics.contains(#"proxypool_cooldowns{credential="limited"}"#))
         // Two of the three requests failed over once; each was timed to its first byte.

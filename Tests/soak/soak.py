@@ -216,10 +216,11 @@ def proc_status(pid):
     return out
 
 
-async def http_get(port, path, timeout=5.0):
+async def http_get(port, path, timeout=5.0, key=None):
     r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
     try:
-        w.write(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n" % (path.encode(), port))
+        auth = b"Authorization: Bearer %s\r\n" % key.encode() if key else b""
+        w.write(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n" % (path.encode(), port, auth))
         await w.drain()
         status, _, body = await asyncio.wait_for(read_response(r), timeout)
         return status, body
@@ -344,7 +345,7 @@ async def soak(port, key, daemon, workdir):
     await asyncio.sleep(3)   # the daemon notices the last hostile disconnects
     in_flight = None
     try:
-        status, body = await http_get(port, "/metrics")
+        status, body = await http_get(port, "/metrics", key=key)   # /metrics needs an access key
         for line in body.decode().splitlines():
             if line.startswith("proxypool_requests_in_flight "):
                 in_flight = float(line.split()[1])
