@@ -23,7 +23,14 @@ python3 "$ROOT/Tests/FakeUpstream/fake_upstream.py" --port-file "$T/fake.port" >
     --log-level info 2>"$T/daemon.log" & DAEMON=$!
 if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals must go to the daemon, strace's child
     TRACER=$DAEMON
-    for _ in $(seq 100); do DAEMON=$(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null | cut -d' ' -f1); [ -n "$DAEMON" ] && break; sleep 0.05; done
+    # strace forks a short-lived child of its own first (its seccomp probe): wait for the one that is proxypoold.
+    DAEMON=
+    for _ in $(seq 200); do
+        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
+            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
+        done
+        [ -n "$DAEMON" ] && break; sleep 0.05
+    done
     [ -n "$DAEMON" ] || { echo "through-proxy: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
 fi
 for _ in $(seq 100); do [ -s "$T/fake.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
