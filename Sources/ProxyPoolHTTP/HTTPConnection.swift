@@ -47,7 +47,8 @@ final class HTTPConnection {
     private var pendingHead: HTTPRequestHead?
     /// The answer to a refused request whose small body is still being read (see `smallBodyBytes`).
     private var heldRejection: HTTPRejection?
-    private var readBuf = [UInt8](repeating: 0, count: 65536)
+    /// The server's one read buffer: what a read brings is copied into the parser before anything else runs.
+    private let readBuffer: ReadBuffer
 
     init(fd: Int32, server: HTTPServer) {
         self.fd = fd
@@ -57,6 +58,7 @@ final class HTTPConnection {
         deadlines = server.deadlines
         buffered = server.buffered
         handler = server.handler
+        readBuffer = server.readBuffer
         parser = HTTPRequestParser(limits: server.config.limits)
     }
 
@@ -90,11 +92,11 @@ final class HTTPConnection {
 
     private func readAvailable() {
         while !closed && !busy {
-            let n = recv(fd, &readBuf, readBuf.count, 0)
+            let n = recv(fd, readBuffer.bytes, ReadBuffer.size, 0)
             if n > 0 {
                 if parser.isIdle { deadline = loop.now + config.headerTimeoutMillis }
                 else if pendingHead != nil && !bodyProgress(n) { return }
-                process(readBuf[0..<n])
+                process(UnsafeRawBufferPointer(start: readBuffer.bytes, count: n))
             } else if n == 0 {
                 clientGone(); return
             } else {
@@ -105,7 +107,7 @@ final class HTTPConnection {
         }
     }
 
-    private func process(_ bytes: ArraySlice<UInt8>) {
+    private func process(_ bytes: some Collection<UInt8>) {
         let events: [HTTPRequestParser.Event]
         do { events = try parser.feed(bytes) } catch {
             refuse(error, head: error.head ?? pendingHead)
@@ -236,7 +238,7 @@ final class HTTPConnection {
         if !readInterest { readInterest = true; loop.modify(fd, interest) }
         if !parser.leftover.isEmpty {
             deadline = loop.now + config.headerTimeoutMillis
-            process([][...])   // parse what is already buffered (pipelined)
+            process(EmptyCollection<UInt8>())   // parse what is already buffered (pipelined)
         }
         if !closed && !busy { readAvailable() }
     }
@@ -358,7 +360,7 @@ final class HTTPConnection {
     /// Read and drop what the client still sends, until it closes (or the linger deadline passes).
     private func discardInput() {
         while !closed {
-            let n = recv(fd, &readBuf, readBuf.count, 0)
+            let n = recv(fd, readBuffer.bytes, ReadBuffer.size, 0)
             if n > 0 { continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
@@ -386,4 +388,13 @@ final class HTTPConnection {
     }
 
     var isClosed: Bool { closed }
+}
+
+/// One read buffer for all of a server's connections. The loop is one thread and a read is parsed (copied into
+/// the connection's parser) before the next read, so connections need no buffer of their own: 64 KiB each was
+/// most of the daemon's memory under load, and a heap churned by them for every new connection grew.
+final class ReadBuffer {
+    static let size = 65536
+    let bytes = UnsafeMutableRawPointer.allocate(byteCount: ReadBuffer.size, alignment: 16)
+    deinit { bytes.deallocate() }
 }

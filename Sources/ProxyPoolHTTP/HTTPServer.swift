@@ -69,6 +69,8 @@ public final class HTTPServer: @unchecked Sendable {
     private var accepting = true
     /// The earliest connection deadline: connections are walked when it falls due, not on every turn.
     let deadlines = DeadlineTracker()
+    /// Shared by the connections (see `ReadBuffer`).
+    let readBuffer = ReadBuffer()
     /// Request bytes held by all connections (see `HTTPServerConfig.maxBufferedBytes`).
     let buffered = BufferedBytes()
     /// A descriptor kept in reserve (/dev/null): when the process runs out, it is given up for a moment to
