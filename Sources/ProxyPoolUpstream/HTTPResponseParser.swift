@@ -145,7 +145,8 @@ public struct HTTPResponseParser {
     }
 
     private mutating func parseHead(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Piece {
-        // Lines as ranges of `bytes`, CR of CRLF left out.
+        // Lines as ranges of `bytes`, CR of CRLF left out. Only the status line, one header line past the cap
+        // (which fails below) and the blank line can matter: a 64 KiB head of tiny lines collects no more.
         var lines: [Range<Int>] = []
         lines.reserveCapacity(16)
         var lineStart = 0
@@ -154,6 +155,7 @@ public struct HTTPResponseParser {
             if e > lineStart && bytes[e - 1] == 13 { e -= 1 }
             lines.append(lineStart..<e)
             lineStart = i + 1
+            if lines.count == Self.maxHeaderCount + 2 { break }
         }
         guard let statusLine = lines.first else { throw Failure("the upstream sent an empty response head") }
         // "HTTP/1.x SSS reason"
@@ -166,8 +168,8 @@ public struct HTTPResponseParser {
         let http10 = s[7] == 48
         var headers: [(String, String)] = []
         var lower: [String] = []
-        headers.reserveCapacity(lines.count - 1)
-        lower.reserveCapacity(lines.count - 1)
+        headers.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
+        lower.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
         var contentLength: Int? = nil
         var hasTransferEncoding = false
         /// Transfer codings over every Transfer-Encoding line, and whether the only one is chunked.

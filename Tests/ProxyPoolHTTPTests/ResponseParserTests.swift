@@ -212,6 +212,15 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(throws: HTTPResponseParser.Failure("the upstream sent more than 100 header fields")) {
             try parse(head(101))
         }
+        // A head just under 64 KiB of the tiniest lines fails on the count as well (its lines are not all
+        // collected first), whole or in pieces, and so does one with a malformed line past the cap.
+        let tiny = bytes("HTTP/1.1 200 OK\r\n" + String(repeating: "a:\r\n", count: 16_000) + "\r\n")
+        for cuts in [[], [1000, 30_000]] {
+            #expect(throws: HTTPResponseParser.Failure("the upstream sent more than 100 header fields")) { try parse(tiny, cuts: cuts) }
+        }
+        #expect(throws: HTTPResponseParser.Failure("the upstream sent more than 100 header fields")) {
+            try parse(bytes("HTTP/1.1 200 OK\r\n" + String(repeating: "a:\r\n", count: 101) + "no colon\r\n\r\n"))
+        }
     }
 
     @Test func sameVerdictInPieces() throws {
