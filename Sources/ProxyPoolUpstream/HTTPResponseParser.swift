@@ -201,7 +201,7 @@ public struct HTTPResponseParser {
             switch lowerName {
             case "content-length":
                 guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), value.utf8.count <= 15, let n = Int(value) else {
-                    throw Failure("the upstream sent an invalid Content-Length: \(value)")
+                    throw Failure("the upstream sent an invalid Content-Length: \(Self.printable(UnsafeRawBufferPointer(rebasing: line[v..<e])))")
                 }
                 if let c = contentLength, c != n { throw Failure("the upstream sent two different Content-Lengths") }
                 contentLength = n

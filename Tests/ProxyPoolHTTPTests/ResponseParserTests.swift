@@ -223,6 +223,17 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         }
     }
 
+    /// An upstream's bad Content-Length is echoed in the error only up to 80 characters.
+    @Test func invalidContentLengthIsEchoedCapped() throws {
+        let long = String(repeating: "9", count: 40) + String(repeating: "x", count: 2000)
+        #expect(throws: HTTPResponseParser.Failure("the upstream sent an invalid Content-Length: " + String(long.prefix(80)))) {
+            try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: \(long)\r\n\r\n"))
+        }
+        #expect(throws: HTTPResponseParser.Failure("the upstream sent an invalid Content-Length: 1,2")) {
+            try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 1,2\r\n\r\n"))
+        }
+    }
+
     @Test func sameVerdictInPieces() throws {
         // A failure does not depend on where the reads were split.
         let raw = bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcdEF\r\n")
