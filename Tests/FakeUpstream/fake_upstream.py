@@ -121,9 +121,10 @@ EXACT_BEHAVIOURS = {
     "fake-gzip-chunked": "gzip-chunked",
     "fake-two-content-lengths": "two-content-lengths",
     "fake-many-headers": "many-headers",
+    "fake-many-trailers": "many-trailers",
 }
 HOSTILE_ANSWERS = {"cl-and-chunked", "bare-cr-header", "nul-header", "connection-named-header", "bad-chunk-size",
-                   "gzip-chunked", "two-content-lengths", "many-headers"}
+                   "gzip-chunked", "two-content-lengths", "many-headers", "many-trailers"}
 # What a hostile answer smuggles in: a whole response of its own, never an answer to anything.
 HOSTILE_SMUGGLED = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 42\r\n\r\n"
                     b'{"smuggled": "FAKE-SMUGGLED-WRONG-ANSWER"}')
@@ -1224,6 +1225,10 @@ class Handler(BaseHTTPRequestHandler):
             body = data + HOSTILE_SMUGGLED
         elif beh == "many-headers":
             lines += ["X-Pad-%d: p" % i for i in range(150)] + ["Content-Length: %d" % len(data)]
+        elif beh == "many-trailers":
+            # A good stream: 96 header fields, then 6 trailer fields (together past the head's cap of 100).
+            lines += ["X-Pad-%d: p" % i for i in range(92)] + ["Trailer: X-Trailer-0", "Transfer-Encoding: chunked"]
+            body = chunk(data) + b"0\r\n" + b"".join(b"X-Trailer-%d: t\r\n" % i for i in range(6)) + b"\r\n"
         self.wfile.write(("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" if lines else b"") + body)
 
     def send_json(self, status, obj, headers=None):

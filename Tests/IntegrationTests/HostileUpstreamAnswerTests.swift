@@ -222,6 +222,17 @@ extension [UInt8] {
         #expect(s.daemonAlive)
     }
 
+    /// Trailer fields are not head fields: 96 header fields and 6 trailers are a good answer on every transport
+    /// (curl's counted trailers against the head's cap of 100 and cut it).
+    @Test(arguments: UpstreamTransport.allCases)
+    func trailersPastTheHeadCapPass(_ transport: UpstreamTransport) throws {
+        let s = try HostileSetup(transport, behaviours: ["many-trailers"])
+        let r = try #require(try s.exchange(app: "many-trailers"))
+        #expect(r.status == 200 && r.text.contains("FAKE-UPSTREAM-OK"), "\(r.status) \(r.text.prefix(200))")
+        #expect(r.headers.filter { $0.0.hasPrefix("X-Pad-") }.count == 92)
+        #expect(s.daemonAlive)
+    }
+
     /// Headers named in a Connection header are hop-by-hop (RFC 9110 §7.6.1): the client's are not sent upstream,
     /// the upstream's do not reach the client. Headers not named there still pass.
     @Test(arguments: UpstreamTransport.allCases)
