@@ -264,7 +264,11 @@ public final class CurlMulti {
             return refuse(t, "the upstream's response head is larger than \(HTTPResponseParser.maxHeadBytes / 1024) KiB")
         }
         if end == 0 {
-            // End of a header block: deliver the final one (not 1xx).
+            // End of a header block: deliver the final one (not 1xx). A status outside 100-599 is none (RFC 9110
+            // §15), and curl would take 099 for a final head our 1xx test skips.
+            if !t.headDelivered && (t.status < 100 || t.status > 599) {
+                return refuse(t, "the upstream sent a status outside 100-599: \(t.status)")
+            }
             if t.status >= 200 && !t.headDelivered {
                 if let why = Self.framingProblem(t) { return refuse(t, why) }
                 t.headDelivered = true

@@ -165,6 +165,8 @@ public struct HTTPResponseParser {
               s[9] >= 48 && s[9] <= 57, s[10] >= 48 && s[10] <= 57, s[11] >= 48 && s[11] <= 57, s.count == 12 || s[12] == 32
         else { throw Failure("the upstream sent a malformed status line: \(Self.printable(s))") }
         let code = Int(s[9] - 48) * 100 + Int(s[10] - 48) * 10 + Int(s[11] - 48)
+        // RFC 9110 §15: 100-599 only. A 099 would otherwise be skipped like a 1xx (as curl's transport refuses it).
+        guard code >= 100 && code <= 599 else { throw Failure("the upstream sent a status outside 100-599: \(code)") }
         let http10 = s[7] == 48
         var headers: [(String, String)] = []
         var lower: [String] = []

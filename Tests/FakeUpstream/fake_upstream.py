@@ -122,9 +122,11 @@ EXACT_BEHAVIOURS = {
     "fake-two-content-lengths": "two-content-lengths",
     "fake-many-headers": "many-headers",
     "fake-many-trailers": "many-trailers",
+    "fake-status-099": "status-099",
+    "fake-status-600": "status-600",
 }
 HOSTILE_ANSWERS = {"cl-and-chunked", "bare-cr-header", "nul-header", "connection-named-header", "bad-chunk-size",
-                   "gzip-chunked", "two-content-lengths", "many-headers", "many-trailers"}
+                   "gzip-chunked", "two-content-lengths", "many-headers", "many-trailers", "status-099", "status-600"}
 # What a hostile answer smuggles in: a whole response of its own, never an answer to anything.
 HOSTILE_SMUGGLED = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 42\r\n\r\n"
                     b'{"smuggled": "FAKE-SMUGGLED-WRONG-ANSWER"}')
@@ -1229,6 +1231,15 @@ class Handler(BaseHTTPRequestHandler):
             # A good stream: 96 header fields, then 6 trailer fields (together past the head's cap of 100).
             lines += ["X-Pad-%d: p" % i for i in range(92)] + ["Trailer: X-Trailer-0", "Transfer-Encoding: chunked"]
             body = chunk(data) + b"0\r\n" + b"".join(b"X-Trailer-%d: t\r\n" % i for i in range(6)) + b"\r\n"
+        elif beh == "status-099":
+            # No status (RFC 9110 §15), with a length beside chunks: nothing to pass on.
+            lines[0] = "HTTP/1.1 099 OK"
+            lines += ["Content-Length: %d" % len(data), "Transfer-Encoding: chunked"]
+            body = chunk(data) + b"0\r\n\r\n"
+            self.close_connection = True
+        elif beh == "status-600":
+            lines[0] = "HTTP/1.1 600 OK"
+            lines += ["Content-Length: %d" % len(data)]
         self.wfile.write(("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" if lines else b"") + body)
 
     def send_json(self, status, obj, headers=None):

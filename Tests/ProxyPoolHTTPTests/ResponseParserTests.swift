@@ -234,6 +234,16 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         }
     }
 
+    /// A status outside 100-599 is no status: 099 is not skipped as if it were a 1xx, 600 is not an answer.
+    @Test func statusOutsideTheRangeIsRefused() throws {
+        for code in ["099", "000", "600", "999"] {
+            #expect(throws: HTTPResponseParser.Failure("the upstream sent a status outside 100-599: \(Int(code)!)")) {
+                try parse(bytes("HTTP/1.1 \(code) X\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+            }
+        }
+        #expect(try parse(bytes("HTTP/1.1 599 X\r\nContent-Length: 0\r\n\r\n")).status == 599)
+    }
+
     @Test func sameVerdictInPieces() throws {
         // A failure does not depend on where the reads were split.
         let raw = bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcdEF\r\n")
