@@ -124,6 +124,10 @@ EXACT_BEHAVIOURS = {
     "fake-many-trailers": "many-trailers",
     "fake-status-099": "status-099",
     "fake-status-600": "status-600",
+    # A 403 with a Retry-After: a short delay, 1e300, and one the Connection header names (hop-by-hop).
+    "fake-403-retry-after-30": "403-retry-after-30",
+    "fake-403-retry-after-huge": "403-retry-after-huge",
+    "fake-403-retry-after-hop": "403-retry-after-hop",
 }
 HOSTILE_ANSWERS = {"cl-and-chunked", "bare-cr-header", "nul-header", "connection-named-header", "bad-chunk-size",
                    "gzip-chunked", "two-content-lengths", "many-headers", "many-trailers", "status-099", "status-600"}
@@ -1708,6 +1712,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_api(401, "Invalid authentication (fake-401).")
         elif beh == "403":
             self.send_error_api(403, "Permission denied (fake-403).")
+        elif beh.startswith("403-retry-after-"):
+            self.send_error_api(403, "Permission denied (fake-403).", {
+                "403-retry-after-30": {"Retry-After": "30"}, "403-retry-after-huge": {"Retry-After": "1e300"},
+                "403-retry-after-hop": {"Retry-After": "30", "Connection": "Retry-After"}}[beh])
         elif beh == "hang":
             self.rec["response"]["status"] = None
             self.wait_until_client_gone()

@@ -113,6 +113,22 @@ import Testing
     }
 }
 
+/// An upstream's Retry-After goes on with a translated error only as a short delay or a valid HTTP date.
+@Suite struct RetryAfterForwardingTests {
+    @Test func onlyShortDelaysAndValidDatesAreForwardable() {
+        for v in ["0", "30", "999999999", " 30\t", "Sun, 06 Nov 1994 08:49:37 GMT", "Fri, 31 Dec 9999 23:59:60 GMT"] {
+            #expect(RetryAfterValue.isForwardable(v), "\(v)")
+        }
+        for v in ["", " ", "1000000000", "1e300", "-1", "1.5", "+5", "0x10", "30 s", "30,30", String(repeating: "9", count: 400),
+                  "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+                  "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:61:37 GMT",
+                  "Sun, 06 Nov 21474836470 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+                  "Sun, 06 Nov 1994 08:49:37 GMT\r\nX-Evil: 1"] {
+            #expect(!RetryAfterValue.isForwardable(v), "\(v)")
+        }
+    }
+}
+
 @Suite struct HostileUsageScannerTests {
     @Test func eachReportedCountIsHeldToTenToTheTwelve() {
         var u = UsageScanner()
