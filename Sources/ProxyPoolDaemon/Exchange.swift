@@ -354,9 +354,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         service.reasoningCache.remember(content, family: wire.family, credential: credential, now: Posix.monotonicMillis())
     }
 
-    /// An upstream's Retry-After, passed on with a translated error so the client backs off.
+    /// An upstream's Retry-After, passed on with a translated error so the client backs off: the first one whose
+    /// value is a delay of at most nine digits or an HTTP date, unless the upstream's Connection header names it.
     private func retryAfter() -> [(String, String)] {
-        upstreamHeaders.indices.filter { upstreamLowerNames[$0] == "retry-after" }.map { upstreamHeaders[$0] }
+        guard let i = upstreamHeaders.indices.first(where: { upstreamLowerNames[$0] == "retry-after" && RetryAfterValue.isForwardable(upstreamHeaders[$0].1) })
+        else { return [] }
+        let named = HopByHop.namedInConnection(count: upstreamHeaders.count, lowerName: { upstreamLowerNames[$0] }, value: { upstreamHeaders[$0].1 })
+        return named.contains("retry-after") ? [] : [upstreamHeaders[i]]
     }
 
     /// The upstream's response headers as the client gets them: hop-by-hop (those its Connection header names

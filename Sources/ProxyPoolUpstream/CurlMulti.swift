@@ -26,6 +26,8 @@ final class CurlTransfer: UpstreamTransfer {
     let refusedAddress = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     /// Bytes of the head so far (capped like our own client's).
     var headBytes = 0
+    /// Trailer fields seen after the head went out: checked and counted against a cap of their own, never kept.
+    var trailerCount = 0
     /// Why the answer was refused (a header callback returning short makes curl fail the transfer).
     var refusal: String?
 
@@ -262,7 +264,11 @@ public final class CurlMulti {
             return refuse(t, "the upstream's response head is larger than \(HTTPResponseParser.maxHeadBytes / 1024) KiB")
         }
         if end == 0 {
-            // End of a header block: deliver the final one (not 1xx).
+            // End of a header block: deliver the final one (not 1xx). A status outside 100-599 is none (RFC 9110
+            // §15), and curl would take 099 for a final head our 1xx test skips.
+            if !t.headDelivered && (t.status < 100 || t.status > 599) {
+                return refuse(t, "the upstream sent a status outside 100-599: \(t.status)")
+            }
             if t.status >= 200 && !t.headDelivered {
                 if let why = Self.framingProblem(t) { return refuse(t, why) }
                 t.headDelivered = true
@@ -277,6 +283,21 @@ public final class CurlMulti {
         }
         // Parsed on bytes: this runs for every header line of every response.
         let l = UnsafeBufferPointer(rebasing: line[0..<end])
+        if t.headDelivered {
+            // A trailer line: refused for a control character like a header, but not kept, and not counted
+            // against the head's field cap (the head's fields plus a few trailers are a good stream).
+            guard let colon = l.firstIndex(of: 58) else { return true }
+            var v = colon + 1
+            while v < end && (l[v] == 32 || l[v] == 9) { v += 1 }
+            if HTTPResponseParser.hasControlCharacter(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(l)[v..<end])) {
+                return refuse(t, "the upstream sent a control character in the value of trailer \(HTTPResponseParser.printable(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(l)[0..<colon])))")
+            }
+            t.trailerCount += 1
+            if t.trailerCount > HTTPResponseParser.maxHeaderCount {
+                return refuse(t, "the upstream sent more than \(HTTPResponseParser.maxHeaderCount) trailer fields")
+            }
+            return true
+        }
         if end > 5 && l[0] == 72 && l[1] == 84 && l[2] == 84 && l[3] == 80 && l[4] == 47 {   // "HTTP/"
             t.headers = []
             t.lowerNames = []

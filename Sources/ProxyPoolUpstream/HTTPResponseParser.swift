@@ -145,7 +145,8 @@ public struct HTTPResponseParser {
     }
 
     private mutating func parseHead(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Piece {
-        // Lines as ranges of `bytes`, CR of CRLF left out.
+        // Lines as ranges of `bytes`, CR of CRLF left out. Only the status line, one header line past the cap
+        // (which fails below) and the blank line can matter: a 64 KiB head of tiny lines collects no more.
         var lines: [Range<Int>] = []
         lines.reserveCapacity(16)
         var lineStart = 0
@@ -154,6 +155,7 @@ public struct HTTPResponseParser {
             if e > lineStart && bytes[e - 1] == 13 { e -= 1 }
             lines.append(lineStart..<e)
             lineStart = i + 1
+            if lines.count == Self.maxHeaderCount + 2 { break }
         }
         guard let statusLine = lines.first else { throw Failure("the upstream sent an empty response head") }
         // "HTTP/1.x SSS reason"
@@ -163,11 +165,13 @@ public struct HTTPResponseParser {
               s[9] >= 48 && s[9] <= 57, s[10] >= 48 && s[10] <= 57, s[11] >= 48 && s[11] <= 57, s.count == 12 || s[12] == 32
         else { throw Failure("the upstream sent a malformed status line: \(Self.printable(s))") }
         let code = Int(s[9] - 48) * 100 + Int(s[10] - 48) * 10 + Int(s[11] - 48)
+        // RFC 9110 §15: 100-599 only. A 099 would otherwise be skipped like a 1xx (as curl's transport refuses it).
+        guard code >= 100 && code <= 599 else { throw Failure("the upstream sent a status outside 100-599: \(code)") }
         let http10 = s[7] == 48
         var headers: [(String, String)] = []
         var lower: [String] = []
-        headers.reserveCapacity(lines.count - 1)
-        lower.reserveCapacity(lines.count - 1)
+        headers.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
+        lower.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
         var contentLength: Int? = nil
         var hasTransferEncoding = false
         /// Transfer codings over every Transfer-Encoding line, and whether the only one is chunked.
@@ -199,7 +203,7 @@ public struct HTTPResponseParser {
             switch lowerName {
             case "content-length":
                 guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), value.utf8.count <= 15, let n = Int(value) else {
-                    throw Failure("the upstream sent an invalid Content-Length: \(value)")
+                    throw Failure("the upstream sent an invalid Content-Length: \(Self.printable(UnsafeRawBufferPointer(rebasing: line[v..<e])))")
                 }
                 if let c = contentLength, c != n { throw Failure("the upstream sent two different Content-Lengths") }
                 contentLength = n

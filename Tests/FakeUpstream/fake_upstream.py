@@ -121,9 +121,16 @@ EXACT_BEHAVIOURS = {
     "fake-gzip-chunked": "gzip-chunked",
     "fake-two-content-lengths": "two-content-lengths",
     "fake-many-headers": "many-headers",
+    "fake-many-trailers": "many-trailers",
+    "fake-status-099": "status-099",
+    "fake-status-600": "status-600",
+    # A 403 with a Retry-After: a short delay, 1e300, and one the Connection header names (hop-by-hop).
+    "fake-403-retry-after-30": "403-retry-after-30",
+    "fake-403-retry-after-huge": "403-retry-after-huge",
+    "fake-403-retry-after-hop": "403-retry-after-hop",
 }
 HOSTILE_ANSWERS = {"cl-and-chunked", "bare-cr-header", "nul-header", "connection-named-header", "bad-chunk-size",
-                   "gzip-chunked", "two-content-lengths", "many-headers"}
+                   "gzip-chunked", "two-content-lengths", "many-headers", "many-trailers", "status-099", "status-600"}
 # What a hostile answer smuggles in: a whole response of its own, never an answer to anything.
 HOSTILE_SMUGGLED = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 42\r\n\r\n"
                     b'{"smuggled": "FAKE-SMUGGLED-WRONG-ANSWER"}')
@@ -1224,6 +1231,19 @@ class Handler(BaseHTTPRequestHandler):
             body = data + HOSTILE_SMUGGLED
         elif beh == "many-headers":
             lines += ["X-Pad-%d: p" % i for i in range(150)] + ["Content-Length: %d" % len(data)]
+        elif beh == "many-trailers":
+            # A good stream: 96 header fields, then 6 trailer fields (together past the head's cap of 100).
+            lines += ["X-Pad-%d: p" % i for i in range(92)] + ["Trailer: X-Trailer-0", "Transfer-Encoding: chunked"]
+            body = chunk(data) + b"0\r\n" + b"".join(b"X-Trailer-%d: t\r\n" % i for i in range(6)) + b"\r\n"
+        elif beh == "status-099":
+            # No status (RFC 9110 §15), with a length beside chunks: nothing to pass on.
+            lines[0] = "HTTP/1.1 099 OK"
+            lines += ["Content-Length: %d" % len(data), "Transfer-Encoding: chunked"]
+            body = chunk(data) + b"0\r\n\r\n"
+            self.close_connection = True
+        elif beh == "status-600":
+            lines[0] = "HTTP/1.1 600 OK"
+            lines += ["Content-Length: %d" % len(data)]
         self.wfile.write(("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" if lines else b"") + body)
 
     def send_json(self, status, obj, headers=None):
@@ -1692,6 +1712,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_api(401, "Invalid authentication (fake-401).")
         elif beh == "403":
             self.send_error_api(403, "Permission denied (fake-403).")
+        elif beh.startswith("403-retry-after-"):
+            self.send_error_api(403, "Permission denied (fake-403).", {
+                "403-retry-after-30": {"Retry-After": "30"}, "403-retry-after-huge": {"Retry-After": "1e300"},
+                "403-retry-after-hop": {"Retry-After": "30", "Connection": "Retry-After"}}[beh])
         elif beh == "hang":
             self.rec["response"]["status"] = None
             self.wait_until_client_gone()

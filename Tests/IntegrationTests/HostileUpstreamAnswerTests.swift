@@ -222,6 +222,29 @@ extension [UInt8] {
         #expect(s.daemonAlive)
     }
 
+    /// Trailer fields are not head fields: 96 header fields and 6 trailers are a good answer on every transport
+    /// (curl's counted trailers against the head's cap of 100 and cut it). A status outside 100-599 (099 with a
+    /// length beside chunks, which curl took for a final head) is refused with a clean error.
+    @Test(arguments: UpstreamTransport.allCases)
+    func trailersPastTheHeadCapPass(_ transport: UpstreamTransport) throws {
+        let s = try HostileSetup(transport, behaviours: ["many-trailers"])
+        let r = try #require(try s.exchange(app: "many-trailers"))
+        #expect(r.status == 200 && r.text.contains("FAKE-UPSTREAM-OK"), "\(r.status) \(r.text.prefix(200))")
+        #expect(r.headers.filter { $0.0.hasPrefix("X-Pad-") }.count == 92)
+        #expect(s.daemonAlive)
+    }
+
+    @Test(arguments: UpstreamTransport.allCases)
+    func aStatusOutsideTheRangeIsRefused(_ transport: UpstreamTransport) throws {
+        let s = try HostileSetup(transport, behaviours: ["status-099", "status-600"])
+        for app in ["status-099", "status-600"] {
+            let odd = try #require(try s.exchange(app: app))
+            #expect(odd.status == 502 && odd.text.contains(#""type":"error""#) && !odd.text.contains("FAKE-UPSTREAM-OK"),
+                    "\(app): \(odd.status) \(odd.text.prefix(200))")
+        }
+        #expect(s.daemonAlive)
+    }
+
     /// Headers named in a Connection header are hop-by-hop (RFC 9110 §7.6.1): the client's are not sent upstream,
     /// the upstream's do not reach the client. Headers not named there still pass.
     @Test(arguments: UpstreamTransport.allCases)

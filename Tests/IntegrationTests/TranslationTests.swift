@@ -98,6 +98,16 @@ import Testing
         #expect(try s2.fake.requests().isEmpty, "nothing was sent upstream")
     }
 
+    /// A translated error carries the upstream's Retry-After only when it is a short delay or an HTTP date, and
+    /// not when the upstream's Connection header names it (hop-by-hop).
+    @Test(arguments: [("fake-403-retry-after-30", "30"), ("fake-403-retry-after-huge", nil), ("fake-403-retry-after-hop", nil)] as [(String, String?)])
+    func translatedErrorsCarryOnlyASaneRetryAfter(key: String, want: String?) throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", key)], assign: ["tool": ["a"]])
+        let r = try chat(s, #"{"model":"gpt-5.1","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(r.status == 403 && !r.body.contains(#""type":"error""#), Comment(rawValue: r.body))
+        #expect(r.header("retry-after") == want, "\(key): \(r.header("retry-after") ?? "none")")
+    }
+
     @Test func maxOutputTokensCapsWhatATranslatedRequestAsksFor() throws {
         let s = try ProxySetup(credentials: [], assign: [:])
         let add = s.daemon.ctl(["credential", "add", "small", "--provider", "openai-compatible", "--base-url", s.fake.url + "/v1",

@@ -113,6 +113,22 @@ import Testing
     }
 }
 
+/// An upstream's Retry-After goes on with a translated error only as a short delay or a valid HTTP date.
+@Suite struct RetryAfterForwardingTests {
+    @Test func onlyShortDelaysAndValidDatesAreForwardable() {
+        for v in ["0", "30", "999999999", " 30\t", "Sun, 06 Nov 1994 08:49:37 GMT", "Fri, 31 Dec 9999 23:59:60 GMT"] {
+            #expect(RetryAfterValue.isForwardable(v), "\(v)")
+        }
+        for v in ["", " ", "1000000000", "1e300", "-1", "1.5", "+5", "0x10", "30 s", "30,30", String(repeating: "9", count: 400),
+                  "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+                  "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:61:37 GMT",
+                  "Sun, 06 Nov 21474836470 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+                  "Sun, 06 Nov 1994 08:49:37 GMT\r\nX-Evil: 1"] {
+            #expect(!RetryAfterValue.isForwardable(v), "\(v)")
+        }
+    }
+}
+
 @Suite struct HostileUsageScannerTests {
     @Test func eachReportedCountIsHeldToTenToTheTwelve() {
         var u = UsageScanner()
@@ -120,6 +136,28 @@ import Testing
         #expect(u.input == Saturating.maxTokensPerRequest && u.output == Saturating.maxTokensPerRequest && u.cached == Saturating.maxTokensPerRequest)
         var v = UsageScanner()
         v.feed(Array(#"{"input_tokens":-1,"output_tokens":1e300,"cache_read_input_tokens":12}"#.utf8))
-        #expect(v.input == 0 && v.output == 1 && v.cached == 12, "a sign is not a digit; 1e300 reads as its leading 1")
+        #expect(v.input == 0 && v.output == Saturating.maxTokensPerRequest && v.cached == 12, "a sign is not a digit; 1e300 is the cap")
+    }
+
+    /// Numbers with a fraction or an exponent read as `Saturating.tokens(text:)` reads them (the translated path),
+    /// whole or cut anywhere across two chunks; one longer than any real count (20 characters) is the cap.
+    @Test func fractionsAndExponentsReadLikeTheTranslatedPath() {
+        let cap = Saturating.maxTokensPerRequest
+        let cases: [(String, Int64)] = [("1e300", cap), ("1E300", cap), ("1.9", 1), ("1.5e1", 15), ("2E3", 2000), ("2e+3", 2000),
+                                        ("1e-1", 0), ("125e-1", 12), ("0.0", 0), ("0", 0), ("7", 7), ("123456789012", 123_456_789_012),
+                                        ("1000000000001", cap), ("1e12", cap), ("9.99e11", 999_000_000_000), ("0.000001e7", 10),
+                                        ("1.00000000000000000000001", cap), (String(repeating: "9", count: 400), cap), ("1e99999999999999999999", cap)]
+        for (text, want) in cases {
+            // Past 20 characters the scanner does not read on (a fraction's end may be chunks away): the cap.
+            if text.utf8.count <= UsageScanner.maxNumberLength || want == cap && !text.contains(".") {
+                #expect(Saturating.tokens(text: text) == want, "translated path: \(text)")
+            }
+            let raw = Array(#"{"x":1,"output_tokens":\#(text),"y":2}"#.utf8)
+            for cut in [0] + Array(10..<min(raw.count, 60)) {
+                var u = UsageScanner()
+                if cut == 0 { u.feed(raw) } else { u.feed(Array(raw[..<cut])); u.feed(Array(raw[cut...])) }
+                #expect(u.output == want, "\(text) cut at \(cut): \(u.output)")
+            }
+        }
     }
 }

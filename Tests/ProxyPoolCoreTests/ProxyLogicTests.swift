@@ -287,6 +287,16 @@ let captured: [CapturedRequest] = {
         #expect(HopByHop.namedInConnection(count: 1, lowerName: { _ in "connection" }, value: { _ in "close, Keep-Alive" }).isEmpty)
     }
 
+    /// The in-place tokenizer: any ASCII case of close/keep-alive is left out, spaces and tabs around a token
+    /// and empty tokens are skipped, the other tokens come back lower-cased in order, over several headers.
+    @Test func connectionTokensMixedCaseWhitespaceAndSeveral() {
+        let values = [" CLOSE ,\tkEeP-aLiVe\t, X-Foo ,,X-BAR", ",, ,\t", "keep-alive", "Keep-Alive-X, clos, close-, Upgrade",
+                      "te\t,  ", "x-\u{e9}t\u{c9}"]
+        let names = ["connection", "connection", "content-type", "connection", "connection", "connection"]
+        let named = HopByHop.namedInConnection(count: values.count, lowerName: { names[$0] }, value: { values[$0] })
+        #expect(named == ["x-foo", "x-bar", "keep-alive-x", "clos", "close-", "upgrade", "te", "x-\u{e9}t\u{c9}"], "\(named)")
+    }
+
     @Test func headerNameSetFindsExactlyItsMembers() {
         let names = ["te", "host", "expect", "cookie", "origin", "connection", "keep-alive", "x-proxypool-app"]
         let set = HeaderNameSet(names)

@@ -212,6 +212,36 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(throws: HTTPResponseParser.Failure("the upstream sent more than 100 header fields")) {
             try parse(head(101))
         }
+        // A head just under 64 KiB of the tiniest lines fails on the count as well (its lines are not all
+        // collected first), whole or in pieces, and so does one with a malformed line past the cap.
+        let tiny = bytes("HTTP/1.1 200 OK\r\n" + String(repeating: "a:\r\n", count: 16_000) + "\r\n")
+        for cuts in [[], [1000, 30_000]] {
+            #expect(throws: HTTPResponseParser.Failure("the upstream sent more than 100 header fields")) { try parse(tiny, cuts: cuts) }
+        }
+        #expect(throws: HTTPResponseParser.Failure("the upstream sent more than 100 header fields")) {
+            try parse(bytes("HTTP/1.1 200 OK\r\n" + String(repeating: "a:\r\n", count: 101) + "no colon\r\n\r\n"))
+        }
+    }
+
+    /// An upstream's bad Content-Length is echoed in the error only up to 80 characters.
+    @Test func invalidContentLengthIsEchoedCapped() throws {
+        let long = String(repeating: "9", count: 40) + String(repeating: "x", count: 2000)
+        #expect(throws: HTTPResponseParser.Failure("the upstream sent an invalid Content-Length: " + String(long.prefix(80)))) {
+            try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: \(long)\r\n\r\n"))
+        }
+        #expect(throws: HTTPResponseParser.Failure("the upstream sent an invalid Content-Length: 1,2")) {
+            try parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 1,2\r\n\r\n"))
+        }
+    }
+
+    /// A status outside 100-599 is no status: 099 is not skipped as if it were a 1xx, 600 is not an answer.
+    @Test func statusOutsideTheRangeIsRefused() throws {
+        for code in ["099", "000", "600", "999"] {
+            #expect(throws: HTTPResponseParser.Failure("the upstream sent a status outside 100-599: \(Int(code)!)")) {
+                try parse(bytes("HTTP/1.1 \(code) X\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+            }
+        }
+        #expect(try parse(bytes("HTTP/1.1 599 X\r\nContent-Length: 0\r\n\r\n")).status == 599)
     }
 
     @Test func sameVerdictInPieces() throws {

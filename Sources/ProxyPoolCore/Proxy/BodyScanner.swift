@@ -251,6 +251,59 @@ public struct UsageScanner: Sendable {
         return cut
     }
 
+    /// A JSON number's text longer than this is taken as the cap (no real count is; 18 digits and an exponent
+    /// fit), so a long one is never cut across chunks past the tail and is never read as less than it is.
+    static let maxNumberLength = 20
+
+    /// The non-negative number at `b[start...]` as a token count, read in place like `Saturating.tokens(text:)`
+    /// reads it: a fraction is cut to its integer part, an exponent applied, and the result held to 0…10^12.
+    /// nil when no digit starts there (a sign, a string); nil with `cut` set when `b` ends inside it.
+    private static func number(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ cut: inout Bool) -> (Int64, Int)? {
+        let cap = Saturating.maxTokensPerRequest
+        // digits × 10^exponent, from at most 18 significant digits. A 19th integer digit is the cap at once (no
+        // real count has one), not read on: its key may be gone from the tail by the time the number ends.
+        var mantissa: Int64 = 0, kept = 0, exponent = 0, sawDigit = false
+        var i = start
+        func isDigit(_ i: Int) -> Bool { i < b.count && b[i] >= 0x30 && b[i] <= 0x39 }
+        while isDigit(i) {
+            if kept == 18 { return (cap, i) }
+            mantissa = mantissa * 10 + Int64(b[i] - 0x30); if mantissa > 0 { kept += 1 }
+            sawDigit = true; i += 1
+            if i - start > maxNumberLength { return (cap, i) }
+        }
+        if i == b.count { cut = true; return nil }
+        guard sawDigit else { return nil }
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            while isDigit(i) {
+                if kept < 18 { mantissa = mantissa * 10 + Int64(b[i] - 0x30); if mantissa > 0 { kept += 1 }; exponent -= 1 }
+                i += 1
+                if i - start > maxNumberLength { return (cap, i) }
+            }
+        }
+        if i < b.count && (b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E")) {
+            i += 1
+            var negative = false
+            if i < b.count && (b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-")) { negative = b[i] == UInt8(ascii: "-"); i += 1 }
+            var e = 0
+            while isDigit(i) {
+                e = min(e * 10 + Int(b[i] - 0x30), 1_000_000)   // far past any cap, and no overflow
+                i += 1
+                if i - start > maxNumberLength { return (cap, i) }
+            }
+            exponent += negative ? -e : e
+        }
+        if i == b.count { cut = true; return nil }
+        var v = mantissa
+        if v == 0 { return (0, i) }
+        if exponent >= 0 {
+            for _ in 0..<exponent { if v >= cap { break }; v *= 10 }   // below 10^12 before: no overflow
+        } else {
+            for _ in 0 ..< -exponent { v /= 10; if v == 0 { break } }
+        }
+        return (min(v, cap), i)
+    }
+
     private static func value(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ keys: [[UInt8]], _ cut: inout Bool) -> (Int64, Int)? {
         for k in keys {
             let n = k.count
@@ -259,14 +312,7 @@ public struct UsageScanner: Sendable {
                   k.withUnsafeBufferPointer({ memcmp(b.baseAddress! + at, $0.baseAddress!, n) == 0 }) else { continue }
             var i = at + n
             while i < b.count, b[i] == 0x20 || b[i] == UInt8(ascii: ":") { i += 1 }
-            var v: Int64 = 0
-            var digits = 0
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39, digits < 18 { v = v * 10 + Int64(b[i] - 0x30); i += 1; digits += 1 }
-            // A number cut off by the end is read again with the next bytes (it is in the tail).
-            if i == b.count { cut = true; return nil }
-            if digits == 0 { return nil }
-            // 18 digits hold up to 10^18 - 1: ten of those overflow a sum. One request reports at most 10^12.
-            return (min(v, Saturating.maxTokensPerRequest), i)
+            return number(b, i, &cut)
         }
         return nil
     }

@@ -201,3 +201,33 @@ extension String {
         return nil
     }
 }
+
+/// Which upstream Retry-After values are passed on to a client with a translated error: a delay of at most nine
+/// digits (under 32 years of seconds) or an IMF-fixdate of valid fields; anything else (1e300, a negative or
+/// fractional number, a long or malformed text) is dropped rather than handed to a client's parser.
+public enum RetryAfterValue {
+    /// (Spaces or tabs around the value, which a transport may leave, are not part of it.)
+    public static func isForwardable(_ value: String) -> Bool {
+        var u = Substring(value).utf8[...]
+        while let f = u.first, f == 32 || f == 9 { u.removeFirst() }
+        while let l = u.last, l == 32 || l == 9 { u.removeLast() }
+        if !u.isEmpty && u.count <= 9 && u.allSatisfy({ $0 >= 48 && $0 <= 57 }) { return true }
+        return isIMFFixdate(Array(u))
+    }
+
+    /// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7), each field in its range.
+    static func isIMFFixdate(_ u: [UInt8]) -> Bool {
+        guard u.count == 29, u[3] == 44, u[4] == 32, u[7] == 32, u[11] == 32, u[16] == 32, u[19] == 58, u[22] == 58, u[25] == 32,
+              u[26...28].elementsEqual("GMT".utf8) else { return false }
+        func num(_ r: Range<Int>) -> Int? {
+            var n = 0
+            for i in r { guard u[i] >= 48 && u[i] <= 57 else { return nil }; n = n * 10 + Int(u[i] - 48) }
+            return n
+        }
+        let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let day = String(decoding: u[0..<3], as: UTF8.self), month = String(decoding: u[8..<11], as: UTF8.self)
+        guard days.contains(day), months.contains(month), let d = num(5..<7), (1...31).contains(d), num(12..<16) != nil,
+              let h = num(17..<19), h <= 23, let m = num(20..<22), m <= 59, let s = num(23..<25), s <= 60 else { return false }
+        return true
+    }
+}

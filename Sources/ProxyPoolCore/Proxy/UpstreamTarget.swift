@@ -37,29 +37,47 @@ public struct HeaderNameSet: Sendable {
 public enum HopByHop {
     /// The lower-cased names listed in the Connection headers among `count` headers (their lower-case names by
     /// index, their values by index). `close` and `keep-alive` name no header and are left out, so for nearly
-    /// every message this is empty and allocates nothing.
+    /// every message this is empty and allocates nothing: the value is tokenized over its UTF-8 bytes in place,
+    /// and only a token that is neither of the two becomes a String.
     public static func namedInConnection(count: Int, lowerName: (Int) -> String, value: (Int) -> String) -> [String] {
         var named: [String] = []
         for i in 0..<count {
             let n = lowerName(i)
             guard n.utf8.count == 10, n == "connection" else { continue }
-            for token in value(i).split(separator: ",") {
-                let t = token.trimmingASCIISpace()
-                guard !t.isEmpty else { continue }
-                let lower = String(decoding: t.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-                if lower != "close" && lower != "keep-alive" { named.append(lower) }
-            }
+            let v = value(i)
+            let done: Void? = v.utf8.withContiguousStorageIfAvailable { addTokens(of: UnsafeRawBufferPointer($0), to: &named) }
+            if done == nil { var copy = v; copy.withUTF8 { addTokens(of: UnsafeRawBufferPointer($0), to: &named) } }
         }
         return named
     }
-}
 
-private extension Substring {
-    func trimmingASCIISpace() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
+    /// Adds the comma-separated tokens of `b` (optional whitespace around each, empty ones skipped), lower-cased,
+    /// except `close` and `keep-alive` in any case.
+    private static func addTokens(of b: UnsafeRawBufferPointer, to named: inout [String]) {
+        var k = 0
+        while k < b.count {
+            var start = k
+            while k < b.count && b[k] != 44 { k += 1 }   // ","
+            var end = k
+            k += 1
+            while start < end && (b[start] == 32 || b[start] == 9) { start += 1 }
+            while end > start && (b[end - 1] == 32 || b[end - 1] == 9) { end -= 1 }
+            guard start < end else { continue }
+            let token = UnsafeRawBufferPointer(rebasing: b[start..<end])
+            if equalsLowercased(token, "close") || equalsLowercased(token, "keep-alive") { continue }
+            named.append(String(decoding: token.lazy.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self))
+        }
+    }
+
+    /// Whether `token` is `lower` (an ASCII lower-case literal) in any ASCII case.
+    private static func equalsLowercased(_ token: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard token.count == lower.utf8CodeUnitCount else { return false }
+        let l = lower.utf8Start
+        for j in 0..<token.count {
+            let c = token[j]
+            if (c >= 65 && c <= 90 ? c + 32 : c) != l[j] { return false }
+        }
+        return true
     }
 }
 
