@@ -284,6 +284,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         case .waiting:
             // No response at all: connection refused, timeout, reset before the head.
             let msg = error?.message ?? "no response"
+            if error?.kind == .localResources {
+                // Our own shortage (out of descriptors): the credential is not to blame, and the next one would
+                // fail the same way. No cooldown; the client may come back in a moment.
+                lastFailure = "\(credential): \(msg)"
+                return respondError(.unavailable, "proxypoold cannot open a connection upstream right now (\(msg)); try again shortly",
+                                    status: 503, headers: [("Retry-After", "1")])
+            }
             let verdict = Cooldowns.connectFailure(nowMillis: now, consecutiveFailures: cooldowns.failureCount(credential),
                                                    capMillis: service.options.cooldownCapMillis, message: msg)
             apply(verdict, now: now)

@@ -249,7 +249,10 @@ public final class HTTP1Client {
             if fd < 0 {
                 // localhost: the next address may be the one listening.
                 if t.addressIndex + 1 < t.target.addresses.count { t.addressIndex += 1; continue }
-                return fail(t, UpstreamError(kind: .connect, message: "cannot connect to \(t.target.hostHeader): \(String(cString: strerror(-fd)))"))
+                let err = -fd
+                let local = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM
+                return fail(t, UpstreamError(kind: local ? .localResources : .connect,
+                                             message: "cannot connect to \(t.target.hostHeader): \(String(cString: strerror(err)))"))
             }
             let c = HTTP1Connection(fd: fd, easy: nil, tls: false, pool: idlePool(t.poolKey), connecting: pending != 0)
             attach(t, c)

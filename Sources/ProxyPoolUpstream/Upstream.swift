@@ -33,7 +33,9 @@ public protocol UpstreamDelegate: AnyObject {
 }
 
 public struct UpstreamError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, refusedAddress, other }
+    /// `localResources`: this process could not open a socket (out of descriptors or memory); says nothing
+    /// about the upstream.
+    public enum Kind: Sendable { case connect, timeout, firstByteTimeout, reset, refusedAddress, localResources, other }
     public var kind: Kind
     public var message: String
     public var description: String { message }
