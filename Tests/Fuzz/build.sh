@@ -28,6 +28,9 @@ module() {  # name dir [deps-as-flags...]
     echo "fuzz build: module $name (${#srcs[@]} files)"
     "$swiftc" "${flags[@]}" "${module_flags[@]}" -module-name "$name" -I "$out/modules" "$@" \
         -emit-module -emit-module-path "$out/modules/$name.swiftmodule" -c "${srcs[@]}" -o "$obj"
+    # swiftc leaves an object alone when its code did not change (only build.sh did): without the touch, every
+    # later run would compile the module again.
+    touch "$obj"
 }
 module ProxyPoolCore Sources/ProxyPoolCore
 module ProxyPoolTranslation Sources/ProxyPoolTranslation

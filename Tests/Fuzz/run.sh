@@ -41,13 +41,15 @@ for t in "${targets[@]}"; do
     rc=0
     "$out/bin/fuzz-$t" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         "${max_len[@]}" -artifact_prefix="$art" "$corpus" "$out/seeds/$t" "${regressions[@]}" >"$log" 2>&1 || rc=$?
+    # `|| true`: a crash while the corpus loads leaves no "cov:" line, and grep's status would end the script
+    # (set -e, pipefail) before it says which target failed.
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
     if [[ $rc -eq 0 ]]; then result=ok; else result="FAILED (rc $rc, log $log)"; failed+=("$t"); fi
     printf '%-26s %10s %10s %8s  %s\n' "$t" "${runs:-?}" "${eps:-?}" "${cov:-?}" "$result"
     if [[ $rc -ne 0 ]]; then
-        grep -m3 -E 'ERROR: |invariant failed|Fatal error|deadly signal|timeout' "$log" | sed 's/^/    /' || true
+        grep -m3 -E 'ERROR: |invariant failed|Fatal error|Swift runtime failure|deadly signal|timeout' "$log" | sed 's/^/    /' || true
         ls "$art" | sed 's/^/    artifact: /'
     fi
 done
