@@ -73,18 +73,22 @@ for p in sorted(glob.glob(os.path.join(captures, "*.json"))):
             continue
         head += f"{k}: {v}\r\n"
     plain = head.encode() + f"Content-Length: {len(raw)}\r\n\r\n".encode() + raw
-    add("http-request", "capture-" + name, b"\x03" + plain)
+    # Byte 0: the split seed, its low bit the limits (odd: small), so each request goes in with both.
+    add("http-request", "capture-" + name, b"\x04" + plain)
+    add("http-request", "capture-small-limits-" + name, b"\x03" + plain)
     chunked = head.encode() + b"Transfer-Encoding: chunked\r\n\r\n"
     for i in range(0, len(raw), 100):
         piece = raw[i:i + 100]
         chunked += b"%x\r\n" % len(piece) + piece + b"\r\n"
     chunked += b"0\r\n\r\n"
-    add("http-request", "capture-chunked-" + name, b"\x09" + chunked + plain)  # pipelined: two requests
+    add("http-request", "capture-chunked-" + name, b"\x0a" + chunked + plain)  # pipelined: two requests
+    add("http-request", "capture-chunked-small-limits-" + name, b"\x09" + chunked + plain)
 
 # Small hand-written seeds for the parsers.
 add("json", "small", '{"a":[1,-2.5e3,true,false,null,"\\u00e9\\ud83d\\ude00\\n"],"b":{}}')
 add("sse", "small", b"\x01: comment\r\nevent: x\r\ndata: a\r\ndata:  b\r\nid: 1\r\n\r\ndata: tail")
-add("http-request", "small", b"\x02GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /x?y=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc")
+for seed in (2, 5):
+    add("http-request", f"small-{seed}", bytes([seed]) + b"GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /x?y=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc")
 
 add("http-response", "chunked", b"\x05\x00HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n"
     b"7\r\ndata: a\r\nA;ext=1\r\n0123456789\r\n0\r\nX-T: t\r\n\r\n")
