@@ -23,6 +23,17 @@ struct Splitter {
         return Int(state % UInt64(Swift.max(max, 1))) + 1
     }
 
+    /// `bytes` cut into pieces of 1…maxPiece bytes, handed to `body` one at a time. No array of them: a byte-wise
+    /// split of a 7 KB input was a 224 KB array (and a retain per piece) on every run.
+    mutating func forEachPiece(of bytes: ArraySlice<UInt8>, maxPiece: Int, _ body: (ArraySlice<UInt8>) throws -> Void) rethrows {
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let n = Swift.min(next(max: maxPiece), bytes.endIndex - i)
+            try body(bytes[i..<i + n])
+            i += n
+        }
+    }
+
     /// `bytes` cut into pieces of 1…maxPiece bytes.
     mutating func chunks(_ bytes: ArraySlice<UInt8>, maxPiece: Int) -> [ArraySlice<UInt8>] {
         var out: [ArraySlice<UInt8>] = []

@@ -28,8 +28,8 @@ for wire in WIRES:
             add("request-" + wire, name, data)
             add("json", wire + "-" + name, data)
         elif p.endswith(".sse"):
-            for seed in (0, 7):
-                add("stream", f"{wire}-{seed}-{name}", bytes([SELECTOR[wire], seed]) + data)
+            for client, sel in SELECTOR.items():   # byte 0: upstream in bits 0-1, client in bits 2-3
+                add("stream", f"{wire}-to-{client}-{name}", bytes([SELECTOR[wire] | sel << 2, 7 * sel]) + data)
             add("sse", wire + "-" + name, b"\x05" + data)
         elif p.endswith(".json"):   # a whole upstream answer
             add("response", wire + "-" + name, bytes([SELECTOR[wire]]) + data)
@@ -43,6 +43,18 @@ def wire_of(path):
     if "/models/" in path and ":" in path: return "gemini"
     return None
 
+def small(v, depth=0):
+    """The body's JSON, shortened (strings, lists, objects and depth): the HTTP parser does not look into bodies,
+    and a 100 KB seed makes every mutation of it cost 100 KB of parsing (the http-request target ran at a few
+    hundred inputs a second, mostly on the base64 images and system prompts of these captures)."""
+    if isinstance(v, str):
+        return v[:40]
+    if isinstance(v, list):
+        return [small(x, depth + 1) for x in v[:3]] if depth < 4 else []
+    if isinstance(v, dict):
+        return {k: small(x, depth + 1) for k, x in list(v.items())[:8]} if depth < 4 else {}
+    return v
+
 for p in sorted(glob.glob(os.path.join(captures, "*.json"))):
     try:
         c = json.load(open(p))
@@ -54,30 +66,95 @@ for p in sorted(glob.glob(os.path.join(captures, "*.json"))):
     w = wire_of(c.get("path", ""))
     if w and isinstance(body, dict):
         add("request-" + w, "capture-" + name, raw)
+    raw = json.dumps(small(body)).encode() if body is not None else b""
     head = f"{c.get('method', 'GET')} {c.get('raw_target', '/')} {c.get('http_version', 'HTTP/1.1')}\r\n"
     for k, v in c.get("headers", []):
         if k.lower() in ("content-length", "transfer-encoding"):
             continue
         head += f"{k}: {v}\r\n"
     plain = head.encode() + f"Content-Length: {len(raw)}\r\n\r\n".encode() + raw
-    add("http-request", "capture-" + name, b"\x03" + plain)
+    # Byte 0: the split seed, its low bit the limits (odd: small), so each request goes in with both.
+    add("http-request", "capture-" + name, b"\x04" + plain)
+    add("http-request", "capture-small-limits-" + name, b"\x03" + plain)
     chunked = head.encode() + b"Transfer-Encoding: chunked\r\n\r\n"
     for i in range(0, len(raw), 100):
         piece = raw[i:i + 100]
         chunked += b"%x\r\n" % len(piece) + piece + b"\r\n"
     chunked += b"0\r\n\r\n"
-    add("http-request", "capture-chunked-" + name, b"\x09" + chunked + plain)  # pipelined: two requests
+    add("http-request", "capture-chunked-" + name, b"\x0a" + chunked + plain)  # pipelined: two requests
+    add("http-request", "capture-chunked-small-limits-" + name, b"\x09" + chunked + plain)
 
 # Small hand-written seeds for the parsers.
 add("json", "small", '{"a":[1,-2.5e3,true,false,null,"\\u00e9\\ud83d\\ude00\\n"],"b":{}}')
 add("sse", "small", b"\x01: comment\r\nevent: x\r\ndata: a\r\ndata:  b\r\nid: 1\r\n\r\ndata: tail")
-add("http-request", "small", b"\x02GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /x?y=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc")
+for seed in (2, 5):
+    add("http-request", f"small-{seed}", bytes([seed]) + b"GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /x?y=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc")
 
 add("http-response", "chunked", b"\x05\x00HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n"
     b"7\r\ndata: a\r\nA;ext=1\r\n0123456789\r\n0\r\nX-T: t\r\n\r\n")
 add("http-response", "length", b"\x02\x00HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
 add("http-response", "until-close", b"\x07\x00HTTP/1.0 200 OK\nContent-Type: text/plain\n\nall of it")
 add("http-response", "head", b"\x01\x01HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+
+# upstream-response: byte 0 seeds the read splits (byte 0 % 5 picks reads of at most 1, 7, 64, 1024 or 16384
+# bytes), byte 1 the upstream protocol (bits 0-1, SELECTOR), the client's (bits 2-3) and the credential's
+# failures so far (bits 4-7; 15: a HEAD request); then the upstream's bytes.
+def chunked(body, size):
+    out = b""
+    for i in range(0, len(body), size):
+        piece = body[i:i + size]
+        out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+def answer(status, headers, body=b"", framing="length"):
+    head = b"HTTP/1.1 %d X\r\n" % status + b"".join(b"%s: %s\r\n" % (k.encode(), v.encode()) for k, v in headers)
+    if framing == "chunked":
+        return head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body, 97)
+    if framing == "close":
+        return head + b"Connection: close\r\n\r\n" + body
+    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+sse_head = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
+for wire in WIRES:
+    for p in sorted(glob.glob(os.path.join(fixtures, wire, "*.sse"))):
+        name, data = os.path.basename(p), read(p)
+        for client, sel in SELECTOR.items():
+            if client == wire:   # not translated: the usage scanner reads it
+                add("upstream-response", f"{wire}-close-{name}", bytes([1, SELECTOR[wire] | sel << 2]) + answer(200, sse_head, data, "close"))
+            else:
+                add("upstream-response", f"{wire}-to-{client}-{name}", bytes([2 + sel, SELECTOR[wire] | sel << 2]) + answer(200, sse_head, data, "chunked"))
+    for p in sorted(glob.glob(os.path.join(fixtures, wire, "*.json"))):
+        if p.endswith(".request.json"):
+            continue
+        name, data = os.path.basename(p), read(p)
+        add("upstream-response", f"{wire}-{name}", bytes([3, SELECTOR[wire]]) + answer(200, [("Content-Type", "application/json")], data))
+
+json_type = [("Content-Type", "application/json")]
+rate_limits = {
+    "429-retry-after": (429, [("Retry-After", "30")], b'{"error":{"type":"rate_limit_error"}}'),
+    "429-retry-after-fraction": (429, [("retry-after", " 1.5 ")], b""),
+    "429-retry-after-ms": (429, [("retry-after-ms", "1500")], b""),
+    "429-retry-after-date": (429, [("Retry-After", "Wed, 25 Nov 2026 09:00:00 GMT")], b""),
+    "429-openai-reset": (429, [("x-ratelimit-reset-requests", "6m0s"), ("x-ratelimit-remaining-requests", "0"),
+                               ("x-ratelimit-reset-tokens", "1.5s"), ("x-ratelimit-remaining-tokens", "12")], b""),
+    "429-anthropic-reset": (429, [("anthropic-ratelimit-tokens-reset", "2026-11-25T09:00:00.5+01:00"),
+                                  ("anthropic-ratelimit-tokens-remaining", "0"),
+                                  ("anthropic-ratelimit-requests-reset", "2026-11-25T08:00:00Z")], b""),
+    "429-codex-usage-limit": (429, json_type, b'{"error":{"type":"usage_limit_reached","resets_in_seconds":3600,"resets_at":1764003600}}'),
+    "429-gemini-retry-info": (429, json_type, b'{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"30s"}]}}'),
+    "429-try-again": (429, json_type, b'{"error":{"message":"Rate limit reached. Please try again in 1m20.5s. Visit ..."}}'),
+    "529-overloaded": (529, json_type, b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'),
+    "503-quota": (503, json_type, b'{"error":{"code":"insufficient_quota"}}'),
+    "401": (401, json_type, b'{"error":{"message":"invalid x-api-key"}}'),
+    "500": (500, json_type, b'{"error":{"message":"internal"}}'),
+}
+for n, (status, headers, body) in rate_limits.items():
+    add("upstream-response", n, bytes([3, 0x10 * (len(n) % 15)]) + answer(status, headers, body))
+add("upstream-response", "100-continue-then-chunked-429", bytes([0, 2]) + b"HTTP/1.1 100 Continue\r\n\r\n"
+    + answer(429, [("Retry-After", "7")], b'{"type":"error","error":{"type":"rate_limit_error"}}', "chunked"))
+add("upstream-response", "head-request", bytes([4, 0xf0]) + answer(200, sse_head, b""))
+add("upstream-response", "usage-split", bytes([1, 0]) + answer(200, json_type,
+    b'{"usage":{"prompt_tokens": 123456,"completion_tokens":78,"prompt_tokens_details":{"cached_tokens":9}}}', "chunked"))
 
 for target, files in seeds.items():
     d = os.path.join(out, target)

@@ -1,5 +1,5 @@
-// Fuzz target: an upstream's SSE stream (byte 0 picks the protocol, byte 1 the chunk splits) → stream decoder
-// → every client's stream encoder.
+// Fuzz target: an upstream's SSE stream (byte 0 picks the upstream and client protocols, byte 1 the chunk
+// splits) → stream decoder → the client's stream encoder (fuzzStream in TranslationSupport.swift).
 import ProxyPoolTranslation
 
 @_cdecl("LLVMFuzzerTestOneInput")
