@@ -109,26 +109,15 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return refuse(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
         }
         if head.method == "OPTIONS" { return refuse(dialectOf(match, head), .permission, "CORS is closed: cross-origin requests are not allowed") }
-        if case .metrics = match, !options.metricsPublic, !presentsValidKey(head) {
+        if case .metrics = match, !options.metricsPublic, accessKey(head).info == nil {
             return refuse(dialectOf(match, head), .authentication, "GET /metrics needs a local access key ('proxypoolctl key create'), as it names every credential and app; or set 'metrics-public = yes' in proxypoold.conf(5)")
         }
         var keyInfo: (id: String, app: String?)?
         if case .api(let endpoint) = match {
-            // Local access key.
-            let presented = ClientKey.find(header: head.header, query: head.query)
-            if let presented {
-                if let last = lastKey, last.key == presented { keyInfo = last.info } else {
-                    let k = String(presented)
-                    if let cached = keyCache[k] { keyInfo = cached } else {
-                        keyInfo = snapshot.keys[AccessKeys.hash(k)]
-                        if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
-                        keyCache[k] = keyInfo
-                    }
-                    lastKey = (k, keyInfo)
-                }
-            }
+            let key = accessKey(head)
+            keyInfo = key.info
             if snapshot.settings.requireAccessKey && keyInfo == nil {
-                let why = presented == nil ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
+                let why = !key.presented ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
                 return refuse(endpoint.dialect, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key")
             }
             // What the proxy reads, stores or logs from the client's head must be unambiguous and bounded
@@ -256,10 +245,20 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         exchange.attempt()
     }
 
-    /// Whether the request carries a valid local access key (for /metrics; not cached: it is read rarely).
-    private func presentsValidKey(_ head: HTTPRequestHead) -> Bool {
-        guard let presented = ClientKey.find(header: head.header, query: head.query) else { return false }
-        return snapshot.keys[AccessKeys.hash(String(presented))] != nil
+    /// The local access key the head presents, if any, and its record (nil for an unknown key). A client sends
+    /// the same key every time: it is compared with the previous one before it is hashed.
+    private func accessKey(_ head: HTTPRequestHead) -> (presented: Bool, info: (id: String, app: String?)?) {
+        guard let presented = ClientKey.find(header: head.header, query: head.query) else { return (false, nil) }
+        if let last = lastKey, last.key == presented { return (true, last.info) }
+        let k = String(presented)
+        let info: (id: String, app: String?)?
+        if let cached = keyCache[k] { info = cached } else {
+            info = snapshot.keys[AccessKeys.hash(k)]
+            if keyCache.count > 1024 { keyCache.removeAll() }   // bounded: a client trying random keys cannot grow it
+            keyCache[k] = info
+        }
+        lastKey = (k, info)
+        return (true, info)
     }
 
     /// Marked `--free`: such a credential serves fast requests of apps that opted in, never the pool.
