@@ -421,9 +421,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     func clientGone() {
         if let t = transfer { service.upstreams.cancel(t); transfer = nil }
-        mediaFetches?.cancel()
-        mediaFetches = nil
-        guard mode != .done else { return }
+        guard mode != .done else { return }   // finish already cancelled the media fetches
         finish(status: 499, error: "client closed the connection")
     }
 
