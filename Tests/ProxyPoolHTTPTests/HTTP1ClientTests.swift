@@ -20,19 +20,11 @@ private final class LoopThread: @unchecked Sendable {
     }
 
     /// Run `work` on the loop thread and wait for it.
-    func sync<T>(_ work: @escaping () -> T) -> T {
-        let done = DispatchSemaphore(value: 0)
-        let box = UnsafeBox<T>(), job = UnsafeBox<() -> T>()
-        job.value = work
-        loop.execute { box.value = job.value!(); done.signal() }
-        done.wait()
-        return box.value!
-    }
+    func sync<T>(_ work: @escaping () -> T) -> T { loop.runAndWait(work) }
 
     deinit { loop.stop() }
 }
 
-private final class UnsafeBox<T>: @unchecked Sendable { var value: T? }
 
 /// Records one transfer, as Exchange would see it.
 private final class Recorder: UpstreamDelegate, @unchecked Sendable {

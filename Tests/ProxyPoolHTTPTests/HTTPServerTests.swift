@@ -65,14 +65,7 @@ private final class ServerThread: @unchecked Sendable {
         Thread.detachNewThread { [loop] in loop.run() }
     }
 
-    func sync<T>(_ work: @escaping () -> T) -> T {
-        let done = DispatchSemaphore(value: 0)
-        let box = Box<T>(), job = Box<() -> T>()
-        job.value = work
-        loop.execute { box.value = job.value!(); done.signal() }
-        done.wait()
-        return box.value!
-    }
+    func sync<T>(_ work: @escaping () -> T) -> T { loop.runAndWait(work) }
 
     /// CPU time the loop thread has used, in milliseconds.
     var loopCPUMillis: Int {
@@ -86,7 +79,6 @@ private final class ServerThread: @unchecked Sendable {
     }
 }
 
-private final class Box<T>: @unchecked Sendable { var value: T? }
 
 /// A client socket with a receive timeout.
 private struct Client {
