@@ -93,3 +93,32 @@ int cshims_socket_error(int fd) {
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return errno;
     return err;
 }
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+int cshims_send_datagrams(int fd, const uint8_t *base, const int64_t *starts, int count) {
+    enum { batch = 64 };
+    struct mmsghdr msgs[batch];
+    struct iovec iov[batch];
+    int sent = 0;
+    while (sent < count) {
+        int n = count - sent < batch ? count - sent : batch;
+        memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)n);
+        for (int i = 0; i < n; i++) {
+            iov[i].iov_base = (void *)(base + starts[sent + i]);
+            iov[i].iov_len = (size_t)(starts[sent + i + 1] - starts[sent + i]);
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int r = sendmmsg(fd, msgs, (unsigned)n, MSG_NOSIGNAL);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return sent > 0 ? sent : -errno;
+        }
+        sent += r;
+        if (r < n) return sent;
+    }
+    return sent;
+}

@@ -161,6 +161,9 @@ public final class Daemon: @unchecked Sendable {
         let activity = Mutex()
         nonisolated(unsafe) var busy = -1
         nonisolated(unsafe) var draining = false   // loop thread only
+        // Request records are deferred (Logger.record) and leave together once per turn of the loop, before it
+        // waits: one write or sendmmsg for all the requests a turn finished, and none sits longer than the turn.
+        loop.addTicker { [logger] _ in logger.flush(); return 1000 }
         loop.addTicker { _ in
             guard draining else { return 1000 }
             let n = service.inFlight + server.busyConnections

@@ -444,23 +444,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         service.writer.request(day: service.day(nowSeconds), app: app, credential: cred, model: model ?? "", upstreamModel: plan.upstreamModel ?? model ?? "",
                                error: status >= 400 || error != nil,
                                input: input, output: output, cached: cached, at: nowSeconds, keyID: keyID)
-        // One journal record per request; built only when it will be written.
-        // A client that hangs up is ordinary (tools cancel requests): info, like a completed request.
+        // One journal record per request, written from typed values (RequestRecord.swift) and sent with the
+        // others of this turn of the loop. A client that hangs up is ordinary (tools cancel requests): info,
+        // like a completed request.
         let level: LogLevel = error != nil && status != 499 ? .warning : .info
-        guard service.logger.enabled(level) else { return }
-        var fields: [Logger.Field] = [.init("APP", app), .init("CREDENTIAL", cred), .init("MODEL", model ?? ""),
-                                      .init("STATUS", String(status)), .init("ATTEMPTS", String(attempts)),
-                                      .init("LATENCY_MS", String(latency)), .init("INPUT_TOKENS", String(input)),
-                                      .init("OUTPUT_TOKENS", String(output)), .init("CACHED_TOKENS", String(cached))]
-        if let fb = firstByte { fields.append(.init("TTFB_MS", String(fb - started))) }
-        if reasoningRestored > 0 { fields.append(.init("REASONING_RESTORED", String(reasoningRestored))) }
-        let upstreamModel = plan.upstreamModel ?? model ?? "-"
-        if upstreamModel != (model ?? "-") { fields.append(.init("UPSTREAM_MODEL", upstreamModel)) }
-        if plan.translated, let w = plan.upstreamWire, let cw = clientWire { fields.append(.init("TRANSLATION", "\(cw.rawValue)>\(w.rawValue)")) }
-        let via = upstreamModel != (model ?? "-") ? " upstream_model=\(upstreamModel)" : ""
-        let tr = plan.translated ? " translated=\(clientWire?.rawValue ?? "-")>\(plan.upstreamWire?.rawValue ?? "-")" : ""
-        let line = "\(request.head.method) \(request.head.path) app=\(app) credential=\(cred) model=\(model ?? "-")\(via)\(tr) status=\(status) attempts=\(attempts) \(latency)ms" + (error.map { ": \($0)" } ?? "")
-        service.logger.log(level, line, event: "request", fields)
+        service.logger.record(level, event: "request") { r in
+            writeRecord(&r, status: status, error: error, credential: cred, latency: latency, input: input, output: output, cached: cached)
+        }
     }
 
     static func isFailoverStatus(_ status: Int) -> Bool {

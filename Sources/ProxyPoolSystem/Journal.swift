@@ -1,4 +1,5 @@
 import Glibc
+import CShims
 import ProxyPoolCore
 
 /// journald's native socket: one AF_UNIX datagram socket, connected once, one datagram per record
@@ -32,6 +33,16 @@ public final class JournalSocket: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         if rc != 0 { throw SystemError("connect \(path)") }
+    }
+
+    /// Send the datagrams `buffer[starts[i] ..< starts[i + 1]]` in one call; returns how many the journal took
+    /// (a prefix: the caller sends the rest one by one, which reconnects or gives up as `send` does).
+    func send(batch buffer: [UInt8], starts: [Int64]) -> Int {
+        guard downUntilMillis == 0, starts.count > 1 else { return 0 }
+        let n = buffer.withUnsafeBufferPointer { b in
+            starts.withUnsafeBufferPointer { s in cshims_send_datagrams(fd, b.baseAddress, s.baseAddress, Int32(starts.count - 1)) }
+        }
+        return max(0, Int(n))
     }
 
     /// Send one record; false when the journal did not take it (too large, no room, or journald is away), and
@@ -72,6 +83,44 @@ public enum JournalRecord {
         field("SYSLOG_IDENTIFIER", identifier, &out)
         if let event { field("PROXYPOOL_EVENT", event, &out) }
         for f in fields { field(f.key, f.value, &out, prefix: "PROXYPOOL_") }
+    }
+
+    /// A record of the journal's protocol as `LogLine` writes it: for one the journal would not take.
+    /// MESSAGE, PRIORITY and PROXYPOOL_EVENT are placed as a line places them, PROXYPOOL_KEY fields become
+    /// `key=value`, SYSLOG_IDENTIFIER is the prefix's.
+    public static func appendAsLine(_ record: [UInt8], prefix: [UInt8], to out: inout [UInt8]) {
+        var message = ""
+        var level = LogLevel.info
+        var event: String?
+        var fields: [Logger.Field] = []
+        var i = 0
+        while i < record.count {
+            guard let keyEnd = record[i...].firstIndex(where: { $0 == UInt8(ascii: "=") || $0 == 0x0A }) else { break }
+            let key = String(decoding: record[i..<keyEnd], as: UTF8.self)
+            let value: ArraySlice<UInt8>
+            if record[keyEnd] == UInt8(ascii: "=") {
+                let end = record[(keyEnd + 1)...].firstIndex(of: 0x0A) ?? record.count
+                value = record[(keyEnd + 1)..<end]
+                i = end + 1
+            } else {
+                guard keyEnd + 9 <= record.count else { break }
+                var n: UInt64 = 0
+                for k in 0..<8 { n |= UInt64(record[keyEnd + 1 + k]) << (8 * UInt64(k)) }
+                let start = keyEnd + 9
+                let end = start + Int(min(n, UInt64(record.count - start)))
+                value = record[start..<end]
+                i = end + 1
+            }
+            let v = String(decoding: value, as: UTF8.self)
+            switch key {
+            case "MESSAGE": message = v
+            case "PRIORITY": level = LogLevel.allCases.first { String($0.priority) == v } ?? .info
+            case "SYSLOG_IDENTIFIER": break
+            case "PROXYPOOL_EVENT": event = v
+            default: fields.append(.init(key.hasPrefix("PROXYPOOL_") ? String(key.dropFirst(10)) : key, v))
+            }
+        }
+        LogLine.append(prefix: prefix, level: level, message, event: event, fields, to: &out)
     }
 
     private static func field(_ key: String, _ value: String, _ out: inout [UInt8], prefix: StaticString? = nil) {
@@ -139,7 +188,11 @@ public enum LogLine {
 
     public static func appendEscaped(_ s: String, to out: inout [UInt8]) {
         var s = s
-        s.withUTF8 { p in
+        s.withUTF8 { appendEscaped($0, to: &out) }
+    }
+
+    public static func appendEscaped(_ p: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        do {
             // Nearly every value is plain: one scan, one copy.
             var i = 0
             while i < p.count {

@@ -37,6 +37,13 @@ public final class Logger: @unchecked Sendable {
     private let linePrefix: [UInt8]
     /// The record being built; only touched under `lock`.
     private var buffer: [UInt8] = []
+    /// Deferred records (`record`), in the form they leave in, sent together by `flush`: one send per turn
+    /// of the event loop instead of one per request. Journal datagram i is pending[starts[i] ..< starts[i+1]].
+    private var pending: [UInt8] = []
+    private var pendingStarts: [Int64] = [0]
+    private let identifierBytes: [UInt8]
+    /// Deferred records are sent at once beyond this much.
+    static let pendingLimit = 64 * 1024
 
     public init(identifier: String, level: LogLevel, destination: Destination = .automatic) {
         self.identifier = identifier
@@ -58,6 +65,7 @@ public final class Logger: @unchecked Sendable {
         var st = stat()
         lineFDIsSocket = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
         linePrefix = Array("\(identifier)[\(getpid())]: ".utf8)
+        identifierBytes = Array(identifier.utf8)
         buffer.reserveCapacity(1024)
         if let journalMissing {
             warning("cannot reach the journal (\(journalMissing)); logging plain lines to stderr", event: "journal-unavailable")
@@ -75,6 +83,8 @@ public final class Logger: @unchecked Sendable {
     public func log(_ l: LogLevel, _ message: String, event: String? = nil, _ fields: [Field] = []) {
         lock.locked {
             guard l <= level else { return }
+            // Records deferred before this one go first: the order of the log is the order of the calls.
+            if pendingStarts.count > 1 { flushLocked() }
             defer { if buffer.capacity > 1 << 16 { buffer = []; buffer.reserveCapacity(1024) } }
             if let journal {
                 buffer.removeAll(keepingCapacity: true)
@@ -89,7 +99,57 @@ public final class Logger: @unchecked Sendable {
         }
     }
 
-    private func writeLine() {
+    /// A record built from typed values (`LogRecord`), deferred until the next `flush` (the event loop calls
+    /// it once per turn, before it waits) or until 64 KiB are pending. `build` runs only when the level is
+    /// enabled, under the logger's lock: it must not log.
+    public func record(_ l: LogLevel, event: StaticString, _ build: (inout LogRecord) -> Void) {
+        lock.locked {
+            guard l <= level else { return }
+            var r = LogRecord(form: journal != nil ? .journal : .line, level: l, identifier: identifierBytes, linePrefix: linePrefix,
+                              event: event)
+            swap(&r.out, &pending)   // built in place at the end of what is pending, not copied there
+            r.begin()
+            build(&r)
+            r.end()
+            swap(&r.out, &pending)
+            pendingStarts.append(Int64(pending.count))
+            if pending.count >= Self.pendingLimit { flushLocked() }
+        }
+    }
+
+    /// Send the deferred records. Safe from any thread; cheap when there are none.
+    public func flush() {
+        lock.locked { if pendingStarts.count > 1 { flushLocked() } }
+    }
+
+    private func flushLocked() {
+        defer {
+            pending.removeAll(keepingCapacity: pending.capacity <= 4 * Self.pendingLimit)
+            pendingStarts.removeAll(keepingCapacity: true)
+            pendingStarts.append(0)
+        }
+        let count = pendingStarts.count - 1
+        guard let journal else {
+            writeAll(pending)
+            return
+        }
+        var i = journal.send(batch: pending, starts: pendingStarts)
+        // One the journal did not take (too large, or journald restarting) is tried alone, then reaches the
+        // journal stream as a line, as `log` does.
+        while i < count {
+            let record = Array(pending[Int(pendingStarts[i])..<Int(pendingStarts[i + 1])])
+            if !journal.send(record) {
+                buffer.removeAll(keepingCapacity: true)
+                JournalRecord.appendAsLine(record, prefix: linePrefix, to: &buffer)
+                writeLine()
+            }
+            i += 1
+        }
+    }
+
+    private func writeLine() { writeAll(buffer) }
+
+    private func writeAll(_ buffer: [UInt8]) {
         var off = 0
         buffer.withUnsafeBytes { raw in
             while off < raw.count {

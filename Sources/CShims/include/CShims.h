@@ -10,7 +10,6 @@ int cshims_peer_credentials(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid);
 int cshims_accept(int fd, int nonblocking);
 /* Line-buffer stdout: touching Glibc's `stdout` from Swift 6 is a concurrency error. */
 void cshims_line_buffer_stdout(void);
-#endif
 
 /* epoll_event is a packed struct with a union: Swift only sees it through these. */
 int cshims_epoll_create(void);
@@ -33,3 +32,8 @@ void cshims_limit_malloc_arenas(int n);
 int cshims_tcp_connect(const char *address, int port, int *pending);
 /* SO_ERROR of a socket: 0, or the errno of its failed connect. */
 int cshims_socket_error(int fd);
+
+/* Send count datagrams in one sendmmsg call: datagram i is base[starts[i] ..< starts[i + 1]] (starts has
+   count + 1 entries). Returns how many were sent (a prefix), or -errno when the first one failed. */
+int cshims_send_datagrams(int fd, const uint8_t *base, const int64_t *starts, int count);
+#endif

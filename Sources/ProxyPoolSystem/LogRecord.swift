@@ -1,0 +1,171 @@
+import Glibc
+import ProxyPoolCore
+
+/// A record written from typed values straight into the logger's buffer, in the form it leaves in (a journal
+/// datagram or a line on stderr): no `String` and no `Logger.Field` per value. The request record, one per
+/// proxied request, is built this way (`Logger.record`); what it writes is byte for byte what `Logger.log`
+/// writes for the same message and fields (`JournalRecord`, `LogLine`).
+///
+/// Use: message parts first (`text`, `number`), then fields (`field`); the first field ends the message.
+public struct LogRecord {
+    enum Form { case journal, line }
+    let form: Form
+    var out: [UInt8]
+    private let level: LogLevel
+    /// The logger's identifier (a few bytes).
+    private let identifier: [UInt8]
+    private let event: StaticString
+    /// Journal: where the message's bytes begin (after `MESSAGE=`).
+    private var messageStart = 0
+    private var messageEnded = false
+
+    private let linePrefix: [UInt8]
+
+    init(form: Form, level: LogLevel, identifier: [UInt8], linePrefix: [UInt8], event: StaticString) {
+        self.form = form; self.level = level; self.identifier = identifier; self.linePrefix = linePrefix; self.event = event
+        out = []
+    }
+
+    /// Start the record at the end of `out` (the logger hands its pending buffer in first).
+    mutating func begin() {
+        switch form {
+        case .journal:
+            out.append(contentsOf: "MESSAGE=".utf8)
+            messageStart = out.count
+        case .line:
+            out.append(contentsOf: linePrefix)
+            out.append(contentsOf: level.rawValue.utf8)
+            out.append(contentsOf: ": ".utf8)
+        }
+    }
+
+    // MARK: The message
+
+    /// A part of the message that came from outside (a path, a model name): escaped in a line.
+    public mutating func text(_ s: String) {
+        switch form {
+        case .journal:
+            var s = s
+            s.withUTF8 { out.append(contentsOf: $0) }
+        case .line:
+            LogLine.appendEscaped(s, to: &out)
+        }
+    }
+
+    public mutating func text(_ s: Substring) {
+        var s = s
+        s.withUTF8 { p in
+            switch form {
+            case .journal: out.append(contentsOf: p)
+            case .line: LogLine.appendEscaped(p, to: &out)
+            }
+        }
+    }
+
+    /// A literal part of the message (ours: no control characters).
+    public mutating func text(_ s: StaticString) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    public mutating func number(_ n: Int64) { Self.appendDecimal(n, to: &out) }
+    public mutating func number(_ n: Int) { Self.appendDecimal(Int64(n), to: &out) }
+
+    // MARK: Fields
+
+    /// `KEY=value`: keys are ours, upper-case ASCII (PROXYPOOL_KEY in the journal, key=value in a line).
+    public mutating func field(_ key: StaticString, _ value: String) {
+        startField(key)
+        var value = value
+        value.withUTF8 { p in
+            switch form {
+            case .journal: appendJournalValue(p)
+            case .line: LogLine.appendEscaped(p, to: &out)
+            }
+        }
+        if form == .journal { out.append(0x0A) }
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Int64) {
+        startField(key)
+        if form == .journal { out.append(UInt8(ascii: "=")) }
+        Self.appendDecimal(value, to: &out)
+        if form == .journal { out.append(0x0A) }
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Int) { field(key, Int64(value)) }
+
+    /// Called by the logger once the caller is done.
+    mutating func end() {
+        endMessage()
+        if form == .line { out.append(contentsOf: "]\n".utf8) }
+    }
+
+    private mutating func startField(_ key: StaticString) {
+        endMessage()
+        let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        switch form {
+        case .journal:
+            out.append(contentsOf: "PROXYPOOL_".utf8)
+            out.append(contentsOf: k)
+        case .line:
+            out.append(0x20)
+            for b in k { out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b)) }
+            out.append(UInt8(ascii: "="))
+        }
+    }
+
+    /// The message is complete: the journal's fixed fields follow it; a line opens its bracket.
+    private mutating func endMessage() {
+        guard !messageEnded else { return }
+        messageEnded = true
+        let ev = UnsafeBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount)
+        switch form {
+        case .journal:
+            // A message holding a newline takes the length-prefixed form: `MESSAGE\n`, 64-bit LE length, bytes.
+            let length = out.count - messageStart
+            let hasNewline = out.withUnsafeBufferPointer { p in memchr(p.baseAddress! + messageStart, 0x0A, length) != nil }
+            if hasNewline {
+                out[messageStart - 1] = 0x0A
+                var n = UInt64(length).littleEndian
+                withUnsafeBytes(of: &n) { out.insert(contentsOf: $0, at: messageStart) }
+            }
+            out.append(0x0A)
+            out.append(contentsOf: "PRIORITY=".utf8)
+            out.append(UInt8(ascii: "0") + UInt8(level.priority))
+            out.append(0x0A)
+            out.append(contentsOf: "SYSLOG_IDENTIFIER=".utf8)
+            out.append(contentsOf: identifier)
+            out.append(0x0A)
+            out.append(contentsOf: "PROXYPOOL_EVENT=".utf8)
+            out.append(contentsOf: ev)
+            out.append(0x0A)
+        case .line:
+            out.append(contentsOf: " [event=".utf8)
+            out.append(contentsOf: ev)
+        }
+    }
+
+    private mutating func appendJournalValue(_ p: UnsafeBufferPointer<UInt8>) {
+        if let base = p.baseAddress, memchr(base, 0x0A, p.count) != nil {
+            out.append(0x0A)
+            var n = UInt64(p.count).littleEndian
+            withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        } else {
+            out.append(UInt8(ascii: "="))
+        }
+        out.append(contentsOf: p)
+    }
+
+    static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
+        if n >= 0 && n < 10 { out.append(UInt8(ascii: "0") + UInt8(n)); return }
+        // Magnitude as UInt64: Int64.min has none as Int64.
+        var m = n < 0 ? UInt64(bitPattern: 0 &- n) : UInt64(n)
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var i = raw.count
+            repeat { i -= 1; raw[i] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 } while m > 0
+            out.append(contentsOf: raw[i...])
+        }
+    }
+}
