@@ -1,5 +1,6 @@
 import Testing
 import ProxyPoolCore
+import ProxyPoolControl
 
 /// The list in PackagingTests must be the daemon's list.
 @Test func documentedMethodListMatchesTheProtocol() {
