@@ -25,7 +25,7 @@ let package = Package(
         // POSIX and systemd plumbing: sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
-        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CSQLite"], swiftSettings: strict),
+        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl", "CSQLite"], swiftSettings: strict),
         // Our HTTP/1.1 server: strict request parser, epoll event loop, streamed responses.
         .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // Upstream HTTP through libcurl.
@@ -46,12 +46,14 @@ let package = Package(
         .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
+        .testTarget(name: "ProxyPoolControlTests", dependencies: ["ProxyPoolControl", "ProxyPoolCore", "ProxyPoolSystem"],
+                    swiftSettings: strict),
         .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore"], exclude: ["Golden"],
+        .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore", "ProxyPoolControl"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolDaemon"], exclude: ["Golden"],
                     swiftSettings: strict),
     ]
 )

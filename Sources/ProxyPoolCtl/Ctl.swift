@@ -27,15 +27,17 @@ public enum Ctl {
             Output.err("proxypoolctl: \(error.message)\nTry '\(help)'.\n")
             return ExitCode.usage
         }
+        // Parsing only yields commands of the table, so every invocation has its verb.
+        guard let verb = CtlCommandLine.verb(for: inv.command) else { return ExitCode.usage }
         let ctx = Context(invocation: inv)
         do {
-            try Verbs.run(ctx)
+            try verb.run(ctx)
             return ExitCode.ok
         } catch let f as Failure {
-            Output.err("Failed to \(Verbs.phrase(inv.command)): \(f.message)\n" + (f.hint.map { "Hint: \($0)\n" } ?? ""))
+            Output.err("Failed to \(verb.phrase): \(f.message)\n" + (f.hint.map { "Hint: \($0)\n" } ?? ""))
             return f.code
         } catch {
-            Output.err("Failed to \(Verbs.phrase(inv.command)): \(error)\n")
+            Output.err("Failed to \(verb.phrase): \(error)\n")
             return ExitCode.failure
         }
     }
@@ -80,33 +82,14 @@ public enum Ctl {
                            hint: "another user may have put it there to receive what you send; nothing was sent. Remove it if it is not yours, and use your daemon's socket ($XDG_RUNTIME_DIR/proxypool/control.sock in a login session), or point --socket or PROXYPOOL_SOCKET at it.",
                            code: ExitCode.permission)
         case .rpc(let r):
-            return Failure(message: r.message, hint: r.data?.hint, code: ExitCode.failure)
+            // A read-only caller asking for a change is refused like any other permission (sysexits 77).
+            return Failure(message: r.message, hint: r.data?.hint, code: r.name == "read-only" ? ExitCode.permission : ExitCode.failure)
         case .protocolError(let m):
             return Failure(message: m, hint: nil, code: ExitCode.failure)
         }
     }
 
     static func usage(_ message: String) -> Failure { Failure(message: message, hint: nil, code: ExitCode.usage) }
-}
-
-enum Output {
-    static func out(_ s: String) { try? Posix.writeAll(1, Array(s.utf8)) }
-    static func err(_ s: String) { Posix.printError(s) }
-
-    static func json<T: Encodable>(_ v: T) {
-        guard let bytes = try? JSON.encode(v, pretty: true) else { return }
-        out(String(decoding: bytes, as: UTF8.self) + "\n")
-    }
-
-    /// Columns padded to their widest cell.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
-    }
 }
 
 import CShims

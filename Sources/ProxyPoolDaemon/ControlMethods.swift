@@ -8,7 +8,7 @@ import ProxyPoolUpstream
 /// The control plane's methods: validate, change the store (one transaction each), log the event.
 /// No handler returns a secret: credentials come back redacted, and access keys only once at creation.
 enum ControlMethods {
-    static func who(_ c: Caller) -> Logger.Field { .init("PEER_UID", "\(c.peer.uid)") }
+    static func who(_ c: ControlCaller) -> Logger.Field { .init("PEER_UID", "\(c.peer.uid)") }
 
     static func make(store: Store, logger: Logger, status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,

@@ -193,10 +193,10 @@ public final class Daemon: @unchecked Sendable {
                                                                      reason: "auth failed (credential test)"))
                                            })
         let control = ControlServer(listenFD: controlFD, handlers: handlers, logger: logger) { peer in
-            if peer.uid == 0 || peer.uid == ownUID { return nil }
-            if let gid = controlGroup, peer.isMember(ofGroup: gid) { return nil }
-            return .permissionDenied("permission denied: uid \(peer.uid) may not use this daemon's control socket",
-                                     hint: controlGroup != nil ? "run as root or add the user to group '\(group)'" : "run it as the user that runs proxypoold, or as root")
+            if peer.uid == 0 || peer.uid == ownUID { return .readWrite }
+            if let gid = controlGroup, peer.isMember(ofGroup: gid) { return .readWrite }
+            return .denied(.permissionDenied("permission denied: uid \(peer.uid) may not use this daemon's control socket",
+                                             hint: controlGroup != nil ? "run as root or add the user to group '\(group)'" : "run it as the user that runs proxypoold, or as root"))
         }
         control.start()
 

@@ -2,6 +2,7 @@ import Glibc
 import ProxyPoolCore
 import ProxyPoolSystem
 import ProxyPoolStore
+import ProxyPoolControl
 
 /// What the proxy routes with, loaded from the store whenever the control plane changes something. The hot
 /// path reads only this (no SQLite per request).

@@ -1,6 +1,7 @@
 import Glibc
 import CSQLite
 import ProxyPoolCore
+import ProxyPoolControl
 import ProxyPoolSystem
 
 /// The daemon's persistent state: one SQLite file, 0600 in a 0700 directory, WAL, foreign keys, versioned

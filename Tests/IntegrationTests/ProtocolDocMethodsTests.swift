@@ -1,7 +1,9 @@
 import Testing
 import ProxyPoolCore
+import ProxyPoolControl
 
-/// The list in PackagingTests must be the daemon's list.
+/// The protocol's methods, pinned: PackagingTests checks the doc against `RPC.allNames`, and this keeps a method
+/// from disappearing from both unnoticed.
 @Test func documentedMethodListMatchesTheProtocol() {
     #expect(RPC.allNames.sorted() == ["alias.list", "alias.remove", "alias.set", "app-rule.add", "app-rule.list", "app-rule.remove", "app.list", "assign", "assignment.list", "credential.add", "credential.list", "credential.remove",
                                       "credential.set-enabled", "credential.show", "credential.test", "key.create", "key.list", "key.revoke",

@@ -69,3 +69,16 @@ import Testing
         guard case .version = try spec.parse(["status", "--version"]) else { Issue.record("no version"); return }
     }
 }
+
+@Suite struct CtlFailureTests {
+    @Test func readOnlyRefusalExitsAsPermissionDenied() {
+        #expect(Ctl.failure(.rpc(.readOnly("credential.add")), socketPath: "/s").code == ExitCode.permission)
+        #expect(Ctl.failure(.rpc(.notFound("x")), socketPath: "/s").code == ExitCode.failure)
+    }
+
+    @Test func everyVerbIsInTheSpecOnceWithItsOwnPhrase() {
+        #expect(CtlCommandLine.spec.commands.map(\.words) == CtlCommandLine.verbs.map(\.spec.words))
+        #expect(Set(CtlCommandLine.verbs.map(\.spec.name)).count == CtlCommandLine.verbs.count)
+        #expect(Set(CtlCommandLine.verbs.map(\.phrase)).count == CtlCommandLine.verbs.count)
+    }
+}

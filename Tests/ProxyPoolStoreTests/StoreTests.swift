@@ -2,6 +2,7 @@ import Testing
 import Glibc
 @testable import ProxyPoolStore
 import ProxyPoolCore
+import ProxyPoolControl
 
 func tempDir() -> String {
     var template = Array("/tmp/proxypool-store-XXXXXX".utf8CString)

@@ -3,56 +3,6 @@ import CShims
 import ProxyPoolCore
 import ProxyPoolSystem
 
-/// Who is calling, as the kernel vouches for it.
-public struct Caller: Sendable {
-    public var peer: PeerCredentials
-}
-
-/// Method name → handler. Typed registration keeps params and results tied to the shared `RPCMethod` types.
-public struct ControlHandlers: Sendable {
-    // Untyped `throws` here: typed throws in these generic closures crashes swift-frontend 6.3.1 (SILGen).
-    // Anything that is not an RPCError is reported as internal-error by `handle`.
-    public typealias Raw = @Sendable (JSONValue?, Caller) throws -> JSONValue
-    private(set) var table: [String: Raw] = [:]
-
-    public init() {}
-
-    public mutating func register<M: RPCMethod>(_ method: M.Type,
-                                                _ body: @escaping @Sendable (M.Params, Caller) throws -> M.Result) {
-        let name = M.name
-        table[name] = { (raw, caller) throws -> JSONValue in
-            let params: M.Params
-            do { params = try JSON.convert(raw ?? .object([:]), to: M.Params.self) } catch {
-                throw RPCError.invalidParams("invalid params for '\(name)': \(JSON.describe(error))")
-            }
-            let result = try body(params, caller)
-            do { return try JSON.value(result) } catch { throw RPCError.internalError("cannot encode result: \(error)") }
-        }
-    }
-
-    public var methods: [String] { table.keys.sorted() }
-
-    /// Handle one request line; nil for a notification (a request without id gets no reply).
-    public func handle(line: [UInt8], caller: Caller) -> RPCResponse? {
-        switch RPCEnvelope.parseRequest(line) {
-        case .failure(let e):
-            return RPCResponse(id: e.id, error: e.error)
-        case .success(let req):
-            let reply: RPCResponse
-            if let h = table[req.method] {
-                do { reply = RPCResponse(id: req.id ?? .null, result: try h(req.params, caller)) } catch let e as RPCError {
-                    reply = RPCResponse(id: req.id ?? .null, error: e)
-                } catch {
-                    reply = RPCResponse(id: req.id ?? .null, error: .internalError("\(error)"))
-                }
-            } else {
-                reply = RPCResponse(id: req.id ?? .null, error: .methodNotFound(req.method))
-            }
-            return req.id == nil ? nil : reply
-        }
-    }
-}
-
 /// JSON-RPC 2.0 over a Unix stream socket, one JSON object per line, each connection on its own thread
 /// (the control plane is low-volume; blocking I/O stays off Swift's cooperative pool).
 public final class ControlServer: @unchecked Sendable {
@@ -65,7 +15,7 @@ public final class ControlServer: @unchecked Sendable {
 
     private let listenFD: Int32
     private let handlers: ControlHandlers
-    private let authorize: @Sendable (PeerCredentials) -> RPCError?
+    private let authorize: @Sendable (PeerCredentials) -> ControlAccess
     private let logger: Logger
     private let limits: Limits
     private let state = Mutex()
@@ -74,7 +24,7 @@ public final class ControlServer: @unchecked Sendable {
     private var inFlight = 0
 
     public init(listenFD: Int32, handlers: ControlHandlers, logger: Logger, limits: Limits = Limits(),
-                authorize: @escaping @Sendable (PeerCredentials) -> RPCError?) {
+                authorize: @escaping @Sendable (PeerCredentials) -> ControlAccess) {
         self.listenFD = listenFD; self.handlers = handlers; self.logger = logger; self.limits = limits; self.authorize = authorize
     }
 
@@ -119,13 +69,17 @@ public final class ControlServer: @unchecked Sendable {
         UnixSocket.setTimeouts(fd, seconds: limits.idleSeconds)
         let peer: PeerCredentials
         do { peer = try PeerCredentials.of(fd) } catch { return }
-        if let denied = authorize(peer) {
+        let mayMutate: Bool
+        switch authorize(peer) {
+        case .readWrite: mayMutate = true
+        case .readOnly: mayMutate = false
+        case .denied(let denied):
             logger.warning("control connection refused for uid \(peer.uid) (pid \(peer.pid))", event: "control-denied",
                            [.init("PEER_UID", "\(peer.uid)"), .init("PEER_PID", "\(peer.pid)")])
             send(fd, RPCResponse(id: .null, error: denied))
             return
         }
-        let caller = Caller(peer: peer)
+        let caller = ControlCaller(peer: peer, mayMutate: mayMutate)
         var framer = LineFramer(maxLine: limits.maxLine)
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -1,0 +1,115 @@
+import ProxyPoolCore
+import ProxyPoolControl
+
+/// `credential …`: add, list, show, remove, enable, disable and test credentials.
+enum CredentialCommands {
+    static let keyOptions: [OptionSpec] = [
+        OptionSpec("key-stdin", help: "Read the secret from standard input"),
+        OptionSpec("key-file", value: "FILE", help: "Read the secret from FILE"),
+        OptionSpec("key-env", value: "VAR", help: "Read the secret from environment variable VAR"),
+    ]
+
+    /// Provider settings, each a flag of its own; `ProviderKind.allowedOptions` says which kinds take which.
+    static let providerOptions: [OptionSpec] = [
+        OptionSpec("organization", value: "ORG", help: "openai: OpenAI-Organization header"),
+        OptionSpec("project", value: "PROJECT", help: "openai: OpenAI-Project header; vertex: Google Cloud project"),
+        OptionSpec("deployment", value: "NAME", help: "azure-openai: deployment name"),
+        OptionSpec("api-version", value: "VERSION", help: "azure-openai: api-version query parameter"),
+        OptionSpec("location", value: "REGION", help: "vertex: region, for example us-central1"),
+        OptionSpec("anthropic-version", value: "DATE", help: "anthropic: anthropic-version header to send"),
+        OptionSpec("api", value: "chat|responses",
+                   help: "openai, azure-openai, openai-compatible: send every request in this API (translated if need be)"),
+        OptionSpec("ca-file", value: "FILE", help: "Trust the CA certificates in FILE for this upstream"),
+        OptionSpec("max-output-tokens", value: "N", help: "Ask this upstream for at most N output tokens (translated requests)"),
+    ]
+
+    static let verbs: [Verb] = [
+        Verb(["credential", "add"], summary: "Add a credential",
+             arguments: [ArgumentSpec("NAME", help: "Name to refer to it by (letters, digits, '-', '_', '.')")],
+             options: [
+                 OptionSpec("provider", value: "KIND", help: "One of: \(ProviderKind.names)"),
+                 OptionSpec("base-url", value: "URL", help: "Endpoint (required for azure-openai and openai-compatible)"),
+             ] + keyOptions + providerOptions + [
+                 OptionSpec("free", help: "Mark it as a free endpoint, for free-model routing"),
+                 OptionSpec("disabled", help: "Add it disabled"),
+             ],
+             discussion: """
+                 The secret is never taken on the command line. Without --key-stdin, --key-file or --key-env,
+                 proxypoolctl asks for it on the terminal without echo.
+                 """,
+             phrase: "add credential") { try add($0) },
+        Verb(["credential", "list"], summary: "List credentials (secrets redacted)",
+             phrase: "list credentials") { try list($0) },
+        Verb(["credential", "show"], summary: "Show one credential (secret redacted)",
+             arguments: [ArgumentSpec("NAME", help: "Credential name")],
+             phrase: "show credential") { ctx in
+            let c = try ctx.call(RPC.CredentialShow.self, .init(name: ctx.invocation.value("NAME")!))
+            ctx.json ? Output.json(c) : Output.out(describe(c))
+        },
+        Verb(["credential", "remove"], summary: "Remove a credential",
+             arguments: [ArgumentSpec("NAME", help: "Credential name")],
+             options: [OptionSpec("force", help: "Also remove it from the assignment chains that name it")],
+             phrase: "remove credential") { ctx in
+            let inv = ctx.invocation
+            let r = try ctx.call(RPC.CredentialRemove.self, .init(name: inv.value("NAME")!, force: inv.flag("force")))
+            if ctx.json { Output.json(r) } else {
+                Output.out("Removed credential \(r.name).\n")
+                if !r.unassignedFrom.isEmpty { Output.out("It was removed from the chains of: \(r.unassignedFrom.joined(separator: ", ")).\n") }
+            }
+        },
+        Verb(["credential", "enable"], summary: "Enable a credential",
+             arguments: [ArgumentSpec("NAME", help: "Credential name")],
+             phrase: "enable credential") { try setEnabled($0, true) },
+        Verb(["credential", "disable"], summary: "Disable a credential (kept, but never used)",
+             arguments: [ArgumentSpec("NAME", help: "Credential name")],
+             phrase: "disable credential") { try setEnabled($0, false) },
+        Verb(["credential", "test"], summary: "Check a credential's key against its upstream (clears 'auth failed')",
+             arguments: [ArgumentSpec("NAME", help: "Credential name")],
+             phrase: "test credential") { ctx in
+            let c = try ctx.call(RPC.CredentialTest.self, .init(name: ctx.invocation.value("NAME")!))
+            let t = c.lastTest
+            if ctx.json { Output.json(c) } else { Output.out("Credential \(c.name): \(t?.ok == true ? "ok" : "FAILED"), \(t?.message ?? "no result").\n") }
+            if t?.ok != true { throw Ctl.Failure(message: "credential \(c.name) failed its test", hint: nil, code: ExitCode.failure) }
+        },
+    ]
+
+    static func add(_ ctx: Ctl.Context) throws {
+        let inv = ctx.invocation
+        guard let provider = inv.value("provider") else { throw Ctl.usage("credential add needs --provider KIND (one of: \(ProviderKind.names))") }
+        var options: [String: String] = [:]
+        for o in providerOptions { if let v = inv.value(o.long) { options[o.long] = v } }
+        let secret = try SecretInput.read(ctx, name: inv.value("NAME")!)
+        let c = try ctx.call(RPC.CredentialAdd.self, .init(name: inv.value("NAME")!, provider: provider, secret: secret,
+                                                           baseURL: inv.value("base-url"), options: options.isEmpty ? nil : options,
+                                                           free: inv.flag("free"), enabled: !inv.flag("disabled")))
+        ctx.json ? Output.json(c) : Output.out("Added credential \(c.name) (\(c.provider.rawValue), secret \(c.secretRedacted)).\n")
+    }
+
+    static func list(_ ctx: Ctl.Context) throws {
+        Output.list(ctx, try ctx.call(RPC.CredentialList.self),
+                    empty: "No credentials. Add one with: proxypoolctl credential add NAME --provider KIND --key-stdin",
+                    header: ["NAME", "PROVIDER", "SECRET", "STATE", "FREE", "ASSIGNED TO", "BASE URL"]) {
+            [$0.name, $0.provider.rawValue, $0.secretRedacted, $0.enabled ? "enabled" : "disabled", $0.free ? "yes" : "no",
+             $0.assignedTo.isEmpty ? "-" : $0.assignedTo.joined(separator: ","), $0.baseURL ?? "(default)"]
+        }
+    }
+
+    static func setEnabled(_ ctx: Ctl.Context, _ on: Bool) throws {
+        let c = try ctx.call(RPC.CredentialSetEnabled.self, .init(name: ctx.invocation.value("NAME")!, enabled: on))
+        ctx.json ? Output.json(c) : Output.out("Credential \(c.name) \(on ? "enabled" : "disabled").\n")
+    }
+
+    static func describe(_ c: CredentialInfo) -> String {
+        var lines = [
+            ("name", c.name), ("provider", c.provider.rawValue), ("secret", c.secretRedacted),
+            ("base URL", c.baseURL ?? "(default: \(c.provider.defaultBaseURL ?? "none"))"),
+            ("state", c.enabled ? "enabled" : "disabled"), ("free", c.free ? "yes" : "no"),
+            ("assigned to", c.assignedTo.isEmpty ? "-" : c.assignedTo.joined(separator: ", ")),
+            ("created", c.createdAt), ("updated", c.updatedAt),
+            ("last test", c.lastTest.map { "\($0.at) \($0.ok ? "ok" : "failed"): \($0.message)" } ?? "never"),
+        ]
+        for (k, v) in c.options.sorted(by: { $0.key < $1.key }) { lines.append((k, v)) }
+        let w = lines.map { $0.0.count }.max()! + 1
+        return lines.map { "\($0.0):" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }.joined(separator: "\n") + "\n"
+    }
+}
