@@ -9,7 +9,6 @@ import ProxyPoolTranslation
 /// fail over or not, cool down, answer with what); this class carries its actions out: prepares and starts
 /// upstream transfers, translates, writes to the client, writes cooldowns, logs and records.
 final class Exchange: UpstreamDelegate, HTTPResponseProducer {
-
     /// How the current attempt talks to its credential.
     struct Plan {
         /// The protocol sent upstream; nil for endpoints that are never translated (model lists, token counts).
