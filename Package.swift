@@ -52,6 +52,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
+        // The exchange's failover and cooldown decisions (ExchangeMachine), without sockets.
+        .testTarget(name: "ProxyPoolDaemonTests", dependencies: ["ProxyPoolDaemon", "ProxyPoolCore"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore", "ProxyPoolControl"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolDaemon"], exclude: ["Golden"],
                     swiftSettings: strict),

@@ -17,6 +17,11 @@ public enum Timestamp {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
+    /// The time of day of an epoch time, for messages: "14:02:10 UTC".
+    public static func clock(_ epochMillis: Int64) -> String {
+        String(iso8601(epochMillis / 1000).dropFirst(11).dropLast()) + " UTC"
+    }
+
     public static func iso8601(_ seconds: Int64) -> String {
         var t = time_t(seconds)
         var tm = tm()

@@ -335,10 +335,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     /// "14:02:10 UTC"
-    static func clock(_ epochMillis: Int64) -> String {
-        let iso = Timestamp.iso8601(epochMillis / 1000)
-        return String(iso.dropFirst(11).dropLast()) + " UTC"
-    }
+    static func clock(_ epochMillis: Int64) -> String { Timestamp.clock(epochMillis) }
 
     /// "2026-11-25" for usage rows, recomputed once a second at most.
     func day(_ epochSeconds: Int64) -> String {

@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets into $FUZZ_BUILD (default <repo>/.build-fuzz), apart from SwiftPM's .build.
 # ProxyPoolCore and ProxyPoolTranslation are compiled from Sources/ as modules with coverage and ASan;
 # each target is one file of Targets/ plus Support.swift (and TranslationSupport.swift, or for http-request
-# the HTTP request or response parser's source file; upstream-response takes both), linked with libFuzzer.
+# the HTTP request or response parser's source file; upstream-response takes both and the daemon's
+# ExchangeMachine.swift), linked with libFuzzer.
 #   bash Tests/Fuzz/build.sh [target...]     (default: every target in Targets/)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,9 +50,10 @@ for t in "${targets[@]}"; do
     elif [[ $t == http-response ]]; then
         extra+=("$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift" "$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
     elif [[ $t == upstream-response ]]; then
-        # The response parser's source (ProxyPoolUpstream needs libcurl), then the daemon's Core and Translation.
+        # The response parser's source (ProxyPoolUpstream needs libcurl) and the exchange's decisions (the daemon's
+        # ExchangeMachine, which imports only Core), then the daemon's Core and Translation.
         extra+=("$here/TranslationSupport.swift" "$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift"
-                "$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
+                "$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift" "$root/Sources/ProxyPoolDaemon/Proxy/ExchangeMachine.swift")
         objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
     else
         extra+=("$here/TranslationSupport.swift")

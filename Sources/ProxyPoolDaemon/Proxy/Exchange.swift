@@ -5,14 +5,10 @@ import ProxyPoolHTTP
 import ProxyPoolUpstream
 import ProxyPoolTranslation
 
-/// One client request and its attempts upstream. Before the first byte reaches the client, a failure moves on
-/// to the next candidate; after it, the stream ends with the protocol's error event.
+/// One client request and its attempts upstream, the I/O side: `ExchangeMachine` decides (which candidate,
+/// fail over or not, cool down, answer with what); this class carries its actions out: prepares and starts
+/// upstream transfers, translates, writes to the client, writes cooldowns, logs and records.
 final class Exchange: UpstreamDelegate, HTTPResponseProducer {
-    /// waiting: no answer yet. bufferingError: a failover status, body collected to learn why.
-    /// streaming: bytes go to the client as they come (translated or not). bufferingBody: a whole answer
-    /// collected for translation (a non-streamed answer, or an error in the upstream's own format).
-    enum Mode { case waiting, bufferingError, streaming, bufferingBody, done }
-
     /// How the current attempt talks to its credential.
     struct Plan {
         /// The protocol sent upstream; nil for endpoints that are never translated (model lists, token counts).
@@ -32,27 +28,17 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     let stream: Bool
     let keyID: String?
     let session: String?
-    let candidates: [String]
-    var index = -1
-    var attempts = 0
-    var mode = Mode.waiting
+    var machine: ExchangeMachine
     var transfer: UpstreamTransfer?
-    var status = 0
-    var upstreamHeaders: [(String, String)] = []
-    var upstreamLowerNames: [String] = []
-    var errorBody: [UInt8] = []
     var usage = UsageScanner()
     let started = Posix.monotonicMillis()
     var firstByte: Int64?
-    var lastFailure: String?
-    var isEventStream = false
     var plan = Plan(upstreamWire: nil, translated: false, upstreamModel: nil)
     /// The client's request in canonical form, decoded once (on the first attempt that needs it).
     var canonical: ChatRequest?
     var transcoder: StreamTranscoder?
     var body: [UInt8] = []
     var translatedUsage: Usage?
-    var answerTooLarge = false
     /// Media fetched for inline-only upstreams, by URL; the fetches under way.
     var fetched: [String: (mediaType: String, base64: String)] = [:]
     var mediaFetches: MediaFetchBatch?
@@ -64,47 +50,96 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     init(service: ProxyService, request: HTTPRequest, response: HTTPResponseWriter, endpoint: Endpoint, app: String, model: String?,
          stream: Bool, keyID: String?, session: String?, candidates: [String]) {
         self.service = service; self.request = request; self.response = response; self.endpoint = endpoint; self.app = app
-        self.model = model; self.stream = stream; self.keyID = keyID; self.session = session; self.candidates = candidates
+        self.model = model; self.stream = stream; self.keyID = keyID; self.session = session
+        machine = ExchangeMachine(candidates: candidates, app: app, model: model, stream: stream,
+                                  cooldownCapMillis: service.options.cooldownCapMillis, maxAnswerBytes: service.options.maxAnswerBytes)
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
         response.producer = self
     }
 
-    var credential: String { candidates[index] }
+    var candidates: [String] { machine.candidates }
+    var index: Int { machine.index }
+    var attempts: Int { machine.attempts }
+    var credential: String { machine.credential }
 
-    /// Try the next candidate, or answer with what we learned.
-    func attempt() {
-        index += 1
-        guard index < candidates.count else { return giveUp() }
-        attempts += 1
-        send()
+    /// The first attempt.
+    func attempt() { run(.start) }
+
+    /// Give the machine an event and carry out what it decides, until an action needs nothing more.
+    private func run(_ event: ExchangeMachine.Event) {
+        var next: ExchangeMachine.Event? = event
+        while let e = next { next = carryOut(machine.handle(e, service.cooldowns)) }
     }
 
-    /// Send the request to the current candidate (again after media fetches complete).
-    private func send() {
-        guard let c = service.snapshot.credentials[candidates[index]] else { return attempt() }
-        mode = .waiting
-        status = 0
-        errorBody = []
+    /// Carry one action out; the event it leads to, if any (the machine goes on from there).
+    private func carryOut(_ action: ExchangeMachine.Action) -> ExchangeMachine.Event? {
+        switch action {
+        case .none, .forwardBody, .keepBody:
+            return nil
+        case .send:
+            return send()
+        case .startStream(let length, let flushHead):
+            firstByte = Posix.monotonicMillis()
+            response.startStream(status: machine.status, headers: forwardedHeaders(), contentLength: length, flushHead: flushHead)
+        case .startTranscodedStream:
+            firstByte = Posix.monotonicMillis()
+            guard let wire = plan.upstreamWire, let clientWire, let canonical else { return nil }
+            transcoder = StreamTranscoder(from: wire, to: clientWire, request: canonical, context: clientContext)
+            if wire.family != .openai { transcoder?.collector = StreamReasoningCollector() }
+            let jsonArray = clientWire == .gemini && !clientContext.geminiSSE
+            response.startStream(status: machine.status, headers: [("Content-Type", jsonArray ? "application/json" : "text/event-stream"),
+                                                                   ("Cache-Control", "no-cache"), ("X-Proxypool-Credential", credential)],
+                                 contentLength: nil, flushHead: true)
+        case .bufferAnswer:
+            firstByte = Posix.monotonicMillis()
+        case .finishStream(let failure):
+            finishStream(failure)
+        case .translateAnswer, .translateUpstreamError:
+            completeTranslated()
+        case .relayUpstreamError(let reason):
+            relayUpstreamError(reason)
+        case .respond(let r):
+            respondError(r.kind, r.message, status: r.status, headers: r.headers)
+        case .coolDown(let cd):
+            coolDown(cd)
+            return .carriedOut
+        case .markAuthFailed(let c, let why):
+            service.cooldowns.markAuthFailed(c, reason: "auth failed")
+            service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: "auth failed"))
+            service.logger.error("credential \(c) \(why); marked auth failed until it is changed",
+                                 event: "auth-failed", [.init("CREDENTIAL", c), .init("STATUS", String(machine.status))])
+            return .carriedOut
+        case .retryElsewhere(let c, let reason):
+            service.logger.warning("credential \(c): \(reason); trying the next one", event: "upstream-error", [.init("CREDENTIAL", c)])
+            return .carriedOut
+        }
+        return nil
+    }
+
+    /// Send the request to the current candidate (again after media fetches complete); what the machine is
+    /// told when it cannot go (yet).
+    private func send() -> ExchangeMachine.Event? {
+        guard let c = service.snapshot.credentials[candidates[index]] else { return .candidateGone }
         body = []
-        answerTooLarge = false
         transcoder = nil
         translatedUsage = nil
         usage = UsageScanner()
         let upstream: (url: String, headers: [String], body: [UInt8])
         do throws(TranslationError) {
-            guard let u = try prepare(c) else { return }
+            // nil: media fetches are under way, or the client was answered (the machine then ignores this).
+            guard let u = try prepare(c) else { return .preparation(.pending) }
             upstream = u
         } catch {
             // The client's request cannot be said in this credential's protocol: the next one may take it.
-            lastFailure = "\(c.name): \(error)"
-            if index + 1 < candidates.count { return attempt() }
-            return respondError(.invalidRequest, "the request cannot be sent to \(c.name) (\(c.provider.rawValue)): \(error)", status: 400, headers: [])
+            return .preparation(.failed(reason: "\(c.name): \(error)", markCredential: false,
+                                        ifLast: .init(.invalidRequest, status: 400, "the request cannot be sent to \(c.name) (\(c.provider.rawValue)): \(error)")))
         }
         var r = UpstreamRequest(url: upstream.url, method: request.head.method, headers: upstream.headers, body: upstream.body, caFile: c.options["ca-file"])
         r.firstByteTimeoutMillis = service.options.firstByteTimeoutMillis
         transfer = service.upstreams.start(r, delegate: self)
+        return nil
     }
 
     /// The upstream request for credential `c`: the client's bytes as they are when the credential speaks the
@@ -172,42 +207,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     // MARK: UpstreamDelegate
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
-        self.status = status
-        upstreamHeaders = headers
-        upstreamLowerNames = lowerNames
-        if Self.isFailoverStatus(status) {
-            mode = .bufferingError   // decide when the body is in: it may say why (quota, overload, reset time)
-            return
-        }
-        firstByte = Posix.monotonicMillis()
-        var length: Int?
-        for i in headers.indices {
-            if lowerNames[i] == "content-type" { isEventStream = headers[i].1.hasPrefix("text/event-stream") }
-            // The upstream parser checked it; a negative one (Int("-5") parses) is never passed on as a length.
-            if lowerNames[i] == "content-length" { length = Int(headers[i].1).flatMap { $0 >= 0 ? $0 : nil } }
-        }
-        if plan.translated, let wire = plan.upstreamWire, let clientWire, let canonical {
-            // A stream is re-encoded event by event; anything else (a whole answer, an error) is read whole first.
-            guard (200..<300).contains(status), stream, isEventStream else { mode = .bufferingBody; return }
-            mode = .streaming
-            transcoder = StreamTranscoder(from: wire, to: clientWire, request: canonical, context: clientContext)
-            if wire.family != .openai { transcoder?.collector = StreamReasoningCollector() }
-            let jsonArray = clientWire == .gemini && !clientContext.geminiSSE
-            response.startStream(status: status, headers: [("Content-Type", jsonArray ? "application/json" : "text/event-stream"),
-                                                           ("Cache-Control", "no-cache"), ("X-Proxypool-Credential", credential)],
-                                 contentLength: nil, flushHead: true)
-            return
-        }
-        mode = .streaming
-        let out = forwardedHeaders()
-        // An event stream's head goes out at once (clients show progress); a plain body's head waits for the
-        // first bytes, so both leave in one send. A known length is kept: no re-chunking.
-        response.startStream(status: status, headers: out, contentLength: isEventStream ? nil : length, flushHead: isEventStream)
+        let translating = plan.translated && plan.upstreamWire != nil && clientWire != nil && canonical != nil
+        run(.head(status: status, headers: headers, lowerNames: lowerNames, translating: translating))
     }
 
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        switch mode {
-        case .streaming:
+        switch machine.handle(.body(bytes), service.cooldowns) {
+        case .forwardBody:
             if let transcoder {
                 var out: [UInt8] = []
                 transcoder.feed(UnsafeRawBufferPointer(bytes), into: &out)
@@ -217,12 +223,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                 response.write(bytes)
             }
             return response.overHighWater
-        case .bufferingBody:
-            // Too big to translate whole: the rest is dropped and completeTranslated reports it.
-            if body.count + bytes.count > service.options.maxAnswerBytes { answerTooLarge = true } else { body.append(contentsOf: bytes) }
-            return false
-        case .bufferingError:
-            if errorBody.count < 65536 { errorBody.append(contentsOf: bytes.prefix(65536 - errorBody.count)) }
+        case .keepBody:
+            body.append(contentsOf: bytes)
             return false
         default:
             return false
@@ -231,93 +233,66 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     func upstreamComplete(_ t: UpstreamTransfer, error: UpstreamError?) {
         transfer = nil
-        let now = Timestamp.nowMillis()
+        run(.end(error.map { ExchangeMachine.Failure(localResources: $0.kind == .localResources, message: $0.message) }))
+    }
+
+    /// The stream is over: end it the way the client's protocol ends one (an error event when it failed).
+    private func finishStream(_ error: ExchangeMachine.Failure?) {
         let cooldowns = service.cooldowns
-        switch mode {
-        case .streaming:
-            if let transcoder {
-                var out: [UInt8] = []
-                if let error { transcoder.fail("upstream \(credential) failed mid-response: \(error.message)", into: &out) }
-                else { transcoder.finish(into: &out) }
-                response.write(out)
-                response.finish()
-                translatedUsage = transcoder.usage
-                let failure = error.map { "upstream failed mid-response: \($0.message)" } ?? transcoder.error.map { "stream ended with an error: \($0.message)" }
-                if failure == nil {
-                    cooldowns.succeeded(credential)
-                    if let s = session { service.rememberAffinity(s, credential) }
-                    if let c = transcoder.collector, let wire = plan.upstreamWire { rememberReasoning(c.content, wire) }
-                }
-                finish(status: status, error: failure)
-            } else if let error {
-                // Too late to fail over: end the stream the way the client's protocol reports errors.
-                if isEventStream { response.write(ErrorBodies.streamError(endpoint.dialect, "upstream \(credential) failed mid-response: \(error.message)")) }
-                response.abortOrFinish(eventStream: isEventStream)
-                finish(status: status, error: "upstream failed mid-response: \(error.message)")
-            } else {
+        let status = machine.status
+        if let transcoder {
+            var out: [UInt8] = []
+            if let error { transcoder.fail("upstream \(credential) failed mid-response: \(error.message)", into: &out) }
+            else { transcoder.finish(into: &out) }
+            response.write(out)
+            response.finish()
+            translatedUsage = transcoder.usage
+            let failure = error.map { "upstream failed mid-response: \($0.message)" } ?? transcoder.error.map { "stream ended with an error: \($0.message)" }
+            if failure == nil {
                 cooldowns.succeeded(credential)
                 if let s = session { service.rememberAffinity(s, credential) }
-                response.finish()
-                finish(status: status, error: nil)
+                if let c = transcoder.collector, let wire = plan.upstreamWire { rememberReasoning(c.content, wire) }
             }
-        case .bufferingBody:
-            completeTranslated(error: error)
-        case .bufferingError:
-            let verdict = Cooldowns.verdict(status: status, headers: upstreamHeaders, body: errorBody, nowMillis: now,
-                                            consecutiveFailures: cooldowns.failureCount(credential), capMillis: service.options.cooldownCapMillis)
-            apply(verdict, now: now)
-            lastFailure = "\(credential): \(verdict?.reason ?? "upstream answered \(status)")"
-            if index + 1 < candidates.count { return attempt() }
-            // Out of candidates: when they are all cooling, say when to come back; else pass the upstream's error on.
-            if status == 429 || status == 529 || status == 503, let e = service.earliestRecovery(candidates, model: model, now: now) {
-                let secs = max(1, (e - now + 999) / 1000)
-                let msg = "no credential for app \(app) is available: \(candidates.map { service.describeBlock($0, model: model, now: now) }.joined(separator: "; "))"
-                respondError(.rateLimited, msg, status: 429, headers: [("Retry-After", String(secs))])
-            } else if plan.translated, let wire = plan.upstreamWire, let clientWire {
-                let t = Translator.translateError(status: status, body: errorBody, from: wire, to: clientWire)
-                response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
-                finish(status: status, error: lastFailure)
-            } else {
-                response.respond(status: status, headers: forwardedHeaders(), body: errorBody)
-                finish(status: status, error: lastFailure)
-            }
-        case .waiting:
-            // No response at all: connection refused, timeout, reset before the head.
-            let msg = error?.message ?? "no response"
-            if error?.kind == .localResources {
-                // Our own shortage (out of descriptors): the credential is not to blame, and the next one would
-                // fail the same way. No cooldown; the client may come back in a moment.
-                lastFailure = "\(credential): \(msg)"
-                return respondError(.unavailable, "proxypoold cannot open a connection upstream right now (\(msg)); try again shortly",
-                                    status: 503, headers: [("Retry-After", "1")])
-            }
-            let verdict = Cooldowns.connectFailure(nowMillis: now, consecutiveFailures: cooldowns.failureCount(credential),
-                                                   capMillis: service.options.cooldownCapMillis, message: msg)
-            apply(verdict, now: now)
-            lastFailure = "\(credential): \(msg)"
-            if index + 1 < candidates.count { return attempt() }
-            giveUp()
-        case .done:
-            break
+            finish(status: status, error: failure)
+        } else if let error {
+            // Too late to fail over: end the stream the way the client's protocol reports errors.
+            let isEventStream = machine.isEventStream
+            if isEventStream { response.write(ErrorBodies.streamError(endpoint.dialect, "upstream \(credential) failed mid-response: \(error.message)")) }
+            response.abortOrFinish(eventStream: isEventStream)
+            finish(status: status, error: "upstream failed mid-response: \(error.message)")
+        } else {
+            cooldowns.succeeded(credential)
+            if let s = session { service.rememberAffinity(s, credential) }
+            response.finish()
+            finish(status: status, error: nil)
         }
+    }
+
+    /// No candidate is left after a held-back failure: its error goes to the client, in the client's protocol.
+    private func relayUpstreamError(_ reason: String) {
+        let status = machine.status
+        if plan.translated, let wire = plan.upstreamWire, let clientWire {
+            let t = Translator.translateError(status: status, body: machine.errorBody, from: wire, to: clientWire)
+            response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+        } else {
+            response.respond(status: status, headers: forwardedHeaders(), body: machine.errorBody)
+        }
+        finish(status: status, error: reason)
     }
 
     /// Fetch media URLs (a few at a time, within the request's and the daemon's caps); when the last one is in,
     /// send again (or, if one failed, move on: another credential may take URLs as they are).
     private func startFetches(_ urls: [String]) {
-        mode = .waiting
         let batch = MediaFetchBatch(urls: urls, slots: service.mediaFetchSlots, upstreams: service.upstreams,
                                     allowPrivate: service.options.fetchPrivateURLs) { [unowned self] result in
             mediaFetches = nil
-            guard mode != .done else { return }
+            guard machine.mode != .done else { return }
             switch result {
             case .success(let got):
                 fetched.merge(got) { _, new in new }
-                send()
+                run(.mediaReady)
             case .failure(let e):
-                lastFailure = "\(credential): \(e.message)"
-                if index + 1 < candidates.count { return attempt() }
-                respondError(.invalidRequest, "an image or document in the request cannot be used: \(e.message)", status: 400, headers: [])
+                run(.mediaFailed(e.message))
             }
         }
         mediaFetches = batch
@@ -326,21 +301,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     /// A whole upstream answer, collected for translation: a response re-encoded for the client, or an error
     /// said in the client's protocol.
-    private func completeTranslated(error: UpstreamError?) {
+    private func completeTranslated() {
         guard let wire = plan.upstreamWire, let clientWire, let canonical else { return }
-        if let error {
-            return respondError(.upstream, "upstream \(credential) failed before its answer was complete: \(error.message)", status: 502, headers: [])
-        }
-        if answerTooLarge {
-            return respondError(.upstream, "upstream \(credential) answered with more than \(service.options.maxAnswerBytes) bytes, too much to translate", status: 502, headers: [])
-        }
+        let status = machine.status
         guard (200..<300).contains(status) else {
             let t = Translator.translateError(status: status, body: body, from: wire, to: clientWire)
             response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
             return finish(status: status, error: "upstream \(credential) answered \(status): \(t.info.message)")
-        }
-        if stream {
-            return respondError(.upstream, "upstream \(credential) answered a streamed request without an event stream", status: 502, headers: [])
         }
         do throws(TranslationError) {
             let t = try Translator.translateResponse(body, from: wire, to: clientWire, request: canonical)
@@ -364,6 +331,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// An upstream's Retry-After, passed on with a translated error so the client backs off: the first one whose
     /// value is a delay of at most nine digits or an HTTP date, unless the upstream's Connection header names it.
     private func retryAfter() -> [(String, String)] {
+        let upstreamHeaders = machine.upstreamHeaders, upstreamLowerNames = machine.upstreamLowerNames
         guard let i = upstreamHeaders.indices.first(where: { upstreamLowerNames[$0] == "retry-after" && RetryAfterValue.isForwardable(upstreamHeaders[$0].1) })
         else { return [] }
         let named = HopByHop.namedInConnection(count: upstreamHeaders.count, lowerName: { upstreamLowerNames[$0] }, value: { upstreamHeaders[$0].1 })
@@ -373,6 +341,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// The upstream's response headers as the client gets them: hop-by-hop (those its Connection header names
     /// too) and framing dropped, and which credential answered added.
     func forwardedHeaders() -> [(String, String)] {
+        let upstreamHeaders = machine.upstreamHeaders, upstreamLowerNames = machine.upstreamLowerNames
         var out: [(String, String)] = []
         out.reserveCapacity(upstreamHeaders.count + 1)
         let named = HopByHop.namedInConnection(count: upstreamHeaders.count, lowerName: { upstreamLowerNames[$0] }, value: { upstreamHeaders[$0].1 })
@@ -384,30 +353,15 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         return out
     }
 
-    func apply(_ verdict: FailureVerdict?, now: Int64) {
-        guard let v = verdict else { return }
-        let c = credential
-        switch v.action {
-        case .coolDown(let until, let perModel):
-            let m = perModel ? model : nil
-            service.cooldowns.coolDown(c, model: m, until: until, reason: v.reason)
-            service.writer.cooldown(.init(credential: c, model: m ?? "", authFailed: false, untilMillis: until, reason: v.reason))
-            service.logger.warning("credential \(c) \(v.reason); cooling down\(m.map { " for \($0)" } ?? "") until \(ProxyService.clock(until))",
-                                   event: "cooldown", [.init("CREDENTIAL", c), .init("APP", app), .init("MODEL", model ?? ""),
-                                                       .init("UNTIL", Timestamp.iso8601(until / 1000))])
-            service.metrics.count("proxypool_cooldowns_started_total", "credential=\"\(c)\"")
-        case .authFailed:
-            service.cooldowns.markAuthFailed(c, reason: "auth failed")
-            service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: "auth failed"))
-            service.logger.error("credential \(c) was refused by its upstream (\(status)); marked auth failed until it is changed",
-                                 event: "auth-failed", [.init("CREDENTIAL", c), .init("STATUS", String(status))])
-        case .retryElsewhere:
-            service.logger.warning("credential \(c): \(v.reason); trying the next one", event: "upstream-error", [.init("CREDENTIAL", c)])
-        }
-    }
-
-    private func giveUp() {
-        respondError(.upstream, "no upstream could answer for app \(app): \(lastFailure ?? "no candidate")", status: 502, headers: [])
+    /// Skip the credential (for the model, or for every model) until the time given; kept across restarts.
+    private func coolDown(_ cd: ExchangeMachine.Cooldown) {
+        let c = cd.credential, m = cd.model
+        service.cooldowns.coolDown(c, model: m, until: cd.untilMillis, reason: cd.reason)
+        service.writer.cooldown(.init(credential: c, model: m ?? "", authFailed: false, untilMillis: cd.untilMillis, reason: cd.reason))
+        service.logger.warning("credential \(c) \(cd.reason); cooling down\(m.map { " for \($0)" } ?? "") until \(Timestamp.clock(cd.untilMillis))",
+                               event: "cooldown", [.init("CREDENTIAL", c), .init("APP", app), .init("MODEL", model ?? ""),
+                                                   .init("UNTIL", Timestamp.iso8601(cd.untilMillis / 1000))])
+        service.metrics.count("proxypool_cooldowns_started_total", "credential=\"\(c)\"")
     }
 
     private func respondError(_ kind: ProxyErrorKind, _ msg: String, status: Int, headers: [(String, String)]) {
@@ -421,14 +375,14 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     func clientGone() {
         if let t = transfer { service.upstreams.cancel(t); transfer = nil }
-        guard mode != .done else { return }   // finish already cancelled the media fetches
+        guard machine.mode != .done else { return }   // finish already cancelled the media fetches
         finish(status: 499, error: "client closed the connection")
     }
 
     /// Record the request once: metrics, usage, one journal record.
     private func finish(status: Int, error: String?) {
-        guard mode != .done else { return }
-        mode = .done
+        guard machine.mode != .done else { return }
+        _ = machine.handle(.finished, service.cooldowns)
         mediaFetches?.cancel()   // their callbacks hold this exchange unowned
         mediaFetches = nil
         defer { service.exchanges[ObjectIdentifier(self)] = nil }
@@ -453,12 +407,6 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
     }
 
-    static func isFailoverStatus(_ status: Int) -> Bool {
-        switch status {
-        case 401, 403, 429, 500, 502, 503, 504, 529: return true
-        default: return false
-        }
-    }
     static let droppedResponseHeaders = HeaderNameSet([
         "connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade", "trailer",
         "set-cookie", "alt-svc",
@@ -476,15 +424,9 @@ extension ProxyService {
         if affinity.count > 10_000 { affinity.removeAll(keepingCapacity: true) }
         affinity[session] = credential
     }
+}
 
-    func earliestRecovery(_ names: [String], model: String?, now: Int64) -> Int64? {
-        let times = names.compactMap { cooldowns.blockedUntil($0, model: model, now: now)?.until }.filter { $0 != Int64.max }
-        guard times.count == names.count else { return nil }   // one is usable (or only auth-failed): not a rate limit
-        return times.min()
-    }
-
-    func describeBlock(_ name: String, model: String?, now: Int64) -> String {
-        guard let (until, reason) = cooldowns.blockedUntil(name, model: model, now: now) else { return "\(name) available" }
-        return until == Int64.max ? "\(name) \(reason)" : "\(name) \(reason) until \(ProxyService.clock(until))"
-    }
+/// The daemon's cooldown table, as the machine reads it; the clock is the wall clock (cooldowns are epoch times).
+extension CooldownTable: ExchangeEnvironment {
+    var nowMillis: Int64 { Timestamp.nowMillis() }
 }
