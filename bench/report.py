@@ -2,8 +2,8 @@
 """Turn bench/run.sh's results.jsonl into the Markdown report (stdout and RESULTS/latest.md, latest.json)."""
 import argparse, collections, json, os, re, statistics, sys, time
 
-TARGETS = ["direct", "proxypoold", "nginx", "litellm"]
-NAMES = {"direct": "direct", "proxypoold": "proxypoold", "nginx": "nginx", "litellm": "LiteLLM"}
+TARGETS = ["direct", "proxypoold", "baseline", "nginx", "litellm"]
+NAMES = {"direct": "direct", "proxypoold": "proxypoold", "baseline": "baseline", "nginx": "nginx", "litellm": "LiteLLM"}
 
 
 def load(path):
@@ -52,9 +52,9 @@ def aggregate(rows):
     return agg, other, rounds
 
 
-def round_ratios(rounds, s, test, c):
-    """proxypoold / nginx for each round both ran in (they ran back to back in it)."""
-    p, n = rounds.get((s, "proxypoold", test, c), {}), rounds.get((s, "nginx", test, c), {})
+def round_ratios(rounds, s, test, c, peer="nginx"):
+    """proxypoold / peer for each round both ran in (they ran back to back in it)."""
+    p, n = rounds.get((s, "proxypoold", test, c), {}), rounds.get((s, peer, test, c), {})
     return [p[r] / n[r] for r in sorted(set(p) & set(n)) if n[r]]
 
 
@@ -232,6 +232,22 @@ def main():
         w("")
     for n in notes:
         w("Note: " + n)
+        w("")
+    if "baseline" in present:
+        # BASELINE_BIN: the same rounds with another build, for a before/after in one run.
+        w("## proxypoold / baseline (same run: 1.00× = no change)")
+        w("")
+        w("| metric | " + " | ".join("%s upstream" % s.upper() for s in schemes) + " |")
+        w("|---" * (len(schemes) + 1) + "|")
+        for test, label in [("json1k", "JSON 1 KB"), ("json60k", "JSON 60 KB"), ("sse", "fast SSE")]:
+            for c in ((16,) if test == "sse" else (1, 16, 64)):
+                cells = []
+                for s in schemes:
+                    rs = round_ratios(rounds, s, test, c, peer="baseline")
+                    cpu = [agg.get((s, t, test, c), {}).get("cpu_us_per_req") for t in ("proxypoold", "baseline")]
+                    cells.append(("%.2f× (rounds: %s)" % (statistics.median(rs), ", ".join("%.2f" % r for r in rs)) if rs else "–")
+                                 + ("; CPU µs/req %.1f vs %.1f" % tuple(cpu) if all(cpu) else ""))
+                w("| %s c=%d | %s |" % (label, c, " | ".join(cells)))
         w("")
     w("## Problems seen")
     w("")

@@ -10,7 +10,8 @@
 #
 # Env: DURATION, REPEATS, SCHEMES ("http https"), TARGETS ("direct proxypoold nginx litellm"), LITELLM (auto|off), LITELLM_REPEATS (1), SLOW_N (streams for
 # the slow-stream latency test, 5), PROXY_CPU (0), LOAD_CPU (1), PROXYPOOL_BIN (dir with proxypoold/proxypoolctl,
-# default .build/release), KEEP_TMP=1 keeps the work dir. Results: stdout and bench/results/latest.{md,json}.
+# default .build/release), BASELINE_BIN (another build's dir, run in the same rounds as "baseline": before/after
+# a change in one run), KEEP_TMP=1 keeps the work dir. Results: stdout and bench/results/latest.{md,json}.
 # Loopback only. Proxy + upstream are pinned to PROXY_CPU, the load (wrk, python client) to LOAD_CPU.
 set -euo pipefail
 
@@ -64,8 +65,13 @@ done
 
 W=$(mktemp -d /tmp/proxypool-bench.XXXXXX)
 mkdir -p "$W/bin" "$W/logs" "$RESULTS"
-rm -f "$RESULTS"/latest.* "$RESULTS"/proxypoold-*.log "$RESULTS"/proxypoold-*-metrics.txt "$RESULTS"/litellm-*.log
+rm -f "$RESULTS"/latest.* "$RESULTS"/proxypoold-*.log "$RESULTS"/proxypoold-*-metrics.txt "$RESULTS"/baseline-*.log "$RESULTS"/baseline-*-metrics.txt "$RESULTS"/litellm-*.log
 cp "$BIN/proxypoold" "$BIN/proxypoolctl" "$W/bin/"
+# BASELINE_BIN: another build (say, main before a change) measured in the same rounds as "baseline".
+BASELINE=${BASELINE_BIN:-}
+if [ -n "$BASELINE" ]; then
+    mkdir -p "$W/baseline" && cp "$BASELINE/proxypoold" "$BASELINE/proxypoolctl" "$W/baseline/" || die "no proxypoold/proxypoolctl in BASELINE_BIN=$BASELINE"
+fi
 PPD=$W/bin/proxypoold
 PPC=$W/bin/proxypoolctl
 RES=$W/results.jsonl
@@ -303,6 +309,33 @@ else
 fi
 [ "$LITELLM_OK" = 1 ] && LITELLM_VERSION=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null || echo '?')
 
+# proxypoold (and the baseline build, when BASELINE_BIN names one) in its default configuration, with one
+# credential per fake-upstream path, an app per test and an access key each. start_proxypoold NAME PPD PPC
+start_proxypoold() {
+    local name=$1 ppd=$2 ppc=$3 port sock m
+    port=$(freeport); sock=$W/$name-$SCHEME/control.sock; mkdir -p -m 700 "$W/$name-$SCHEME" "$W/$name-$SCHEME/state"
+    taskset -c "$PROXY_CPU" "$ppd" --state-dir "$W/$name-$SCHEME/state" --control-socket "$sock" \
+        --listen "127.0.0.1:$port" --config /dev/null 2>"$W/logs/$name-$SCHEME.log" &
+    PP_PID=$!; PIDS+=("$PP_PID"); TV[$name.PID]=$PP_PID; TV[$name.PORT]=$port
+    wait_port "$port" || die "$name did not start: $(tail -5 "$W/logs/$name-$SCHEME.log")"
+    for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+    ca_opt=(); [ "$SCHEME" = https ] && ca_opt=(--ca-file "$CA")
+    for m in json sse check; do
+        printf '%s' "sk-upstream-$m" | "$ppc" --socket "$sock" credential add "up-$m" --provider openai \
+            --base-url "$UPBASE/$m/v1" "${ca_opt[@]}" --key-stdin >/dev/null
+    done
+    printf '%s' sk-upstream-slow | "$ppc" --socket "$sock" credential add up-slow --provider openai \
+        --base-url "$SLOWBASE/slow/v1" "${ca_opt[@]}" --key-stdin >/dev/null
+    "$ppc" --socket "$sock" fallback off >/dev/null
+    for m in json sse slow check; do
+        "$ppc" --socket "$sock" assign "bench-$m" "up-$m" >/dev/null
+        eval "AUTH_${m^^}=\$(\"\$ppc\" --socket \"\$sock\" key create --app bench-$m 2>/dev/null)"
+    done
+    T_NAME=$name; T_PIDS=$PP_PID; CHECK_AUTH="Bearer sk-upstream-check"
+    URL_JSON=http://127.0.0.1:$port/v1/chat/completions; URL_SSE=$URL_JSON; URL_SLOW=$URL_JSON; URL_CHECK=$URL_JSON
+    save_target
+}
+
 # ---------------------------------------------------------------- the runs
 for SCHEME in $SCHEMES; do
     if [ "$SCHEME" = https ]; then UPBASE=https://127.0.0.1:$UP_HTTPS; SLOWBASE=https://127.0.0.1:$SLOW_HTTPS
@@ -317,30 +350,9 @@ for SCHEME in $SCHEMES; do
     save_target
     fi
 
-    # --- proxypoold
-    if want proxypoold; then
-    PP_PORT=$(freeport); PPS=$W/pp-$SCHEME/control.sock; mkdir -p -m 700 "$W/pp-$SCHEME" "$W/pp-$SCHEME/state"
-    taskset -c "$PROXY_CPU" "$PPD" --state-dir "$W/pp-$SCHEME/state" --control-socket "$PPS" \
-        --listen "127.0.0.1:$PP_PORT" --config /dev/null 2>"$W/logs/proxypoold-$SCHEME.log" &
-    PP_PID=$!; PIDS+=("$PP_PID")
-    wait_port "$PP_PORT" || die "proxypoold did not start: $(tail -5 "$W/logs/proxypoold-$SCHEME.log")"
-    for _ in $(seq 1 50); do [ -S "$PPS" ] && break; sleep 0.1; done
-    ca_opt=(); [ "$SCHEME" = https ] && ca_opt=(--ca-file "$CA")
-    for m in json sse check; do
-        printf '%s' "sk-upstream-$m" | "$PPC" --socket "$PPS" credential add "up-$m" --provider openai \
-            --base-url "$UPBASE/$m/v1" "${ca_opt[@]}" --key-stdin >/dev/null
-    done
-    printf '%s' sk-upstream-slow | "$PPC" --socket "$PPS" credential add up-slow --provider openai \
-        --base-url "$SLOWBASE/slow/v1" "${ca_opt[@]}" --key-stdin >/dev/null
-    "$PPC" --socket "$PPS" fallback off >/dev/null
-    for m in json sse slow check; do
-        "$PPC" --socket "$PPS" assign "bench-$m" "up-$m" >/dev/null
-        eval "AUTH_${m^^}=\$(\"\$PPC\" --socket \"\$PPS\" key create --app bench-$m 2>/dev/null)"
-    done
-    T_NAME=proxypoold; T_PIDS=$PP_PID; CHECK_AUTH="Bearer sk-upstream-check"
-    URL_JSON=http://127.0.0.1:$PP_PORT/v1/chat/completions; URL_SSE=$URL_JSON; URL_SLOW=$URL_JSON; URL_CHECK=$URL_JSON
-    save_target
-    fi
+    # --- proxypoold, and the baseline build beside it
+    want proxypoold && start_proxypoold proxypoold "$PPD" "$PPC"
+    [ -n "$BASELINE" ] && start_proxypoold baseline "$W/baseline/proxypoold" "$W/baseline/proxypoolctl"
 
     # --- nginx as a plain reverse proxy
     if want nginx; then
@@ -382,16 +394,19 @@ EOF
     # --- checks, then the rounds, then the slow streams: every target of this scheme side by side
     paired=()
     for t in direct proxypoold nginx; do want "$t" && paired+=("$t"); done
+    [ -n "$BASELINE" ] && paired+=(baseline)
     for t in "${paired[@]}"; do use_target "$t"; before_load; done
     measure_rounds "$REPEATS" "${paired[@]}"
     for t in "${paired[@]}"; do use_target "$t"; after_load; done
-    if want proxypoold; then
+    for t in proxypoold baseline; do
+        [ -n "${TV[$t.PID]:-}" ] || continue
         # The daemon's own view: requests by status code (with its access key: /metrics is not public).
-        curl -s --max-time 5 -H "Authorization: Bearer ${TV[proxypoold.AUTH_JSON]}" "http://127.0.0.1:$PP_PORT/metrics" > "$W/logs/proxypoold-$SCHEME-metrics.txt" || true
-        kill -0 "$PP_PID" 2>/dev/null || log "proxypoold DIED during the run (see its log)"
-        stop_pid "$PP_PID"
-        cp "$W/logs/proxypoold-$SCHEME.log" "$W/logs/proxypoold-$SCHEME-metrics.txt" "$RESULTS/" 2>/dev/null || true
-    fi
+        curl -s --max-time 5 -H "Authorization: Bearer ${TV[$t.AUTH_JSON]}" "http://127.0.0.1:${TV[$t.PORT]}/metrics" > "$W/logs/$t-$SCHEME-metrics.txt" || true
+        kill -0 "${TV[$t.PID]}" 2>/dev/null || log "$t DIED during the run (see its log)"
+        stop_pid "${TV[$t.PID]}"
+        unset "TV[$t.PID]"
+        cp "$W/logs/$t-$SCHEME.log" "$W/logs/$t-$SCHEME-metrics.txt" "$RESULTS/" 2>/dev/null || true
+    done
     want nginx && stop_pid "$NG_PID"
 
     # --- LiteLLM as an OpenAI-compatible passthrough
