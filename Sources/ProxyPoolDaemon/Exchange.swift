@@ -251,7 +251,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                 finish(status: status, error: failure)
             } else if let error {
                 // Too late to fail over: end the stream the way the client's protocol reports errors.
-                if isEventStream { response.write(ErrorBodies.streamError(endpoint.dialect, "upstream \(credential) failed mid-response: \(error.message)")) }
+                if isEventStream { response.write(ClientErrors.streamError(endpoint.dialect, .upstream, "upstream \(credential) failed mid-response: \(error.message)")) }
                 response.abortOrFinish(eventStream: isEventStream)
                 finish(status: status, error: "upstream failed mid-response: \(error.message)")
             } else {
@@ -275,7 +275,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                 respondError(.rateLimited, msg, status: 429, headers: [("Retry-After", String(secs))])
             } else if plan.translated, let wire = plan.upstreamWire, let clientWire {
                 let t = Translator.translateError(status: status, body: errorBody, from: wire, to: clientWire)
-                response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+                response.respond(status: t.info.status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
                 finish(status: status, error: lastFailure)
             } else {
                 response.respond(status: status, headers: forwardedHeaders(), body: errorBody)
@@ -336,7 +336,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
         guard (200..<300).contains(status) else {
             let t = Translator.translateError(status: status, body: body, from: wire, to: clientWire)
-            response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+            response.respond(status: t.info.status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
             return finish(status: status, error: "upstream \(credential) answered \(status): \(t.info.message)")
         }
         if stream {
@@ -410,9 +410,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         respondError(.upstream, "no upstream could answer for app \(app): \(lastFailure ?? "no candidate")", status: 502, headers: [])
     }
 
-    private func respondError(_ kind: ProxyErrorKind, _ msg: String, status: Int, headers: [(String, String)]) {
+    private func respondError(_ kind: ErrorCause, _ msg: String, status: Int, headers: [(String, String)]) {
         response.respond(status: status, headers: [("Content-Type", "application/json")] + headers,
-                         body: ErrorBodies.body(endpoint.dialect, kind, msg, status: status))
+                         body: ClientErrors.body(endpoint.dialect, kind, msg, status: status))
         finish(status: status, error: msg)
     }
 

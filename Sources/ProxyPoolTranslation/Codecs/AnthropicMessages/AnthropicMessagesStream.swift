@@ -129,7 +129,7 @@ final class AnthropicStreamDecoder: StreamDecoder {
         if done { return [] }
         done = true
         if sawDelta { return closeOpen() + [.messageStop] }
-        return [.error(ErrorInfo(kind: .server, message: started ? "the upstream stream ended before the message was complete"
+        return [.error(ErrorInfo(kind: .upstream, message: started ? "the upstream stream ended before the message was complete"
                                                                   : "the upstream stream ended before it started", status: 502))]
     }
 }
@@ -249,7 +249,7 @@ final class AnthropicStreamEncoder: StreamEncoder {
         if ended { return }
         ended = true
         SSEWriter.event("error", AnthropicMessagesCodec.encodeError(
-            ErrorInfo(kind: .server, message: "the upstream stream ended before the message was complete", status: 502)), into: &out)
+            ErrorInfo(kind: .upstream, message: "the upstream stream ended before the message was complete", status: 502)), into: &out)
     }
 
     private func start(id: String, model: String, usage: Usage, into out: inout [UInt8]) {

@@ -80,7 +80,8 @@ final class GeminiStreamEncoder: StreamEncoder {
             chunk(parts, finish: GeminiCodec.finishReason(reason), usage: usage, into: &out)
         case .messageStop:
             break
-        case .error(let info):
+        case .error(var info):
+            info.status = info.kind.status(for: .gemini)
             write(GeminiCodec.encodeError(info), into: &out)
             closed = true
         }
@@ -193,7 +194,7 @@ final class GeminiStreamDecoder: StreamDecoder {
         var out: [StreamEvent] = []
         if !started { out.append(.messageStart(id: IDs.make("gen_"), model: "", usage: nil)) }
         close(&out)
-        out.append(.error(ErrorInfo(kind: .server, message: "the upstream stream ended without a finishReason", status: 502)))
+        out.append(.error(ErrorInfo(kind: .upstream, message: "the upstream stream ended without a finishReason", status: 502)))
         return out
     }
 }

@@ -1,41 +1,12 @@
 import ProxyPoolCore
 
+/// OpenAI Chat errors: written and read through the OpenAI vocabulary (ErrorVocabulary.swift), the same one
+/// the proxy's own errors and OpenAI Responses use.
 extension OpenAIChatCodec {
-    static func errorTypeAndCode(_ k: ErrorInfo.Kind) -> (String, String?) {
-        switch k {
-        case .invalidRequest: return ("invalid_request_error", nil)
-        case .authentication: return ("authentication_error", "invalid_api_key")
-        case .permission: return ("permission_error", nil)
-        case .notFound: return ("invalid_request_error", "not_found")
-        case .tooLarge: return ("invalid_request_error", "request_too_large")
-        case .rateLimited: return ("rate_limit_error", "rate_limit_exceeded")
-        case .overloaded: return ("server_error", "overloaded")
-        case .server: return ("server_error", nil)
-        case .timeout: return ("server_error", "timeout")
-        }
-    }
+    public static func encodeError(_ error: ErrorInfo) -> JSONNode { ClientErrors.node(.openai, error) }
 
-    public static func encodeError(_ error: ErrorInfo) -> JSONNode {
-        let (type, code) = errorTypeAndCode(error.kind)
-        return ["error": ["message": .string(error.message), "type": .string(type), "param": nil, "code": code.map { .string($0) } ?? .null]]
-    }
-}
-
-extension OpenAIChatCodec {
     static func errorKind(type: String?, code: String?, status: Int) -> ErrorInfo.Kind {
-        switch code ?? "" {
-        case "rate_limit_exceeded", "insufficient_quota": return .rateLimited
-        case "invalid_api_key": return .authentication
-        case "context_length_exceeded": return .invalidRequest
-        default: break
-        }
-        switch type ?? "" {
-        case "invalid_request_error" where status < 400 || status >= 500: return .invalidRequest
-        case "authentication_error": return .authentication
-        case "permission_error": return .permission
-        case "rate_limit_error", "requests", "tokens": return .rateLimited
-        default: return StatusKind.of(status)
-        }
+        ErrorCause(openAIType: type, code: code, status: status)
     }
 
     public static func decodeError(status: Int, body: JSONNode?) -> ErrorInfo {

@@ -114,7 +114,7 @@ final class OpenAIChatStreamDecoder: StreamDecoder {
         if ended { return [] }
         guard started else {
             ended = true
-            return [.error(ErrorInfo(kind: .server, message: "the upstream stream ended before it started", status: 502))]
+            return [.error(ErrorInfo(kind: .upstream, message: "the upstream stream ended before it started", status: 502))]
         }
         ended = true
         var stop = OpenAIChatCodec.stopReason(finishReason)
@@ -126,7 +126,7 @@ final class OpenAIChatStreamDecoder: StreamDecoder {
         if ended { return [] }
         if finishReason != nil { return end() }
         ended = true
-        return [.error(ErrorInfo(kind: .server, message: started ? "the upstream stream ended before the message was complete"
+        return [.error(ErrorInfo(kind: .upstream, message: started ? "the upstream stream ended before the message was complete"
                                                                   : "the upstream stream ended before it started", status: 502))]
     }
 }
@@ -217,7 +217,7 @@ final class OpenAIChatStreamEncoder: StreamEncoder {
             out.append(contentsOf: "data: [DONE]\n\n".utf8)
         } else {
             SSEWriter.event(nil, OpenAIChatCodec.encodeError(
-                ErrorInfo(kind: .server, message: "the upstream stream ended before the message was complete", status: 502)), into: &out)
+                ErrorInfo(kind: .upstream, message: "the upstream stream ended before the message was complete", status: 502)), into: &out)
         }
     }
 

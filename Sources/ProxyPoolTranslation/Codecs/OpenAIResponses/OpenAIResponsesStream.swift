@@ -201,7 +201,7 @@ final class ResponsesStreamEncoder: StreamEncoder {
 
     func finish(into out: inout [UInt8]) {
         guard !finished else { return }
-        fail(ErrorInfo(kind: .server, message: "the upstream stream ended before the response was complete", status: 502), into: &out)
+        fail(ErrorInfo(kind: .upstream, message: "the upstream stream ended before the response was complete", status: 502), into: &out)
     }
 }
 
@@ -332,14 +332,14 @@ final class ResponsesStreamDecoder: StreamDecoder {
             let code = e?["code"]?.string ?? ""
             let kind = OpenAIResponsesCodec.errorKind(status: 500, code: code)
             out.append(.error(ErrorInfo(kind: kind, message: e?["message"]?.string ?? "the upstream response failed",
-                                        status: OpenAIResponsesCodec.statusFor(kind))))
+                                        status: kind.status(for: .openai))))
             done = true
         case "error":
             let e = data["error"]?.isObject == true ? data["error"]! : data
             let code = e["code"]?.string ?? e["type"]?.string ?? ""
             let kind = OpenAIResponsesCodec.errorKind(status: 500, code: code)
             out.append(.error(ErrorInfo(kind: kind, message: e["message"]?.string ?? "upstream stream error",
-                                        status: OpenAIResponsesCodec.statusFor(kind))))
+                                        status: kind.status(for: .openai))))
             done = true
         default:
             break
@@ -448,7 +448,7 @@ final class ResponsesStreamDecoder: StreamDecoder {
         var out: [StreamEvent] = []
         ensureStarted(nil, &out)
         for key in order { closeBlock(key, &out) }
-        out.append(.error(ErrorInfo(kind: .server, message: "the upstream stream ended before response.completed", status: 502)))
+        out.append(.error(ErrorInfo(kind: .upstream, message: "the upstream stream ended before response.completed", status: 502)))
         return out
     }
 }
