@@ -83,17 +83,17 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     func rejected(_ error: HTTPParseError, head: HTTPRequestHead?) -> (headers: [(String, String)], body: [UInt8]) {
         metrics.count("proxypool_http_rejected_total", "status=\"\(error.status)\"")
         let dialect = head.map { dialectGuess($0) } ?? .openai
-        let kind: ProxyErrorKind = error.status == 413 ? .tooLarge : (error.status == 408 ? .timeout : (error.status == 503 ? .unavailable : .invalidRequest))
-        return ([("Content-Type", "application/json")], ErrorBodies.body(dialect, kind, error.message, status: error.status))
+        let kind: ErrorCause = error.status == 413 ? .tooLarge : (error.status == 408 ? .timeout : (error.status == 503 ? .unavailable : .invalidRequest))
+        return ([("Content-Type", "application/json")], ClientErrors.body(dialect, kind, error.message, status: error.status))
     }
 
     /// Who may use the proxy at all, from the head alone (before a body is read): our own Host names, no
     /// other origin, no CORS, and a valid access key on the API endpoints.
     func admit(_ head: HTTPRequestHead) -> HTTPRejection? {
-        func refuse(_ d: Dialect, _ kind: ProxyErrorKind, _ message: String, status: Int? = nil) -> HTTPRejection {
-            let st = status ?? kind.status
+        func refuse(_ d: Dialect, _ kind: ErrorCause, _ message: String, status: Int? = nil) -> HTTPRejection {
+            let st = status ?? kind.status(for: d)
             metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
-            return HTTPRejection(status: st, headers: [("Content-Type", "application/json")], body: ErrorBodies.body(d, kind, message, status: st))
+            return HTTPRejection(status: st, headers: [("Content-Type", "application/json")], body: ClientErrors.body(d, kind, message, status: st))
         }
         let match = Endpoints.match(method: head.method, path: head.path, header: head.header)
         // DNS-rebinding defence: only our own names in Host; and no browser pages from other origins.
@@ -137,10 +137,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
         let head = request.head
-        func fail(_ d: Dialect, _ kind: ProxyErrorKind, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
-            let st = status ?? kind.status
+        func fail(_ d: Dialect, _ kind: ErrorCause, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
+            let st = status ?? kind.status(for: d)
             metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
-            response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ErrorBodies.body(d, kind, message, status: st))
+            response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
         }
         // Another connection's head may have been admitted since this one's (its body took a while): check
         // again, which also applies a key revoked in the meantime.
@@ -166,7 +166,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       fail: (Dialect, ProxyErrorKind, String, Int?, [(String, String)]) -> Void) {
+                       fail: (Dialect, ErrorCause, String, Int?, [(String, String)]) -> Void) {
         let head = request.head
         let d = endpoint.dialect
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)

@@ -351,14 +351,10 @@ let captured: [CapturedRequest] = {
     }
 }
 
-@Suite struct ErrorBodyTests {
-    @Test func eachDialectsShape() throws {
-        let o = try JSON.decode(JSONValue.self, from: ErrorBodies.body(.openai, .rateLimited, "slow \"down\""))
-        #expect(o["error"]?["message"] == .string("slow \"down\"") && o["error"]?["code"] == .string("rate_limit_exceeded"))
-        let a = try JSON.decode(JSONValue.self, from: ErrorBodies.body(.anthropic, .authentication, "no"))
-        #expect(a["type"] == .string("error") && a["error"]?["type"] == .string("authentication_error"))
-        let g = try JSON.decode(JSONValue.self, from: ErrorBodies.body(.gemini, .rateLimited, "wait"))
-        #expect(g["error"]?["code"] == .int(429) && g["error"]?["status"] == .string("RESOURCE_EXHAUSTED"))
-        #expect(ErrorBodies.jsonString("a\u{1}\n") == "\"a\\u0001\\n\"")
+@Suite struct JSONTextTests {
+    // The error-body half of this test moved to ProxyPoolTranslationTests/ErrorVocabularyTests.swift with the
+    // error vocabulary.
+    @Test func quotedEscapes() {
+        #expect(JSONText.quoted("a\u{1}\n") == "\"a\\u0001\\n\"")
     }
 }

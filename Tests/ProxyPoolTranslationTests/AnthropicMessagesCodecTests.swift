@@ -408,7 +408,7 @@ private func decodeFixture(_ name: String) throws -> ChatRequest {
     }
 
     @Test func oddBodies() {
-        #expect(A.decodeError(status: 502, body: ["message": "bad gateway"]) == ErrorInfo(kind: .server, message: "bad gateway", status: 502))
+        #expect(A.decodeError(status: 502, body: ["message": "bad gateway"]) == ErrorInfo(kind: .upstream, message: "bad gateway", status: 502))
         #expect(A.decodeError(status: 503, body: .string("x")).kind == .overloaded)
         #expect(A.decodeError(status: 402, body: ["type": "error", "error": ["type": "billing_error", "message": "pay"]]).kind == .permission)
         #expect(A.decodeError(status: 418, body: nil).message == "upstream error (HTTP 418)")
@@ -455,7 +455,7 @@ private func decodeFixture(_ name: String) throws -> ChatRequest {
         #expect(events.dropFirst().first == .blockStart(index: 0, .text))
         #expect(events[2] == .blockDelta(index: 0, .text("Hi")))   // text carried on the start block is not lost
         guard case .error(let e)? = events.last else { Issue.record("no error"); return }
-        #expect(e.kind == .server && e.status == 502)
+        #expect(e.kind == .upstream && e.status == 502)
         // message_delta without message_stop (and without block stop): closed properly.
         events = try CodecFixtures.decode([start, block, delta], with: A.makeStreamDecoder())
         #expect(Array(events.suffix(3)) == [.blockStop(index: 0),

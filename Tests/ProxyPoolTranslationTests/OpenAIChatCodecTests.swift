@@ -299,9 +299,10 @@ private func decodeFixture(_ name: String) throws -> ChatRequest {
 
 @Suite struct OpenAIChatErrorTests {
     @Test(arguments: [
-        (400, ErrorInfo.Kind.invalidRequest, "invalid_request_error"), (401, .authentication, "authentication_error"),
-        (403, .permission, "permission_error"), (404, .notFound, "invalid_request_error"), (413, .tooLarge, "invalid_request_error"),
-        (429, .rateLimited, "rate_limit_error"), (500, .server, "server_error"), (503, .overloaded, "server_error"),
+        // OpenAI's own types (ErrorVocabulary.swift): every client error is invalid_request_error, a rate limit `requests`.
+        (400, ErrorInfo.Kind.invalidRequest, "invalid_request_error"), (401, .authentication, "invalid_request_error"),
+        (403, .permission, "invalid_request_error"), (404, .notFound, "invalid_request_error"), (413, .tooLarge, "invalid_request_error"),
+        (429, .rateLimited, "requests"), (500, .server, "server_error"), (503, .overloaded, "server_error"),
         (504, .timeout, "server_error"),
     ])
     func statusTable(_ status: Int, _ kind: ErrorInfo.Kind, _ type: String) throws {
@@ -314,10 +315,10 @@ private func decodeFixture(_ name: String) throws -> ChatRequest {
 
     @Test func codesAndOddBodies() {
         #expect(O.decodeError(status: 429, body: ["error": ["message": "q", "type": "insufficient_quota", "code": "insufficient_quota"]]).kind == .rateLimited)
-        #expect(O.decodeError(status: 400, body: ["error": ["message": "long", "type": "invalid_request_error", "code": "context_length_exceeded"]]).kind == .invalidRequest)
+        #expect(O.decodeError(status: 400, body: ["error": ["message": "long", "type": "invalid_request_error", "code": "context_length_exceeded"]]).kind == .contextTooLong)
         #expect(O.decodeError(status: 429, body: [["error": ["code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED"]]])
                 == ErrorInfo(kind: .rateLimited, message: "Resource exhausted", status: 429))
-        #expect(O.decodeError(status: 502, body: ["error": "Bad gateway"]) == ErrorInfo(kind: .server, message: "Bad gateway", status: 502))
+        #expect(O.decodeError(status: 502, body: ["error": "Bad gateway"]) == ErrorInfo(kind: .upstream, message: "Bad gateway", status: 502))
         #expect(O.decodeError(status: 500, body: nil).message == "upstream error (HTTP 500)")
     }
 }
@@ -442,7 +443,7 @@ private func decodeFixture(_ name: String) throws -> ChatRequest {
             .messageStop,
         ], with: O.makeStreamEncoder(for: ChatRequest(model: "m"), context: ClientContext())))
         #expect(sse.count == 2)
-        #expect(CodecFixtures.parse(sse[1].data) == ["error": ["message": "busy", "type": "server_error", "param": nil, "code": "overloaded"]])
+        #expect(CodecFixtures.parse(sse[1].data) == ["error": ["message": "busy", "type": "server_error", "param": nil, "code": "server_is_overloaded"]])
         // Events that never ended: an error, not [DONE].
         sse = CodecFixtures.sseEvents(CodecFixtures.encode([.blockStart(index: 0, .text)],
                                                            with: O.makeStreamEncoder(for: ChatRequest(model: "m"), context: ClientContext())))

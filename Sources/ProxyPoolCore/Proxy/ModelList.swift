@@ -2,7 +2,7 @@
 /// tier models of the credentials its app routes to, and the aliases), in the dialect the client speaks.
 public enum ModelList {
     public static func body(_ dialect: Dialect, models: [String]) -> [UInt8] {
-        let q = ErrorBodies.jsonString
+        let q = JSONText.quoted
         switch dialect {
         case .openai:
             let items = models.map { #"{"id":\#(q($0)),"object":"model","created":0,"owned_by":"proxypool"}"# }

@@ -257,7 +257,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         } else if let error {
             // Too late to fail over: end the stream the way the client's protocol reports errors.
             let isEventStream = machine.isEventStream
-            if isEventStream { response.write(ErrorBodies.streamError(endpoint.dialect, "upstream \(credential) failed mid-response: \(error.message)")) }
+            if isEventStream { response.write(ClientErrors.streamError(endpoint.dialect, .upstream, "upstream \(credential) failed mid-response: \(error.message)")) }
             response.abortOrFinish(eventStream: isEventStream)
             finish(status: status, error: "upstream failed mid-response: \(error.message)")
         } else {
@@ -273,7 +273,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         let status = machine.status
         if plan.translated, let wire = plan.upstreamWire, let clientWire {
             let t = Translator.translateError(status: status, body: machine.errorBody, from: wire, to: clientWire)
-            response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+            response.respond(status: t.info.status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
         } else {
             response.respond(status: status, headers: forwardedHeaders(), body: machine.errorBody)
         }
@@ -306,7 +306,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         let status = machine.status
         guard (200..<300).contains(status) else {
             let t = Translator.translateError(status: status, body: body, from: wire, to: clientWire)
-            response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
+            response.respond(status: t.info.status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)
             return finish(status: status, error: "upstream \(credential) answered \(status): \(t.info.message)")
         }
         do throws(TranslationError) {
@@ -364,9 +364,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         service.metrics.count("proxypool_cooldowns_started_total", "credential=\"\(c)\"")
     }
 
-    private func respondError(_ kind: ProxyErrorKind, _ msg: String, status: Int, headers: [(String, String)]) {
+    private func respondError(_ kind: ErrorCause, _ msg: String, status: Int, headers: [(String, String)]) {
         response.respond(status: status, headers: [("Content-Type", "application/json")] + headers,
-                         body: ErrorBodies.body(endpoint.dialect, kind, msg, status: status))
+                         body: ClientErrors.body(endpoint.dialect, kind, msg, status: status))
         finish(status: status, error: msg)
     }
 

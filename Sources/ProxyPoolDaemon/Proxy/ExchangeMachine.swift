@@ -1,4 +1,5 @@
 import ProxyPoolCore
+import ProxyPoolTranslation
 
 /// What the exchange's decisions read of the world: the clock and the cooldown table. The daemon passes its
 /// `CooldownTable`; the tests and the fuzz target pass a table of their own. Read only: the machine asks for
@@ -40,12 +41,12 @@ struct ExchangeMachine {
 
     /// An error the proxy answers with itself, in the client's protocol.
     struct ErrorReply: Equatable {
-        var kind: ProxyErrorKind
+        var kind: ErrorCause
         var status: Int
         var message: String
         var headers: [(String, String)]
 
-        init(_ kind: ProxyErrorKind, status: Int, _ message: String, headers: [(String, String)] = []) {
+        init(_ kind: ErrorCause, status: Int, _ message: String, headers: [(String, String)] = []) {
             self.kind = kind; self.status = status; self.message = message; self.headers = headers
         }
 

@@ -73,20 +73,3 @@ enum ToolArguments {
         return v
     }
 }
-
-enum StatusKind {
-    /// The error kind an HTTP status means when the body says nothing more precise.
-    static func of(_ status: Int) -> ErrorInfo.Kind {
-        switch status {
-        case 401: return .authentication
-        case 402, 403: return .permission
-        case 404: return .notFound
-        case 408, 504: return .timeout
-        case 413: return .tooLarge
-        case 429: return .rateLimited
-        case 503, 529: return .overloaded
-        case 400..<500: return .invalidRequest
-        default: return .server
-        }
-    }
-}

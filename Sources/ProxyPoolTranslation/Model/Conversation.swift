@@ -215,9 +215,8 @@ public struct ChatResponse: Sendable, Equatable {
 
 /// An error from an upstream or from translation, in protocol-neutral terms.
 public struct ErrorInfo: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable, CaseIterable {
-        case invalidRequest, authentication, permission, notFound, tooLarge, rateLimited, overloaded, server, timeout
-    }
+    /// Why it failed, in the one vocabulary every client protocol's errors are written from (ErrorVocabulary.swift).
+    public typealias Kind = ErrorCause
     public var kind: Kind
     public var message: String
     /// The HTTP status to answer with.

@@ -23,12 +23,15 @@ public enum Translator {
         return (JSONWriter.bytes(Codecs.codec(client).encodeResponse(r, for: request)), r)
     }
 
-    /// An upstream error (status and body in its protocol) as the client's protocol says it. Rate limits stay
-    /// rate limits, so clients back off as they would with their own provider.
+    /// An upstream error (status and body in its protocol) as the client's protocol says it: the upstream's status
+    /// and type give a cause, and the client gets that cause's status and body from its own vocabulary
+    /// (ErrorVocabulary.swift), as if the proxy had raised it. Rate limits stay rate limits, so clients back off
+    /// as they would with their own provider. `info.status` is the status to answer with.
     public static func translateError(status: Int, body: [UInt8], from upstream: WireProtocol, to client: WireProtocol) -> (info: ErrorInfo, body: [UInt8]) {
         let json = try? JSONParser.parse(body)
         var info = Codecs.codec(upstream).decodeError(status: status, body: json)
         if info.message.isEmpty { info.message = "upstream answered \(status)" }
+        info.status = info.kind.status(for: client.dialect)
         return (info, JSONWriter.bytes(Codecs.codec(client).encodeError(info)))
     }
 
@@ -64,12 +67,12 @@ public final class StreamTranscoder {
         guard !ended else { return }
         let events: [SSEEvent]
         do { events = try parser.feed(bytes) } catch {
-            return emit([.error(ErrorInfo(kind: .server, message: "the upstream sent an event over \(parser.maxEventBytes) bytes", status: 502))], into: &out)
+            return emit([.error(ErrorInfo(kind: .upstream, message: "the upstream sent an event over \(parser.maxEventBytes) bytes", status: 502))], into: &out)
         }
         for e in events {
             guard !ended else { return }
             do { emit(try decoder.decode(e), into: &out) } catch {
-                emit([.error(ErrorInfo(kind: .server, message: "the upstream sent an event that cannot be translated: \(error)", status: 502))], into: &out)
+                emit([.error(ErrorInfo(kind: .upstream, message: "the upstream sent an event that cannot be translated: \(error)", status: 502))], into: &out)
             }
         }
     }
@@ -78,17 +81,17 @@ public final class StreamTranscoder {
     public func finish(into out: inout [UInt8]) {
         if !ended, let last = parser.finish() {
             do { emit(try decoder.decode(last), into: &out) } catch {
-                emit([.error(ErrorInfo(kind: .server, message: "the upstream sent an event that cannot be translated: \(error)", status: 502))], into: &out)
+                emit([.error(ErrorInfo(kind: .upstream, message: "the upstream sent an event that cannot be translated: \(error)", status: 502))], into: &out)
             }
         }
         if !ended { emit(decoder.finish(), into: &out) }
-        if !ended { emit([.error(ErrorInfo(kind: .server, message: "the upstream stream ended without finishing the answer", status: 502))], into: &out) }
+        if !ended { emit([.error(ErrorInfo(kind: .upstream, message: "the upstream stream ended without finishing the answer", status: 502))], into: &out) }
         encoder.finish(into: &out)
     }
 
     /// The upstream failed mid-stream (reset, timeout): end the client's stream with its protocol's error.
     public func fail(_ message: String, into out: inout [UInt8]) {
-        if !ended { emit([.error(ErrorInfo(kind: .server, message: message, status: 502))], into: &out) }
+        if !ended { emit([.error(ErrorInfo(kind: .upstream, message: message, status: 502))], into: &out) }
         encoder.finish(into: &out)
     }
 
@@ -144,7 +147,7 @@ public struct CanonicalOrder: Sendable {
     public mutating func filter(_ events: [StreamEvent]) -> [StreamEvent] {
         var out: [StreamEvent] = []
         func fail(_ message: String) {
-            out.append(.error(ErrorInfo(kind: .server, message: "the upstream stream is out of order: \(message)", status: 502)))
+            out.append(.error(ErrorInfo(kind: .upstream, message: "the upstream stream is out of order: \(message)", status: 502)))
             ended = true
         }
         func closeOpen() {
