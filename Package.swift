@@ -22,11 +22,11 @@ let package = Package(
         .target(name: "ProxyPoolCore", swiftSettings: strict),
         // Protocol translation, no I/O: our JSON tree, SSE framing, the canonical conversation, one codec per protocol.
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
-        // POSIX and systemd plumbing: sockets, peer credentials, sd_notify, journal, paths.
+        // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
         .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CSQLite"], swiftSettings: strict),
-        // Our HTTP/1.1 server: strict request parser, epoll event loop, streamed responses.
+        // Our HTTP/1.1 server on the event loop: strict request parser, streamed responses.
         .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // Upstream HTTP through libcurl.
         .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl", "CShims"], swiftSettings: strict),
@@ -48,7 +48,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
+        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore"], exclude: ["Golden"],

@@ -3,7 +3,7 @@ import CShims
 import ProxyPoolSystem
 
 /// One client connection: read and parse a request, hand it over, write the response, repeat (keep-alive).
-final class HTTPConnection {
+final class HTTPConnection: LoopSoon, LoopAfterEvent {
     let fd: Int32
     unowned let server: HTTPServer
     /// The server's loop and settings, held here: the server is reached through an unowned reference, which
@@ -230,8 +230,10 @@ final class HTTPConnection {
         deadline = loop.now + config.idleTimeoutMillis
         // The next request is taken up at the next turn of the loop, never from inside this call: an answer
         // written at once would otherwise nest request in request until the stack overflows.
-        loop.readSoon(self)
+        loop.soon(self)
     }
+
+    func runSoon() { continueReading() }
 
     func continueReading() {
         guard !closed && !busy else { return }
@@ -292,14 +294,14 @@ final class HTTPConnection {
 
     private var flushScheduled = false
 
-    /// Send the queued output once the event at hand has been handled (see `EventLoop.flushAfterEvent`).
+    /// Send the queued output once the event at hand has been handled (see `EventLoop.afterEvent`).
     func scheduleFlush() {
         guard !closed, !flushScheduled else { return }
         flushScheduled = true
-        loop.flushAfterEvent(self)
+        loop.afterEvent(self)
     }
 
-    func runScheduledFlush() {
+    func runAfterEvent() {
         flushScheduled = false
         if !closed && outBytes > 0 { flush() }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import ProxyPoolSystem
 import ProxyPoolHTTP
 @testable import ProxyPoolUpstream
 

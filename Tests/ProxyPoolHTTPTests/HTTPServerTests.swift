@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import ProxyPoolSystem
 @testable import ProxyPoolHTTP
 
 /// The application side, as the daemon's service would be: refuses heads with `x-deny`, answers `GET` at once
