@@ -24,17 +24,21 @@ let package = Package(
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
         // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
+        // HTTP/1.1 on the wire, no I/O: the strict request parser, the upstream response parser, their shared framing
+        // and header-byte rules.
+        .target(name: "ProxyPoolHTTPWire", swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
         .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CSQLite"], swiftSettings: strict),
-        // Our HTTP/1.1 server on the event loop: strict request parser, streamed responses.
-        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
-        // Upstream HTTP through libcurl.
-        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl", "CShims"], swiftSettings: strict),
+        // Our HTTP/1.1 server on the event loop: connections, streamed responses.
+        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "CShims"], swiftSettings: strict),
+        // Upstream HTTP on the event loop: our HTTP/1.1 client, and libcurl for the rest.
+        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolHTTPWire", "CCurl", "CShims"],
+                swiftSettings: strict),
         // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
         .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
-                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "CShims",
+                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "ProxyPoolHTTPWire", "CShims",
                                "ProxyPoolUpstream", "ProxyPoolTranslation"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.
@@ -48,7 +52,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
+        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore"], exclude: ["Golden"],

@@ -3,6 +3,7 @@ import ProxyPoolCore
 import ProxyPoolSystem
 import ProxyPoolStore
 import ProxyPoolHTTP
+import ProxyPoolHTTPWire
 import ProxyPoolUpstream
 import ProxyPoolTranslation
 

@@ -1,4 +1,5 @@
 import Glibc
+import ProxyPoolHTTPWire
 import CShims
 import ProxyPoolSystem
 

@@ -1,7 +1,7 @@
 import Glibc
 import CCurl
 import CShims
-import ProxyPoolHTTP
+import ProxyPoolHTTPWire
 import ProxyPoolSystem
 
 /// One request through our own client.

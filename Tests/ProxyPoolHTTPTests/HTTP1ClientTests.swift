@@ -4,6 +4,7 @@ import Testing
 import ProxyPoolSystem
 import ProxyPoolHTTP
 @testable import ProxyPoolUpstream
+@testable import ProxyPoolHTTPWire
 
 /// An event loop on a thread of its own, with the daemon's upstream clients on it.
 private final class LoopThread: @unchecked Sendable {

@@ -1,5 +1,5 @@
 // Fuzz target: the daemon's handling of an upstream's answer, from raw bytes on (ProxyPoolDaemon's Exchange
-// fed by HTTP1Client; HTTPResponseParser.swift is compiled into this target). Byte 0 seeds the read splits (and
+// fed by HTTP1Client; the sources of ProxyPoolHTTPWire are compiled into this target). Byte 0 seeds the read splits (and
 // picks how large reads are); byte 1 picks the upstream's protocol (bits 0-1), the client's (bits 2-3) and the
 // credential's failures so far (bits 4-7; all set: a HEAD request); the rest is what the upstream sends, read
 // in pieces as from a socket:
