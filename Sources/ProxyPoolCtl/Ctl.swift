@@ -5,7 +5,7 @@ import ProxyPoolControl
 
 /// proxypoolctl: parse, call the daemon through the typed client, print. Nothing here writes protocol frames.
 public enum Ctl {
-    public static let version = "0.1.0"
+    public static let version = ProxyPoolVersion.string
 
     struct Failure: Error {
         var message: String

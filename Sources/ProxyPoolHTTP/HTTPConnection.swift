@@ -93,7 +93,7 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
 
     private func readAvailable() {
         while !closed && !busy {
-            let n = recv(fd, readBuffer.bytes, ReadBuffer.size, 0)
+            let n = Posix.uninterrupted { recv(fd, readBuffer.bytes, ReadBuffer.size, 0) }
             if n > 0 {
                 if parser.isIdle { deadline = loop.now + config.headerTimeoutMillis }
                 else if pendingHead != nil && !bodyProgress(n) { return }
@@ -101,7 +101,6 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
             } else if n == 0 {
                 clientGone(); return
             } else {
-                if errno == EINTR { continue }
                 if errno != EAGAIN && errno != EWOULDBLOCK { clientGone() }
                 return
             }
@@ -311,9 +310,8 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
     func flush() {
         let before = outOffset
         while !closed && outOffset < out.count {
-            let n = out.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, $0.count - outOffset, Int32(MSG_NOSIGNAL)) }
+            let n = Posix.uninterrupted { out.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, $0.count - outOffset, Int32(MSG_NOSIGNAL)) } }
             if n < 0 {
-                if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { break }
                 clientGone(); return
             }
@@ -363,9 +361,8 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
     /// Read and drop what the client still sends, until it closes (or the linger deadline passes).
     private func discardInput() {
         while !closed {
-            let n = recv(fd, readBuffer.bytes, ReadBuffer.size, 0)
+            let n = Posix.uninterrupted { recv(fd, readBuffer.bytes, ReadBuffer.size, 0) }
             if n > 0 { continue }
-            if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             close()
         }

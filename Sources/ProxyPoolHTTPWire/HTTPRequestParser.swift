@@ -27,8 +27,11 @@ public final class HTTPRequestHead: Sendable {
         (path, query) = Self.split(target)
         var connection: String?
         for i in lowerNames.indices where lowerNames[i] == "connection" { connection = headers[i].value; break }
-        let c = connection?.lowercased() ?? ""
-        keepAlive = minorVersion == 0 ? c.contains("keep-alive") : !c.split(separator: ",").contains { $0.trimmingSpaces == "close" }
+        var c = connection?.lowercased() ?? ""
+        keepAlive = minorVersion == 0 ? c.contains("keep-alive") : !c.withUTF8 { b in
+            let raw = UnsafeRawBufferPointer(b)
+            return headerTokens(raw).contains { equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[$0]), "close") }
+        }
     }
 
     static func split(_ target: String) -> (Substring, Substring?) {

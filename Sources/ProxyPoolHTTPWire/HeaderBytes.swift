@@ -28,15 +28,6 @@ public func asciiLowercased(_ b: UnsafeRawBufferPointer) -> String {
     }
 }
 
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return s
-    }
-}
-
 /// The comma-separated tokens of a header value, as ranges, spaces trimmed (empty ones skipped).
 public func headerTokens(_ v: UnsafeRawBufferPointer) -> [Range<Int>] {
     var out: [Range<Int>] = []

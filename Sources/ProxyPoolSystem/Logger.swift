@@ -93,9 +93,11 @@ public final class Logger: @unchecked Sendable {
         var off = 0
         buffer.withUnsafeBytes { raw in
             while off < raw.count {
-                let n = lineFDIsSocket ? send(lineFD, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
-                                       : write(lineFD, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; return }
+                let n = Posix.uninterrupted {
+                    lineFDIsSocket ? send(lineFD, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                                   : write(lineFD, raw.baseAddress! + off, raw.count - off)
+                }
+                if n < 0 { return }
                 off += n
             }
         }
