@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// proxypool: no Swift package dependencies. System C libraries only, through system-library targets.
+// proxypool: no Swift package dependencies. System C libraries only, through small C targets imported `internal`ly.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -12,8 +12,9 @@ let package = Package(
     ],
     targets: [
         // C libraries and the few shims Swift cannot express (variadics, macros, _GNU_SOURCE-only calls).
-        // CCurl: headers only, no link: libcurl is opened on first use (CShims/ccurl_loader.c).
-        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // CCurl: curl's headers (libcurl4-openssl-dev) and the loader that opens libcurl on first use (dlopen): no link
+        // dependency, so an idle daemon never maps it.
+        .target(name: "CCurl"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CShims"),

@@ -109,5 +109,5 @@ enum Output {
     }
 }
 
-import CShims
+internal import CShims
 private func cshimsLineBufferStdout() { cshims_line_buffer_stdout() }

@@ -1,6 +1,6 @@
 import Glibc
 import ProxyPoolHTTPWire
-import CShims
+internal import CShims
 import ProxyPoolSystem
 
 /// One client connection: read and parse a request, hand it over, write the response, repeat (keep-alive).

@@ -1,6 +1,6 @@
 import Glibc
 import ProxyPoolHTTPWire
-import CShims
+internal import CShims
 import ProxyPoolSystem
 
 public struct HTTPServerConfig: Sendable {

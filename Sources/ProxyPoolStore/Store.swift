@@ -1,5 +1,5 @@
 import Glibc
-import CSQLite
+internal import CSQLite
 import ProxyPoolCore
 import ProxyPoolSystem
 

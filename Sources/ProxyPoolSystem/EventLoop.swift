@@ -1,5 +1,5 @@
 import Glibc
-import CShims
+internal import CShims
 import Synchronization
 
 /// An owner the loop calls back at the next turn, after the events at hand (see `EventLoop.soon(_:)`): it

@@ -1,5 +1,5 @@
 import Glibc
-import CCurl
+internal import CCurl
 import ProxyPoolHTTPWire
 import ProxyPoolSystem
 

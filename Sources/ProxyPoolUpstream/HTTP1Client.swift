@@ -1,6 +1,6 @@
 import Glibc
-import CCurl
-import CShims
+internal import CCurl
+internal import CShims
 import ProxyPoolHTTPWire
 import ProxyPoolSystem
 
