@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// proxypool: no Swift package dependencies. System C libraries only, through system-library targets.
+// proxypool: no Swift package dependencies. System C libraries only, through small C targets imported `internal`ly.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -12,8 +12,9 @@ let package = Package(
     ],
     targets: [
         // C libraries and the few shims Swift cannot express (variadics, macros, _GNU_SOURCE-only calls).
-        // CCurl: headers only, no link: libcurl is opened on first use (CShims/ccurl_loader.c).
-        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // CCurl: curl's headers (libcurl4-openssl-dev) and the loader that opens libcurl on first use (dlopen): no link
+        // dependency, so an idle daemon never maps it.
+        .target(name: "CCurl"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CShims"),
@@ -22,19 +23,23 @@ let package = Package(
         .target(name: "ProxyPoolCore", swiftSettings: strict),
         // Protocol translation, no I/O: our JSON tree, SSE framing, the canonical conversation, one codec per protocol.
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
-        // POSIX and systemd plumbing: sockets, peer credentials, sd_notify, journal, paths.
+        // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
+        // HTTP/1.1 on the wire, no I/O: the strict request parser, the upstream response parser, their shared framing
+        // and header-byte rules.
+        .target(name: "ProxyPoolHTTPWire", swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
         .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl", "CSQLite"], swiftSettings: strict),
-        // Our HTTP/1.1 server: strict request parser, epoll event loop, streamed responses.
-        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "CShims"], swiftSettings: strict),
-        // Upstream HTTP through libcurl.
-        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolHTTP", "CCurl", "CShims"], swiftSettings: strict),
+        // Our HTTP/1.1 server on the event loop: connections, streamed responses.
+        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "CShims"], swiftSettings: strict),
+        // Upstream HTTP on the event loop: our HTTP/1.1 client, and libcurl for the rest.
+        .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolHTTPWire", "CCurl", "CShims"],
+                swiftSettings: strict),
         // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
         .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CShims"], swiftSettings: strict),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
-                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "CShims",
+                dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "ProxyPoolHTTPWire", "CShims",
                                "ProxyPoolUpstream", "ProxyPoolTranslation"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.
@@ -50,7 +55,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
+        .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         // The exchange's failover and cooldown decisions (ExchangeMachine), without sockets.
         .testTarget(name: "ProxyPoolDaemonTests", dependencies: ["ProxyPoolDaemon", "ProxyPoolCore"], swiftSettings: strict),

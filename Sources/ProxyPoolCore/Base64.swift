@@ -1,4 +1,4 @@
-/// Standard base64 (RFC 4648 §4, with padding), for inlining fetched images.
+/// Standard base64 (RFC 4648 §4, with padding): fetched images inlined, plain-text documents carried as media.
 public enum Base64 {
     private static let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
@@ -22,25 +22,34 @@ public enum Base64 {
         }
         return String(decoding: out, as: UTF8.self)
     }
-}
 
-/// The media type of fetched bytes: the server's Content-Type when it names one we can pass on, else the
-/// format's magic number.
-public enum MediaType {
-    public static func sniff(_ b: [UInt8]) -> String? {
-        func starts(_ p: [UInt8]) -> Bool { b.count >= p.count && Array(b.prefix(p.count)) == p }
-        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
-        if starts([0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
-        if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return "image/gif" }
-        if starts(Array("RIFF".utf8)), b.count >= 12, Array(b[8..<12]) == Array("WEBP".utf8) { return "image/webp" }
-        if starts(Array("%PDF-".utf8)) { return "application/pdf" }
-        return nil
-    }
-
-    /// `image/png; charset=…` → `image/png`, when it is an image or a PDF.
-    public static func fromHeader(_ contentType: String?) -> String? {
-        guard let ct = contentType else { return nil }
-        let t = ct.split(separator: ";").first.map { $0.trimming(" ").lowercased() } ?? ""
-        return t.hasPrefix("image/") || t == "application/pdf" ? t : nil
+    /// The decoded bytes; nil when the input is not base64. Lenient as a reader: the URL-safe alphabet, line
+    /// breaks and spaces, and missing padding are taken.
+    public static func decode(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var acc: UInt32 = 0
+        var bits = 0
+        var padding = 0
+        for c in s.utf8 {
+            let v: UInt32
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(c - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(c - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "+"), UInt8(ascii: "-"): v = 62
+            case UInt8(ascii: "/"), UInt8(ascii: "_"): v = 63
+            case UInt8(ascii: "="): padding += 1; continue
+            case 0x0A, 0x0D, 0x20: continue
+            default: return nil
+            }
+            if padding > 0 { return nil }
+            acc = acc << 6 | v
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(acc >> UInt32(bits) & 0xFF))
+            }
+        }
+        return out
     }
 }

@@ -5,7 +5,7 @@ import ProxyPoolControl
 
 /// proxypoolctl: parse, call the daemon through the typed client, print. Nothing here writes protocol frames.
 public enum Ctl {
-    public static let version = "0.1.0"
+    public static let version = ProxyPoolVersion.string
 
     struct Failure: Error {
         var message: String
@@ -92,5 +92,5 @@ public enum Ctl {
     static func usage(_ message: String) -> Failure { Failure(message: message, hint: nil, code: ExitCode.usage) }
 }
 
-import CShims
+internal import CShims
 private func cshimsLineBufferStdout() { cshims_line_buffer_stdout() }

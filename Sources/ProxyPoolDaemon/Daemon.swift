@@ -5,7 +5,7 @@ import ProxyPoolStore
 import ProxyPoolControl
 import ProxyPoolUpstream
 import ProxyPoolHTTP
-import CShims
+internal import CShims
 
 /// proxypoold's life: arguments, config, logging, signals, store, sockets, READY=1, serve, STOPPING=1.
 public final class Daemon: @unchecked Sendable {

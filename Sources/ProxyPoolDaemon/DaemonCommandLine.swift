@@ -21,7 +21,3 @@ public enum DaemonCommandLine {
         defaultCommand: nil,
         footer: "Manage it with proxypoolctl(1).")
 }
-
-public enum ProxyPoolVersion {
-    public static let string = "0.1.0"
-}

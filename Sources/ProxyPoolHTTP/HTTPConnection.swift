@@ -1,9 +1,10 @@
 import Glibc
-import CShims
+import ProxyPoolHTTPWire
+internal import CShims
 import ProxyPoolSystem
 
 /// One client connection: read and parse a request, hand it over, write the response, repeat (keep-alive).
-final class HTTPConnection {
+final class HTTPConnection: LoopSoon, LoopAfterEvent {
     let fd: Int32
     unowned let server: HTTPServer
     /// The server's loop and settings, held here: the server is reached through an unowned reference, which
@@ -92,7 +93,7 @@ final class HTTPConnection {
 
     private func readAvailable() {
         while !closed && !busy {
-            let n = recv(fd, readBuffer.bytes, ReadBuffer.size, 0)
+            let n = Posix.uninterrupted { recv(fd, readBuffer.bytes, ReadBuffer.size, 0) }
             if n > 0 {
                 if parser.isIdle { deadline = loop.now + config.headerTimeoutMillis }
                 else if pendingHead != nil && !bodyProgress(n) { return }
@@ -100,7 +101,6 @@ final class HTTPConnection {
             } else if n == 0 {
                 clientGone(); return
             } else {
-                if errno == EINTR { continue }
                 if errno != EAGAIN && errno != EWOULDBLOCK { clientGone() }
                 return
             }
@@ -230,8 +230,10 @@ final class HTTPConnection {
         deadline = loop.now + config.idleTimeoutMillis
         // The next request is taken up at the next turn of the loop, never from inside this call: an answer
         // written at once would otherwise nest request in request until the stack overflows.
-        loop.readSoon(self)
+        loop.soon(self)
     }
+
+    func runSoon() { continueReading() }
 
     func continueReading() {
         guard !closed && !busy else { return }
@@ -292,14 +294,14 @@ final class HTTPConnection {
 
     private var flushScheduled = false
 
-    /// Send the queued output once the event at hand has been handled (see `EventLoop.flushAfterEvent`).
+    /// Send the queued output once the event at hand has been handled (see `EventLoop.afterEvent`).
     func scheduleFlush() {
         guard !closed, !flushScheduled else { return }
         flushScheduled = true
-        loop.flushAfterEvent(self)
+        loop.afterEvent(self)
     }
 
-    func runScheduledFlush() {
+    func runAfterEvent() {
         flushScheduled = false
         if !closed && outBytes > 0 { flush() }
     }
@@ -308,9 +310,8 @@ final class HTTPConnection {
     func flush() {
         let before = outOffset
         while !closed && outOffset < out.count {
-            let n = out.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, $0.count - outOffset, Int32(MSG_NOSIGNAL)) }
+            let n = Posix.uninterrupted { out.withUnsafeBytes { send(fd, $0.baseAddress! + outOffset, $0.count - outOffset, Int32(MSG_NOSIGNAL)) } }
             if n < 0 {
-                if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { break }
                 clientGone(); return
             }
@@ -360,9 +361,8 @@ final class HTTPConnection {
     /// Read and drop what the client still sends, until it closes (or the linger deadline passes).
     private func discardInput() {
         while !closed {
-            let n = recv(fd, readBuffer.bytes, ReadBuffer.size, 0)
+            let n = Posix.uninterrupted { recv(fd, readBuffer.bytes, ReadBuffer.size, 0) }
             if n > 0 { continue }
-            if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             close()
         }

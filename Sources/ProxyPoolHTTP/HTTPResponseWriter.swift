@@ -1,4 +1,5 @@
 import Glibc
+import ProxyPoolHTTPWire
 
 /// Who produces a response: told when the client went away before it was finished (abort upstream work), and
 /// when the output queued for the client has drained (resume a paused producer).

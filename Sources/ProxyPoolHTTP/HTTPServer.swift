@@ -1,5 +1,6 @@
 import Glibc
-import CShims
+import ProxyPoolHTTPWire
+internal import CShims
 import ProxyPoolSystem
 
 public struct HTTPServerConfig: Sendable {

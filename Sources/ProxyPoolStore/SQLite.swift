@@ -1,5 +1,5 @@
 import Glibc
-import CSQLite
+internal import CSQLite
 import ProxyPoolCore
 
 /// One SQLite connection. Not thread-safe by itself: `Store` serializes access with its lock.

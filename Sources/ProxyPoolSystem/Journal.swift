@@ -1,5 +1,5 @@
 import Glibc
-import CShims
+internal import CShims
 import ProxyPoolCore
 
 /// journald's native socket: one AF_UNIX datagram socket, connected once, one datagram per record
@@ -54,10 +54,9 @@ public final class JournalSocket: @unchecked Sendable {
         }
         var reconnected = false
         while true {
-            let n = record.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = Posix.uninterrupted { record.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
             if n >= 0 { return true }
             switch errno {
-            case EINTR: continue
             case ECONNREFUSED, ENOTCONN, ENOENT:
                 // journald restarted: the path names a new socket. Connect to it once, else wait a second.
                 if !reconnected, (try? Self.connect(fd, path)) != nil { reconnected = true; continue }

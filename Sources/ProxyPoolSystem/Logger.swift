@@ -153,9 +153,11 @@ public final class Logger: @unchecked Sendable {
         var off = 0
         buffer.withUnsafeBytes { raw in
             while off < raw.count {
-                let n = lineFDIsSocket ? send(lineFD, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
-                                       : write(lineFD, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; return }
+                let n = Posix.uninterrupted {
+                    lineFDIsSocket ? send(lineFD, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                                   : write(lineFD, raw.baseAddress! + off, raw.count - off)
+                }
+                if n < 0 { return }
                 off += n
             }
         }
@@ -175,41 +177,5 @@ public final class Logger: @unchecked Sendable {
         var st = stat()
         guard fstat(2, &st) == 0 else { return false }
         return UInt64(st.st_dev) == dev && UInt64(st.st_ino) == ino
-    }
-}
-
-/// A pthread mutex; the daemon's shared state is small and guarded by these, on plain threads.
-public final class Mutex: @unchecked Sendable {
-    private var m = pthread_mutex_t()
-    public init() { pthread_mutex_init(&m, nil) }
-    deinit { pthread_mutex_destroy(&m) }
-    public func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&m)
-        defer { pthread_mutex_unlock(&m) }
-        return try body()
-    }
-}
-
-/// Start a detached OS thread: blocking work (sockets, SQLite) never runs on Swift's cooperative pool.
-public enum Threads {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-
-    public static func start(_ body: @escaping @Sendable () -> Void) { start(stackSize: 512 * 1024, body) }
-
-    /// 512 KiB suits threads that only block; the event loop's translation walks client JSON recursively (as
-    /// deep as the parser allows) and gets more.
-    public static func start(stackSize: Int, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-        pthread_attr_setstacksize(&attr, stackSize)
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, &attr, { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box)
-        pthread_attr_destroy(&attr)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 }

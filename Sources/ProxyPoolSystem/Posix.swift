@@ -10,27 +10,33 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 public enum Posix {
+    /// A libc call run again while a signal interrupts it (EINTR): its result, and errno, as they then are. The
+    /// one EINTR loop for calls whose other failures the caller sorts out itself (EAGAIN on a non-blocking socket).
+    @inlinable @inline(__always)
+    public static func uninterrupted<T: BinaryInteger>(_ body: () -> T) -> T {
+        while true {
+            let r = body()
+            if r >= 0 || errno != EINTR { return r }
+        }
+    }
+
     /// Run a libc call, retrying on EINTR, throwing its errno on -1.
     @discardableResult
     public static func call(_ name: String, _ body: () -> Int32) throws(SystemError) -> Int32 {
-        while true {
-            let rc = body()
-            if rc != -1 { return rc }
-            if errno == EINTR { continue }
-            throw SystemError(name)
-        }
+        let rc = uninterrupted(body)
+        if rc == -1 { throw SystemError(name) }
+        return rc
     }
 
     /// Write all bytes to a file descriptor (blocking).
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
+            let n = uninterrupted { bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) } }
             if n < 0 {
-                if errno == EINTR { continue }
                 if errno == ENOTSOCK {   // not a socket: a pipe or a file
-                    let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
-                    if w < 0 { if errno == EINTR { continue }; throw SystemError("write") }
+                    let w = uninterrupted { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) } }
+                    if w < 0 { throw SystemError("write") }
                     off += w; continue
                 }
                 throw SystemError("send")
@@ -46,8 +52,8 @@ public enum Posix {
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = read(fd, &buf, buf.count)
-            if n < 0 { if errno == EINTR { continue }; throw SystemError("read \(path)") }
+            let n = uninterrupted { read(fd, &buf, buf.count) }
+            if n < 0 { throw SystemError("read \(path)") }
             if n == 0 { break }
             out.append(contentsOf: buf[0..<n])
             if out.count > limit { throw SystemError("read \(path)", errno: EFBIG) }

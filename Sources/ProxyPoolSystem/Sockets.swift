@@ -1,5 +1,5 @@
 import Glibc
-import CShims
+internal import CShims
 import ProxyPoolCore
 
 /// The peer of a Unix socket connection, read with SO_PEERCRED.

@@ -1,5 +1,5 @@
 import Glibc
-import CSystemd
+internal import CSystemd
 import ProxyPoolCore
 
 /// sd_notify and socket activation. Both are no-ops outside systemd (no NOTIFY_SOCKET / LISTEN_FDS).

@@ -1,6 +1,6 @@
 import Glibc
-import CCurl
-import ProxyPoolHTTP
+internal import CCurl
+import ProxyPoolHTTPWire
 import ProxyPoolSystem
 
 /// libcurl, opened on first use: it is not linked, so a daemon that makes no curl transfer never maps it.
@@ -338,31 +338,24 @@ public final class CurlMulti {
     /// lengths as they come), like our own client's parser; nil when it can. A Content-Length beside
     /// Transfer-Encoding is removed (RFC 9112 §6.3): the client must not frame the de-chunked body by it.
     static func framingProblem(_ t: CurlTransfer) -> String? {
-        var length: String?
-        var codings: [String] = []
-        var hasTransferEncoding = false
-        for i in t.lowerNames.indices {
-            switch t.lowerNames[i] {
-            case "content-length":
-                if let l = length, l != t.headers[i].1 { return "the upstream sent two different Content-Lengths" }
-                length = t.headers[i].1
-            case "transfer-encoding":
-                hasTransferEncoding = true
+        var rules = ResponseFraming()
+        do throws(ResponseFraming.Failure) {
+            for i in t.lowerNames.indices where t.lowerNames[i] == "content-length" || t.lowerNames[i] == "transfer-encoding" {
                 var value = t.headers[i].1
-                value.withUTF8 { b in
-                    let raw = UnsafeRawBufferPointer(b)
-                    for r in HTTPResponseParser.tokens(raw) { codings.append(asciiLowercased(UnsafeRawBufferPointer(rebasing: raw[r]))) }
+                // What `header` keeps has its leading spaces taken off; the trailing ones go here.
+                let failure = value.withUTF8 { b -> ResponseFraming.Failure? in
+                    var raw = UnsafeRawBufferPointer(b)
+                    while let last = raw.last, last == 32 || last == 9 { raw = UnsafeRawBufferPointer(rebasing: raw.dropLast()) }
+                    if t.lowerNames[i] == "transfer-encoding" { rules.transferEncoding(raw); return nil }
+                    do throws(ResponseFraming.Failure) { try rules.contentLength(raw); return nil } catch { return error }
                 }
-            default: break
+                if let failure { throw failure }
             }
+            try rules.check(t.headers, t.lowerNames)
+        } catch {
+            return error.message
         }
-        guard hasTransferEncoding else { return nil }
-        guard codings == ["chunked"] else {
-            return "the upstream sent a Transfer-Encoding other than chunked, which is not passed on: \(String(codings.joined(separator: ", ").prefix(80)))"
-        }
-        if length != nil {
-            for i in t.lowerNames.indices.reversed() where t.lowerNames[i] == "content-length" { t.headers.remove(at: i); t.lowerNames.remove(at: i) }
-        }
+        if rules.hasTransferEncoding && rules.contentLength != nil { ResponseFraming.dropContentLength(&t.headers, &t.lowerNames) }
         return nil
     }
 

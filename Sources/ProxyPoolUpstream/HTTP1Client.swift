@@ -1,7 +1,7 @@
 import Glibc
-import CCurl
-import CShims
-import ProxyPoolHTTP
+internal import CCurl
+internal import CShims
+import ProxyPoolHTTPWire
 import ProxyPoolSystem
 
 /// One request through our own client.
@@ -96,12 +96,9 @@ final class HTTP1Connection {
             if rc == CURLE_OK { return .bytes(sent) }
             return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: ccurl_easy_strerror(rc)))
         }
-        while true {
-            let r = Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL))
-            if r >= 0 { return .bytes(r) }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(String(cString: strerror(errno)))
-        }
+        let r = Posix.uninterrupted { Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL)) }
+        if r >= 0 { return .bytes(r) }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(String(cString: strerror(errno)))
     }
 
     func recv(_ p: UnsafeMutableRawPointer, _ n: Int) -> IO {
@@ -111,13 +108,10 @@ final class HTTP1Connection {
             if rc == CURLE_OK { return got == 0 ? .closed : .bytes(got) }
             return rc == CURLE_AGAIN ? .wouldBlock : .failed(String(cString: ccurl_easy_strerror(rc)))
         }
-        while true {
-            let r = Glibc.recv(fd, p, n, 0)
-            if r > 0 { return .bytes(r) }
-            if r == 0 { return .closed }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(String(cString: strerror(errno)))
-        }
+        let r = Posix.uninterrupted { Glibc.recv(fd, p, n, 0) }
+        if r > 0 { return .bytes(r) }
+        if r == 0 { return .closed }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(String(cString: strerror(errno)))
     }
 }
 

@@ -1,4 +1,4 @@
-import ProxyPoolHTTP
+import ProxyPoolSystem
 
 public struct UpstreamRequest: Sendable {
     public var url: String

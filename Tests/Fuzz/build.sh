@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets into $FUZZ_BUILD (default <repo>/.build-fuzz), apart from SwiftPM's .build.
 # ProxyPoolCore and ProxyPoolTranslation are compiled from Sources/ as modules with coverage and ASan;
-# each target is one file of Targets/ plus Support.swift (and TranslationSupport.swift, or for http-request
-# the HTTP request or response parser's source file; upstream-response takes both and the daemon's
+# each target is one file of Targets/ plus Support.swift (and TranslationSupport.swift, or for http-request and
+# http-response the sources of ProxyPoolHTTPWire, the parsers; upstream-response takes both and the daemon's
 # ExchangeMachine.swift), linked with libFuzzer.
 #   bash Tests/Fuzz/build.sh [target...]     (default: every target in Targets/)
 set -euo pipefail
@@ -45,15 +45,14 @@ for t in "${targets[@]}"; do
     [[ -f $src ]] || { echo "no such fuzz target: $t" >&2; exit 2; }
     extra=("$here/Support.swift")
     objs=()
-    if [[ $t == http-request ]]; then
-        extra+=("$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
-    elif [[ $t == http-response ]]; then
-        extra+=("$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift" "$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift")
+    # The parsers' module is compiled into the target (no I/O, no dependency): wire[] holds its sources.
+    mapfile -t wire < <(find "$root/Sources/ProxyPoolHTTPWire" -name '*.swift' | sort)
+    if [[ $t == http-request || $t == http-response ]]; then
+        extra+=("${wire[@]}")
     elif [[ $t == upstream-response ]]; then
-        # The response parser's source (ProxyPoolUpstream needs libcurl) and the exchange's decisions (the daemon's
-        # ExchangeMachine, which imports only Core), then the daemon's Core and Translation.
-        extra+=("$here/TranslationSupport.swift" "$root/Sources/ProxyPoolUpstream/HTTPResponseParser.swift"
-                "$root/Sources/ProxyPoolHTTP/HTTPRequestParser.swift" "$root/Sources/ProxyPoolDaemon/Proxy/ExchangeMachine.swift")
+        # The parsers' sources (ProxyPoolUpstream needs libcurl) and the exchange's decisions (the daemon's
+        # ExchangeMachine, which imports only Core and Translation), then the daemon's Core and Translation.
+        extra+=("$here/TranslationSupport.swift" "${wire[@]}" "$root/Sources/ProxyPoolDaemon/Proxy/ExchangeMachine.swift")
         objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
     else
         extra+=("$here/TranslationSupport.swift")

@@ -53,6 +53,15 @@ import ProxyPoolControl
         #expect(score != nil && score! <= 2.0, "\(line)\(r.stderr)")
     }
 
+    /// One version: the man pages' headers name the one both binaries print (ProxyPoolVersion).
+    @Test func manPagesCarryTheVersion() throws {
+        for page in ["proxypoolctl.1", "proxypoold.8", "proxypoold.conf.5"] {
+            let text = try String(contentsOfFile: Repo.root + "/man/" + page, encoding: .utf8)
+            let th = text.split(separator: "\n").first { $0.hasPrefix(".TH ") } ?? ""
+            #expect(th.contains("\"proxypool \(ProxyPoolVersion.string)\""), "\(page): \(th)")
+        }
+    }
+
     @Test func manPagesLintClean() throws {
         guard requireTool("/usr/bin/mandoc") else { return }
         for page in ["proxypoolctl.1", "proxypoold.8", "proxypoold.conf.5"] {

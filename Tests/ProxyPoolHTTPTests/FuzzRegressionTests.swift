@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ProxyPoolHTTP
+@testable import ProxyPoolHTTPWire
 
 /// Inputs the HTTP request fuzzer (Tests/Fuzz/Targets/http-request.swift) found, in
 /// Fixtures/fuzz/http-request/: byte 0 is the fuzzer's split seed, the rest what a client sent. Replayed as the

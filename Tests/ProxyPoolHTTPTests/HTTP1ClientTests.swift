@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import ProxyPoolSystem
 import ProxyPoolHTTP
 @testable import ProxyPoolUpstream
+@testable import ProxyPoolHTTPWire
 
 /// An event loop on a thread of its own, with the daemon's upstream clients on it.
 private final class LoopThread: @unchecked Sendable {

@@ -1,7 +1,9 @@
 import Foundation
 import Glibc
 import Testing
+import ProxyPoolSystem
 @testable import ProxyPoolHTTP
+@testable import ProxyPoolHTTPWire
 
 /// The application side, as the daemon's service would be: refuses heads with `x-deny`, answers `GET` at once
 /// unless told to hold, and streams `/stream`. Touched on the loop thread only (tests go through `sync`).

@@ -1,5 +1,5 @@
 import Dispatch
-import ProxyPoolHTTP
+import ProxyPoolSystem
 
 extension EventLoop {
     /// Run `work` on the loop thread and wait for its result (the suites here drive a loop from the test thread).

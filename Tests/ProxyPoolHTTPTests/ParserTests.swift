@@ -1,5 +1,6 @@
 import Testing
 @testable import ProxyPoolHTTP
+@testable import ProxyPoolHTTPWire
 
 func parseAll(_ text: String, limits: HTTPLimits = HTTPLimits(), split: Int? = nil) throws(HTTPParseError) -> (HTTPRequestHead?, [UInt8]?) {
     var p = HTTPRequestParser(limits: limits)

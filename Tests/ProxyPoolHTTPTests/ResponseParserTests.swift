@@ -1,5 +1,6 @@
 import Testing
 @testable import ProxyPoolUpstream
+@testable import ProxyPoolHTTPWire
 
 /// What a parse of a whole response produced.
 private struct Parsed: Equatable {

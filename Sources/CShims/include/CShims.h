@@ -1,6 +1,5 @@
 #ifndef CSHIMS_H
 #define CSHIMS_H
-#include <sys/types.h>
 #include <stdint.h>
 /* Calls and structs that Glibc exposes only under _GNU_SOURCE, which Swift's Glibc module is built without. */
 

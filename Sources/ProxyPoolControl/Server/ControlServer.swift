@@ -1,5 +1,5 @@
 import Glibc
-import CShims
+internal import CShims
 import ProxyPoolCore
 import ProxyPoolSystem
 

@@ -1,4 +1,4 @@
-// Fuzz target: the HTTP/1.1 request parser (HTTPRequestParser.swift is compiled into this target). Byte 0
+// Fuzz target: the HTTP/1.1 request parser (the sources of ProxyPoolHTTPWire are compiled into this target). Byte 0
 // seeds the chunk splits (odd: small limits); the rest is what a client sends on one connection (pipelined
 // requests included).
 // Beyond not crashing: a connection read in pieces gives the same requests as one read in one piece, and

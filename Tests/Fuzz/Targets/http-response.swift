@@ -1,4 +1,4 @@
-// Fuzz target: the HTTP/1.1 response parser our upstream client uses (HTTPResponseParser.swift is compiled into
+// Fuzz target: the HTTP/1.1 response parser our upstream client uses (ProxyPoolHTTPWire is compiled into
 // this target). Byte 0 seeds the chunk splits, byte 1 picks the request method; the rest is what an upstream
 // sends. Beyond not crashing: a response read in pieces gives the same head, body and ending as one read, and
 // both refuse it or neither does; body bytes never exceed what was sent.

@@ -1,5 +1,5 @@
 // Fuzz target: the daemon's handling of an upstream's answer, from raw bytes on: HTTP1Client's parsing, then the
-// decisions of ProxyPoolDaemon's ExchangeMachine (compiled into this target with HTTPResponseParser.swift), carried
+// decisions of ProxyPoolDaemon's ExchangeMachine (compiled into this target with the sources of ProxyPoolHTTPWire), carried
 // out as Exchange carries them out. Byte 0 seeds the read splits (and picks how large reads are); byte 1 picks the
 // upstream's protocol (bits 0-1), the client's (bits 2-3) and the credential's failures so far (bits 4-7; all
 // set: a HEAD request); the rest is what the upstream sends, read in pieces as from a socket:

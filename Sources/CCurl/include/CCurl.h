@@ -8,8 +8,8 @@
 #include <string.h>
 
 /* libcurl is not linked but opened on first use (dlopen), so a daemon that makes no curl transfer never maps it
-   and its ~30 libraries (~8 MiB of RSS). Only the headers come from here; the table of functions and
-   ccurl_load are in CShims (ccurl_loader.c). Every curl call goes through a ccurl_ wrapper below, and only
+   and its ~30 libraries (~8 MiB of RSS). This header holds the wrappers; the table of functions and
+   ccurl_load are in ccurl_loader.c beside this header. Every curl call goes through a ccurl_ wrapper below, and only
    after ccurl_load() has returned NULL. */
 #define CCURL_FUNCTIONS(X) \
     X(global_init) X(version) \

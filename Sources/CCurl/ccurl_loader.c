@@ -1,10 +1,10 @@
-/* libcurl opened on first use: see Sources/CCurl/shim.h. Here and not in that header because the table and
+/* libcurl opened on first use: see include/CCurl.h. Here and not in that header because the table and
    the once-flag must exist once per process (a static in a header gets one copy per including object). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include "../CCurl/shim.h"
+#include "CCurl.h"
 
 struct ccurl_functions ccurl_fn;
 static pthread_once_t once = PTHREAD_ONCE_INIT;

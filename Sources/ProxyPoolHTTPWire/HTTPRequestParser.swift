@@ -27,8 +27,11 @@ public final class HTTPRequestHead: Sendable {
         (path, query) = Self.split(target)
         var connection: String?
         for i in lowerNames.indices where lowerNames[i] == "connection" { connection = headers[i].value; break }
-        let c = connection?.lowercased() ?? ""
-        keepAlive = minorVersion == 0 ? c.contains("keep-alive") : !c.split(separator: ",").contains { $0.trimmingSpaces == "close" }
+        var c = connection?.lowercased() ?? ""
+        keepAlive = minorVersion == 0 ? c.contains("keep-alive") : !c.withUTF8 { b in
+            let raw = UnsafeRawBufferPointer(b)
+            return headerTokens(raw).contains { equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[$0]), "close") }
+        }
     }
 
     static func split(_ target: String) -> (Substring, Substring?) {
@@ -396,42 +399,5 @@ public struct HTTPRequestParser: Sendable {
             n = n * 16 + d
         }
         return n
-    }
-}
-
-/// ASCII lower-casing for header names (tokens are ASCII): no copy when there is nothing to change, and none of
-/// `lowercased()`'s Unicode work.
-func asciiLowercased(_ s: String) -> String {
-    var s = s
-    guard s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return s }
-    return s.withUTF8 { asciiLowercased(UnsafeRawBufferPointer($0)) }
-}
-
-/// Header-name bytes as a lower-cased `String` (the request parser, the upstream response parser and curl's header
-/// callback all need it).
-public func asciiLowercased(_ b: UnsafeRawBufferPointer) -> String {
-    String(unsafeUninitializedCapacity: b.count) { out in
-        for i in 0..<b.count { let c = b[i]; out[i] = c >= 65 && c <= 90 ? c + 32 : c }
-        return b.count
-    }
-}
-
-/// An RFC 9110 token character (methods, header names).
-@inlinable public func isTokenChar(_ c: UInt8) -> Bool {
-    switch c {
-    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): return true
-    default: return false
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return s
     }
 }

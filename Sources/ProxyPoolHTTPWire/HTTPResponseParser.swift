@@ -1,7 +1,4 @@
 import Glibc
-#if canImport(ProxyPoolHTTP)   // isTokenChar, asciiLowercased; the fuzz build compiles both files into one module
-import ProxyPoolHTTP
-#endif
 
 /// An HTTP/1.1 response as it arrives from an upstream: the status line and headers, then the body by its
 /// framing (Content-Length, chunked, or until the connection closes). No I/O: the caller hands in what it read
@@ -25,7 +22,7 @@ public struct HTTPResponseParser {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
-        init(_ m: String) { message = m }
+        public init(_ m: String) { message = m }
     }
 
     enum Framing: Equatable { case none, length, chunked, untilClose }
@@ -172,11 +169,7 @@ public struct HTTPResponseParser {
         var lower: [String] = []
         headers.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
         lower.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
-        var contentLength: Int? = nil
-        var hasTransferEncoding = false
-        /// Transfer codings over every Transfer-Encoding line, and whether the only one is chunked.
-        var codings = 0
-        var chunked = false
+        var framingRules = ResponseFraming()
         var connectionClose = false
         var connectionKeepAlive = false
         for range in lines.dropFirst() where !range.isEmpty {
@@ -202,35 +195,22 @@ public struct HTTPResponseParser {
             let lowerName = asciiLowercased(UnsafeRawBufferPointer(rebasing: line[0..<colon]))
             switch lowerName {
             case "content-length":
-                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), value.utf8.count <= 15, let n = Int(value) else {
-                    throw Failure("the upstream sent an invalid Content-Length: \(Self.printable(UnsafeRawBufferPointer(rebasing: line[v..<e])))")
-                }
-                if let c = contentLength, c != n { throw Failure("the upstream sent two different Content-Lengths") }
-                contentLength = n
+                try framingRules.contentLength(UnsafeRawBufferPointer(rebasing: line[v..<e]))
             case "transfer-encoding":
-                hasTransferEncoding = true
-                // Only chunked alone is taken: our client gets no other coding undone, and the body goes on with
-                // its framing removed, so a client told nothing would take gzip bytes (say) for the answer.
-                let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
-                for t in Self.tokens(raw) {
-                    codings += 1
-                    chunked = codings == 1 && Self.equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[t]), "chunked")
-                }
+                framingRules.transferEncoding(UnsafeRawBufferPointer(rebasing: line[v..<e]))
             case "connection":
                 let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
-                for t in Self.tokens(raw) {
+                for t in headerTokens(raw) {
                     let token = UnsafeRawBufferPointer(rebasing: raw[t])
-                    if Self.equalsLowercase(token, "close") { connectionClose = true }
-                    else if Self.equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
+                    if equalsLowercase(token, "close") { connectionClose = true }
+                    else if equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
                 }
             default: break
             }
             headers.append((name, value))
             lower.append(lowerName)
         }
-        if hasTransferEncoding && !(chunked && codings == 1) {
-            throw Failure("the upstream sent a Transfer-Encoding other than chunked, which is not passed on: \(Self.values(of: "transfer-encoding", headers, lower))")
-        }
+        try framingRules.check(headers, lower)
         if code < 200 {
             if code == 101 { throw Failure("the upstream switched protocols (101), which a proxied request never asks for") }
             return .needMore   // 100 Continue, 103 Early Hints: the real head follows
@@ -238,19 +218,19 @@ public struct HTTPResponseParser {
         status = code
         inHead = false
         keepAlive = !connectionClose && (!http10 || connectionKeepAlive)
-        if hasTransferEncoding && (contentLength != nil || http10) {
+        if framingRules.hasTransferEncoding && (framingRules.contentLength != nil || http10) {
             // RFC 9112 §6.1, §6.3: Transfer-Encoding overrides Content-Length, and the length is removed before the
             // head goes on (a client framing the body by it would take what follows for another response). Such
             // framing, or chunks from an HTTP/1.0 server, may be an attempt at smuggling: the connection is not
             // reused.
             keepAlive = false
-            for i in lower.indices.reversed() where lower[i] == "content-length" { headers.remove(at: i); lower.remove(at: i) }
+            ResponseFraming.dropContentLength(&headers, &lower)
         }
         if isHeadRequest || code == 204 || code == 304 {
             framing = .none
-        } else if hasTransferEncoding {
+        } else if framingRules.hasTransferEncoding {
             framing = .chunked
-        } else if let n = contentLength {
+        } else if let n = framingRules.contentLength {
             framing = .length
             remaining = n
         } else {
@@ -355,15 +335,9 @@ public struct HTTPResponseParser {
     // MARK: Bytes
 
     /// Whether a header value holds a control character other than HTAB (CR, LF, NUL, DEL…).
-    static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool {
+    public static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool {
         for c in v where (c < 32 && c != 9) || c == 127 { return true }
         return false
-    }
-
-    /// The values of a header (by lower-case name; already free of control characters), joined as one line
-    /// would hold them, for a message.
-    static func values(of lowerName: String, _ headers: [(String, String)], _ lower: [String]) -> String {
-        String(lower.indices.filter { lower[$0] == lowerName }.map { headers[$0].1 }.joined(separator: ", ").prefix(80))
     }
 
     static func hexValue(_ b: UInt8) -> Int? {
@@ -375,31 +349,7 @@ public struct HTTPResponseParser {
         }
     }
 
-    /// The comma-separated tokens of a header value, as ranges, spaces trimmed (empty ones skipped).
-    static func tokens(_ v: UnsafeRawBufferPointer) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var i = 0
-        while i < v.count {
-            var start = i
-            while i < v.count && v[i] != 44 { i += 1 }
-            var end = i
-            while start < end && (v[start] == 32 || v[start] == 9) { start += 1 }
-            while end > start && (v[end - 1] == 32 || v[end - 1] == 9) { end -= 1 }
-            if start < end { out.append(start..<end) }
-            i += 1
-        }
-        return out
-    }
-
-    /// ASCII case-insensitive equality with a lower-case word.
-    static func equalsLowercase(_ b: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
-        guard b.count == word.utf8CodeUnitCount else { return false }
-        let w = word.utf8Start
-        for i in 0..<b.count { let c = b[i]; if (c >= 65 && c <= 90 ? c + 32 : c) != w[i] { return false } }
-        return true
-    }
-
-    static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
+    public static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes.prefix(80).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self)
     }
 }

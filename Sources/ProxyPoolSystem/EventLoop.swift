@@ -1,10 +1,22 @@
 import Glibc
-import CShims
-import ProxyPoolSystem
+internal import CShims
 import Synchronization
 
+/// An owner the loop calls back at the next turn, after the events at hand (see `EventLoop.soon(_:)`): it
+/// conforms once instead of allocating a closure every time it asks.
+public protocol LoopSoon: AnyObject {
+    func runSoon()
+}
+
+/// An owner the loop calls back once the handler of the event at hand returns, before the loop goes on (see
+/// `EventLoop.afterEvent(_:)`).
+public protocol LoopAfterEvent: AnyObject {
+    func runAfterEvent()
+}
+
 /// One epoll loop on one thread. Everything registered here runs on that thread; other threads hand work in
-/// with `execute`, which wakes the loop through an eventfd.
+/// with `execute`, which wakes the loop through an eventfd. The HTTP server and the upstream clients both sit on
+/// it: `soon` and `afterEvent` are the two points of a round where they run their deferred work.
 public final class EventLoop: @unchecked Sendable {
     public typealias Handler = (_ events: UInt32) -> Void
 
@@ -71,22 +83,23 @@ public final class EventLoop: @unchecked Sendable {
     private var soonQueue: [() -> Void] = []
     private var soonRunning: [() -> Void] = []
 
-    /// Read the next request of a keep-alive connection at the next turn (like `soon`, without a closure per
-    /// request).
-    func readSoon(_ c: HTTPConnection) { readQueue.append(c) }
-    private var readQueue: [HTTPConnection] = []
-    private var readRunning: [HTTPConnection] = []
+    /// `soon` for an owner that conforms to `LoopSoon` (no closure per call: a keep-alive connection reading its
+    /// next request asks on every request). Owners queued this way run before the closures.
+    public func soon(_ owner: any LoopSoon) { ownerQueue.append(owner) }
+    private var ownerQueue: [any LoopSoon] = []
+    private var ownerRunning: [any LoopSoon] = []
 
-    /// Output queued while handling an event, sent once that handler returns (before the loop goes on): what one
-    /// read of an upstream socket brought (a response head and its body, many events of a stream) leaves in one
-    /// send instead of one per piece, and nothing waits longer than the work at hand.
-    func flushAfterEvent(_ c: HTTPConnection) { pendingFlushes.append(c) }
-    private var pendingFlushes: [HTTPConnection] = []
+    /// Run `owner.runAfterEvent()` once the handler of the event at hand returns, before the loop goes on (loop
+    /// thread only). Output queued while handling an event goes out this way: what one read of an upstream socket
+    /// brought (a response head and its body, many events of a stream) leaves in one send instead of one per
+    /// piece, and nothing waits longer than the work at hand.
+    public func afterEvent(_ owner: any LoopAfterEvent) { pendingFlushes.append(owner) }
+    private var pendingFlushes: [any LoopAfterEvent] = []
 
     @inline(__always) private func runPendingFlushes() {
         guard !pendingFlushes.isEmpty else { return }
         var i = 0
-        while i < pendingFlushes.count { pendingFlushes[i].runScheduledFlush(); i += 1 }
+        while i < pendingFlushes.count { pendingFlushes[i].runAfterEvent(); i += 1 }
         pendingFlushes.removeAll(keepingCapacity: true)
     }
 
@@ -101,7 +114,7 @@ public final class EventLoop: @unchecked Sendable {
             var timeout = 1000
             for t in tickers { timeout = min(timeout, max(0, t(now))) }
             runPendingFlushes()
-            if !soonQueue.isEmpty || !readQueue.isEmpty { timeout = 0 }
+            if !soonQueue.isEmpty || !ownerQueue.isEmpty { timeout = 0 }
             heartbeat.store(now, ordering: .relaxed)
             let n = cshims_epoll_wait(ep, &datas, &events, 256, Int32(timeout))
             now = Posix.monotonicMillis()
@@ -124,10 +137,10 @@ public final class EventLoop: @unchecked Sendable {
             }
             // Only what was queued before this point: work queued by these runs waits for the next turn. The two
             // lists swap, so neither is allocated again on every turn.
-            if !readQueue.isEmpty {
-                swap(&readQueue, &readRunning)
-                for c in readRunning { c.continueReading() }
-                readRunning.removeAll(keepingCapacity: true)
+            if !ownerQueue.isEmpty {
+                swap(&ownerQueue, &ownerRunning)
+                for o in ownerRunning { o.runSoon() }
+                ownerRunning.removeAll(keepingCapacity: true)
             }
             if !soonQueue.isEmpty {
                 swap(&soonQueue, &soonRunning)

@@ -1,0 +1,154 @@
+import Glibc
+internal import CSQLite
+import ProxyPoolCore
+import ProxyPoolControl
+import ProxyPoolSystem
+
+// Credentials: add, list, enable, test results, remove; and the routes the proxy loads from them.
+extension Store {
+    public func addCredential(_ p: RPC.CredentialAdd.Params) throws(RPCError) -> CredentialInfo {
+        try Validation.name(p.name, what: "credential name")
+        guard let kind = ProviderKind(rawValue: p.provider) else {
+            throw .invalidParams("unknown provider '\(p.provider)'; one of: \(ProviderKind.names)")
+        }
+        let secret = p.secret.trimming(" \t\r\n")
+        try Validation.secret(secret, provider: kind)
+        if let url = p.baseURL { try Validation.baseURL(url) }
+        if kind.requiresBaseURL && p.baseURL == nil {
+            throw .invalidParams("a credential of kind \(kind.rawValue) needs --base-url (its endpoint has no public default)")
+        }
+        let options = p.options ?? [:]
+        for key in options.keys.sorted() where !kind.allowedOptions.contains(key) {
+            throw .invalidParams("option '\(key)' does not apply to \(kind.rawValue); it takes: \(kind.allowedOptions.joined(separator: ", "))")
+        }
+        // Option values end up in request headers and URLs: one line, no control characters (found here rather
+        // than as a failed request later).
+        for (key, value) in options.sorted(by: { $0.key < $1.key })
+        where value.utf8.count > 2048 || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.properties.isWhitespace && $0 != " " }) {
+            throw .invalidParams("option '\(key)' must be one line of at most 2048 characters, without control characters")
+        }
+        if let api = options["api"], api != "chat" && api != "responses" {
+            throw .invalidParams("option 'api' must be chat or responses, not '\(api)'")
+        }
+        if let cap = options["max-output-tokens"], !(Int(cap).map { (1...10_000_000).contains($0) } ?? false) {
+            throw .invalidParams("option 'max-output-tokens' must be a whole number from 1 to 10000000, not '\(cap)'")
+        }
+        for key in kind.requiredOptions where (options[key] ?? "").isEmpty {
+            throw .invalidParams("a credential of kind \(kind.rawValue) needs --\(key)")
+        }
+        if kind == .azureOpenAI, options["api-version"] == nil, let url = p.baseURL, !url.contains("/openai/v1") {
+            throw .invalidParams("an azure-openai credential with a resource endpoint needs --api-version (or a base URL ending in /openai/v1)")
+        }
+        let optionsJSON = String(decoding: (try? JSON.encode(options)) ?? Array("{}".utf8), as: UTF8.self)
+        let now = Timestamp.now()
+        return try transaction { () throws(RPCError) -> CredentialInfo in
+            do throws(RPCError) {
+                try db.run("""
+                    INSERT INTO credentials(name, provider, secret, base_url, options, enabled, free, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.text(p.name), .text(kind.rawValue), .text(secret), .optional(p.baseURL), .text(optionsJSON),
+                          .int((p.enabled ?? true) ? 1 : 0), .int((p.free ?? false) ? 1 : 0), .int(now), .int(now)])
+            } catch where error.name == "constraint" {
+                throw .alreadyExists("a credential named '\(p.name)' already exists; remove it first to replace its secret")
+            }
+            return try credentialLocked(p.name)
+        }
+    }
+
+    public func credentials() throws(RPCError) -> [CredentialInfo] {
+        try locked { () throws(RPCError) in
+            let assigned = try assignedApps()
+            return try db.query("\(Store.credentialColumns) ORDER BY name") { (st) throws(RPCError) in
+                try Store.credentialInfo(st, assigned: assigned)
+            }
+        }
+    }
+
+    public func credential(_ name: String) throws(RPCError) -> CredentialInfo {
+        try locked { () throws(RPCError) in try credentialLocked(name) }
+    }
+
+    public func removeCredential(_ name: String, force: Bool) throws(RPCError) -> [String] {
+        try transaction { () throws(RPCError) -> [String] in
+            let info = try credentialLocked(name)
+            if !info.assignedTo.isEmpty && !force {
+                throw .inUse("credential '\(name)' is assigned to \(info.assignedTo.joined(separator: ", "))",
+                             hint: "unassign it first, or pass --force to remove it from those chains too")
+            }
+            // Keep each remaining chain's positions dense after the cascade.
+            try db.run("DELETE FROM credentials WHERE name = ?", [.text(name)])
+            for app in info.assignedTo { try renumber(app) }
+            return info.assignedTo
+        }
+    }
+
+    public func setEnabled(_ name: String, _ enabled: Bool) throws(RPCError) -> CredentialInfo {
+        try transaction { () throws(RPCError) -> CredentialInfo in
+            try db.run("UPDATE credentials SET enabled = ?, updated_at = ? WHERE name = ?",
+                       [.int(enabled ? 1 : 0), .int(Timestamp.now()), .text(name)])
+            guard db.changes == 1 else { throw Store.noCredential(name) }
+            return try credentialLocked(name)
+        }
+    }
+
+    /// Records the outcome of `credential test`.
+    public func setLastTest(_ name: String, ok: Bool, message: String) throws(RPCError) -> CredentialInfo {
+        try transaction { () throws(RPCError) -> CredentialInfo in
+            try db.run("UPDATE credentials SET last_test_at = ?, last_test_ok = ?, last_test_message = ? WHERE name = ?",
+                       [.int(Timestamp.now()), .int(ok ? 1 : 0), .text(message), .text(name)])
+            guard db.changes == 1 else { throw Store.noCredential(name) }
+            return try credentialLocked(name)
+        }
+    }
+
+    static let credentialColumns = """
+        SELECT name, provider, secret, base_url, options, enabled, free, created_at, updated_at,
+               last_test_at, last_test_ok, last_test_message FROM credentials
+        """
+
+    private func credentialLocked(_ name: String) throws(RPCError) -> CredentialInfo {
+        let assigned = try assignedApps()
+        guard let c = try db.query("\(Store.credentialColumns) WHERE name = ?", [.text(name)], { (st) throws(RPCError) in
+            try Store.credentialInfo(st, assigned: assigned)
+        }).first else { throw Store.noCredential(name) }
+        return c
+    }
+
+    private static func credentialInfo(_ st: Statement, assigned: [String: [String]]) throws(RPCError) -> CredentialInfo {
+        let name = st.text(0) ?? ""
+        guard let kind = ProviderKind(rawValue: st.text(1) ?? "") else { throw .storeFailure("credential '\(name)' has an unknown provider") }
+        let options = (try? JSON.decode([String: String].self, from: Array((st.text(4) ?? "{}").utf8))) ?? [:]
+        var test: TestResult?
+        if let at = st.int(9) { test = TestResult(at: Timestamp.iso8601(at), ok: st.int(10) == 1, message: st.text(11) ?? "") }
+        return CredentialInfo(name: name, provider: kind, secretRedacted: Redaction.redact(st.text(2) ?? ""),
+                              baseURL: st.text(3), options: options, enabled: st.int(5) == 1, free: st.int(6) == 1,
+                              createdAt: Timestamp.iso8601(st.int(7) ?? 0), updatedAt: Timestamp.iso8601(st.int(8) ?? 0),
+                              lastTest: test, assignedTo: assigned[name] ?? [])
+    }
+
+    private func assignedApps() throws(RPCError) -> [String: [String]] {
+        var map: [String: [String]] = [:]
+        for (cred, app) in try db.query("""
+            SELECT c.name, a.app FROM assignments a JOIN credentials c ON c.id = a.credential_id ORDER BY a.app
+            """, [], { st in (st.text(0) ?? "", st.text(1) ?? "") }) {
+            map[cred, default: []].append(app)
+        }
+        return map
+    }
+
+    static func noCredential(_ name: String) -> RPCError {
+        .notFound("no credential named '\(name)'; 'proxypoolctl credential list' shows them")
+    }
+
+    /// Every credential with its secret, for the proxy's in-memory routing table.
+    public func routes() throws(RPCError) -> [CredentialRoute] {
+        try locked { () throws(RPCError) in
+            try db.query("SELECT name, provider, secret, base_url, options, enabled, free FROM credentials ORDER BY name") { st in
+                CredentialRoute(name: st.text(0) ?? "", provider: ProviderKind(rawValue: st.text(1) ?? "") ?? .openAICompatible,
+                                secret: st.text(2) ?? "", baseURL: st.text(3),
+                                options: (try? JSON.decode([String: String].self, from: Array((st.text(4) ?? "{}").utf8))) ?? [:],
+                                enabled: st.int(5) == 1, free: st.int(6) == 1)
+            }
+        }
+    }
+}
