@@ -41,7 +41,10 @@ public final class HTTPRequestHead: Sendable {
 
     /// The first value of a header; `name` must be lower-case.
     public func header(_ name: String) -> String? {
-        for i in lowerNames.indices where lowerNames[i] == name { return headers[i].value }
+        // Called a dozen times per request (Host, Origin, the session and app headers, ...): most names differ
+        // in length, which costs a word compare instead of a string comparison.
+        let n = name.utf8.count
+        for i in lowerNames.indices where lowerNames[i].utf8.count == n && lowerNames[i] == name { return headers[i].value }
         return nil
     }
 }

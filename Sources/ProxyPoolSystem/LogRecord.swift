@@ -6,7 +6,7 @@ import ProxyPoolCore
 /// proxied request, is built this way (`Logger.record`); what it writes is byte for byte what `Logger.log`
 /// writes for the same message and fields (`JournalRecord`, `LogLine`).
 ///
-/// Use: message parts first (`text`, `number`), then fields (`field`); the first field ends the message.
+/// Use: message parts first (`literal`, `text`, `number`), then fields (`field`); the first field ends the message.
 public struct LogRecord {
     enum Form { case journal, line }
     let form: Form
@@ -30,12 +30,12 @@ public struct LogRecord {
     mutating func begin() {
         switch form {
         case .journal:
-            out.append(contentsOf: "MESSAGE=".utf8)
+            raw("MESSAGE=")
             messageStart = out.count
         case .line:
             out.append(contentsOf: linePrefix)
             out.append(contentsOf: level.rawValue.utf8)
-            out.append(contentsOf: ": ".utf8)
+            raw(": ")
         }
     }
 
@@ -62,8 +62,14 @@ public struct LogRecord {
         }
     }
 
-    /// A literal part of the message (ours: no control characters).
-    public mutating func text(_ s: StaticString) {
+    /// A literal part of the message (ours: no control characters). Not an overload of `text`: a string
+    /// literal would pick the String one, and be scanned for escapes.
+    public mutating func literal(_ s: StaticString) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// Our own bytes (a literal), without String's UTF-8 view.
+    private mutating func raw(_ s: StaticString) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
@@ -97,7 +103,7 @@ public struct LogRecord {
     /// Called by the logger once the caller is done.
     mutating func end() {
         endMessage()
-        if form == .line { out.append(contentsOf: "]\n".utf8) }
+        if form == .line { raw("]\n") }
     }
 
     private mutating func startField(_ key: StaticString) {
@@ -105,11 +111,19 @@ public struct LogRecord {
         let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         switch form {
         case .journal:
-            out.append(contentsOf: "PROXYPOOL_".utf8)
+            raw("PROXYPOOL_")
             out.append(contentsOf: k)
         case .line:
             out.append(0x20)
-            for b in k { out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b)) }
+            // Lower-cased in place after one copy: appending byte by byte costs a capacity check per byte.
+            let start = out.count
+            out.append(contentsOf: k)
+            out.withUnsafeMutableBufferPointer { p in
+                for i in start..<p.count {
+                    let b = p[i]
+                    if b >= 0x41 && b <= 0x5A { p[i] = b + 0x20 } else if b < 0x21 || b == 0x7F { p[i] = UInt8(ascii: "?") }
+                }
+            }
             out.append(UInt8(ascii: "="))
         }
     }
@@ -130,17 +144,17 @@ public struct LogRecord {
                 withUnsafeBytes(of: &n) { out.insert(contentsOf: $0, at: messageStart) }
             }
             out.append(0x0A)
-            out.append(contentsOf: "PRIORITY=".utf8)
+            raw("PRIORITY=")
             out.append(UInt8(ascii: "0") + UInt8(level.priority))
             out.append(0x0A)
-            out.append(contentsOf: "SYSLOG_IDENTIFIER=".utf8)
+            raw("SYSLOG_IDENTIFIER=")
             out.append(contentsOf: identifier)
             out.append(0x0A)
-            out.append(contentsOf: "PROXYPOOL_EVENT=".utf8)
+            raw("PROXYPOOL_EVENT=")
             out.append(contentsOf: ev)
             out.append(0x0A)
         case .line:
-            out.append(contentsOf: " [event=".utf8)
+            raw(" [event=")
             out.append(contentsOf: ev)
         }
     }

@@ -15,8 +15,8 @@ import ProxyPoolSystem
 
     static func viaRecord(_ logger: Logger) {
         logger.record(.info, event: "request") { r in
-            r.text("POST"); r.text(" "); r.text(path); r.text(" model="); r.text(model)
-            r.text(" status="); r.number(200); r.text(" "); r.number(Int64.min); r.text("ms")
+            r.literal("POST"); r.literal(" "); r.text(path); r.literal(" model="); r.text(model)
+            r.literal(" status="); r.number(200); r.literal(" "); r.number(Int64.min); r.literal("ms")
             r.field("MODEL", model)
             r.field("STATUS", 200)
             r.field("LATENCY_MS", Int64.max)
@@ -120,7 +120,7 @@ import ProxyPoolSystem
         nonisolated(unsafe) var records: [[String: String]] = []
         nonisolated(unsafe) let reader = journal
         Threads.start { for _ in 0..<150 { guard let r = reader.record() else { break }; got.locked { records.append(r) } } }
-        for i in 0..<150 { logger.record(.info, event: "request") { $0.text("n="); $0.number(i); $0.field("N", i) } }
+        for i in 0..<150 { logger.record(.info, event: "request") { $0.literal("n="); $0.number(i); $0.field("N", i) } }
         logger.flush()
         let deadline = Posix.monotonicMillis() + 5000
         while got.locked({ records.count }) < 150 && Posix.monotonicMillis() < deadline { usleep(2000) }

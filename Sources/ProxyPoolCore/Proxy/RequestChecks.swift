@@ -27,6 +27,11 @@ public enum RequestChecks {
                             query: Substring?) -> Refusal? {
         // One pass over the names; the query and the path model after it.
         for i in lowerNames.indices {
+            // Every name checked here starts with c, s or x: the others skip the string comparisons.
+            switch lowerNames[i].utf8.first {
+            case UInt8(ascii: "c"), UInt8(ascii: "s"), UInt8(ascii: "x"): break
+            default: continue
+            }
             switch lowerNames[i] {
             case "content-encoding":
                 let v = headers[i].value

@@ -15,16 +15,16 @@ extension Exchange {
         let model = self.model ?? "-"
         let upstreamModel = plan.upstreamModel ?? self.model ?? "-"
         let translation = plan.translated ? (clientWire?.rawValue ?? "-", plan.upstreamWire?.rawValue ?? "-") : nil
-        r.text(request.head.method); r.text(" "); r.text(request.head.path)
-        r.text(" app="); r.text(app)
-        r.text(" credential="); r.text(cred)
-        r.text(" model="); r.text(model)
-        if upstreamModel != model { r.text(" upstream_model="); r.text(upstreamModel) }
-        if let (from, to) = translation { r.text(" translated="); r.text(from); r.text(">"); r.text(to) }
-        r.text(" status="); r.number(status)
-        r.text(" attempts="); r.number(attempts)
-        r.text(" "); r.number(latency); r.text("ms")
-        if let error { r.text(": "); r.text(error) }
+        r.text(request.head.method); r.literal(" "); r.text(request.head.path)
+        r.literal(" app="); r.text(app)
+        r.literal(" credential="); r.text(cred)
+        r.literal(" model="); r.text(model)
+        if upstreamModel != model { r.literal(" upstream_model="); r.text(upstreamModel) }
+        if let (from, to) = translation { r.literal(" translated="); r.text(from); r.literal(">"); r.text(to) }
+        r.literal(" status="); r.number(status)
+        r.literal(" attempts="); r.number(attempts)
+        r.literal(" "); r.number(latency); r.literal("ms")
+        if let error { r.literal(": "); r.text(error) }
 
         r.field("APP", app)
         r.field("CREDENTIAL", cred)
