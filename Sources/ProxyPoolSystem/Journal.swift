@@ -126,17 +126,21 @@ public enum JournalRecord {
         if let prefix { out.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)) }
         out.append(contentsOf: key.utf8)
         var value = value
-        value.withUTF8 { p in
-            if let base = p.baseAddress, memchr(base, 0x0A, p.count) != nil {
-                out.append(0x0A)
-                var n = UInt64(p.count).littleEndian
-                withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-            } else {
-                out.append(UInt8(ascii: "="))
-            }
-            out.append(contentsOf: p)
-        }
+        value.withUTF8 { appendValue($0, to: &out) }
         out.append(0x0A)
+    }
+
+    /// What follows a field's key: `=value`, or for a value holding a newline, `\n`, its length as 64-bit
+    /// little endian, and the value.
+    static func appendValue(_ p: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if let base = p.baseAddress, memchr(base, 0x0A, p.count) != nil {
+            out.append(0x0A)
+            var n = UInt64(p.count).littleEndian
+            withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        } else {
+            out.append(UInt8(ascii: "="))
+        }
+        out.append(contentsOf: p)
     }
 }
 

@@ -84,7 +84,7 @@ public struct LogRecord {
         var value = value
         value.withUTF8 { p in
             switch form {
-            case .journal: appendJournalValue(p)
+            case .journal: JournalRecord.appendValue(p, to: &out)
             case .line: LogLine.appendEscaped(p, to: &out)
             }
         }
@@ -157,17 +157,6 @@ public struct LogRecord {
             raw(" [event=")
             out.append(contentsOf: ev)
         }
-    }
-
-    private mutating func appendJournalValue(_ p: UnsafeBufferPointer<UInt8>) {
-        if let base = p.baseAddress, memchr(base, 0x0A, p.count) != nil {
-            out.append(0x0A)
-            var n = UInt64(p.count).littleEndian
-            withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        } else {
-            out.append(UInt8(ascii: "="))
-        }
-        out.append(contentsOf: p)
     }
 
     static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
