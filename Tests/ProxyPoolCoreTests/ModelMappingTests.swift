@@ -5,13 +5,16 @@ import Testing
     let anthropicTiers: [Tier: String] = [.flagship: "claude-opus-4-5", .standard: "claude-sonnet-4-5", .fast: "claude-haiku-4-5",
                                           .reasoning: "claude-opus-4-5"]
     let openaiTiers: [Tier: String] = [.flagship: "gpt-5.1", .standard: "gpt-5.1", .fast: "gpt-5-mini", .reasoning: "gpt-5.1-codex"]
+    /// Gemini's built-in tier models (`GeminiProvider.tierDefault`).
+    let geminiTiers: [Tier: String] = [.flagship: "gemini-2.5-pro", .standard: "gemini-2.5-flash", .fast: "gemini-2.5-flash-lite",
+                                       .reasoning: "gemini-2.5-pro"]
 
     @Test(arguments: [
-        ("claude-sonnet-4-5-20250929", ModelFamily.anthropic), ("claude-3-haiku-20240307", .anthropic), ("anthropic/claude-opus-4", .anthropic),
+        ("claude-sonnet-4-5-20250929", Family.anthropic), ("claude-3-haiku-20240307", .anthropic), ("anthropic/claude-opus-4", .anthropic),
         ("gpt-4o", .openai), ("gpt-5-codex", .openai), ("o3-mini", .openai), ("o1", .openai), ("chatgpt-4o-latest", .openai),
         ("codex-mini-latest", .openai), ("openai/gpt-4.1", .openai), ("gemini-2.5-flash-lite", .gemini), ("models/gemini-1.5-pro", .gemini),
     ])
-    func familyFromName(_ name: String, _ family: ModelFamily) {
+    func familyFromName(_ name: String, _ family: Family) {
         #expect(ModelMapping.family(of: name) == family)
     }
 
@@ -40,7 +43,7 @@ import Testing
         #expect(ModelMapping.map("gpt-5-codex", provider: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-sonnet-4-5")
         #expect(ModelMapping.map("o3", provider: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-opus-4-5")
         let g = ModelMapping.map("claude-haiku-4-5", provider: .gemini, aliases: [:], userRules: [],
-                                 tierModel: { TierDefaults.model(provider: .gemini, tier: $0) })
+                                 tierModel: { geminiTiers[$0] })
         #expect(g.model == "gemini-2.5-flash-lite")
     }
 

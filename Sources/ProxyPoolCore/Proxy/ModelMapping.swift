@@ -1,14 +1,10 @@
 /// Which model a credential is asked for. A model of the credential's own family passes unchanged; a model
 /// of another family (a Claude name sent to an OpenAI credential) is replaced by the model the user set for
 /// its tier on that provider; an alias wins over both.
-public enum ModelFamily: String, Sendable, Equatable {
-    case openai, anthropic, gemini
-}
-
 public enum ModelMapping {
     /// The family a model name belongs to, from its name; nil for open-weight and unknown names (they are
     /// served by OpenAI-compatible servers under their own names, so they pass unchanged).
-    public static func family(of model: String) -> ModelFamily? {
+    public static func family(of model: String) -> Family? {
         let n = TierClassifier.normalize(model)
         guard let first = n.words.first else { return nil }
         switch first {
@@ -24,9 +20,9 @@ public enum ModelMapping {
     }
 
     /// The family a provider serves; nil for OpenAI-compatible servers, which serve whatever they host.
-    public static func family(of provider: ProviderKind) -> ModelFamily? {
+    public static func family(of provider: ProviderKind) -> Family? {
         switch provider {
-        case .openai, .azureOpenAI, .chatGPTAccount: return .openai
+        case .openai, .azureOpenAI, .chatGPTAccount, .testOAuth: return .openai
         case .anthropic, .claudeAccount: return .anthropic
         case .gemini, .vertex: return .gemini
         case .openAICompatible: return nil
