@@ -287,7 +287,8 @@ public final class Daemon: @unchecked Sendable {
             for (key, changed) in [("listen", new.listen != config.listen), ("state-dir", new.stateDir != config.stateDir),
                                    ("control-socket", new.controlSocket != config.controlSocket),
                                    ("control-group", new.controlGroup != config.controlGroup),
-                                   ("metrics-public", new.metricsPublic != config.metricsPublic)] where changed {
+                                   ("metrics-public", new.metricsPublic != config.metricsPublic),
+                                   ("test-providers", new.testProviders != config.testProviders)] where changed {
                 logger.warning("\(key) changed in the config file; it takes effect at the next restart, ignoring for now", event: "reload-deferred")
             }
             logger.setLevel(new.logLevel)
