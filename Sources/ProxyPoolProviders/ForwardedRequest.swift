@@ -22,7 +22,8 @@ public struct ForwardedRequest {
     /// Names the client's Connection headers list: for its connection to us only.
     public let connectionNamed: [String]
     private let query: String
-    private let clientHas: (String) -> Bool
+    private let clientHeaders: [(name: String, value: String)]
+    private let lowerNames: [String]?
 
     init(path: Substring, query: Substring?, base: String, clientHeaders: [(name: String, value: String)], lowerNames: [String]?) {
         self.path = path
@@ -45,11 +46,14 @@ public struct ForwardedRequest {
         }
         headers = out
         connectionNamed = named
-        clientHas = { n in lowerNames?.contains(n) ?? clientHeaders.contains { $0.name.lowercased() == n } }
+        self.clientHeaders = clientHeaders
+        self.lowerNames = lowerNames
     }
 
     /// Whether the client sent a header of this lower-case name (forwarded or not).
-    public func clientSent(_ lowerName: String) -> Bool { clientHas(lowerName) }
+    public func clientSent(_ lowerName: String) -> Bool {
+        lowerNames?.contains(lowerName) ?? clientHeaders.contains { $0.name.lowercased() == lowerName }
+    }
 
     /// `url` with the client's query (and `extra`) appended.
     public func withQuery(_ url: String, extra: String? = nil) -> String {
