@@ -75,7 +75,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         if let last = lastMapping, last.key == key { return last.decision }
         if let d = mappingCache[key] { lastMapping = (key, d); return d }
         let snapshot = self.snapshot
-        let d = ModelMapping.map(model, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
+        let d = ModelMapping.map(model, provider: c.provider, providerFamily: Providers.of(c.provider).modelFamily, aliases: snapshot.aliases, userRules: snapshot.tierRules,
                                  tierModel: { snapshot.tierModel(c, $0) })
         if mappingCache.count > 4096 { mappingCache.removeAll() }   // bounded: clients choose model names
         mappingCache[key] = d

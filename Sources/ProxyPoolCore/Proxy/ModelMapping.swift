@@ -19,16 +19,6 @@ public enum ModelMapping {
         }
     }
 
-    /// The family a provider serves; nil for OpenAI-compatible servers, which serve whatever they host.
-    public static func family(of provider: ProviderKind) -> Family? {
-        switch provider {
-        case .openai, .azureOpenAI, .chatGPTAccount, .testOAuth: return .openai
-        case .anthropic, .claudeAccount: return .anthropic
-        case .gemini, .vertex: return .gemini
-        case .openAICompatible: return nil
-        }
-    }
-
     public struct Decision: Sendable, Equatable {
         /// The model name sent upstream.
         public var model: String
@@ -40,14 +30,15 @@ public enum ModelMapping {
     }
 
     /// - Parameters:
+    ///   - providerFamily: the family of models the provider serves under their own names (`Provider.modelFamily`;
+    ///     nil for servers that host whatever they host).
     ///   - tierModel: the model configured for a tier on this credential (its own override, else its provider's).
-    public static func map(_ requested: String, provider: ProviderKind, aliases: [String: String], userRules: [TierRule],
+    public static func map(_ requested: String, provider: ProviderKind, providerFamily: Family?, aliases: [String: String], userRules: [TierRule],
                            tierModel: (Tier) -> String?) -> Decision {
         if let target = aliases[requested] {
             return Decision(model: target, tier: nil, reason: "alias \(requested) → \(target)", changed: target != requested)
         }
         let modelFamily = family(of: requested)
-        let providerFamily = family(of: provider)
         guard let mf = modelFamily else {
             return Decision(model: requested, tier: nil, reason: "not a known vendor's model name: passed unchanged", changed: false)
         }
