@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
         // No I/O: one file per provider kind (its wire protocols, URLs, options, tier defaults, probe, auth), and
         // token sources as state machines the daemon carries out.
-        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore", "ProxyPoolTranslation"], swiftSettings: strict),
+        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
         // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // HTTP/1.1 on the wire, no I/O: the strict request parser, the upstream response parser, their shared framing
@@ -56,9 +56,9 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolControlTests", dependencies: ["ProxyPoolControl", "ProxyPoolCore", "ProxyPoolSystem"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
+        .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation", "ProxyPoolCore"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolProvidersTests", dependencies: ["ProxyPoolProviders", "ProxyPoolCore", "ProxyPoolTranslation"],
+        .testTarget(name: "ProxyPoolProvidersTests", dependencies: ["ProxyPoolProviders", "ProxyPoolCore"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),

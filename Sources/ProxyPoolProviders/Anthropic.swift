@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// Anthropic's Messages API with an API key in `x-api-key`; an `anthropic-version` always goes (the client's
 /// own when it sent one, else the credential's option, else 2023-06-01).

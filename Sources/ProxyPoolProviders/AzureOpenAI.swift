@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// Azure OpenAI: a resource endpoint with deployments and an `api-version`, or the `/openai/v1` form. Chat
 /// Completions preferred (every deployment has it); the key goes in `api-key`.

@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// Google's Gemini API (generativelanguage.googleapis.com) with an API key in `x-goog-api-key`; the model is
 /// in the path.

@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 // Kinds the store and the control plane accept but this release does not serve: they need a token that is
 // fetched, signed or refreshed (issues 13 and 14). Each becomes a file of its own, with a `TokenGrant`, when

@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// OpenAI's own API (api.openai.com): Responses preferred (it returns reasoning summaries and encrypted
 /// reasoning for the next turn, and some models exist only there), Chat Completions too.

@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// A server that speaks OpenAI's API for models of its own (vLLM, Ollama, OpenRouter, Groq…): Chat
 /// Completions, which every one of them has; Responses only when the credential says `api=responses`.

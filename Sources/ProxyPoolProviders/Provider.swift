@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// One kind of upstream: which wire protocols it speaks, where a request for a credential of this kind goes,
 /// what a credential of this kind must carry, its tier defaults and its health probe, and how it proves itself

@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// The provider of each kind, and the checks every credential passes before it is stored.
 public enum Providers {
@@ -68,19 +67,5 @@ public extension ProviderKind {
     var servedFamily: Family? {
         let p = Providers.of(self)
         return p.isServed ? p.family : nil
-    }
-}
-
-public extension WireProtocol {
-    /// The protocol a client endpoint speaks; nil for endpoints that are not a conversation turn (model lists,
-    /// token counts, Codex's compaction).
-    init?(endpoint: Endpoint.Kind) {
-        switch endpoint {
-        case .chatCompletions: self = .openAIChat
-        case .responses: self = .openAIResponses
-        case .messages: self = .anthropicMessages
-        case .generateContent, .streamGenerateContent: self = .gemini
-        case .models, .countTokens, .geminiCountTokens, .responsesCompact: return nil
-        }
     }
 }

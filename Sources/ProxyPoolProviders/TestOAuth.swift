@@ -1,5 +1,4 @@
 import ProxyPoolCore
-import ProxyPoolTranslation
 
 /// `test-oauth`: a kind for the daemon's own tests of token sources, never for real use. An OpenAI-compatible
 /// server (Chat Completions at `{base}/chat/completions`) whose bearer token comes from a refresh-token grant at

@@ -1,7 +1,6 @@
 import Testing
 import ProxyPoolCore
 @testable import ProxyPoolProviders
-import ProxyPoolTranslation
 
 /// A translated request goes where a client of the upstream's own protocol would send it, with the headers
 /// its kind adds, none of the client's, and the auth apart.

@@ -1,7 +1,6 @@
 import Testing
 import ProxyPoolCore
 @testable import ProxyPoolProviders
-import ProxyPoolTranslation
 
 /// A pass-through request for a credential: its provider's URL and headers, with the auth it declares.
 func target(_ endpoint: Endpoint, path: Substring, query: Substring?, credential c: CredentialRoute,

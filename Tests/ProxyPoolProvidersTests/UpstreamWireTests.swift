@@ -1,6 +1,5 @@
 import Testing
 import ProxyPoolCore
-import ProxyPoolTranslation
 @testable import ProxyPoolProviders
 
 /// Which protocol a request goes upstream in, per provider kind and its `api` option.

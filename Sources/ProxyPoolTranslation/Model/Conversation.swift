@@ -8,9 +8,6 @@ import ProxyPoolCore
 // reasoning are only valid when sent back to the same family, and are dropped (documented) when a request
 // crosses families.
 
-/// The old name, still spelled in the codec files until they are split (issue 18); the same type as `Family`.
-public typealias ProviderFamily = Family
-
 public enum Role: String, Sendable, Equatable {
     case user, assistant
 }
