@@ -23,13 +23,16 @@ let package = Package(
         .target(name: "ProxyPoolCore", swiftSettings: strict),
         // Protocol translation, no I/O: our JSON tree, SSE framing, the canonical conversation, one codec per protocol.
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
+        // No I/O: one file per provider kind (its wire protocols, URLs, options, tier defaults, probe, auth), and
+        // token sources as state machines the daemon carries out.
+        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
         // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // HTTP/1.1 on the wire, no I/O: the strict request parser, the upstream response parser, their shared framing
         // and header-byte rules.
         .target(name: "ProxyPoolHTTPWire", swiftSettings: strict),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
-        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl", "CSQLite"], swiftSettings: strict),
+        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl", "CSQLite"], swiftSettings: strict),
         // Our HTTP/1.1 server on the event loop: connections, streamed responses.
         .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "CShims"], swiftSettings: strict),
         // Upstream HTTP on the event loop: our HTTP/1.1 client, and libcurl for the rest.
@@ -40,10 +43,10 @@ let package = Package(
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
                 dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "ProxyPoolHTTPWire", "CShims",
-                               "ProxyPoolUpstream", "ProxyPoolTranslation"],
+                               "ProxyPoolUpstream", "ProxyPoolTranslation", "ProxyPoolProviders"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.
-        .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolControl"],
+        .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl"],
                 swiftSettings: strict),
         .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: strict),
         .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: strict),
@@ -53,13 +56,15 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolControlTests", dependencies: ["ProxyPoolControl", "ProxyPoolCore", "ProxyPoolSystem"],
                     swiftSettings: strict),
-        .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation"], exclude: ["Fixtures"],
+        .testTarget(name: "ProxyPoolTranslationTests", dependencies: ["ProxyPoolTranslation", "ProxyPoolCore"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "ProxyPoolProvidersTests", dependencies: ["ProxyPoolProviders", "ProxyPoolCore"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         // The exchange's failover and cooldown decisions (ExchangeMachine), without sockets.
         .testTarget(name: "ProxyPoolDaemonTests", dependencies: ["ProxyPoolDaemon", "ProxyPoolCore"], swiftSettings: strict),
-        .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore", "ProxyPoolControl"], swiftSettings: strict),
+        .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore", "ProxyPoolControl", "ProxyPoolProviders"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolDaemon"], exclude: ["Golden"],
                     swiftSettings: strict),
     ]

@@ -34,6 +34,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case sendTimeout = "send-timeout"
         case maxBufferedBytes = "max-buffered-bytes"
         case metricsPublic = "metrics-public"
+        case testProviders = "test-providers"
     }
 
     public var listen: ListenAddress
@@ -71,6 +72,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var maxBufferedBytes = 256 * 1024 * 1024
     /// Whether GET /metrics answers without an access key (it names every credential and app).
     public var metricsPublic = false
+    /// Whether the provider kinds that exist for proxypool's own tests (`test-oauth`) may be added and served.
+    public var testProviders = false
 
     public static let defaultListen = "127.0.0.1:8081"
 
@@ -112,6 +115,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case .sendTimeout: sendTimeout = try integer(value, key, 1...86400)
         case .maxBufferedBytes: maxBufferedBytes = try integer(value, key, 1024...(1 << 40))
         case .metricsPublic: metricsPublic = try boolean(value, key)
+        case .testProviders: testProviders = try boolean(value, key)
         }
     }
 

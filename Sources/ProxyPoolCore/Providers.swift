@@ -1,5 +1,5 @@
-/// The kinds of upstream a credential can point at. The proxy issues make each of them serve requests;
-/// the store and the control plane accept all of them from day one.
+/// The kinds of upstream a credential can point at: the names the store and the control plane use. What each
+/// kind is (its endpoints, options, protocols, auth) is its `Provider` in ProxyPoolProviders.
 public enum ProviderKind: String, Codable, CaseIterable, Sendable {
     case openai
     case anthropic
@@ -10,42 +10,13 @@ public enum ProviderKind: String, Codable, CaseIterable, Sendable {
     case chatGPTAccount = "chatgpt-account"
     case claudeAccount = "claude-account"
 
-    /// Provider settings a credential of this kind may carry (beside the secret and base URL).
-    public var allowedOptions: [String] { kindOptions + ["max-output-tokens"] }
+    /// For proxypool's own tests of token sources only (`test-providers = yes`); not among `allCases`, so
+    /// no listing, help text or tier table shows it.
+    case testOAuth = "test-oauth"
 
-    private var kindOptions: [String] {
-        switch self {
-        case .openai: return ["organization", "project", "api", "ca-file"]
-        case .anthropic: return ["anthropic-version", "ca-file"]
-        case .gemini: return ["ca-file"]
-        case .azureOpenAI: return ["deployment", "api-version", "api", "ca-file"]
-        case .vertex: return ["project", "location", "ca-file"]
-        case .openAICompatible: return ["api", "ca-file"]
-        case .chatGPTAccount, .claudeAccount: return ["ca-file"]
-        }
-    }
-
-    /// Options that must be present.
-    public var requiredOptions: [String] {
-        switch self {
-        case .vertex: return ["project", "location"]
-        default: return []
-        }
-    }
-
-    /// Whether the kind has no public default endpoint, so a base URL is mandatory.
-    public var requiresBaseURL: Bool { self == .azureOpenAI || self == .openAICompatible }
-
-    /// The endpoint used when the credential sets none.
-    public var defaultBaseURL: String? {
-        switch self {
-        case .openai, .chatGPTAccount: return "https://api.openai.com/v1"
-        case .anthropic, .claudeAccount: return "https://api.anthropic.com"
-        case .gemini: return "https://generativelanguage.googleapis.com"
-        case .vertex: return "https://aiplatform.googleapis.com"
-        case .azureOpenAI, .openAICompatible: return nil
-        }
-    }
+    /// The kinds a user may choose from.
+    public static let allCases: [ProviderKind] = [.openai, .anthropic, .gemini, .azureOpenAI, .vertex, .openAICompatible,
+                                                  .chatGPTAccount, .claudeAccount]
 
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
@@ -84,17 +55,6 @@ public enum Validation {
         guard !s.contains("?"), !s.contains("#") else { throw .invalidParams("base URL '\(s)' must not have a query or fragment") }
         guard s.utf8.count <= 2048, !s.contains(where: { $0 == " " || $0.asciiValue.map { $0 < 0x20 } ?? false }) else {
             throw .invalidParams("base URL '\(s)' contains spaces or control characters")
-        }
-    }
-
-    /// A secret as received: non-empty, one line, within a sane size. Surrounding whitespace is trimmed by the caller.
-    public static func secret(_ s: String, provider: ProviderKind) throws(RPCError) {
-        guard !s.isEmpty else { throw .invalidParams("the secret is empty") }
-        guard s.utf8.count <= 16 * 1024 else { throw .invalidParams("the secret is longer than 16 KiB") }
-        if provider != .vertex && provider != .chatGPTAccount && provider != .claudeAccount {
-            guard !s.contains(where: { $0.isNewline || $0 == " " || $0 == "\t" }) else {
-                throw .invalidParams("the secret contains whitespace or several lines; a key for \(provider.rawValue) is one word")
-            }
         }
     }
 

@@ -4,6 +4,7 @@ import ProxyPoolSystem
 import ProxyPoolStore
 import ProxyPoolControl
 import ProxyPoolUpstream
+import ProxyPoolProviders
 
 /// The control plane's methods: validate, change the store (one transaction each), log the event.
 /// No handler returns a secret: credentials come back redacted, and access keys only once at creation.
@@ -44,10 +45,11 @@ enum ControlMethods {
             guard let route = try store.routes().first(where: { $0.name == p.name }) else {
                 throw RPCError.notFound("no credential named '\(p.name)'; 'proxypoolctl credential list' shows them")
             }
-            guard let target = UpstreamTarget.probe(route) else {
+            let provider = Providers.of(route.provider)
+            guard let probe = provider.probe(route), case .headers(let auth) = provider.auth(route) else {
                 throw RPCError.invalidParams("\(route.provider.rawValue) credentials cannot be tested in this release")
             }
-            let r = Probe.get(url: target.url, headers: target.headers, caFile: route.options["ca-file"])
+            let r = Probe.get(url: probe.url, headers: probe.headers + auth, caFile: route.options["ca-file"])
             let ok = (200..<300).contains(r.status)
             var message: String
             if ok {

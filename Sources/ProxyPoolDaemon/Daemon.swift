@@ -1,5 +1,6 @@
 import Glibc
 import ProxyPoolCore
+import ProxyPoolProviders
 import ProxyPoolSystem
 import ProxyPoolStore
 import ProxyPoolControl
@@ -138,12 +139,19 @@ public final class Daemon: @unchecked Sendable {
         let listenHost = config.listen.host.lowercased()
         var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", listenHost, "[\(listenHost)]"]
         for h in config.allowedHosts { hosts.insert(h) }
+        // Before any thread but this one runs: read from then on only.
+        Providers.testProvidersEnabled = config.testProviders
+        if config.testProviders {
+            logger.warning("test-providers = yes: the test-only provider kinds (test-oauth) can be added and are served; never on a real machine",
+                           event: "test-providers")
+        }
         let service = ProxyService(loop: loop, upstreams: upstreams, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
                                    options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
                                                   firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,
                                                   maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs,
                                                   metricsPublic: config.metricsPublic))
+        service.tokens.persistence = .init(load: { try? store.token($0) }, save: { name, t throws(RPCError) in try store.saveToken(name, t) })
         var serverConfig = HTTPServerConfig()
         serverConfig.limits.maxBodyBytes = config.maxBodyBytes
         serverConfig.limits.maxHeaderBytes = config.maxHeaderBytes
@@ -279,7 +287,8 @@ public final class Daemon: @unchecked Sendable {
             for (key, changed) in [("listen", new.listen != config.listen), ("state-dir", new.stateDir != config.stateDir),
                                    ("control-socket", new.controlSocket != config.controlSocket),
                                    ("control-group", new.controlGroup != config.controlGroup),
-                                   ("metrics-public", new.metricsPublic != config.metricsPublic)] where changed {
+                                   ("metrics-public", new.metricsPublic != config.metricsPublic),
+                                   ("test-providers", new.testProviders != config.testProviders)] where changed {
                 logger.warning("\(key) changed in the config file; it takes effect at the next restart, ignoring for now", event: "reload-deferred")
             }
             logger.setLevel(new.logLevel)

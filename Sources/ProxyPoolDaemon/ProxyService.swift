@@ -6,6 +6,7 @@ import ProxyPoolHTTP
 import ProxyPoolHTTPWire
 import ProxyPoolUpstream
 import ProxyPoolTranslation
+import ProxyPoolProviders
 
 /// The proxy: every request is checked (Host, Origin, access key), attributed to an app, routed to the app's
 /// chain and then the pool, and forwarded byte for byte, failing over to the next credential on rate limits
@@ -33,7 +34,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     var snapshot: RoutingSnapshot { didSet { keyCache.removeAll(); lastKey = nil; admitted = nil; mappingCache.removeAll(); lastMapping = nil; poolCache.removeAll() } }
     /// The pool for a client protocol, per snapshot: credentials of that protocol, then the others (free ones are
     /// never in it).
-    var poolCache: [Dialect: (own: [String], others: [String])] = [:]
+    var poolCache: [Family: (own: [String], others: [String])] = [:]
     /// (credential, requested model) → the model sent upstream: a pure function of the snapshot, so it is
     /// worked out once per snapshot rather than on every request (name normalisation is String work).
     var mappingCache: [MappingKey: ModelMapping.Decision] = [:]
@@ -58,11 +59,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     var inFlight: Int { exchanges.count }
     /// Media fetches under way for inline-only upstreams, across all requests.
     let mediaFetchSlots = MediaFetchSlots()
+    /// Tokens of the credentials that authenticate with a fetched one (TokenSources.swift).
+    let tokens: TokenSources
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options) {
         self.loop = loop; self.upstreams = upstreams; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
         self.snapshot = snapshot; self.options = options
+        tokens = TokenSources(upstreams: upstreams, logger: logger)
     }
 
     /// How `model` is sent to credential `c` (a credential of the current snapshot).
@@ -71,7 +75,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         if let last = lastMapping, last.key == key { return last.decision }
         if let d = mappingCache[key] { lastMapping = (key, d); return d }
         let snapshot = self.snapshot
-        let d = ModelMapping.map(model, provider: c.provider, aliases: snapshot.aliases, userRules: snapshot.tierRules,
+        let d = ModelMapping.map(model, provider: c.provider, providerFamily: Providers.of(c.provider).modelFamily, aliases: snapshot.aliases, userRules: snapshot.tierRules,
                                  tierModel: { snapshot.tierModel(c, $0) })
         if mappingCache.count > 4096 { mappingCache.removeAll() }   // bounded: clients choose model names
         mappingCache[key] = d
@@ -91,7 +95,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// Who may use the proxy at all, from the head alone (before a body is read): our own Host names, no
     /// other origin, no CORS, and a valid access key on the API endpoints.
     func admit(_ head: HTTPRequestHead) -> HTTPRejection? {
-        func refuse(_ d: Dialect, _ kind: ErrorCause, _ message: String, status: Int? = nil) -> HTTPRejection {
+        func refuse(_ d: Family, _ kind: ErrorCause, _ message: String, status: Int? = nil) -> HTTPRejection {
             let st = status ?? kind.status(for: d)
             metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
             return HTTPRejection(status: st, headers: [("Content-Type", "application/json")], body: ClientErrors.body(d, kind, message, status: st))
@@ -119,12 +123,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             keyInfo = key.info
             if snapshot.settings.requireAccessKey && keyInfo == nil {
                 let why = !key.presented ? "no access key given" : "the access key is not valid (revoked, or not made by 'proxypoolctl key create')"
-                return refuse(endpoint.dialect, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key")
+                return refuse(endpoint.family, .authentication, "\(why); create one with 'proxypoolctl key create --app APP' and give it to the client as its API key")
             }
             // What the proxy reads, stores or logs from the client's head must be unambiguous and bounded
             // (RequestChecks): refused before the body is read, like a bad key.
             if let refusal = RequestChecks.head(endpoint, headers: head.headers, lowerNames: head.lowerNames, query: head.query) {
-                return refuse(endpoint.dialect, .invalidRequest, refusal.message, status: refusal.status)
+                return refuse(endpoint.family, .invalidRequest, refusal.message, status: refusal.status)
             }
         }
         admitted = Admission(head: head, match: match, keyInfo: keyInfo)
@@ -138,7 +142,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
         let head = request.head
-        func fail(_ d: Dialect, _ kind: ErrorCause, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
+        func fail(_ d: Family, _ kind: ErrorCause, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
             let st = status ?? kind.status(for: d)
             metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
             response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
@@ -167,9 +171,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       fail: (Dialect, ErrorCause, String, Int?, [(String, String)]) -> Void) {
+                       fail: (Family, ErrorCause, String, Int?, [(String, String)]) -> Void) {
         let head = request.head
-        let d = endpoint.dialect
+        let d = endpoint.family
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
         if endpoint.kind == .models { return listModels(d, app: app, response) }
         // What routing needs from the body.
@@ -193,7 +197,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let usable: (String) -> Bool = { [self] name in
             guard let c = snapshot.credentials[name] else { skipped.append("\(name) (removed)"); return false }
             guard c.enabled else { skipped.append("\(name) disabled"); return false }
-            guard let cd = c.provider.dialect else {
+            guard let cd = c.provider.servedFamily else {
                 skipped.append("\(name) (\(c.provider.rawValue)) needs sign-in support that is not in this release")
                 return false
             }
@@ -265,22 +269,22 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// Marked `--free`: such a credential serves fast requests of apps that opted in, never the pool.
     private func isFree(_ name: String) -> Bool { snapshot.credentials[name]?.free == true }
 
-    private func pools(for d: Dialect) -> (own: [String], others: [String]) {
+    private func pools(for d: Family) -> (own: [String], others: [String]) {
         if let p = poolCache[d] { return p }
         let p = (own: (snapshot.pools[d] ?? []).filter { !isFree($0) },
-                 others: snapshot.servable.filter { snapshot.credentials[$0]?.provider.dialect != d && !isFree($0) })
+                 others: snapshot.servable.filter { snapshot.credentials[$0]?.provider.servedFamily != d && !isFree($0) })
         poolCache[d] = p
         return p
     }
 
     /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases.
-    private func listModels(_ d: Dialect, app: String, _ response: HTTPResponseWriter) {
+    private func listModels(_ d: Family, app: String, _ response: HTTPResponseWriter) {
         var names = snapshot.assignments[app] ?? []
         if snapshot.settings.fallbackToPool { names += snapshot.servable.filter { !isFree($0) } }
         if snapshot.settings.freeModels(for: app) { names += snapshot.servable.filter(isFree) }
         var seen = Set<String>(), models: [String] = []
         for n in names {
-            guard let c = snapshot.credentials[n], c.enabled, c.provider.dialect != nil else { continue }
+            guard let c = snapshot.credentials[n], c.enabled, c.provider.servedFamily != nil else { continue }
             for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
         }
         for a in snapshot.aliases.keys.sorted() where seen.insert(a).inserted { models.append(a) }
@@ -290,7 +294,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.
     private func estimateTokens(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, app: String) {
-        let wire: WireProtocol = endpoint.dialect == .gemini ? .gemini : .anthropicMessages
+        let wire: WireProtocol = endpoint.family == .gemini ? .gemini : .anthropicMessages
         var body = request.body
         // Gemini's countTokens takes either contents directly or a whole generateContentRequest.
         if wire == .gemini, let j = try? JSONParser.parse(body), let inner = j["generateContentRequest"], inner.isObject {
@@ -307,18 +311,18 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let n = TokenEstimate.inputTokens(req)
         let answer: JSONNode = wire == .gemini ? ["totalTokens": .int(n)] : ["input_tokens": .int(n)]
         metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
-        logger.info("\(request.head.method) \(request.head.path) app=\(app) estimated \(n) input tokens locally (no \(endpoint.dialect.rawValue) credential available)",
+        logger.info("\(request.head.method) \(request.head.path) app=\(app) estimated \(n) input tokens locally (no \(endpoint.family.rawValue) credential available)",
                     event: "token-estimate", [.init("APP", app)])
         response.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Proxypool-Estimate", "true")], body: JSONWriter.bytes(answer))
     }
 
     // MARK: Helpers
 
-    func dialectGuess(_ head: HTTPRequestHead) -> Dialect { dialectOf(Endpoints.match(method: head.method, path: head.path, header: head.header), head) }
+    func dialectGuess(_ head: HTTPRequestHead) -> Family { dialectOf(Endpoints.match(method: head.method, path: head.path, header: head.header), head) }
 
-    func dialectOf(_ m: EndpointMatch, _ head: HTTPRequestHead) -> Dialect {
+    func dialectOf(_ m: EndpointMatch, _ head: HTTPRequestHead) -> Family {
         switch m {
-        case .api(let e): return e.dialect
+        case .api(let e): return e.family
         case .upgradeRequired(let d), .methodNotAllowed(let d, _), .notFound(let d): return d
         default: return head.header("anthropic-version") != nil ? .anthropic : .openai
         }

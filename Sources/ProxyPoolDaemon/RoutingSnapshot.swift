@@ -3,6 +3,7 @@ import ProxyPoolCore
 import ProxyPoolControl
 import ProxyPoolSystem
 import ProxyPoolStore
+import ProxyPoolProviders
 
 /// What the proxy routes with, loaded from the store whenever the control plane changes something. The hot
 /// path reads only this (no SQLite per request).
@@ -12,8 +13,8 @@ struct RoutingSnapshot {
     var settings = Settings(freeModels: false, fallbackToPool: true, requireAccessKey: true)
     var keys: [String: (id: String, app: String?)] = [:]
     var appRules: [AppRule] = []
-    /// Enabled credentials per dialect, in name order: the pool for requests that are never translated.
-    var pools: [Dialect: [String]] = [:]
+    /// Enabled credentials per family, in name order: the pool for requests that are never translated.
+    var pools: [Family: [String]] = [:]
     /// Every enabled credential the proxy can serve, in name order: the pool for conversation requests, which
     /// are translated when a credential speaks another protocol.
     var servable: [String] = []
@@ -36,7 +37,7 @@ struct RoutingSnapshot {
         s.keys = try store.keyHashes()
         s.appRules = try store.appRules().map(\.rule)
         for r in s.credentials.values.sorted(by: { $0.name < $1.name }) where r.enabled {
-            if let d = r.provider.dialect { s.pools[d, default: []].append(r.name); s.servable.append(r.name) }
+            if let d = r.provider.servedFamily { s.pools[d, default: []].append(r.name); s.servable.append(r.name) }
         }
         for t in try store.tiers() {
             guard let m = t.model else { continue }

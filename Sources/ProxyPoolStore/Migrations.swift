@@ -129,6 +129,17 @@ enum Migrations {
         DROP TABLE usage;
         ALTER TABLE usage_v5 RENAME TO usage;
         """,
+        // 6: tokens a credential's token source obtained (an access token and its expiry, and the refresh token
+        // a grant rotated the stored secret to), written the moment they arrive: a spent refresh token is gone.
+        """
+        CREATE TABLE credential_tokens(
+            credential_id INTEGER PRIMARY KEY REFERENCES credentials(id) ON DELETE CASCADE,
+            access_token TEXT NOT NULL,
+            expires_at_ms INTEGER NOT NULL,
+            refresh_token TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        """,
     ]
 
     static func version(_ db: Database) throws(RPCError) -> Int {

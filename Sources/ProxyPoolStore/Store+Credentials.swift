@@ -2,6 +2,7 @@ import Glibc
 internal import CSQLite
 import ProxyPoolCore
 import ProxyPoolControl
+import ProxyPoolProviders
 import ProxyPoolSystem
 
 // Credentials: add, list, enable, test results, remove; and the routes the proxy loads from them.
@@ -12,33 +13,8 @@ extension Store {
             throw .invalidParams("unknown provider '\(p.provider)'; one of: \(ProviderKind.names)")
         }
         let secret = p.secret.trimming(" \t\r\n")
-        try Validation.secret(secret, provider: kind)
-        if let url = p.baseURL { try Validation.baseURL(url) }
-        if kind.requiresBaseURL && p.baseURL == nil {
-            throw .invalidParams("a credential of kind \(kind.rawValue) needs --base-url (its endpoint has no public default)")
-        }
         let options = p.options ?? [:]
-        for key in options.keys.sorted() where !kind.allowedOptions.contains(key) {
-            throw .invalidParams("option '\(key)' does not apply to \(kind.rawValue); it takes: \(kind.allowedOptions.joined(separator: ", "))")
-        }
-        // Option values end up in request headers and URLs: one line, no control characters (found here rather
-        // than as a failed request later).
-        for (key, value) in options.sorted(by: { $0.key < $1.key })
-        where value.utf8.count > 2048 || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.properties.isWhitespace && $0 != " " }) {
-            throw .invalidParams("option '\(key)' must be one line of at most 2048 characters, without control characters")
-        }
-        if let api = options["api"], api != "chat" && api != "responses" {
-            throw .invalidParams("option 'api' must be chat or responses, not '\(api)'")
-        }
-        if let cap = options["max-output-tokens"], !(Int(cap).map { (1...10_000_000).contains($0) } ?? false) {
-            throw .invalidParams("option 'max-output-tokens' must be a whole number from 1 to 10000000, not '\(cap)'")
-        }
-        for key in kind.requiredOptions where (options[key] ?? "").isEmpty {
-            throw .invalidParams("a credential of kind \(kind.rawValue) needs --\(key)")
-        }
-        if kind == .azureOpenAI, options["api-version"] == nil, let url = p.baseURL, !url.contains("/openai/v1") {
-            throw .invalidParams("an azure-openai credential with a resource endpoint needs --api-version (or a base URL ending in /openai/v1)")
-        }
+        try Providers.validate(kind: kind, secret: secret, baseURL: p.baseURL, options: options)
         let optionsJSON = String(decoding: (try? JSON.encode(options)) ?? Array("{}".utf8), as: UTF8.self)
         let now = Timestamp.now()
         return try transaction { () throws(RPCError) -> CredentialInfo in

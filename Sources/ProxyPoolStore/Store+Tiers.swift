@@ -2,6 +2,7 @@ import Glibc
 internal import CSQLite
 import ProxyPoolCore
 import ProxyPoolControl
+import ProxyPoolProviders
 import ProxyPoolSystem
 
 // Tiers, model aliases and the tier rules that classify models.
@@ -17,7 +18,7 @@ extension Store {
                     if let m = user["\(kind.rawValue)/\(tier.rawValue)"] {
                         return TierEntry(provider: kind, tier: tier, model: m, source: .user)
                     }
-                    return TierEntry(provider: kind, tier: tier, model: TierDefaults.model(provider: kind, tier: tier), source: .builtin)
+                    return TierEntry(provider: kind, tier: tier, model: Providers.of(kind).tierDefault(tier), source: .builtin)
                 }
             }
             let credentials = try db.query("""
@@ -49,7 +50,7 @@ extension Store {
                 // Back to its provider's model.
                 let m = try db.query("SELECT model FROM tier_models WHERE provider = ? AND tier = ?", [.text(provider.rawValue), .text(tier.rawValue)]) { st in
                     st.text(0)
-                }.first ?? TierDefaults.model(provider: provider, tier: tier)
+                }.first ?? Providers.of(provider).tierDefault(tier)
                 return TierEntry(provider: provider, tier: tier, model: m, source: .builtin, credential: name)
             }
         case (let providerName?, nil):

@@ -35,6 +35,7 @@ that breaks a rule is answered 400 in the protocol's error format.
 
 Control endpoints (no key needed):
     GET  /__health     200 {"ok": true}
+    GET  /__oauth      {"grants": N, "refused": M}: refresh-token grants at POST /oauth/token
     GET  /__requests   every recorded request (optional ?since=SEQ)
     POST /__reset      clears recordings and counters
     GET  /__aborted    {"aborted": N, ...}: responses the client abandoned
@@ -161,6 +162,62 @@ def parse_behaviour(key):
         if m:
             return name, int(m.group(1)), tag or None
     return None
+
+
+# ----------------------------------------------------------------------------
+# OAuth token endpoint (proxypool's test-oauth provider kind)
+# ----------------------------------------------------------------------------
+
+class OAuthTokens:
+    """POST /oauth/token (or /v1/oauth/token), grant_type=refresh_token. A refresh token reads
+    rt~NAME~SECONDS[~GEN]: the grant answers an access token fake-ok~at-NAME-GEN+1 that lives SECONDS, and
+    rotates the refresh token to rt~NAME~SECONDS~GEN+1. Each refresh token is single-use (a second use is
+    invalid_grant, as real providers do); NAME starting with "revoked" is always invalid_grant; NAME containing
+    "slow" answers after 500 ms. An access token it issued is refused (401) once it has expired."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with getattr(self, "lock", threading.Lock()):
+            self.issued = {}
+            self.used = set()
+            self.grants = 0
+            self.refused = 0
+
+    def grant(self, form):
+        rt = (form.get("refresh_token") or [""])[0]
+        parts = rt.split("~")
+        if (form.get("grant_type") or [""])[0] != "refresh_token" or len(parts) not in (3, 4) or parts[0] != "rt":
+            return 400, {"error": "invalid_request", "error_description": "not a refresh-token grant the fake knows"}
+        name, seconds, gen = parts[1], int(parts[2]), int(parts[3]) if len(parts) == 4 else 0
+        if "slow" in name:
+            time.sleep(0.5)
+        with self.lock:
+            if name.startswith("revoked") or rt in self.used:
+                self.refused += 1
+                why = "the refresh token was revoked" if name.startswith("revoked") else "the refresh token was already used"
+                return 400, {"error": "invalid_grant", "error_description": why}
+            self.used.add(rt)
+            self.grants += 1
+            access = "fake-ok~at-%s-%d" % (name, gen + 1)
+            self.issued[access] = time.time() + seconds
+        return 200, {"access_token": access, "token_type": "Bearer", "expires_in": seconds,
+                     "refresh_token": "rt~%s~%d~%d" % (name, seconds, gen + 1)}
+
+    def expired(self, key):
+        """None for keys it did not issue; else whether the token has expired."""
+        with self.lock:
+            until = self.issued.get(key)
+        return None if until is None else time.time() >= until
+
+    def snapshot(self):
+        with self.lock:
+            return {"grants": self.grants, "refused": self.refused}
+
+
+OAUTH = OAuthTokens()
 
 
 # ----------------------------------------------------------------------------
@@ -1378,12 +1435,15 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path, query):
         if path == "/__health":
             return self.send_bytes(200, b'{"ok": true}')
+        if path == "/__oauth" and self.command == "GET":
+            return self.send_bytes(200, json.dumps(OAUTH.snapshot()).encode())
         if path == "/__requests" and self.command == "GET":
             since = int((query.get("since") or ["0"])[0] or 0)
             return self.send_bytes(200, json.dumps(RECORDER.snapshot(since)).encode())
         if path == "/__reset" and self.command == "POST":
             RECORDER.reset()
             IMAGE_STATS.reset()
+            OAUTH.reset()
             return self.send_bytes(200, b'{"ok": true}')
         if path == "/__violations" and self.command == "GET":
             since = int((query.get("since") or ["0"])[0] or 0)
@@ -1437,6 +1497,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, path, query, body, body_bytes):
         m = self.command
+        if path in ("/oauth/token", "/v1/oauth/token") and m == "POST":
+            self.rec["route"] = "oauth.token"
+            status, answer = OAUTH.grant(parse_qs((body_bytes or b"").decode("utf-8", "replace"), keep_blank_values=True))
+            return self.send_bytes(status, json.dumps(answer).encode())
         # Azure OpenAI
         am = AZURE_DEP_RX.match(path)
         if am:
@@ -1501,6 +1565,9 @@ class Handler(BaseHTTPRequestHandler):
     def check_key(self, key, via):
         self.rec["key"] = key
         self.rec["auth_via"] = via
+        if key and "~at-" in key and OAUTH.expired(key) is not False:
+            self.send_error_api(401, "The access token expired or was never issued (fake upstream).")
+            return None
         b = parse_behaviour(key)
         if b is None:
             if not key:

@@ -1,6 +1,7 @@
 // Shared by the translation fuzz targets: drive the codecs the way the daemon does (ProxyPoolDaemon's
 // Exchange / Translator / StreamTranscoder), then check what can be checked cheaply.
 import ProxyPoolTranslation
+import ProxyPoolCore
 
 let allWires = WireProtocol.allCases
 

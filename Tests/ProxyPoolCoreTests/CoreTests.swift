@@ -34,13 +34,6 @@ import Testing
     @Test(arguments: ["ftp://x", "api.openai.com", "https://", "https://user:pw@host/v1", "https://h/v1?x=1", "https://h/a b", "https://h/#f"])
     func badURLs(_ u: String) { #expect(throws: RPCError.self) { try Validation.baseURL(u) } }
 
-    @Test func secretsMustBeOneWordForKeys() throws {
-        try Validation.secret("sk-abc", provider: .openai)
-        #expect(throws: RPCError.self) { try Validation.secret("sk abc", provider: .openai) }
-        #expect(throws: RPCError.self) { try Validation.secret("", provider: .openai) }
-        try Validation.secret("{\n \"type\": \"service_account\"\n}", provider: .vertex)
-    }
-
     @Test func trimmingHandlesLoneNewlinesAndCRLF() {
         #expect("  key\n".trimming(" \t\r\n") == "key")
         #expect("key\r\n".trimming(" \t\r\n") == "key")

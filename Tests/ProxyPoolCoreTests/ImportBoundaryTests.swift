@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// The layering the folder tree promises, read from the `import` lines under Sources/: the no-I/O modules
-/// (Core, Translation, the HTTP wire parsers) import no I/O module and no C library, Providers import no
-/// Daemon, and the CLI never reaches the store.
+/// (Core, Translation, the HTTP wire parsers, Providers) import no I/O module and no C library, Providers no
+/// translation, and the CLI never reaches the store.
 @Suite struct ImportBoundaryTests {
     /// The modules with sockets, files, threads or a C library behind them.
     static let ioModules: Set<String> = ["ProxyPoolSystem", "ProxyPoolHTTP", "ProxyPoolUpstream", "ProxyPoolStore",
@@ -22,7 +22,8 @@ import Testing
         Rule(module: "ProxyPoolCore", forbidden: ioModules.union(["ProxyPoolTranslation", "ProxyPoolHTTPWire", "ProxyPoolProviders"])),
         Rule(module: "ProxyPoolTranslation", forbidden: ioModules),
         Rule(module: "ProxyPoolHTTPWire", forbidden: ioModules),
-        Rule(module: "ProxyPoolProviders", forbidden: ["ProxyPoolDaemon"], mayBeAbsent: true),
+        // Providers describe requests and tokens; the daemon carries them out. No I/O, and no translation either.
+        Rule(module: "ProxyPoolProviders", forbidden: ioModules.union(["ProxyPoolTranslation"])),
         Rule(module: "ProxyPoolCtl", forbidden: ["ProxyPoolStore", "ProxyPoolDaemon"]),
     ]
 

@@ -5,13 +5,16 @@ import Testing
     let anthropicTiers: [Tier: String] = [.flagship: "claude-opus-4-5", .standard: "claude-sonnet-4-5", .fast: "claude-haiku-4-5",
                                           .reasoning: "claude-opus-4-5"]
     let openaiTiers: [Tier: String] = [.flagship: "gpt-5.1", .standard: "gpt-5.1", .fast: "gpt-5-mini", .reasoning: "gpt-5.1-codex"]
+    /// Gemini's built-in tier models (`GeminiProvider.tierDefault`).
+    let geminiTiers: [Tier: String] = [.flagship: "gemini-2.5-pro", .standard: "gemini-2.5-flash", .fast: "gemini-2.5-flash-lite",
+                                       .reasoning: "gemini-2.5-pro"]
 
     @Test(arguments: [
-        ("claude-sonnet-4-5-20250929", ModelFamily.anthropic), ("claude-3-haiku-20240307", .anthropic), ("anthropic/claude-opus-4", .anthropic),
+        ("claude-sonnet-4-5-20250929", Family.anthropic), ("claude-3-haiku-20240307", .anthropic), ("anthropic/claude-opus-4", .anthropic),
         ("gpt-4o", .openai), ("gpt-5-codex", .openai), ("o3-mini", .openai), ("o1", .openai), ("chatgpt-4o-latest", .openai),
         ("codex-mini-latest", .openai), ("openai/gpt-4.1", .openai), ("gemini-2.5-flash-lite", .gemini), ("models/gemini-1.5-pro", .gemini),
     ])
-    func familyFromName(_ name: String, _ family: ModelFamily) {
+    func familyFromName(_ name: String, _ family: Family) {
         #expect(ModelMapping.family(of: name) == family)
     }
 
@@ -21,9 +24,9 @@ import Testing
     }
 
     @Test func sameFamilyPassesUnchanged() {
-        let d = ModelMapping.map("claude-sonnet-4-5", provider: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] })
+        let d = ModelMapping.map("claude-sonnet-4-5", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] })
         #expect(d.model == "claude-sonnet-4-5" && !d.changed && d.reason.contains("same family"))
-        let o = ModelMapping.map("gpt-4o-mini", provider: .azureOpenAI, aliases: [:], userRules: [], tierModel: { _ in "my-deployment" })
+        let o = ModelMapping.map("gpt-4o-mini", provider: .azureOpenAI, providerFamily: .openai, aliases: [:], userRules: [], tierModel: { _ in "my-deployment" })
         #expect(o.model == "gpt-4o-mini" && !o.changed)
     }
 
@@ -32,36 +35,36 @@ import Testing
         ("claude-sonnet-4-5", "gpt-5.1", .standard), ("claude-3-7-sonnet-thinking", "gpt-5.1-codex", .reasoning),
     ])
     func crossFamilyMapsByTier(_ requested: String, _ expected: String, _ tier: Tier) {
-        let d = ModelMapping.map(requested, provider: .openai, aliases: [:], userRules: [], tierModel: { openaiTiers[$0] })
+        let d = ModelMapping.map(requested, provider: .openai, providerFamily: .openai, aliases: [:], userRules: [], tierModel: { openaiTiers[$0] })
         #expect(d.model == expected && d.tier == tier && d.changed)
     }
 
     @Test func gptToAnthropicAndGemini() {
-        #expect(ModelMapping.map("gpt-5-codex", provider: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-sonnet-4-5")
-        #expect(ModelMapping.map("o3", provider: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-opus-4-5")
-        let g = ModelMapping.map("claude-haiku-4-5", provider: .gemini, aliases: [:], userRules: [],
-                                 tierModel: { TierDefaults.model(provider: .gemini, tier: $0) })
+        #expect(ModelMapping.map("gpt-5-codex", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-sonnet-4-5")
+        #expect(ModelMapping.map("o3", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-opus-4-5")
+        let g = ModelMapping.map("claude-haiku-4-5", provider: .gemini, providerFamily: .gemini, aliases: [:], userRules: [],
+                                 tierModel: { geminiTiers[$0] })
         #expect(g.model == "gemini-2.5-flash-lite")
     }
 
     @Test func aliasWinsOverFamilyAndTier() {
-        let d = ModelMapping.map("claude-sonnet-4-5", provider: .anthropic, aliases: ["claude-sonnet-4-5": "claude-opus-4-5"], userRules: [],
+        let d = ModelMapping.map("claude-sonnet-4-5", provider: .anthropic, providerFamily: .anthropic, aliases: ["claude-sonnet-4-5": "claude-opus-4-5"], userRules: [],
                                  tierModel: { anthropicTiers[$0] })
         #expect(d.model == "claude-opus-4-5" && d.changed && d.reason.hasPrefix("alias"))
     }
 
     @Test func userRuleDecidesTheTier() {
         let rules = [TierRule(.word, "sonnet", .fast)]
-        let d = ModelMapping.map("claude-sonnet-4-5", provider: .openai, aliases: [:], userRules: rules, tierModel: { openaiTiers[$0] })
+        let d = ModelMapping.map("claude-sonnet-4-5", provider: .openai, providerFamily: .openai, aliases: [:], userRules: rules, tierModel: { openaiTiers[$0] })
         #expect(d.model == "gpt-5-mini" && d.tier == .fast)
     }
 
     @Test func noTierModelLeavesTheNameAndSaysHowToFixIt() {
-        let d = ModelMapping.map("claude-haiku-4-5", provider: .openAICompatible, aliases: [:], userRules: [], tierModel: { _ in nil })
+        let d = ModelMapping.map("claude-haiku-4-5", provider: .openAICompatible, providerFamily: nil, aliases: [:], userRules: [], tierModel: { _ in nil })
         #expect(d.model == "claude-haiku-4-5" && !d.changed && d.reason.contains("proxypoolctl tier set"))
-        let local = ModelMapping.map("claude-haiku-4-5", provider: .openAICompatible, aliases: [:], userRules: [], tierModel: { $0 == .fast ? "qwen3:8b" : nil })
+        let local = ModelMapping.map("claude-haiku-4-5", provider: .openAICompatible, providerFamily: nil, aliases: [:], userRules: [], tierModel: { $0 == .fast ? "qwen3:8b" : nil })
         #expect(local.model == "qwen3:8b" && local.changed)
-        let own = ModelMapping.map("qwen3:8b", provider: .openAICompatible, aliases: [:], userRules: [], tierModel: { _ in "other" })
+        let own = ModelMapping.map("qwen3:8b", provider: .openAICompatible, providerFamily: nil, aliases: [:], userRules: [], tierModel: { _ in "other" })
         #expect(own.model == "qwen3:8b" && !own.changed)
     }
 }

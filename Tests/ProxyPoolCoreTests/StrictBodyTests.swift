@@ -105,8 +105,8 @@ import Testing
 }
 
 @Suite struct RequestChecksTests {
-    let chat = Endpoint(dialect: .openai, kind: .chatCompletions)
-    let messages = Endpoint(dialect: .anthropic, kind: .messages)
+    let chat = Endpoint(family: .openai, kind: .chatCompletions)
+    let messages = Endpoint(family: .anthropic, kind: .messages)
 
     func gemini(_ rawModel: String) -> Endpoint? {
         guard case .api(let e) = Endpoints.match(method: "POST", path: Substring("/v1beta/models/\(rawModel):generateContent"), header: { _ in nil }) else { return nil }
@@ -161,8 +161,8 @@ import Testing
         #expect(check(chat, #"{"messages":[]}"#)?.message.contains(#""model" is missing"#) == true)
         #expect(check(messages, #"{"model":null}"#)?.message.contains("missing") == true)
         #expect(check(gemini("gemini-2.5-pro")!, #"{"contents":[]}"#) == nil, "Gemini's model is in the path")
-        #expect(check(Endpoint(dialect: .openai, kind: .responses), #"{"model":"\#(String(repeating: "m", count: 257))"}"#)?.message.contains("257 bytes") == true)
-        #expect(check(Endpoint(dialect: .anthropic, kind: .countTokens), #"{"model":"\#(String(repeating: "m", count: 256))"}"#) == nil)
+        #expect(check(Endpoint(family: .openai, kind: .responses), #"{"model":"\#(String(repeating: "m", count: 257))"}"#)?.message.contains("257 bytes") == true)
+        #expect(check(Endpoint(family: .anthropic, kind: .countTokens), #"{"model":"\#(String(repeating: "m", count: 256))"}"#) == nil)
         #expect(check(chat, #"{"model":"gpt 5"}"#)?.message.contains("0x20") == true)
         #expect(check(chat, #"{"model":"gpt\n5"}"#)?.message.contains("0x0A") == true, "an escaped control character")
         #expect(check(chat, #"{"model":""}"#)?.message.contains("empty") == true)

@@ -3,6 +3,7 @@ import Glibc
 @testable import ProxyPoolStore
 import ProxyPoolCore
 import ProxyPoolControl
+import ProxyPoolProviders
 
 func tempDir() -> String {
     var template = Array("/tmp/proxypool-store-XXXXXX".utf8CString)
@@ -207,11 +208,11 @@ func addParams(_ name: String, secret: String = "sk-proj-0123456789abcdefghij", 
         let store = try Store(directory: tempDir())
         let all = try store.tiers()
         #expect(all.count == ProviderKind.allCases.count * Tier.allCases.count)
-        #expect(all.first { $0.provider == .anthropic && $0.tier == .fast }?.model == TierDefaults.model(provider: .anthropic, tier: .fast))
+        #expect(all.first { $0.provider == .anthropic && $0.tier == .fast }?.model == Providers.of(.anthropic).tierDefault(.fast))
         let set = try store.setTier(.init(provider: "anthropic", tier: "fast", model: "claude-haiku-9"))
         #expect(set.model == "claude-haiku-9" && set.source == .user)
         let reset = try store.setTier(.init(provider: "anthropic", tier: "fast", model: nil))
-        #expect(reset.source == .builtin && reset.model == TierDefaults.model(provider: .anthropic, tier: .fast))
+        #expect(reset.source == .builtin && reset.model == Providers.of(.anthropic).tierDefault(.fast))
         #expect(throws: RPCError.self) { try store.setTier(.init(provider: "nope", tier: "fast", model: "m")) }
         #expect(throws: RPCError.self) { try store.setTier(.init(provider: "openai", tier: "huge", model: "m")) }
         #expect(throws: RPCError.self) { try store.setTier(.init(provider: "openai", tier: "fast", model: "two words")) }
@@ -318,7 +319,7 @@ func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
             try db.execute("INSERT INTO usage(day, app, credential, model, requests, errors, input_tokens, output_tokens, cached_tokens) VALUES ('2026-11-24', 'codex', 'o', 'gpt-5', 3, 1, 30, 20, 10)")
         }
         let store = try Store(directory: dir)
-        #expect(store.schemaVersion == 5)
+        #expect(store.schemaVersion == Migrations.steps.count, "opened: migrated through 5 to the newest")
         #expect(try store.usage(since: nil) == [UsageRow(day: "2026-11-24", app: "codex", credential: "o", model: "gpt-5", upstreamModel: "gpt-5",
                                                         requests: 3, errors: 1, inputTokens: 30, outputTokens: 20, cachedTokens: 10)])
         try store.applyProxyBatch(cooldownsSet: [], cooldownsCleared: [], usage: [
@@ -346,7 +347,7 @@ func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         #expect(e.credential == "a" && e.model == "local-small" && e.source == .user)
         #expect(try store.tiers().filter { $0.credential == "a" }.map(\.model) == ["local-small"])
         let back = try store.setTier(.init(credential: "a", tier: "fast", model: nil))
-        #expect(back.source == .builtin && back.model == TierDefaults.model(provider: back.provider, tier: .fast))
+        #expect(back.source == .builtin && back.model == Providers.of(back.provider).tierDefault(.fast))
         #expect(throws: RPCError.self) { try store.setTier(.init(provider: "openai", credential: "a", tier: "fast", model: "x")) }
         #expect(throws: RPCError.self) { try store.setTier(.init(credential: "nope", tier: "fast", model: "x")) }
         // A credential's tier models go with it.

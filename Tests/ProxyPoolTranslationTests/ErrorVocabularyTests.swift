@@ -83,7 +83,7 @@ import ProxyPoolCore
     /// What a client reads off an error body: its status, then type and code as the protocol names them.
     static func said(_ body: [UInt8], _ client: WireProtocol) -> [String?] {
         let j = try! JSONParser.parse(body)
-        switch client.dialect {
+        switch client.family {
         case .openai: return [j["error"]?["type"]?.string, j["error"]?["code"]?.string, j["error"]?["param"]?.isNull == true ? "param:null" : nil]
         case .anthropic: return [j["type"]?.string, j["error"]?["type"]?.string]
         case .gemini: return [j["error"]?["status"]?.string, j["error"]?["code"]?.int.map(String.init)]
@@ -91,7 +91,7 @@ import ProxyPoolCore
     }
 
     static func expected(_ d: Documented, _ client: WireProtocol) -> (Int, [String?]) {
-        switch client.dialect {
+        switch client.family {
         case .openai: return (d.openAI.0, [d.openAI.1, d.openAI.2, "param:null"])
         case .anthropic: return (d.anthropic.0, ["error", d.anthropic.1])
         case .gemini: return (d.gemini.0, [d.gemini.1, String(d.gemini.0)])
@@ -104,8 +104,8 @@ import ProxyPoolCore
         for client in Self.clients {
             let (status, shape) = Self.expected(doc, client)
             // Raised by the proxy (the daemon answers with the cause's status unless the HTTP layer names one).
-            #expect(cause.status(for: client.dialect) == status, "\(client) \(cause): status")
-            #expect(Self.said(ClientErrors.body(client.dialect, cause, "m"), client) == shape, "\(client) \(cause): proxy-raised body")
+            #expect(cause.status(for: client.family) == status, "\(client) \(cause): status")
+            #expect(Self.said(ClientErrors.body(client.family, cause, "m"), client) == shape, "\(client) \(cause): proxy-raised body")
             // Raised by an upstream of another protocol, translated.
             for (wire, upstreamStatus, body) in Self.upstream[cause] ?? [] where wire != client {
                 let t = Translator.translateError(status: upstreamStatus, body: Array(body.utf8), from: wire, to: client)
@@ -121,11 +121,11 @@ import ProxyPoolCore
     func everyCauseRoundTrips(_ cause: ErrorCause) {
         for client in Self.clients {
             let codec = Codecs.codec(client)
-            let status = cause.status(for: client.dialect)
+            let status = cause.status(for: client.family)
             let back = codec.decodeError(status: status, body: codec.encodeError(ErrorInfo(kind: cause, message: "m", status: status))).kind
             // Anthropic and Gemini say a too-long context as a plain invalid request; the proxy's own "unavailable"
             // reads back as the provider's overloaded; both keep their status class.
-            let same: Set<ErrorCause> = switch (cause, client.dialect) {
+            let same: Set<ErrorCause> = switch (cause, client.family) {
             case (.contextTooLong, .anthropic), (.contextTooLong, .gemini): [.invalidRequest]
             case (.unavailable, _): [.overloaded, .unavailable]
             case (.upstream, .anthropic), (.upstream, .gemini): [.server, .upstream]
@@ -158,10 +158,10 @@ import ProxyPoolCore
             let enc = Codecs.codec(client).makeStreamEncoder(for: ChatRequest(model: "m"), context: ClientContext(geminiSSE: true))
             enc.encode(.messageStart(id: "a", model: "m", usage: nil), into: &translated)
             enc.encode(.error(ErrorInfo(kind: cause, message: "m", status: 200)), into: &translated)
-            let raised = CodecFixtures.sseEvents(ClientErrors.streamError(client.dialect, cause, "m"))
+            let raised = CodecFixtures.sseEvents(ClientErrors.streamError(client.family, cause, "m"))
             let last = try #require(CodecFixtures.sseEvents(translated).last)
             let t = try JSONParser.parse(last.data), r = try JSONParser.parse(try #require(raised.first).data)
-            let shape = cause.shape(client.dialect)
+            let shape = cause.shape(client.family)
             switch client {
             case .openAIChat:
                 #expect(t["error"]?["type"]?.string == shape.type && t["error"]?["code"]?.string == shape.code)

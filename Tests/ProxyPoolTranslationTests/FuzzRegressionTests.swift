@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ProxyPoolTranslation
+import ProxyPoolCore
 
 /// Inputs the fuzzer (Tests/Fuzz) once crashed on or broke an invariant with, replayed the way its target fed
 /// them: Fixtures/fuzz/<target>/<name>. A new finding goes into the directory of its target; no code needed.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ProxyPoolTranslation
+import ProxyPoolCore
 
 /// Issue 12 item 3: inlining `$ref`s for Gemini is bounded. A small schema whose `$defs` form a DAG (each def
 /// refers to the next one twice) inlines to 2^n copies; it used to stall the event loop for seconds and send

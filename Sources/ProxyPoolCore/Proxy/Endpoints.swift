@@ -1,8 +1,3 @@
-/// The three API families a client can speak. Errors the proxy raises are written in the client's family.
-public enum Dialect: String, Sendable, Equatable {
-    case openai, anthropic, gemini
-}
-
 /// What a request asks for, recognised from its method and path.
 public struct Endpoint: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -10,7 +5,7 @@ public struct Endpoint: Sendable, Equatable {
         case messages, countTokens
         case generateContent, streamGenerateContent, geminiCountTokens
     }
-    public var dialect: Dialect
+    public var family: Family
     public var kind: Kind
     /// Gemini puts the model in the path: here percent-decoded once (the path goes upstream as sent).
     public var pathModel: String?
@@ -19,8 +14,8 @@ public struct Endpoint: Sendable, Equatable {
 
     public var isModelsList: Bool { kind == .models }
 
-    public init(dialect: Dialect, kind: Kind, pathModel: String? = nil, geminiVersion: String? = nil) {
-        self.dialect = dialect; self.kind = kind; self.pathModel = pathModel; self.geminiVersion = geminiVersion
+    public init(family: Family, kind: Kind, pathModel: String? = nil, geminiVersion: String? = nil) {
+        self.family = family; self.kind = kind; self.pathModel = pathModel; self.geminiVersion = geminiVersion
     }
 }
 
@@ -29,13 +24,13 @@ public enum EndpointMatch: Sendable, Equatable {
     case healthz
     case metrics
     /// Codex's WebSocket attempt on GET /v1/responses: answer 426 so it falls back to HTTP + SSE.
-    case upgradeRequired(Dialect)
-    case methodNotAllowed(Dialect, allowed: String)
-    case notFound(Dialect)
+    case upgradeRequired(Family)
+    case methodNotAllowed(Family, allowed: String)
+    case notFound(Family)
 }
 
 public enum Endpoints {
-    /// `headers` decides the dialect of the shared `GET /v1/models` (anthropic-version / x-goog-* headers).
+    /// `headers` decides the family of the shared `GET /v1/models` (anthropic-version / x-goog-* headers).
     public static func match(method: String, path: Substring, header: (String) -> String?) -> EndpointMatch {
         switch path {
         case "/healthz": return method == "GET" || method == "HEAD" ? .healthz : .methodNotAllowed(.openai, allowed: "GET")
@@ -48,12 +43,12 @@ public enum Endpoints {
         case "/v1/messages": return post(method, .anthropic, .messages)
         case "/v1/messages/count_tokens": return post(method, .anthropic, .countTokens)
         case "/v1/models", "/v1beta/models":
-            let dialect: Dialect
-            if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { dialect = .gemini }
-            else if header("anthropic-version") != nil { dialect = .anthropic }
-            else { dialect = .openai }
-            guard method == "GET" else { return .methodNotAllowed(dialect, allowed: "GET") }
-            return .api(Endpoint(dialect: dialect, kind: .models, geminiVersion: path.hasPrefix("/v1beta") ? "v1beta" : "v1"))
+            let family: Family
+            if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { family = .gemini }
+            else if header("anthropic-version") != nil { family = .anthropic }
+            else { family = .openai }
+            guard method == "GET" else { return .methodNotAllowed(family, allowed: "GET") }
+            return .api(Endpoint(family: family, kind: .models, geminiVersion: path.hasPrefix("/v1beta") ? "v1beta" : "v1"))
         default: break
         }
         // Gemini: /{v1|v1beta}/models/{model}:{method}
@@ -73,10 +68,10 @@ public enum Endpoints {
             default: return .notFound(.gemini)
             }
             guard method == "POST" else { return .methodNotAllowed(.gemini, allowed: "POST") }
-            return .api(Endpoint(dialect: .gemini, kind: kind, pathModel: model, geminiVersion: version))
+            return .api(Endpoint(family: .gemini, kind: kind, pathModel: model, geminiVersion: version))
         }
-        let dialect: Dialect = header("anthropic-version") != nil ? .anthropic : (header("x-goog-api-key") != nil ? .gemini : .openai)
-        return .notFound(dialect)
+        let family: Family = header("anthropic-version") != nil ? .anthropic : (header("x-goog-api-key") != nil ? .gemini : .openai)
+        return .notFound(family)
     }
 
     /// `%XX` escapes decoded (once: `%252F` becomes `%2F`); a `%` without two hex digits is kept as it is.
@@ -94,20 +89,7 @@ public enum Endpoints {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func post(_ method: String, _ d: Dialect, _ k: Endpoint.Kind) -> EndpointMatch {
-        method == "POST" ? .api(Endpoint(dialect: d, kind: k)) : .methodNotAllowed(d, allowed: "POST")
-    }
-}
-
-/// Which provider kinds serve a dialect without translation (translation arrives in a later release).
-public extension ProviderKind {
-    var dialect: Dialect? {
-        switch self {
-        case .openai, .azureOpenAI, .openAICompatible: return .openai
-        case .anthropic: return .anthropic
-        case .gemini: return .gemini
-        // Subscription accounts and Vertex need OAuth token handling, which comes later.
-        case .vertex, .chatGPTAccount, .claudeAccount: return nil
-        }
+    private static func post(_ method: String, _ d: Family, _ k: Endpoint.Kind) -> EndpointMatch {
+        method == "POST" ? .api(Endpoint(family: d, kind: k)) : .methodNotAllowed(d, allowed: "POST")
     }
 }

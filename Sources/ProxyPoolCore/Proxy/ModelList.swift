@@ -1,9 +1,9 @@
 /// `GET /v1/models` and `/v1beta/models`, answered by the proxy itself: the models a client may ask for (the
-/// tier models of the credentials its app routes to, and the aliases), in the dialect the client speaks.
+/// tier models of the credentials its app routes to, and the aliases), in the family the client speaks.
 public enum ModelList {
-    public static func body(_ dialect: Dialect, models: [String]) -> [UInt8] {
+    public static func body(_ family: Family, models: [String]) -> [UInt8] {
         let q = JSONText.quoted
-        switch dialect {
+        switch family {
         case .openai:
             let items = models.map { #"{"id":\#(q($0)),"object":"model","created":0,"owned_by":"proxypool"}"# }
             return Array(#"{"object":"list","data":[\#(items.joined(separator: ","))]}"#.utf8)

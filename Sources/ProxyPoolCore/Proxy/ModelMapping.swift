@@ -1,14 +1,10 @@
 /// Which model a credential is asked for. A model of the credential's own family passes unchanged; a model
 /// of another family (a Claude name sent to an OpenAI credential) is replaced by the model the user set for
 /// its tier on that provider; an alias wins over both.
-public enum ModelFamily: String, Sendable, Equatable {
-    case openai, anthropic, gemini
-}
-
 public enum ModelMapping {
     /// The family a model name belongs to, from its name; nil for open-weight and unknown names (they are
     /// served by OpenAI-compatible servers under their own names, so they pass unchanged).
-    public static func family(of model: String) -> ModelFamily? {
+    public static func family(of model: String) -> Family? {
         let n = TierClassifier.normalize(model)
         guard let first = n.words.first else { return nil }
         switch first {
@@ -23,16 +19,6 @@ public enum ModelMapping {
         }
     }
 
-    /// The family a provider serves; nil for OpenAI-compatible servers, which serve whatever they host.
-    public static func family(of provider: ProviderKind) -> ModelFamily? {
-        switch provider {
-        case .openai, .azureOpenAI, .chatGPTAccount: return .openai
-        case .anthropic, .claudeAccount: return .anthropic
-        case .gemini, .vertex: return .gemini
-        case .openAICompatible: return nil
-        }
-    }
-
     public struct Decision: Sendable, Equatable {
         /// The model name sent upstream.
         public var model: String
@@ -44,14 +30,15 @@ public enum ModelMapping {
     }
 
     /// - Parameters:
+    ///   - providerFamily: the family of models the provider serves under their own names (`Provider.modelFamily`;
+    ///     nil for servers that host whatever they host).
     ///   - tierModel: the model configured for a tier on this credential (its own override, else its provider's).
-    public static func map(_ requested: String, provider: ProviderKind, aliases: [String: String], userRules: [TierRule],
+    public static func map(_ requested: String, provider: ProviderKind, providerFamily: Family?, aliases: [String: String], userRules: [TierRule],
                            tierModel: (Tier) -> String?) -> Decision {
         if let target = aliases[requested] {
             return Decision(model: target, tier: nil, reason: "alias \(requested) → \(target)", changed: target != requested)
         }
         let modelFamily = family(of: requested)
-        let providerFamily = family(of: provider)
         guard let mf = modelFamily else {
             return Decision(model: requested, tier: nil, reason: "not a known vendor's model name: passed unchanged", changed: false)
         }

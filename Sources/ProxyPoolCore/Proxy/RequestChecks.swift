@@ -47,7 +47,7 @@ public enum RequestChecks {
             default: break
             }
         }
-        if endpoint.dialect != .gemini, let q = query, q.split(separator: "&").contains(where: { $0.hasPrefix("key=") }) {
+        if endpoint.family != .gemini, let q = query, q.split(separator: "&").contains(where: { $0.hasPrefix("key=") }) {
             return Refusal(400, "an access key in the URL (?key=) is accepted only on the Gemini endpoints; send it in a header "
                                 + "(Authorization: Bearer … or x-api-key), where it stays out of logs")
         }

@@ -1,5 +1,6 @@
 import ProxyPoolCore
 import ProxyPoolControl
+import ProxyPoolProviders
 
 /// `credential …`: add, list, show, remove, enable, disable and test credentials.
 enum CredentialCommands {
@@ -9,7 +10,7 @@ enum CredentialCommands {
         OptionSpec("key-env", value: "VAR", help: "Read the secret from environment variable VAR"),
     ]
 
-    /// Provider settings, each a flag of its own; `ProviderKind.allowedOptions` says which kinds take which.
+    /// Provider settings, each a flag of its own; `Provider.allowedOptions` (ProxyPoolProviders) says which kinds take which.
     static let providerOptions: [OptionSpec] = [
         OptionSpec("organization", value: "ORG", help: "openai: OpenAI-Organization header"),
         OptionSpec("project", value: "PROJECT", help: "openai: OpenAI-Project header; vertex: Google Cloud project"),
@@ -102,7 +103,7 @@ enum CredentialCommands {
     static func describe(_ c: CredentialInfo) -> String {
         var lines = [
             ("name", c.name), ("provider", c.provider.rawValue), ("secret", c.secretRedacted),
-            ("base URL", c.baseURL ?? "(default: \(c.provider.defaultBaseURL ?? "none"))"),
+            ("base URL", c.baseURL ?? "(default: \(Providers.of(c.provider).defaultBaseURL ?? "none"))"),
             ("state", c.enabled ? "enabled" : "disabled"), ("free", c.free ? "yes" : "no"),
             ("assigned to", c.assignedTo.isEmpty ? "-" : c.assignedTo.joined(separator: ", ")),
             ("created", c.createdAt), ("updated", c.updatedAt),

@@ -4,6 +4,7 @@ import ProxyPoolSystem
 import ProxyPoolHTTP
 import ProxyPoolUpstream
 import ProxyPoolTranslation
+import ProxyPoolProviders
 
 /// One client request and its attempts upstream, the I/O side: `ExchangeMachine` decides (which candidate,
 /// fail over or not, cool down, answer with what); this class carries its actions out: prepares and starts
@@ -68,7 +69,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     func attempt() { run(.start) }
 
     /// Give the machine an event and carry out what it decides, until an action needs nothing more.
-    private func run(_ event: ExchangeMachine.Event) {
+    func run(_ event: ExchangeMachine.Event) {
         var next: ExchangeMachine.Event? = event
         while let e = next { next = carryOut(machine.handle(e, service.cooldowns)) }
     }
@@ -118,15 +119,21 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         return nil
     }
 
-    /// Send the request to the current candidate (again after media fetches complete); what the machine is
-    /// told when it cannot go (yet).
+    /// Send the request to the current candidate (again after media fetches or its token come in); what the
+    /// machine is told when it cannot go (yet).
     private func send() -> ExchangeMachine.Event? {
         guard let c = service.snapshot.credentials[candidates[index]] else { return .candidateGone }
+        // The credential's auth: a static header, or a token that may have to be fetched first (Exchange+Tokens.swift).
+        let auth: [String]
+        switch authHeaders(c) {
+        case .ready(let h): auth = h
+        case .notYet(let event): return event
+        }
         body = []
         transcoder = nil
         translatedUsage = nil
         usage = UsageScanner()
-        let upstream: (url: String, headers: [String], body: [UInt8])
+        var upstream: (url: String, headers: [String], body: [UInt8])
         do throws(TranslationError) {
             // nil: media fetches are under way, or the client was answered (the machine then ignores this).
             guard let u = try prepare(c) else { return .preparation(.pending) }
@@ -136,41 +143,47 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             return .preparation(.failed(reason: "\(c.name): \(error)", markCredential: false,
                                         ifLast: .init(.invalidRequest, status: 400, "the request cannot be sent to \(c.name) (\(c.provider.rawValue)): \(error)")))
         }
+        upstream.headers.append(contentsOf: auth)
         var r = UpstreamRequest(url: upstream.url, method: request.head.method, headers: upstream.headers, body: upstream.body, caFile: c.options["ca-file"])
         r.firstByteTimeoutMillis = service.options.firstByteTimeoutMillis
         transfer = service.upstreams.start(r, delegate: self)
         return nil
     }
 
-    /// The upstream request for credential `c`: the client's bytes as they are when the credential speaks the
-    /// client's protocol and the model stays; otherwise decoded once, mapped and re-encoded. Returns nil when
-    /// the client was already answered (its request cannot be decoded at all).
+    /// The upstream request for credential `c` (its auth apart): the client's bytes as they are when the
+    /// credential speaks the client's protocol and the model stays; otherwise decoded once, mapped and
+    /// re-encoded. Returns nil when the client was already answered (its request cannot be decoded at all) or
+    /// media fetches must come in first.
     private func prepare(_ c: CredentialRoute) throws(TranslationError) -> (url: String, headers: [String], body: [UInt8])? {
         let head = request.head
+        let provider = Providers.of(c.provider)
+        func passThrough(_ path: Substring) -> UpstreamTarget {
+            provider.target(endpoint: endpoint, path: path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
+        }
         guard let clientWire else {
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
-            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
-            return (url, headers, request.body)
+            let t = passThrough(head.path)
+            return (t.url, t.headers, request.body)
         }
-        let wire = c.provider.upstreamWire(for: clientWire, options: c.options)
+        let wire = provider.upstreamWire(for: clientWire, options: c.options)
         let decision = model.map { service.mapModel($0, c) }
         let upstreamModel = decision?.model ?? model
         if wire == clientWire {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
             guard decision?.changed == true, let upstreamModel else {
-                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
-                return (url, headers, request.body)
+                let t = passThrough(head.path)
+                return (t.url, t.headers, request.body)
             }
             // Same protocol, another model name: only the name changes (in the path for Gemini, else in the body).
             if clientWire == .gemini, let colon = head.path.lastIndex(of: ":") {
-                let path = "/\(endpoint.geminiVersion ?? "v1beta")/models/\(UpstreamTarget.pathSegment(upstreamModel))" + head.path[colon...]
-                let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: Substring(path), query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
-                return (url, headers, request.body)
+                let path = "/\(endpoint.geminiVersion ?? "v1beta")/models/\(PathSegment.encode(upstreamModel))" + head.path[colon...]
+                let t = passThrough(Substring(path))
+                return (t.url, t.headers, request.body)
             }
             guard var json = try? JSONParser.parse(request.body) else { throw TranslationError(field: nil, "the request body is not valid JSON") }
             json.set("model", .string(upstreamModel))
-            let (url, headers) = UpstreamTarget.build(endpoint: endpoint, path: head.path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
-            return (url, headers, JSONWriter.bytes(json))
+            let t = passThrough(head.path)
+            return (t.url, t.headers, JSONWriter.bytes(json))
         }
         if canonical == nil {
             do throws(TranslationError) {
@@ -200,8 +213,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         reasoningRestored = service.reasoningCache.restore(into: &req, family: wire.family, credential: c.name, now: Posix.monotonicMillis())
         plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
         let bytes = try Translator.encodeRequest(req, to: wire)
-        let (url, headers) = UpstreamTarget.build(wire: wire, model: req.model, stream: stream, credential: c)
-        return (url, headers, bytes)
+        let t = provider.target(wire: wire, model: req.model, stream: stream, credential: c)
+        return (t.url, t.headers, bytes)
     }
 
     // MARK: UpstreamDelegate
@@ -257,7 +270,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         } else if let error {
             // Too late to fail over: end the stream the way the client's protocol reports errors.
             let isEventStream = machine.isEventStream
-            if isEventStream { response.write(ClientErrors.streamError(endpoint.dialect, .upstream, "upstream \(credential) failed mid-response: \(error.message)")) }
+            if isEventStream { response.write(ClientErrors.streamError(endpoint.family, .upstream, "upstream \(credential) failed mid-response: \(error.message)")) }
             response.abortOrFinish(eventStream: isEventStream)
             finish(status: status, error: "upstream failed mid-response: \(error.message)")
         } else {
@@ -366,7 +379,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     private func respondError(_ kind: ErrorCause, _ msg: String, status: Int, headers: [(String, String)]) {
         response.respond(status: status, headers: [("Content-Type", "application/json")] + headers,
-                         body: ClientErrors.body(endpoint.dialect, kind, msg, status: status))
+                         body: ClientErrors.body(endpoint.family, kind, msg, status: status))
         finish(status: status, error: msg)
     }
 

@@ -1,18 +1,6 @@
-/// The four wire protocols we translate between.
-public enum WireProtocol: String, Sendable, Equatable, CaseIterable {
-    case openAIChat = "openai-chat"
-    case openAIResponses = "openai-responses"
-    case anthropicMessages = "anthropic-messages"
-    case gemini = "gemini"
+import ProxyPoolCore
 
-    public var family: ProviderFamily {
-        switch self {
-        case .openAIChat, .openAIResponses: return .openai
-        case .anthropicMessages: return .anthropic
-        case .gemini: return .gemini
-        }
-    }
-}
+// The wire protocols themselves (`WireProtocol`) are Core's: clients, providers and codecs share them.
 
 /// A request that cannot be translated faithfully. Answered with 400 in the client's own format; `field` names
 /// the offending field as the client wrote it (e.g. `messages[2].content[0].type`).

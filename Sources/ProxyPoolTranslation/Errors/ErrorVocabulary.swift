@@ -58,16 +58,16 @@ public struct ErrorShape: Sendable, Equatable {
 }
 
 extension ErrorCause {
-    public func shape(_ dialect: Dialect) -> ErrorShape {
-        switch dialect {
+    public func shape(_ family: Family) -> ErrorShape {
+        switch family {
         case .openai: return openAI
         case .anthropic: return anthropic
         case .gemini: return gemini
         }
     }
 
-    /// The HTTP status a client of `dialect` gets for this cause.
-    public func status(for dialect: Dialect) -> Int { shape(dialect).status }
+    /// The HTTP status a client of `family` gets for this cause.
+    public func status(for family: Family) -> Int { shape(family).status }
 
     var openAI: ErrorShape {
         switch self {
@@ -205,11 +205,11 @@ extension ErrorCause {
 /// Error bodies and stream error events in the client's protocol, for errors the proxy raises and for
 /// translated ones (the codecs' `encodeError` call `node`).
 public enum ClientErrors {
-    /// The JSON error body a client of `dialect` gets; `status` (default: the cause's) is the one answered
+    /// The JSON error body a client of `family` gets; `status` (default: the cause's) is the one answered
     /// with, which Gemini repeats as `code`.
-    public static func node(_ dialect: Dialect, _ cause: ErrorCause, _ message: String, status: Int? = nil) -> JSONNode {
-        let s = cause.shape(dialect)
-        switch dialect {
+    public static func node(_ family: Family, _ cause: ErrorCause, _ message: String, status: Int? = nil) -> JSONNode {
+        let s = cause.shape(family)
+        switch family {
         case .openai:
             return ["error": ["message": .string(message), "type": .string(s.type), "param": nil, "code": s.code.map { .string($0) } ?? .null]]
         case .anthropic:
@@ -219,19 +219,19 @@ public enum ClientErrors {
         }
     }
 
-    public static func node(_ dialect: Dialect, _ info: ErrorInfo) -> JSONNode { node(dialect, info.kind, info.message, status: info.status) }
+    public static func node(_ family: Family, _ info: ErrorInfo) -> JSONNode { node(family, info.kind, info.message, status: info.status) }
 
     /// An error the proxy raises, as body bytes.
-    public static func body(_ dialect: Dialect, _ cause: ErrorCause, _ message: String, status: Int? = nil) -> [UInt8] {
-        JSONWriter.bytes(node(dialect, cause, message, status: status))
+    public static func body(_ family: Family, _ cause: ErrorCause, _ message: String, status: Int? = nil) -> [UInt8] {
+        JSONWriter.bytes(node(family, cause, message, status: status))
     }
 
     /// An error event that ends a stream already under way (passed through untranslated), in the client's SSE
-    /// dialect: Anthropic's `error` event; for OpenAI an `error` event whose data carries `error` (openai-python
+    /// family: Anthropic's `error` event; for OpenAI an `error` event whose data carries `error` (openai-python
     /// raises on it, for Chat and Responses streams alike); for Gemini a chunk that is an error body.
-    public static func streamError(_ dialect: Dialect, _ cause: ErrorCause, _ message: String) -> [UInt8] {
+    public static func streamError(_ family: Family, _ cause: ErrorCause, _ message: String) -> [UInt8] {
         var out: [UInt8] = []
-        switch dialect {
+        switch family {
         case .anthropic:
             SSEWriter.event("error", node(.anthropic, cause, message), into: &out)
         case .openai:

@@ -1,12 +1,12 @@
+import ProxyPoolCore
+
 /// The canonical conversation: our own model of a chat request and response, not any one vendor's wire
 /// format. Every codec decodes its protocol into these types and encodes them back out, so N protocols need
 /// N codecs, not N² translators.
 
-/// The family a provider-specific payload came from: thinking signatures and encrypted reasoning are only
-/// valid when sent back to the same family, and are dropped (documented) when a request crosses families.
-public enum ProviderFamily: String, Sendable, Equatable {
-    case openai, anthropic, gemini
-}
+// A provider-specific payload carries the `Family` (Core) it came from: thinking signatures and encrypted
+// reasoning are only valid when sent back to the same family, and are dropped (documented) when a request
+// crosses families.
 
 public enum Role: String, Sendable, Equatable {
     case user, assistant
@@ -20,7 +20,7 @@ public enum MediaSource: Sendable, Equatable {
     /// before encoding (see `MediaFetching`), never silently.
     case url(String, mediaType: String?)
     /// A provider-side file reference (OpenAI `file_id`, Gemini `fileData.fileUri` on Google's file API).
-    case fileReference(id: String, mediaType: String?, family: ProviderFamily)
+    case fileReference(id: String, mediaType: String?, family: Family)
 }
 
 public struct ToolCall: Sendable, Equatable {
@@ -61,9 +61,9 @@ public struct ReasoningBlock: Sendable, Equatable {
     /// True for Anthropic `redacted_thinking`.
     public var redacted: Bool
     /// Which family made `signature` / `encrypted`; they are only sent back to that family.
-    public var family: ProviderFamily?
+    public var family: Family?
     public init(text: String, signature: String? = nil, encrypted: String? = nil, itemID: String? = nil, redacted: Bool = false,
-                family: ProviderFamily? = nil) {
+                family: Family? = nil) {
         self.text = text; self.signature = signature; self.encrypted = encrypted; self.itemID = itemID; self.redacted = redacted
         self.family = family
     }

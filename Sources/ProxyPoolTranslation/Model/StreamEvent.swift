@@ -1,3 +1,5 @@
+import ProxyPoolCore
+
 /// A response stream in canonical form. Every upstream stream decoder emits this sequence, and every client
 /// stream encoder consumes it:
 ///
@@ -21,7 +23,7 @@ public enum StreamEvent: Sendable, Equatable {
 public enum BlockStart: Sendable, Equatable {
     case text
     case toolCall(id: String, name: String, signature: String?)
-    case reasoning(family: ProviderFamily?, itemID: String?)
+    case reasoning(family: Family?, itemID: String?)
     /// Anthropic `redacted_thinking` or an encrypted-only reasoning item: arrives whole.
     case encryptedReasoning(ReasoningBlock)
 }

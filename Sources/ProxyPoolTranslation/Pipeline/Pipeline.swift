@@ -31,7 +31,7 @@ public enum Translator {
         let json = try? JSONParser.parse(body)
         var info = Codecs.codec(upstream).decodeError(status: status, body: json)
         if info.message.isEmpty { info.message = "upstream answered \(status)" }
-        info.status = info.kind.status(for: client.dialect)
+        info.status = info.kind.status(for: client.family)
         return (info, JSONWriter.bytes(Codecs.codec(client).encodeError(info)))
     }
 

@@ -1,3 +1,5 @@
+import ProxyPoolCore
+
 /// Provider reasoning kept across turns for clients whose protocol has nowhere to carry it.
 ///
 /// Gemini signs its function calls (`thoughtSignature`) and Anthropic signs its thinking blocks; both want them
@@ -9,14 +11,14 @@
 public struct ReasoningCache {
     /// What one tool call needs back.
     public struct Memo: Sendable, Equatable {
-        public var family: ProviderFamily
+        public var family: Family
         public var credential: String
         /// Gemini: the call's own `thoughtSignature`.
         public var callSignature: String?
         /// Signed (or redacted / encrypted) reasoning of the same family that came right before the call, after
         /// the previous call of its turn.
         public var reasoning: [ReasoningBlock]
-        public init(family: ProviderFamily, credential: String, callSignature: String? = nil, reasoning: [ReasoningBlock] = []) {
+        public init(family: Family, credential: String, callSignature: String? = nil, reasoning: [ReasoningBlock] = []) {
             self.family = family; self.credential = credential; self.callSignature = callSignature; self.reasoning = reasoning
         }
 
@@ -51,7 +53,7 @@ public struct ReasoningCache {
 
     /// The memos an answer's content yields, by call id: for each tool call, the family's signed reasoning
     /// since the previous call and (Gemini) the call's signature. Calls with nothing to keep are left out.
-    public static func memos(from content: [ContentBlock], family: ProviderFamily, credential: String) -> [(id: String, memo: Memo)] {
+    public static func memos(from content: [ContentBlock], family: Family, credential: String) -> [(id: String, memo: Memo)] {
         guard family == .gemini || family == .anthropic else { return [] }
         var out: [(String, Memo)] = []
         var pending: [ReasoningBlock] = []
@@ -72,7 +74,7 @@ public struct ReasoningCache {
     }
 
     /// Remember what an upstream answer (whole, or collected from its stream) needs on the next turn.
-    public mutating func remember(_ content: [ContentBlock], family: ProviderFamily, credential: String, now: Int64) {
+    public mutating func remember(_ content: [ContentBlock], family: Family, credential: String, now: Int64) {
         for (id, memo) in Self.memos(from: content, family: family, credential: credential) { insert(id, memo, now: now) }
     }
 
@@ -112,7 +114,7 @@ public struct ReasoningCache {
     /// Put remembered reasoning back into a request about to go to `family` through `credential`, on the
     /// assistant turns whose tool calls the client sent back without it. Returns how many calls got theirs.
     @discardableResult
-    public mutating func restore(into request: inout ChatRequest, family: ProviderFamily, credential: String, now: Int64) -> Int {
+    public mutating func restore(into request: inout ChatRequest, family: Family, credential: String, now: Int64) -> Int {
         guard family == .gemini || family == .anthropic, !entries.isEmpty else { return 0 }
         evict(now: now)
         var restored = 0

@@ -1,3 +1,5 @@
+import ProxyPoolCore
+
 /// Gemini `generateContent` / `streamGenerateContent` (google-genai SDK, Gemini CLI).
 ///
 /// Gemini's JSON mapping accepts both camelCase and snake_case field names, and the genai SDK mixes them

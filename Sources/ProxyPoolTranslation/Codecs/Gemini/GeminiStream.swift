@@ -1,3 +1,5 @@
+import ProxyPoolCore
+
 // MARK: - Client stream: canonical events → Gemini chunks
 
 /// One GenerateContentResponse per text / thought delta, a functionCall part when its call is complete
@@ -11,7 +13,7 @@ final class GeminiStreamEncoder: StreamEncoder {
     var responseID = IDs.make("", length: 22)
     var model = ""
     var calls: [Int: ToolCall] = [:]
-    var reasoning: [Int: (text: String, signature: String?, family: ProviderFamily?)] = [:]
+    var reasoning: [Int: (text: String, signature: String?, family: Family?)] = [:]
     var pendingSignature: String?
 
     init(sse: Bool, includeThoughts: Bool) { self.sse = sse; self.includeThoughts = includeThoughts }

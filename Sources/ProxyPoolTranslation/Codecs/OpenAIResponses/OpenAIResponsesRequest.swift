@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ProxyPoolCore
 
 /// OpenAI Responses API (`POST /v1/responses`), what Codex CLI and the openai SDK's `responses` speak.
 ///

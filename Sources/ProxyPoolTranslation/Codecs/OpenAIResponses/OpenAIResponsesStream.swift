@@ -1,3 +1,5 @@
+import ProxyPoolCore
+
 // MARK: - Client stream: canonical events → Responses SSE
 
 /// Writes the Responses event sequence as canonical events arrive: `response.created`, `response.in_progress`,
@@ -17,7 +19,7 @@ final class ResponsesStreamEncoder: StreamEncoder {
         var summaries: [String] = []
         var encrypted: String?
         var signature: String?
-        var family: ProviderFamily?
+        var family: Family?
         var redacted = false
     }
 

@@ -1,6 +1,6 @@
 import Testing
 import ProxyPoolCore
-@testable import ProxyPoolTranslation
+@testable import ProxyPoolProviders
 
 /// Which protocol a request goes upstream in, per provider kind and its `api` option.
 @Suite struct UpstreamWireTests {
@@ -24,6 +24,6 @@ import ProxyPoolCore
         (.chatGPTAccount, nil, .openAIChat, .openAIResponses),
     ] as [(ProviderKind, String?, WireProtocol, WireProtocol)])
     func upstreamProtocol(kind: ProviderKind, api: String?, client: WireProtocol, expected: WireProtocol) {
-        #expect(kind.upstreamWire(for: client, options: api.map { ["api": $0] } ?? [:]) == expected)
+        #expect(Providers.of(kind).upstreamWire(for: client, options: api.map { ["api": $0] } ?? [:]) == expected)
     }
 }

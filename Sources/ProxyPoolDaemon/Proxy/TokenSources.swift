@@ -1,0 +1,168 @@
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolStore
+import ProxyPoolUpstream
+import ProxyPoolProviders
+
+/// The tokens of the credentials that authenticate with a fetched token (`ProviderAuth.token`), on the loop
+/// thread. Each credential has a `TokenSource` (the state machine) and at most one fetch in flight; requests
+/// that need its token meanwhile wait on that fetch. A new token (and a rotated refresh token) is committed to
+/// the store, in a transaction of its own, before anyone uses it: a spent refresh token is gone for good.
+final class TokenSources {
+    /// What a request waiting for a token gets.
+    enum Answer {
+        /// The header lines that carry the token.
+        case ready([String])
+        /// The grant was refused: the credential is marked and the request moves on.
+        case refused(String)
+        /// No token this time (the endpoint did not answer, or said nothing useful): try the next credential.
+        case failed(String)
+    }
+
+    /// Reads and writes credentials' tokens (the store, in the daemon). Unset: tokens live in memory only.
+    struct Persistence {
+        var load: (String) -> Store.StoredToken?
+        var save: (String, Store.StoredToken) throws(RPCError) -> Void
+    }
+
+    private final class Entry {
+        var source: TokenSource
+        var waiters: [(id: ObjectIdentifier, done: (Answer) -> Void)] = []
+        var fetch: TokenFetch?
+        init(_ source: TokenSource) { self.source = source }
+    }
+
+    var persistence: Persistence?
+    private var entries: [String: Entry] = [:]
+    private let upstreams: Upstreams
+    private let logger: Logger
+    /// Token requests sent, for the journal and tests.
+    private(set) var fetchesStarted = 0
+
+    init(upstreams: Upstreams, logger: Logger) { self.upstreams = upstreams; self.logger = logger }
+
+    /// The auth headers for credential `c` now (or why there are none), or nil when a token must be fetched
+    /// first: then `then` is called on the loop, once, when the fetch is over, unless `cancel(waiter:)` came first.
+    func headers(for c: CredentialRoute, grant: any TokenGrant, waiter: AnyObject, then: @escaping (Answer) -> Void) -> Answer? {
+        let e = entry(c, grant)
+        switch e.source.next(nowMillis: Timestamp.nowMillis()) {
+        case .use(let token): return .ready(grant.headers(token: token))
+        case .refused(let why): return .refused(why)
+        case .wait:
+            e.waiters.append((ObjectIdentifier(waiter), then))
+            return nil
+        case .fetch(let request):
+            e.waiters.append((ObjectIdentifier(waiter), then))
+            start(request, for: c.name, e)
+            return nil
+        }
+    }
+
+    /// The waiter no longer wants its answer (its client left); the fetch goes on for the others.
+    func cancel(waiter: AnyObject) {
+        let id = ObjectIdentifier(waiter)
+        for e in entries.values where !e.waiters.isEmpty { e.waiters.removeAll { $0.id == id } }
+    }
+
+    /// The machine for `c`, made anew when the credential's secret or base changed (re-added, another login):
+    /// then the stored token is the new credential's, or none.
+    private func entry(_ c: CredentialRoute, _ grant: any TokenGrant) -> Entry {
+        if let e = entries[c.name], e.source.credential == c { return e }
+        let stored = persistence?.load(c.name)
+        let token = stored.map { Token(value: $0.accessToken, expiresAtMillis: $0.expiresAtMillis) }
+        let e = Entry(TokenSource(credential: c, grant: grant, token: token, refreshToken: stored?.refreshToken))
+        if let old = entries[c.name], let f = old.fetch {
+            // The credential changed under a fetch: its answer would be for the old one.
+            f.cancel()
+            old.fetch = nil
+            let waiters = old.waiters
+            old.waiters = []
+            for w in waiters { w.done(.failed("the credential changed while its token was fetched")) }
+        }
+        entries[c.name] = e
+        return e
+    }
+
+    private func start(_ request: TokenRequest, for name: String, _ e: Entry) {
+        fetchesStarted += 1
+        var r = UpstreamRequest(url: request.url, method: request.method, headers: request.headers, body: request.body,
+                                caFile: e.source.credential.options["ca-file"])
+        r.totalTimeoutMillis = 30_000
+        r.firstByteTimeoutMillis = 30_000
+        let f = TokenFetch(grant: e.source.grant) { [unowned self, unowned e] result in
+            e.fetch = nil
+            finished(name, e, result)
+        }
+        e.fetch = f
+        f.start(r, upstreams)
+    }
+
+    private func finished(_ name: String, _ e: Entry, _ result: TokenFetchResult) {
+        var result = result
+        if case .success(let t, let rotated) = result {
+            // Committed before use: a rotated refresh token is the only one that works from now on.
+            do throws(RPCError) {
+                try persistence?.save(name, Store.StoredToken(accessToken: t.value, expiresAtMillis: t.expiresAtMillis, refreshToken: rotated))
+            } catch {
+                logger.error("credential \(name): cannot store its new token: \(error.message)", event: "token-store-failed",
+                             [.init("CREDENTIAL", name)])
+                if rotated != nil { result = .failed("the new token could not be stored: \(error.message)") }
+            }
+        }
+        let outcome = e.source.fetched(result)
+        let answer: Answer
+        switch outcome {
+        case .ready(let token):
+            answer = .ready(e.source.grant.headers(token: token))
+            logger.info("credential \(name): new token obtained", event: "token-refreshed", [.init("CREDENTIAL", name)])
+        case .refused(let why): answer = .refused(why)
+        case .failed(let why):
+            answer = .failed(why)
+            logger.warning("credential \(name): no token: \(why)", event: "token-failed", [.init("CREDENTIAL", name)])
+        }
+        let waiters = e.waiters
+        e.waiters = []
+        for w in waiters { w.done(answer) }
+    }
+}
+
+/// One token request on the loop, on a connection of its own (`Upstreams.fetch`), its answer read whole (at
+/// most 64 KiB) and handed to the grant to read.
+final class TokenFetch: UpstreamDelegate {
+    private let grant: any TokenGrant
+    private let done: (TokenFetchResult) -> Void
+    private var status = 0
+    private var body: [UInt8] = []
+    private var transfer: UpstreamTransfer?
+    private var upstreams: Upstreams?
+    private var ended = false
+
+    init(grant: any TokenGrant, done: @escaping (TokenFetchResult) -> Void) { self.grant = grant; self.done = done }
+
+    func start(_ r: UpstreamRequest, _ upstreams: Upstreams) {
+        self.upstreams = upstreams
+        transfer = upstreams.fetch(r, delegate: self)
+    }
+
+    /// Stop without a word (the credential changed under it).
+    func cancel() {
+        ended = true
+        if let t = transfer { upstreams?.cancel(t) }
+        transfer = nil
+    }
+
+    func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) { self.status = status }
+
+    func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        if body.count < 65536 { body.append(contentsOf: bytes.prefix(65536 - body.count)) }
+        return false
+    }
+
+    func upstreamComplete(_ t: UpstreamTransfer, error: UpstreamError?) {
+        transfer = nil
+        guard !ended else { return }
+        ended = true
+        if let error { return done(.failed("the token endpoint did not answer: \(error.message)")) }
+        done(grant.result(status: status, body: body, nowMillis: Timestamp.nowMillis()))
+    }
+}

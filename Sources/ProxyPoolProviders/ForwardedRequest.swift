@@ -1,0 +1,80 @@
+import ProxyPoolCore
+
+/// A client request on its way to a credential: the client's query without its `key=`, the credential's base
+/// without trailing slashes, and the client's headers that may travel on. Providers build their URL from it and
+/// may add headers of their own.
+public struct ForwardedRequest {
+    /// Client headers never forwarded: hop-by-hop, framing, every kind of key, cookies, and encodings
+    /// (the upstream is asked for identity so usage can be read from the stream).
+    static let dropped = HeaderNameSet([
+        "host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding",
+        "upgrade", "content-length", "expect", "authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie",
+        "accept-encoding", "openai-organization", "openai-project", "origin", "referer", AppDetection.labelHeader,
+    ])
+
+    /// The client's path as sent, e.g. `/v1/chat/completions`.
+    public let path: Substring
+    /// The path without its `/v1` (`/chat/completions`), for bases that end in `/v1`.
+    public let suffix: String
+    public let base: String
+    /// The header lines going upstream.
+    public var headers: [String]
+    /// Names the client's Connection headers list: for its connection to us only.
+    public let connectionNamed: [String]
+    private let query: String
+    private let clientHeaders: [(name: String, value: String)]
+    private let lowerNames: [String]?
+
+    init(path: Substring, query: Substring?, base: String, clientHeaders: [(name: String, value: String)], lowerNames: [String]?) {
+        self.path = path
+        self.query = query.map { q in q.split(separator: "&").filter { !$0.hasPrefix("key=") }.joined(separator: "&") } ?? ""
+        var b = base
+        while b.hasSuffix("/") { b.removeLast() }
+        self.base = b
+        suffix = path.hasPrefix("/v1/") ? String(path.dropFirst(3)) : String(path)
+        var out: [String] = []
+        out.reserveCapacity(clientHeaders.count + 2)
+        func lower(_ i: Int) -> String { lowerNames?[i] ?? clientHeaders[i].name.lowercased() }
+        // Only a name of Connection's length can be it: no lower-casing of the others for the look.
+        let named = HopByHop.namedInConnection(count: clientHeaders.count, lowerName: { i in
+            lowerNames?[i] ?? (clientHeaders[i].name.utf8.count == 10 ? clientHeaders[i].name.lowercased() : "")
+        }, value: { clientHeaders[$0].value })
+        for (i, h) in clientHeaders.enumerated() {
+            let name = lower(i)
+            if Self.dropped.contains(name) || (!named.isEmpty && named.contains(name)) { continue }
+            out.append("\(h.name): \(h.value)")
+        }
+        headers = out
+        connectionNamed = named
+        self.clientHeaders = clientHeaders
+        self.lowerNames = lowerNames
+    }
+
+    /// Whether the client sent a header of this lower-case name (forwarded or not).
+    public func clientSent(_ lowerName: String) -> Bool {
+        lowerNames?.contains(lowerName) ?? clientHeaders.contains { $0.name.lowercased() == lowerName }
+    }
+
+    /// `url` with the client's query (and `extra`) appended.
+    public func withQuery(_ url: String, extra: String? = nil) -> String {
+        if query.isEmpty && extra == nil { return url }
+        let parts = [query, extra ?? ""].filter { !$0.isEmpty }
+        return parts.isEmpty ? url : url + (url.contains("?") ? "&" : "?") + parts.joined(separator: "&")
+    }
+}
+
+public enum PathSegment {
+    /// A model name as one path segment: anything but unreserved characters percent-encoded.
+    public static func encode(_ s: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for b in s.utf8 {
+            if Validation.isAlnum(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~") {
+                out.append(b)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
