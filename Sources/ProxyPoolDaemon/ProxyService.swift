@@ -66,7 +66,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
          snapshot: RoutingSnapshot, options: Options) {
         self.loop = loop; self.upstreams = upstreams; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
         self.snapshot = snapshot; self.options = options
-        tokens = TokenSources(upstreams: upstreams, logger: logger)
+        tokens = TokenSources(loop: loop, upstreams: upstreams, logger: logger)
     }
 
     /// How `model` is sent to credential `c` (a credential of the current snapshot).

@@ -8,7 +8,10 @@ import ProxyPoolProviders
 /// thread. Each credential has a `TokenSource` (the state machine) and at most one fetch in flight; requests
 /// that need its token meanwhile wait on that fetch. A new token (and a rotated refresh token) is committed to
 /// the store, in a transaction of its own, before anyone uses it: a spent refresh token is gone for good.
-final class TokenSources {
+/// The store is read and written on a thread of its own (SQLite blocks), never on the loop: the requests wait
+/// for the answer as they wait for the fetch. Confined to the loop thread; other threads come back to it only
+/// through `loop.execute` (hence @unchecked).
+final class TokenSources: @unchecked Sendable {
     /// What a request waiting for a token gets.
     enum Answer {
         /// The header lines that carry the token.
@@ -20,13 +23,15 @@ final class TokenSources {
     }
 
     /// Reads and writes credentials' tokens (the store, in the daemon). Unset: tokens live in memory only.
-    struct Persistence {
-        var load: (String) -> Store.StoredToken?
-        var save: (String, Store.StoredToken) throws(RPCError) -> Void
+    struct Persistence: Sendable {
+        var load: @Sendable (String) -> Store.StoredToken?
+        var save: @Sendable (String, Store.StoredToken) throws(RPCError) -> Void
     }
 
-    private final class Entry {
+    private final class Entry: @unchecked Sendable {
         var source: TokenSource
+        /// The stored token is being read: requests wait, as they wait for a fetch.
+        var loading = false
         var waiters: [(id: ObjectIdentifier, done: (Answer) -> Void)] = []
         var fetch: TokenFetch?
         init(_ source: TokenSource) { self.source = source }
@@ -39,12 +44,18 @@ final class TokenSources {
     /// Token requests sent, for the journal and tests.
     private(set) var fetchesStarted = 0
 
-    init(upstreams: Upstreams, logger: Logger) { self.upstreams = upstreams; self.logger = logger }
+    private let loop: EventLoop
+
+    init(loop: EventLoop, upstreams: Upstreams, logger: Logger) { self.loop = loop; self.upstreams = upstreams; self.logger = logger }
 
     /// The auth headers for credential `c` now (or why there are none), or nil when a token must be fetched
     /// first: then `then` is called on the loop, once, when the fetch is over, unless `cancel(waiter:)` came first.
     func headers(for c: CredentialRoute, grant: any TokenGrant, waiter: AnyObject, then: @escaping (Answer) -> Void) -> Answer? {
         let e = entry(c, grant)
+        if e.loading {
+            e.waiters.append((ObjectIdentifier(waiter), then))
+            return nil
+        }
         switch e.source.next(nowMillis: Timestamp.nowMillis()) {
         case .use(let token): return .ready(grant.headers(token: token))
         case .refused(let why): return .refused(why)
@@ -68,9 +79,7 @@ final class TokenSources {
     /// then the stored token is the new credential's, or none.
     private func entry(_ c: CredentialRoute, _ grant: any TokenGrant) -> Entry {
         if let e = entries[c.name], e.source.credential == c { return e }
-        let stored = persistence?.load(c.name)
-        let token = stored.map { Token(value: $0.accessToken, expiresAtMillis: $0.expiresAtMillis) }
-        let e = Entry(TokenSource(credential: c, grant: grant, token: token, refreshToken: stored?.refreshToken))
+        let e = Entry(TokenSource(credential: c, grant: grant, token: nil, refreshToken: nil))
         if let old = entries[c.name], let f = old.fetch {
             // The credential changed under a fetch: its answer would be for the old one.
             f.cancel()
@@ -80,7 +89,35 @@ final class TokenSources {
             for w in waiters { w.done(.failed("the credential changed while its token was fetched")) }
         }
         entries[c.name] = e
+        if let persistence {
+            e.loading = true
+            let name = c.name
+            Threads.start { [self] in
+                let stored = persistence.load(name)
+                loop.execute { [self] in loaded(name, e, stored) }
+            }
+        }
         return e
+    }
+
+    /// The stored token is in (or there is none): the waiters get it, or one fetch is started for them all.
+    private func loaded(_ name: String, _ e: Entry, _ stored: Store.StoredToken?) {
+        guard entries[name] === e else { return }   // replaced meanwhile; its waiters were answered then
+        e.loading = false
+        let token = stored.map { Token(value: $0.accessToken, expiresAtMillis: $0.expiresAtMillis) }
+        e.source = TokenSource(credential: e.source.credential, grant: e.source.grant, token: token, refreshToken: stored?.refreshToken)
+        switch e.source.next(nowMillis: Timestamp.nowMillis()) {
+        case .use(let t): answer(e, .ready(e.source.grant.headers(token: t)))
+        case .refused(let why): answer(e, .refused(why))
+        case .fetch(let request): start(request, for: name, e)
+        case .wait: break   // a fetch is under way; its end answers them
+        }
+    }
+
+    private func answer(_ e: Entry, _ a: Answer) {
+        let waiters = e.waiters
+        e.waiters = []
+        for w in waiters { w.done(a) }
     }
 
     private func start(_ request: TokenRequest, for name: String, _ e: Entry) {
@@ -98,16 +135,23 @@ final class TokenSources {
     }
 
     private func finished(_ name: String, _ e: Entry, _ result: TokenFetchResult) {
+        guard case .success(let t, let rotated) = result, let persistence else { return settled(name, e, result, storeError: nil) }
+        // Committed before use: a rotated refresh token is the only one that works from now on. On a thread of
+        // its own; the waiters keep waiting until it is done.
+        let stored = Store.StoredToken(accessToken: t.value, expiresAtMillis: t.expiresAtMillis, refreshToken: rotated)
+        Threads.start { [self] in
+            let failure: RPCError?
+            do throws(RPCError) { try persistence.save(name, stored); failure = nil } catch { failure = error }
+            loop.execute { [self] in settled(name, e, result, storeError: failure) }
+        }
+    }
+
+    private func settled(_ name: String, _ e: Entry, _ result: TokenFetchResult, storeError: RPCError?) {
         var result = result
-        if case .success(let t, let rotated) = result {
-            // Committed before use: a rotated refresh token is the only one that works from now on.
-            do throws(RPCError) {
-                try persistence?.save(name, Store.StoredToken(accessToken: t.value, expiresAtMillis: t.expiresAtMillis, refreshToken: rotated))
-            } catch {
-                logger.error("credential \(name): cannot store its new token: \(error.message)", event: "token-store-failed",
-                             [.init("CREDENTIAL", name)])
-                if rotated != nil { result = .failed("the new token could not be stored: \(error.message)") }
-            }
+        if let error = storeError, case .success(_, let rotated) = result {
+            logger.error("credential \(name): cannot store its new token: \(error.message)", event: "token-store-failed",
+                         [.init("CREDENTIAL", name)])
+            if rotated != nil { result = .failed("the new token could not be stored: \(error.message)") }
         }
         let outcome = e.source.fetched(result)
         let answer: Answer
@@ -120,9 +164,7 @@ final class TokenSources {
             answer = .failed(why)
             logger.warning("credential \(name): no token: \(why)", event: "token-failed", [.init("CREDENTIAL", name)])
         }
-        let waiters = e.waiters
-        e.waiters = []
-        for w in waiters { w.done(answer) }
+        self.answer(e, answer)
     }
 }
 
