@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "ProxyPoolHTTPTests", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "ProxyPoolHTTP", "ProxyPoolUpstream"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         // The exchange's failover and cooldown decisions (ExchangeMachine), without sockets.
-        .testTarget(name: "ProxyPoolDaemonTests", dependencies: ["ProxyPoolDaemon", "ProxyPoolCore"], swiftSettings: strict),
+        .testTarget(name: "ProxyPoolDaemonTests", dependencies: ["ProxyPoolDaemon", "ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore",
+                                                                 "ProxyPoolUpstream", "ProxyPoolProviders"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore", "ProxyPoolControl", "ProxyPoolProviders"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolDaemon"], exclude: ["Golden"],
                     swiftSettings: strict),
