@@ -92,10 +92,31 @@ public struct LogRecord {
     }
 
     public mutating func field(_ key: StaticString, _ value: Int64) {
-        startField(key)
-        if form == .journal { out.append(UInt8(ascii: "=")) }
-        Self.appendDecimal(value, to: &out)
-        if form == .journal { out.append(0x0A) }
+        endMessage()
+        // Key, separator, digits and the journal's newline composed in a scratch buffer and appended at once:
+        // each append is a call, and a field made of five of them cost more than its bytes (callgrind).
+        let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        guard k.count <= 48 else {
+            startField(key)
+            if form == .journal { out.append(UInt8(ascii: "=")) }
+            Self.appendDecimal(value, to: &out)
+            if form == .journal { out.append(0x0A) }
+            return
+        }
+        let journal = form == .journal
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { buf in
+            var n = 0
+            Self.putKey(k, journal: journal, buf, &n)
+            if journal { buf[n] = UInt8(ascii: "="); n += 1 }
+            // Magnitude as UInt64: Int64.min has none as Int64. Digits go in from the end, then move up.
+            var m = value < 0 ? UInt64(bitPattern: 0 &- value) : UInt64(value)
+            if value < 0 { buf[n] = UInt8(ascii: "-"); n += 1 }
+            var d = buf.count
+            repeat { d -= 1; buf[d] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 } while m > 0
+            while d < buf.count { buf[n] = buf[d]; n += 1; d += 1 }
+            if journal { buf[n] = 0x0A; n += 1 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+        }
     }
 
     public mutating func field(_ key: StaticString, _ value: Int) { field(key, Int64(value)) }
@@ -106,25 +127,30 @@ public struct LogRecord {
         if form == .line { raw("]\n") }
     }
 
+    /// A field's key and separator (`PROXYPOOL_KEY` then the value's `=` or length; ` key=` in a line), in one
+    /// append.
     private mutating func startField(_ key: StaticString) {
         endMessage()
         let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        switch form {
-        case .journal:
-            raw("PROXYPOOL_")
-            out.append(contentsOf: k)
-        case .line:
-            out.append(0x20)
-            // Lower-cased in place after one copy: appending byte by byte costs a capacity check per byte.
-            let start = out.count
-            out.append(contentsOf: k)
-            out.withUnsafeMutableBufferPointer { p in
-                for i in start..<p.count {
-                    let b = p[i]
-                    if b >= 0x41 && b <= 0x5A { p[i] = b + 0x20 } else if b < 0x21 || b == 0x7F { p[i] = UInt8(ascii: "?") }
-                }
-            }
-            out.append(UInt8(ascii: "="))
+        let journal = form == .journal
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: k.count + 12) { buf in
+            var n = 0
+            Self.putKey(k, journal: journal, buf, &n)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+        }
+    }
+
+    /// `PROXYPOOL_KEY` (journal) or ` key=` (line: lower-cased, anything but a visible character shown as `?`)
+    /// at `buf[n...]`.
+    private static func putKey(_ k: UnsafeBufferPointer<UInt8>, journal: Bool, _ buf: UnsafeMutableBufferPointer<UInt8>, _ n: inout Int) {
+        if journal {
+            let prefix: StaticString = "PROXYPOOL_"
+            for i in 0..<prefix.utf8CodeUnitCount { buf[n] = prefix.utf8Start[i]; n += 1 }
+            for b in k { buf[n] = b; n += 1 }
+        } else {
+            buf[n] = 0x20; n += 1
+            for b in k { buf[n] = b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b); n += 1 }
+            buf[n] = UInt8(ascii: "="); n += 1
         }
     }
 

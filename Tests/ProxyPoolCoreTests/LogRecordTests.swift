@@ -21,13 +21,15 @@ import ProxyPoolSystem
             r.field("STATUS", 200)
             r.field("LATENCY_MS", Int64.max)
             r.field("NEGATIVE", -42)
+            r.field("MIN", Int64.min)
+            r.field("ZERO", 0)
             r.field("EMPTY", "")
         }
     }
 
     static func viaLog(_ logger: Logger) {
         logger.info("POST /v1/chat/completions model=\(model) status=200 \(Int64.min)ms", event: "request",
-                    [.init("MODEL", model), .init("STATUS", "200"), .init("LATENCY_MS", String(Int64.max)), .init("NEGATIVE", "-42"),
+                    [.init("MODEL", model), .init("STATUS", "200"), .init("LATENCY_MS", String(Int64.max)), .init("NEGATIVE", "-42"), .init("MIN", String(Int64.min)), .init("ZERO", "0"),
                      .init("EMPTY", "")])
     }
 
@@ -42,7 +44,7 @@ import ProxyPoolSystem
         let line = a.read()
         #expect(line == b.read())
         #expect(line.filter { $0 == "\n" }.count == 1)
-        #expect(line.contains("[event=request model=m\\nproxypoold[1]: error: forged\\u0085\\u2028 status=200 latency_ms=9223372036854775807 negative=-42 empty=]"))
+        #expect(line.contains("[event=request model=m\\nproxypoold[1]: error: forged\\u0085\\u2028 status=200 latency_ms=9223372036854775807 negative=-42 min=-9223372036854775808 zero=0 empty=]"))
     }
 
     @Test func aJournalDatagramIsTheOneLogSends() throws {
