@@ -30,12 +30,12 @@ public struct LogRecord {
     mutating func begin() {
         switch form {
         case .journal:
-            raw("MESSAGE=")
+            literal("MESSAGE=")
             messageStart = out.count
         case .line:
             out.append(contentsOf: linePrefix)
             out.append(contentsOf: level.rawValue.utf8)
-            raw(": ")
+            literal(": ")
         }
     }
 
@@ -68,11 +68,6 @@ public struct LogRecord {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    /// Our own bytes (a literal), without String's UTF-8 view.
-    private mutating func raw(_ s: StaticString) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
     public mutating func number(_ n: Int64) { Self.appendDecimal(n, to: &out) }
     public mutating func number(_ n: Int) { Self.appendDecimal(Int64(n), to: &out) }
 
@@ -96,24 +91,13 @@ public struct LogRecord {
         // Key, separator, digits and the journal's newline composed in a scratch buffer and appended at once:
         // each append is a call, and a field made of five of them cost more than its bytes (callgrind).
         let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        guard k.count <= 48 else {
-            startField(key)
-            if form == .journal { out.append(UInt8(ascii: "=")) }
-            Self.appendDecimal(value, to: &out)
-            if form == .journal { out.append(0x0A) }
-            return
-        }
         let journal = form == .journal
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { buf in
+        // Room for the prefix, the key, `=`, a sign, 20 digits and the newline.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: k.count + 12 + Self.decimalRoom) { buf in
             var n = 0
             Self.putKey(k, journal: journal, buf, &n)
             if journal { buf[n] = UInt8(ascii: "="); n += 1 }
-            // Magnitude as UInt64: Int64.min has none as Int64. Digits go in from the end, then move up.
-            var m = value < 0 ? UInt64(bitPattern: 0 &- value) : UInt64(value)
-            if value < 0 { buf[n] = UInt8(ascii: "-"); n += 1 }
-            var d = buf.count
-            repeat { d -= 1; buf[d] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 } while m > 0
-            while d < buf.count { buf[n] = buf[d]; n += 1; d += 1 }
+            Self.putDecimal(value, buf, &n)
             if journal { buf[n] = 0x0A; n += 1 }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
         }
@@ -124,7 +108,7 @@ public struct LogRecord {
     /// Called by the logger once the caller is done.
     mutating func end() {
         endMessage()
-        if form == .line { raw("]\n") }
+        if form == .line { literal("]\n") }
     }
 
     /// A field's key and separator (`PROXYPOOL_KEY` then the value's `=` or length; ` key=` in a line), in one
@@ -170,31 +154,41 @@ public struct LogRecord {
                 withUnsafeBytes(of: &n) { out.insert(contentsOf: $0, at: messageStart) }
             }
             out.append(0x0A)
-            raw("PRIORITY=")
+            literal("PRIORITY=")
             out.append(UInt8(ascii: "0") + UInt8(level.priority))
             out.append(0x0A)
-            raw("SYSLOG_IDENTIFIER=")
+            literal("SYSLOG_IDENTIFIER=")
             out.append(contentsOf: identifier)
             out.append(0x0A)
-            raw("PROXYPOOL_EVENT=")
+            literal("PROXYPOOL_EVENT=")
             out.append(contentsOf: ev)
             out.append(0x0A)
         case .line:
-            raw(" [event=")
+            literal(" [event=")
             out.append(contentsOf: ev)
         }
     }
 
     static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
         if n >= 0 && n < 10 { out.append(UInt8(ascii: "0") + UInt8(n)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: decimalRoom) { buf in
+            var i = 0
+            putDecimal(n, buf, &i)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<i]))
+        }
+    }
+
+    /// Room for any Int64: a sign and its digits (19 for Int64.min), and one to spare.
+    static let decimalRoom = 21
+
+    /// `n` in decimal at `buf[i...]` (at least `decimalRoom` bytes free there). The digits are made from the
+    /// end of `buf` backwards, then moved up to `i`.
+    static func putDecimal(_ n: Int64, _ buf: UnsafeMutableBufferPointer<UInt8>, _ i: inout Int) {
         // Magnitude as UInt64: Int64.min has none as Int64.
         var m = n < 0 ? UInt64(bitPattern: 0 &- n) : UInt64(n)
-        if n < 0 { out.append(UInt8(ascii: "-")) }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var i = raw.count
-            repeat { i -= 1; raw[i] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 } while m > 0
-            out.append(contentsOf: raw[i...])
-        }
+        if n < 0 { buf[i] = UInt8(ascii: "-"); i += 1 }
+        var d = buf.count
+        repeat { d -= 1; buf[d] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 } while m > 0
+        while d < buf.count { buf[i] = buf[d]; i += 1; d += 1 }
     }
 }
