@@ -19,14 +19,16 @@ import ProxyPoolProviders
         var loopTurnsWhileLoading = 0
     }
 
+    /// Run `body` on the loop thread, and wait until it has run.
+    static func run(on loop: EventLoop, _ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        loop.execute { body(); done.signal() }
+        done.wait()
+    }
+
     @Test func aSlowStoreReadDoesNotHoldTheLoopAndTheWaitersGetTheStoredToken() throws {
         let loop = EventLoop()
-        /// Run on the loop thread, and wait until it has run.
-        func onLoop(_ body: @escaping @Sendable () -> Void) {
-            let done = DispatchSemaphore(value: 0)
-            loop.execute { body(); done.signal() }
-            done.wait()
-        }
+        func onLoop(_ body: @escaping @Sendable () -> Void) { Self.run(on: loop, body) }
         Threads.start(stackSize: 1 << 20) { loop.run() }
         defer { loop.stop() }
         let logger = Logger(identifier: "test", level: .error, destination: .lines(fd: 2))
@@ -47,8 +49,7 @@ import ProxyPoolProviders
         onLoop {
             let start = Posix.monotonicMillis()
             for _ in 0..<2 {
-                let waiter = Box()
-                let now = tokens.headers(for: credential, grant: grant, waiter: waiter) { a in box.lock.locked { box.answers.append(a) } }
+                let now = tokens.headers(for: credential, grant: grant) { a in box.lock.locked { box.answers.append(a) } }
                 box.lock.locked { box.returnedNil = now == nil }
             }
             box.lock.locked { box.callMillis = Posix.monotonicMillis() - start }
@@ -70,6 +71,43 @@ import ProxyPoolProviders
                 guard case .ready(let h) = a else { Issue.record("expected the stored token, got \(a)"); continue }
                 #expect(h == ["Authorization: Bearer stored-access"])
             }
+        }
+    }
+
+    @Test func aCredentialChangedWhileItsTokenIsReadAnswersTheEarlierWaiters() throws {
+        let loop = EventLoop()
+        func onLoop(_ body: @escaping @Sendable () -> Void) { Self.run(on: loop, body) }
+        Threads.start(stackSize: 1 << 20) { loop.run() }
+        defer { loop.stop() }
+        let box = Box()
+        nonisolated(unsafe) var tokens: TokenSources!
+        let before = CredentialRoute(name: "t", provider: .testOAuth, secret: "refresh-1", baseURL: "http://127.0.0.1:9/",
+                                     options: [:], enabled: true, free: false)
+        // Re-added with another login while the first read is under way.
+        let after = CredentialRoute(name: "t", provider: .testOAuth, secret: "refresh-2", baseURL: "http://127.0.0.1:9/",
+                                    options: [:], enabled: true, free: false)
+        let farFuture = Timestamp.nowMillis() + 3_600_000
+        onLoop {
+            tokens = TokenSources(loop: loop, upstreams: Upstreams(loop: loop), logger: Logger(identifier: "test", level: .error, destination: .lines(fd: 2)))
+            tokens.persistence = .init(load: { _ in
+                usleep(300_000)
+                return Store.StoredToken(accessToken: "stored-access", expiresAtMillis: farFuture, refreshToken: nil)
+            }, save: { _, _ in })
+        }
+        guard case .token(let grant) = Providers.of(.testOAuth).auth(before) else { Issue.record("test-oauth has no token grant"); return }
+        onLoop {
+            _ = tokens.headers(for: before, grant: grant) { a in box.lock.locked { box.answers.append(a) } }
+            _ = tokens.headers(for: after, grant: grant) { a in box.lock.locked { box.answers.append(a) } }
+        }
+        let deadline = Posix.monotonicMillis() + 5000
+        while box.lock.locked({ box.answers.count }) < 2 && Posix.monotonicMillis() < deadline { usleep(10_000) }
+        box.lock.locked {
+            #expect(box.answers.count == 2, "every waiter is answered: \(box.answers)")
+            guard box.answers.count == 2 else { return }
+            guard case .failed(let why) = box.answers[0] else { Issue.record("the earlier waiter got \(box.answers[0])"); return }
+            #expect(why.contains("credential changed"))
+            guard case .ready(let h) = box.answers[1] else { Issue.record("the later waiter got \(box.answers[1])"); return }
+            #expect(h == ["Authorization: Bearer stored-access"])
         }
     }
 }

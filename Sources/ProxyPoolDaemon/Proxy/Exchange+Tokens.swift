@@ -19,7 +19,7 @@ extension Exchange {
         case .headers(let h): return .ready(h)
         case .token(let grant):
             let name = c.name
-            guard let answer = service.tokens.headers(for: c, grant: grant, waiter: self, then: { [weak self] answer in
+            guard let answer = service.tokens.headers(for: c, grant: grant, then: { [weak self] answer in
                 // Weak: an exchange that finished meanwhile (its client left) is gone, and nothing is owed to it.
                 guard let self, machine.mode == .waiting, index < candidates.count, candidates[index] == name else { return }
                 run(event(for: answer, credential: name))

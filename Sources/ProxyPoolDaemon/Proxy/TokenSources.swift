@@ -32,7 +32,7 @@ final class TokenSources: @unchecked Sendable {
         var source: TokenSource
         /// The stored token is being read: requests wait, as they wait for a fetch.
         var loading = false
-        var waiters: [(id: ObjectIdentifier, done: (Answer) -> Void)] = []
+        var waiters: [(Answer) -> Void] = []
         var fetch: TokenFetch?
         init(_ source: TokenSource) { self.source = source }
     }
@@ -49,30 +49,25 @@ final class TokenSources: @unchecked Sendable {
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger) { self.loop = loop; self.upstreams = upstreams; self.logger = logger }
 
     /// The auth headers for credential `c` now (or why there are none), or nil when a token must be fetched
-    /// first: then `then` is called on the loop, once, when the fetch is over, unless `cancel(waiter:)` came first.
-    func headers(for c: CredentialRoute, grant: any TokenGrant, waiter: AnyObject, then: @escaping (Answer) -> Void) -> Answer? {
+    /// first: then `then` is called on the loop, once, when the fetch is over (a
+    /// request whose client left meanwhile holds itself weakly in `then`, and ignores it).
+    func headers(for c: CredentialRoute, grant: any TokenGrant, then: @escaping (Answer) -> Void) -> Answer? {
         let e = entry(c, grant)
         if e.loading {
-            e.waiters.append((ObjectIdentifier(waiter), then))
+            e.waiters.append(then)
             return nil
         }
         switch e.source.next(nowMillis: Timestamp.nowMillis()) {
         case .use(let token): return .ready(grant.headers(token: token))
         case .refused(let why): return .refused(why)
         case .wait:
-            e.waiters.append((ObjectIdentifier(waiter), then))
+            e.waiters.append(then)
             return nil
         case .fetch(let request):
-            e.waiters.append((ObjectIdentifier(waiter), then))
+            e.waiters.append(then)
             start(request, for: c.name, e)
             return nil
         }
-    }
-
-    /// The waiter no longer wants its answer (its client left); the fetch goes on for the others.
-    func cancel(waiter: AnyObject) {
-        let id = ObjectIdentifier(waiter)
-        for e in entries.values where !e.waiters.isEmpty { e.waiters.removeAll { $0.id == id } }
     }
 
     /// The machine for `c`, made anew when the credential's secret or base changed (re-added, another login):
@@ -80,13 +75,13 @@ final class TokenSources: @unchecked Sendable {
     private func entry(_ c: CredentialRoute, _ grant: any TokenGrant) -> Entry {
         if let e = entries[c.name], e.source.credential == c { return e }
         let e = Entry(TokenSource(credential: c, grant: grant, token: nil, refreshToken: nil))
-        if let old = entries[c.name], let f = old.fetch {
-            // The credential changed under a fetch: its answer would be for the old one.
-            f.cancel()
+        if let old = entries[c.name] {
+            // The credential changed while its token was read, fetched or stored: that token would be the old
+            // one's. Its waiters move on (a read or store still under way finds its entry replaced, or nobody
+            // left to answer).
+            old.fetch?.cancel()
             old.fetch = nil
-            let waiters = old.waiters
-            old.waiters = []
-            for w in waiters { w.done(.failed("the credential changed while its token was fetched")) }
+            answer(old, .failed("the credential changed while its token was being obtained"))
         }
         entries[c.name] = e
         if let persistence {
@@ -117,7 +112,7 @@ final class TokenSources: @unchecked Sendable {
     private func answer(_ e: Entry, _ a: Answer) {
         let waiters = e.waiters
         e.waiters = []
-        for w in waiters { w.done(a) }
+        for w in waiters { w(a) }
     }
 
     private func start(_ request: TokenRequest, for name: String, _ e: Entry) {
