@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "ProxyPoolDaemonTests", dependencies: ["ProxyPoolDaemon", "ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore",
                                                                  "ProxyPoolUpstream", "ProxyPoolProviders"], swiftSettings: strict),
         .testTarget(name: "ProxyPoolStoreTests", dependencies: ["ProxyPoolStore", "ProxyPoolCore", "ProxyPoolControl", "ProxyPoolProviders"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["ProxyPoolCore", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolDaemon"], exclude: ["Golden"],
+        .testTarget(name: "IntegrationTests", dependencies: ["CShims", "ProxyPoolCore", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolDaemon"], exclude: ["Golden"],
                     swiftSettings: strict),
     ]
 )

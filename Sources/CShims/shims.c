@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <stdio.h>
+#include <spawn.h>
 #include "CShims.h"
 
 int cshims_peer_credentials(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid) {
@@ -121,4 +122,8 @@ int cshims_send_datagrams(int fd, const uint8_t *base, const int64_t *starts, in
         if (r < n) return sent;
     }
     return sent;
+}
+
+int cshims_spawn_close_from(void *actions, int lowfd) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, lowfd);
 }

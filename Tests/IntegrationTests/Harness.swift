@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import CShims
 import Testing
 
 /// Starts the real binaries (built by `swift build`) in throwaway directories.
@@ -46,6 +47,12 @@ final class Child: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&fa, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fa, 1, stdout ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT, 0o600)
         posix_spawn_file_actions_addopen(&fa, 2, stderr ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT, 0o600)
+        // Nothing else of this process reaches the child. The tests share one process and open sockets without
+        // CLOEXEC (fake servers on threads): a daemon started while another test's fake server held an accepted
+        // socket kept that connection open after the server closed it, and the client there waited for an end
+        // that never came (HTTP1ClientTests failed that way in CI).
+        let closing = cshims_spawn_close_from(&fa, 3)
+        guard closing == 0 else { throw HarnessError("posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(closing)))") }
         let argv = ([exe] + args).map { strdup($0) } + [nil]
         let envp = env.merging(Child.sanitizerOptions) { own, _ in own }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }

@@ -77,6 +77,7 @@ private final class ScriptedServer: @unchecked Sendable {
             while true {
                 let c = accept(fd, nil, nil)
                 if c < 0 { return }
+                _ = fcntl(c, F_SETFD, FD_CLOEXEC)
                 let n = lock.withLock { _accepted += 1; return _accepted - 1 }
                 Thread.detachNewThread { handle(self, c, n) }
             }
@@ -96,7 +97,7 @@ private final class ScriptedServer: @unchecked Sendable {
 
     /// A TCP socket bound to 127.0.0.1 on a free port (not listening yet).
     static func bindLoopback() -> (fd: Int32, port: UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
         var a = sockaddr_in()

@@ -35,4 +35,9 @@ int cshims_socket_error(int fd);
 /* Send count datagrams in one sendmmsg call: datagram i is base[starts[i] ..< starts[i + 1]] (starts has
    count + 1 entries). Returns how many were sent (a prefix), or -errno when the first one failed. */
 int cshims_send_datagrams(int fd, const uint8_t *base, const int64_t *starts, int count);
+/* Close every descriptor from lowfd up in a child started with these file actions (glibc's
+   posix_spawn_file_actions_addclosefrom_np, declared only under _GNU_SOURCE). A process that starts another
+   program hands on nothing it did not mean to. actions: a posix_spawn_file_actions_t (void here: spawn.h in this
+   header would give the module its own uid_t). Returns 0 or an errno value. */
+int cshims_spawn_close_from(void *actions, int lowfd);
 #endif
