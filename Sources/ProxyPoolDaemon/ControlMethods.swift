@@ -9,12 +9,19 @@ import ProxyPoolProviders
 /// The control plane's methods: validate, change the store (one transaction each), log the event.
 /// No handler returns a secret: credentials come back redacted, and access keys only once at creation.
 enum ControlMethods {
-    static func who(_ c: ControlCaller) -> Logger.Field { .init("PEER_UID", "\(c.peer.uid)") }
+    static func who(_ c: ControlCaller) -> Logger.Field {
+        switch c.identity {
+        case .peer(let p): return .init("PEER_UID", "\(p.uid)")
+        case .dashboardSession(let id): return .init("DASHBOARD_SESSION", id)
+        }
+    }
 
     static func make(store: Store, logger: Logger, status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,
-                     authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in }) -> ControlHandlers {
+                     authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in },
+                     dashboard: DashboardSessions = DashboardSessions(), listen: ListenAddress = try! ListenAddress(parsing: DaemonConfig.defaultListen)) -> ControlHandlers {
         var h = ControlHandlers()
+        DashboardControl.register(&h, sessions: dashboard, listen: listen, logger: logger)
 
         h.register(RPC.Status.self) { _, _ in try status() }
         h.register(RPC.CredentialAdd.self) { p, c in

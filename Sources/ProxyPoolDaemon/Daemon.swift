@@ -145,12 +145,14 @@ public final class Daemon: @unchecked Sendable {
             logger.warning("test-providers = yes: the test-only provider kinds (test-oauth) can be added and are served; never on a real machine",
                            event: "test-providers")
         }
+        let dashboardSessions = DashboardSessions()
         let service = ProxyService(loop: loop, upstreams: upstreams, logger: logger, cooldowns: cooldowns, writer: writer, snapshot: snapshot,
                                    options: .init(allowedHosts: hosts, maxAttempts: config.maxAttempts,
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
                                                   firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,
                                                   maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs,
-                                                  metricsPublic: config.metricsPublic))
+                                                  metricsPublic: config.metricsPublic),
+                                   dashboardSessions: dashboardSessions)
         service.tokens.persistence = .init(load: { try? store.token($0) }, save: { name, t throws(RPCError) in try store.saveToken(name, t) })
         var serverConfig = HTTPServerConfig()
         serverConfig.limits.maxBodyBytes = config.maxBodyBytes
@@ -199,7 +201,9 @@ public final class Daemon: @unchecked Sendable {
                                                cooldowns.markAuthFailed(credential, reason: "auth failed (credential test)")
                                                writer.cooldown(.init(credential: credential, model: "", authFailed: true, untilMillis: 0,
                                                                      reason: "auth failed (credential test)"))
-                                           })
+                                           },
+                                           dashboard: dashboardSessions, listen: shown)
+        loop.execute { [handlers] in service.dashboard.handlers = handlers }
         let control = ControlServer(listenFD: controlFD, handlers: handlers, logger: logger) { peer in
             if peer.uid == 0 || peer.uid == ownUID { return .readWrite }
             if let gid = controlGroup, peer.isMember(ofGroup: gid) { return .readWrite }

@@ -54,6 +54,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// Gemini / Anthropic reasoning kept by tool call id for clients that cannot carry it to the next turn.
     var reasoningCache = ReasoningCache()
     let metrics = Metrics()
+    /// The dashboard's pages and API on this port.
+    let dashboard: DashboardService
     /// Requests being served. The service owns them until they finish (transfers hold them weakly).
     var exchanges: [ObjectIdentifier: Exchange] = [:]
     var inFlight: Int { exchanges.count }
@@ -63,9 +65,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let tokens: TokenSources
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
-         snapshot: RoutingSnapshot, options: Options) {
+         snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
         self.loop = loop; self.upstreams = upstreams; self.logger = logger; self.cooldowns = cooldowns; self.writer = writer
         self.snapshot = snapshot; self.options = options
+        dashboard = DashboardService(loop: loop, sessions: dashboardSessions, logger: logger)
         tokens = TokenSources(loop: loop, upstreams: upstreams, logger: logger)
     }
 
@@ -114,6 +117,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return refuse(dialectOf(match, head), .permission, "cross-origin requests are not allowed (Origin: \(origin))")
         }
         if head.method == "OPTIONS" { return refuse(dialectOf(match, head), .permission, "CORS is closed: cross-origin requests are not allowed") }
+        // The dashboard's pages and API: sessions instead of access keys (DashboardService).
+        if DashboardService.owns(head.path) {
+            admitted = Admission(head: head, match: match, keyInfo: nil, dashboard: true)
+            return nil
+        }
         if case .metrics = match, !options.metricsPublic, accessKey(head).info == nil {
             return refuse(dialectOf(match, head), .authentication, "GET /metrics needs a local access key ('proxypoolctl key create'), as it names every credential and app; or set 'metrics-public = yes' in proxypoold.conf(5)")
         }
@@ -137,7 +145,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     /// What `admit` found for the head it last let through. The request's `handle` (usually the next call
     /// into the service) takes it instead of working it out again.
-    struct Admission { let head: HTTPRequestHead; let match: EndpointMatch; let keyInfo: (id: String, app: String?)? }
+    struct Admission {
+        let head: HTTPRequestHead; let match: EndpointMatch; let keyInfo: (id: String, app: String?)?
+        var dashboard = false
+    }
     var admitted: Admission?
 
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
@@ -152,6 +163,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         if admitted?.head !== head, let r = admit(head) { return response.respond(status: r.status, headers: r.headers, body: r.body) }
         guard let admission = admitted else { return }
         admitted = nil
+        if admission.dashboard { return dashboard.handle(request, response) }
         let match = admission.match
         switch match {
         case .healthz:

@@ -23,3 +23,10 @@ public enum Threads {
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 }
+
+/// A value carried to another thread and back by someone who knows it is only touched on one thread at a time
+/// (a loop-confined object handed to a worker thread that gives it back through `loop.execute`).
+public final class Unchecked<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ v: T) { value = v }
+}

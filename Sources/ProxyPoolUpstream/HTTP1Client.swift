@@ -135,8 +135,6 @@ private struct Connected: @unchecked Sendable {
     var error: String?
 }
 
-private final class Unchecked<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
-
 /// Our own non-blocking HTTP/1.1 client on the event loop, for every upstream request of the proxy.
 /// - Connections: a literal address over plain HTTP is connected on the loop (non-blocking connect); anything
 ///   else (TLS, host names) is connected by curl (`CURLOPT_CONNECT_ONLY`: DNS, TCP, TLS with the credential's

@@ -29,6 +29,7 @@ public enum RPC {
         AppList.self, Usage.self,
         AppRuleList.self, AppRuleAdd.self, AppRuleRemove.self,
         TierClassify.self, TierRuleList.self, TierRuleAdd.self, TierRuleRemove.self,
+        DashboardLink.self, DashboardLogoutAll.self,
     ] }
 
     /// Every method's name, for documentation checks and the server's registry.
