@@ -8,9 +8,9 @@ enum DashboardPage {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="csrf" content="\(csrf)"><title>proxypool</title><link rel="stylesheet" href="/ui/app.css"></head>
-        <body><nav><h1>proxypool</h1><a href="#overview" class="on">Overview</a></nav>
-        <main id="overview"><header><h2>Overview</h2><span id="daemon"></span></header>
-        <p id="error" role="alert" hidden></p>
+        <body><nav><h1>proxypool</h1><a href="#overview">Overview</a><a href="#apps">Apps</a><a href="#models">Models</a><a href="#usage">Usage</a></nav>
+        <main><p id="error" role="alert" hidden></p>
+        <section id="overview"><header><h2>Overview</h2><span id="daemon"></span></header>
         <table id="credentials"><thead><tr><th>Name</th><th>Provider</th><th>Key</th><th>Health</th><th>Apps</th><th></th></tr></thead><tbody></tbody></table>
         <p id="empty" hidden>No credentials yet: add one below, or with <code>proxypoolctl credential add</code>.</p>
         <form id="add"><h3>Add a credential</h3>
@@ -18,7 +18,26 @@ enum DashboardPage {
         <label>Provider <select name="provider"><option>openai</option><option>anthropic</option><option>gemini</option><option>azure-openai</option><option>openai-compatible</option></select></label>
         <label>Key <input name="secret" type="password" required autocomplete="off"></label>
         <label>Base URL <input name="baseURL" placeholder="provider default"></label>
-        <button>Add</button></form></main>
+        <button>Add</button></form></section>
+        <section id="apps" hidden><header><h2>Apps</h2></header>
+        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
+        <form id="assign"><h3>Assign</h3><label>App <input name="app" required maxlength="64"></label>
+        <label>Credential <select name="credential"></select></label><button>Add to the app's chain</button></form>
+        <h3>Fallback</h3><p><label class="inline"><input type="checkbox" id="fallback"> Apps fall back from their chain to the whole pool</label></p>
+        <h3>Access keys</h3><p id="new-key" hidden></p>
+        <table id="key-table"><thead><tr><th>Id</th><th>App</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
+        <form id="key"><label>App <input name="app" maxlength="64" placeholder="any"></label><button>Create a key</button></form></section>
+        <section id="models" hidden><header><h2>Models</h2></header>
+        <form id="classify"><label>Model name <input name="model" required maxlength="200" placeholder="gpt-5.1-codex-mini"></label><button>Classify</button><output id="classified"></output></form>
+        <p><label class="inline"><input type="checkbox" id="free-models"> Fast requests try free credentials first (free models)</label></p>
+        <table id="tier-table"><thead><tr><th>Provider or credential</th><th>Flagship</th><th>Standard</th><th>Fast</th><th>Reasoning</th></tr></thead><tbody></tbody></table>
+        <h3>Aliases</h3><table id="alias-table"><thead><tr><th>Name</th><th>Model</th><th></th></tr></thead><tbody></tbody></table>
+        <form id="alias"><label>Name <input name="name" required maxlength="200"></label><label>Model <input name="model" required maxlength="200"></label><button>Set alias</button></form></section>
+        <section id="usage" hidden><header><h2>Usage</h2><label class="inline">since <input type="date" id="since"></label>
+        <label class="inline">by <select id="by"><option>app</option><option>credential</option><option>model</option></select></label></header>
+        <svg id="chart" role="img" aria-label="requests per day" viewBox="0 0 800 200" preserveAspectRatio="none"></svg>
+        <table id="usage-table"><thead><tr><th>Day</th><th class="by">App</th><th>Requests</th><th>Errors</th><th>Input tokens</th><th>Output tokens</th><th>Cached</th></tr></thead><tbody></tbody></table></section>
+        </main>
         <script src="/ui/app.js"></script></body></html>
 
         """.utf8)
@@ -41,69 +60,14 @@ enum DashboardPage {
 
         """.utf8)
 
-    static let script = Array(#"""
-        "use strict";
-        const csrf = document.querySelector('meta[name="csrf"]').content;
-        async function call(method, params) {
-          const r = await fetch("/api/v0/" + method, {method: "POST", credentials: "same-origin",
-            headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify(params || {})});
-          const reply = await r.json();
-          if (reply.error) throw new Error(reply.error.message);
-          return reply.result;
-        }
-        function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
-        function showError(e) { const p = document.getElementById("error"); p.textContent = e ? String(e.message || e) : ""; p.hidden = !e; }
-        function button(label, action) {
-          const b = el("button", label);
-          b.addEventListener("click", async () => { b.disabled = true; try { await action(); showError(null); } catch (e) { showError(e); } b.disabled = false; await refresh(); });
-          return b;
-        }
-        function health(name, status, c) {
-          if (!c.enabled) return "disabled";
-          const h = status.health.find(x => x.name === name);
-          if (!h) return c.lastTest && !c.lastTest.ok ? "ok (last test failed: " + c.lastTest.message + ")" : "ok";
-          if (h.state === "cooling") return "cooling down" + (h.secondsLeft ? " (" + h.secondsLeft + " s)" : "") + (h.reason ? ": " + h.reason : "");
-          return h.state + (h.reason ? ": " + h.reason : "");
-        }
-        async function refresh() {
-          let status, creds;
-          try { [status, creds] = await Promise.all([call("status"), call("credential.list")]); } catch (e) { showError(e); return; }
-          document.getElementById("daemon").textContent = "proxypoold " + status.version + " on " + status.listen + ", up " + status.uptimeSeconds + " s";
-          const body = document.querySelector("#credentials tbody");
-          body.replaceChildren();
-          for (const c of creds) {
-            const row = el("tr");
-            row.dataset.name = c.name;
-            row.append(el("td", c.name), el("td", c.provider), el("td", c.secretRedacted), el("td", health(c.name, status, c), "health"),
-                       el("td", c.assignedTo.join(", ") || "pool"));
-            const actions = el("td");
-            actions.append(
-              button(c.enabled ? "Disable" : "Enable", () => call("credential.setEnabled", {name: c.name, enabled: !c.enabled})),
-              button("Test", async () => { const t = await call("credential.test", {name: c.name}); if (!t.ok) throw new Error(c.name + ": " + t.message); }),
-              button("Remove", async () => { if (confirm("Remove " + c.name + "?")) await call("credential.remove", {name: c.name, force: true}); }));
-            row.append(actions);
-            body.append(row);
-          }
-          document.getElementById("empty").hidden = creds.length > 0;
-        }
-        document.getElementById("add").addEventListener("submit", async (ev) => {
-          ev.preventDefault();
-          const f = new FormData(ev.target);
-          const params = {name: f.get("name"), provider: f.get("provider"), secret: f.get("secret")};
-          if (f.get("baseURL")) params.baseURL = f.get("baseURL");
-          try { await call("credential.add", params); ev.target.reset(); showError(null); } catch (e) { showError(e); }
-          await refresh();
-        });
-        refresh();
-        setInterval(refresh, 5000);
-
-        """#.utf8)
-
     static let style = Array("""
         body { margin: 0; display: flex; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; background: #f6f7f9; min-height: 100vh; }
         nav { width: 180px; padding: 16px; background: #1d2430; color: #fff; flex-shrink: 0; }
         nav h1 { font-size: 18px; margin: 0 0 16px; } nav a { display: block; color: #cfd6e0; text-decoration: none; padding: 4px 0; }
-        nav a.on { color: #fff; font-weight: 600; }
+        nav a.on { color: #fff; font-weight: 600; } section header { display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
+        label.inline { flex-direction: row; display: inline-flex; gap: 6px; align-items: center; } #chart { width: 100%; height: 200px; background: #fff; margin: 8px 0; }
+        #chart rect { fill: #3b6fd8; } #chart text { font-size: 10px; fill: #5b6676; } #new-key { background: #e8f4e8; padding: 8px; font-family: monospace; }
+        output { margin-left: 8px; } td input { width: 12em; }
         main { flex: 1; padding: 16px 24px; min-width: 0; }
         header { display: flex; gap: 16px; align-items: baseline; } #daemon { color: #5b6676; }
         table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e3e6ea; }
