@@ -35,13 +35,14 @@ run: build
 # checks, then the real clients
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
 # through proxypoold to the fake upstream, the translation matrix (the four SDK clients x the four
-# upstream protocols, against the fake in strict mode), then every fuzz target for FUZZ_SECONDS (about 5 min).
+# upstream protocols, against the fake in strict mode), the dashboard in headless Chromium (Selenium), then every fuzz target for FUZZ_SECONDS (about 5 min).
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
 	bash Tests/e2e/through-proxy.sh
 	bash Tests/e2e/matrix.sh
+	bash Tests/e2e/dashboard.sh
 	FUZZ_SEED=1 bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 # libFuzzer targets for the parsers and codecs (Tests/Fuzz), built apart from .build in .build-fuzz.
@@ -53,6 +54,7 @@ fuzz:
 e2e: build
 	bash Tests/e2e/through-proxy.sh
 	bash Tests/e2e/matrix.sh
+	bash Tests/e2e/dashboard.sh
 
 # Throughput, latency, streaming and memory beside nginx (and LiteLLM when it installs), on loopback.
 bench: deps $(STATIC_CXX)/libstdc++.a

@@ -5,7 +5,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${E2E_VENV:-$ROOT/.build-e2e/venv}"
-PKGS=(claude-agent-sdk openai-codex-cli-bin openai anthropic google-genai pytest)
+PKGS=(claude-agent-sdk openai-codex-cli-bin openai anthropic google-genai pytest selenium)
 
 if [ ! -x "$VENV/bin/python" ]; then
   mkdir -p "$(dirname "$VENV")"

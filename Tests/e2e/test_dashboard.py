@@ -1,0 +1,122 @@
+"""The dashboard in headless Chromium (Selenium, the system browser and driver), against the real proxypoold.
+
+Run by Tests/e2e/dashboard.sh, which starts the daemon and the fake upstream and sets DASH_* variables.
+What a user does in the page is checked on the daemon's side with proxypoolctl, and the reverse.
+"""
+import json
+import os
+import subprocess
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CTL = os.environ["DASH_CTL_BIN"]
+SOCKET = os.environ["DASH_CTL_SOCKET"]
+FAKE = os.environ["DASH_FAKE_URL"]
+SHOTS = os.environ["DASH_SHOTS"]
+
+
+def ctl(*args, stdin=None):
+    r = subprocess.run([CTL, "--socket", SOCKET, *args], input=stdin, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, f"proxypoolctl {' '.join(args)}: {r.stderr}"
+    return r.stdout
+
+
+@pytest.fixture(scope="module")
+def browser():
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    yield drv
+    drv.quit()
+
+
+def wait_for(drv, css, timeout=10):
+    return WebDriverWait(drv, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, css) or False)[0]
+
+
+def visible_error(drv):
+    e = drv.find_element(By.ID, "error")
+    return e.text if e.is_displayed() else ""
+
+
+def shot(drv, name):
+    drv.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def api_status(drv, method, csrf):
+    """The status of an API call made from the page's own origin with the given CSRF token."""
+    return drv.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/api/v0/' + arguments[0], {method: 'POST', headers: {'X-CSRF-Token': arguments[1]}, body: '{}'})"
+        ".then(r => done(r.status), e => done(String(e)));", method, csrf)
+
+
+def test_sign_in_manage_and_refusals(browser):
+    ctl("credential", "add", "ctl-added", "--provider", "anthropic", "--base-url", FAKE, "--key-stdin", stdin="fake-ok")
+    link = ctl("dashboard").strip()
+    base = link.split("/ui/")[0]
+    browser.get(link)
+    # Seen in the page: a credential added with proxypoolctl.
+    row = wait_for(browser, 'tr[data-name="ctl-added"]')
+    assert "anthropic" in row.text
+    shot(browser, "overview")
+
+    # Added in the page, seen by proxypoolctl (the secret never shown back).
+    form = browser.find_element(By.ID, "add")
+    form.find_element(By.NAME, "name").send_keys("web-added")
+    Select(form.find_element(By.NAME, "provider")).select_by_visible_text("openai")
+    form.find_element(By.NAME, "secret").send_keys("fake-ok")
+    form.find_element(By.NAME, "baseURL").send_keys(FAKE + "/v1")
+    form.find_element(By.TAG_NAME, "button").click()
+    wait_for(browser, 'tr[data-name="web-added"]')
+    assert not visible_error(browser)
+    creds = json.loads(ctl("--json", "credential", "list"))
+    assert [c for c in creds if c["name"] == "web-added" and c["provider"] == "openai"]
+    assert "fake-ok" not in browser.page_source
+
+    # Disabled in the page, seen by proxypoolctl.
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-name="web-added"]')
+    next(b for b in row.find_elements(By.TAG_NAME, "button") if b.text == "Disable").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: not [c for c in json.loads(ctl("--json", "credential", "list")) if c["name"] == "web-added"][0]["enabled"])
+
+    # Apps: a chain made with proxypoolctl, reordered in the page.
+    ctl("assign", "codex", "ctl-added", "web-added")
+    browser.get(base + "/#apps")
+    row = wait_for(browser, 'tr[data-app="codex"]')
+    first = row.find_elements(By.CSS_SELECTOR, "span.chain")[0]
+    assert first.text.startswith("ctl-added")
+    next(b for b in first.find_elements(By.TAG_NAME, "button") if b.text == "↓").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: json.loads(ctl("--json", "assignments")) == [{"app": "codex", "credentials": ["web-added", "ctl-added"]}])
+    shot(browser, "apps")
+
+    # Models: the classifier box.
+    browser.get(base + "/#models")
+    form = wait_for(browser, "#classify")
+    form.find_element(By.NAME, "model").send_keys("claude-haiku-4-5-20251001")
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(browser, 10).until(lambda d: "fast" in d.find_element(By.ID, "classified").text)
+    wait_for(browser, "#tier-table tbody tr")
+    shot(browser, "models")
+
+    browser.get(base + "/#usage")
+    wait_for(browser, "#usage:not([hidden])")
+    shot(browser, "usage")
+
+    # Refused: a wrong CSRF token (from the page's own origin), a replayed link, no session.
+    assert api_status(browser, "status", "0" * 64) == 403
+    csrf = browser.find_element(By.CSS_SELECTOR, 'meta[name="csrf"]').get_attribute("content")
+    assert api_status(browser, "status", csrf) == 200
+    browser.get(link)
+    assert "already used or has expired" in browser.page_source
+    browser.delete_all_cookies()
+    browser.get(base + "/")
+    assert "Not signed in" in browser.page_source
+    shot(browser, "signed-out")
