@@ -237,6 +237,7 @@ public final class Daemon: @unchecked Sendable {
             control.stop()
             loop.execute {
                 server.stopAccepting()
+                service.dashboard.liveLog.closeAll()   // a watching page must not hold the shutdown up
                 draining = true
                 let n = service.inFlight + server.busyConnections
                 activity.locked { busy = n }

@@ -70,6 +70,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         self.snapshot = snapshot; self.options = options
         dashboard = DashboardService(loop: loop, sessions: dashboardSessions, logger: logger)
         tokens = TokenSources(loop: loop, upstreams: upstreams, logger: logger)
+        dashboard.proxy = self
     }
 
     /// How `model` is sent to credential `c` (a credential of the current snapshot).
@@ -182,8 +183,18 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
     }
 
+    /// A chat from the dashboard: a Chat Completions request through the proxy's own route, to one credential
+    /// (`pinned`) or by its app header's route, streamed back to the page as any client gets it.
+    func dashboardChat(_ request: HTTPRequest, _ response: HTTPResponseWriter, pinned: String?) {
+        func fail(_ d: Family, _ kind: ErrorCause, _ message: String, _ status: Int?, _ headers: [(String, String)]) {
+            let st = status ?? kind.status(for: d)
+            response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
+        }
+        proxy(Endpoint(family: .openai, kind: .chatCompletions), request, response, keyInfo: nil, pinned: pinned, fail: fail)
+    }
+
     private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       fail: (Family, ErrorCause, String, Int?, [(String, String)]) -> Void) {
+                       pinned: String? = nil, fail: (Family, ErrorCause, String, Int?, [(String, String)]) -> Void) {
         let head = request.head
         let d = endpoint.family
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
@@ -232,10 +243,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let pool = pools(for: d)
         let own = pool.own
         let others = translatable ? pool.others : []
-        var candidates = Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
-                                            fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
-                                            affinity: session.flatMap { affinity[$0] })
-        if translatable, let m = model, snapshot.settings.freeModels(for: app),
+        var candidates = pinned.map { usable($0) ? [$0] : [] }
+            ?? Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
+                                  fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
+                                  affinity: session.flatMap { affinity[$0] })
+        if pinned == nil, translatable, let m = model, snapshot.settings.freeModels(for: app),
            TierClassifier.classify(m, userRules: snapshot.tierRules).tier == .fast {
             let free = snapshot.servable.filter(isFree).filter(usable)
             candidates = free + candidates.filter { !free.contains($0) }

@@ -31,6 +31,8 @@ public struct HTTPServerConfig: Sendable {
 public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: [UInt8]
+    /// A request made inside the daemon (the dashboard's chat goes through the proxy as a client's would).
+    public init(head: HTTPRequestHead, body: [UInt8]) { self.head = head; self.body = body }
 }
 
 /// An answer the handler gives a request from its head alone (see `HTTPHandler.admit`).

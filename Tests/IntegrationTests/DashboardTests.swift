@@ -85,4 +85,20 @@ import Testing
         #expect(out.status == 0 && out.stdout.contains("Ended 1 dashboard session"))
         #expect(try s.api("status").status == 401)
     }
+
+    @Test func chatAndLiveLogCheckTheirInput() throws {
+        let (s, _) = try signIn()
+        let both = try s.api("chat", #"{"credential":"a","app":"b","request":{"model":"m","messages":[]}}"#)
+        #expect(both.status == 400 && both.body.contains("not both"), "\(both.body)")
+        #expect(try s.api("chat", #"{"request":"hi"}"#).status == 400)
+        #expect(try s.api("chat", #"{"credential":"../x","request":{}}"#).status == 400)
+        // A credential that does not exist: the proxy's own error, in the client's (OpenAI) format.
+        let none = try s.api("chat", #"{"credential":"nope","request":{"model":"gpt-5.1","messages":[{"role":"user","content":"x"}]}}"#)
+        #expect(none.status == 503 && none.body.contains("nope (removed)"), "\(none.body)")
+        #expect(try s.api("chat", "{}", cookie: String(repeating: "c", count: 64)).status == 401)
+        let cookie = [("Cookie", "proxypool_session=\(s.cookie)")]
+        #expect(try http(port: s.port, "GET", "/api/v0/live", headers: cookie).status == 403, "no csrf")
+        #expect(try http(port: s.port, "GET", "/api/v0/live?csrf=\(String(repeating: "0", count: 64))", headers: cookie).status == 403)
+        #expect(try http(port: s.port, "GET", "/api/v0/live?csrf=\(s.csrf)").status == 401, "no session")
+    }
 }

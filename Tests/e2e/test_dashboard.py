@@ -6,6 +6,8 @@ What a user does in the page is checked on the daemon's side with proxypoolctl, 
 import json
 import os
 import subprocess
+import time
+import urllib.request
 
 import pytest
 from selenium import webdriver
@@ -120,3 +122,51 @@ def test_sign_in_manage_and_refusals(browser):
     browser.get(base + "/")
     assert "Not signed in" in browser.page_source
     shot(browser, "signed-out")
+
+
+def fake_aborted():
+    with urllib.request.urlopen(FAKE + "/__aborted", timeout=10) as r:
+        return json.load(r)["aborted"]
+
+
+def test_chat_streams_stop_cancels_and_the_live_log_shows_it(browser):
+    ctl("credential", "add", "chat-fast", "--provider", "anthropic", "--base-url", FAKE, "--key-stdin", stdin="fake-ok")
+    # Each event of this credential's stream comes 300 ms after the last.
+    ctl("credential", "add", "chat-slow", "--provider", "openai", "--base-url", FAKE + "/v1", "--key-stdin", stdin="fake-slow-stream-300")
+    browser.get(ctl("dashboard").strip())
+    wait_for(browser, "#credentials tbody tr")
+    base = browser.current_url.split("/#")[0].rstrip("/")
+    browser.get(base + "/#live")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "live-state").text == "connected")
+    browser.get(base + "/#chat")
+    select = Select(wait_for(browser, "#chat-target option[value='credential:chat-slow']").find_element(By.XPATH, ".."))
+    select.select_by_value("credential:chat-fast")
+    model = browser.find_element(By.ID, "chat-model")
+    model.clear(); model.send_keys("claude-sonnet-4-5")
+    browser.find_element(By.ID, "chat-message").send_keys("hello")
+    browser.find_element(By.ID, "chat-send").click()
+    WebDriverWait(browser, 15).until(lambda d: "FAKE-UPSTREAM-OK" in d.find_element(By.ID, "conversation").text)
+    assert "hello" in browser.find_element(By.CSS_SELECTOR, ".msg.user").text
+
+    # A slow stream arrives in several DOM updates, and Stop cancels the upstream request.
+    select.select_by_value("credential:chat-slow")
+    model.clear(); model.send_keys("gpt-5.1")
+    browser.execute_script("""
+        window.updates = 0;
+        new MutationObserver(m => { window.updates += m.length; })
+          .observe(document.getElementById('conversation'), {childList: true, subtree: true, characterData: true});""")
+    before = fake_aborted()
+    browser.find_element(By.ID, "chat-message").send_keys("count slowly")
+    browser.find_element(By.ID, "chat-send").click()
+    WebDriverWait(browser, 15).until(lambda d: d.execute_script("return window.updates") >= 4)
+    shot(browser, "chat")
+    browser.find_element(By.ID, "chat-stop").click()
+    WebDriverWait(browser, 10).until(lambda d: "(stopped)" in d.find_element(By.ID, "conversation").text)
+    WebDriverWait(browser, 10).until(lambda d: fake_aborted() > before)
+
+    # The live log (open since before the chats, its stream kept while another page shows) got both.
+    browser.get(base + "/#live")
+    row = wait_for(browser, '#live-table tr[data-credential="chat-fast"]', timeout=15)
+    assert "dashboard" in row.text and "200" in row.text
+    wait_for(browser, '#live-table tr[data-credential="chat-slow"]', timeout=15)
+    shot(browser, "live")

@@ -8,7 +8,7 @@ enum DashboardPage {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="csrf" content="\(csrf)"><title>proxypool</title><link rel="stylesheet" href="/ui/app.css"></head>
-        <body><nav><h1>proxypool</h1><a href="#overview">Overview</a><a href="#apps">Apps</a><a href="#models">Models</a><a href="#usage">Usage</a></nav>
+        <body><nav><h1>proxypool</h1><a href="#overview">Overview</a><a href="#apps">Apps</a><a href="#models">Models</a><a href="#usage">Usage</a><a href="#live">Live log</a><a href="#chat">Chat</a></nav>
         <main><p id="error" role="alert" hidden></p>
         <section id="overview"><header><h2>Overview</h2><span id="daemon"></span></header>
         <table id="credentials"><thead><tr><th>Name</th><th>Provider</th><th>Key</th><th>Health</th><th>Apps</th><th></th></tr></thead><tbody></tbody></table>
@@ -37,6 +37,17 @@ enum DashboardPage {
         <label class="inline">by <select id="by"><option>app</option><option>credential</option><option>model</option></select></label></header>
         <svg id="chart" role="img" aria-label="requests per day" viewBox="0 0 800 200" preserveAspectRatio="none"></svg>
         <table id="usage-table"><thead><tr><th>Day</th><th class="by">App</th><th>Requests</th><th>Errors</th><th>Input tokens</th><th>Output tokens</th><th>Cached</th></tr></thead><tbody></tbody></table></section>
+        <section id="live" hidden><header><h2>Live log</h2><label class="inline"><input type="checkbox" id="live-pause"> Pause</label>
+        <label class="inline">Filter <input id="live-filter" placeholder="app or credential"></label><span id="live-state"></span></header>
+        <table id="live-table"><thead><tr><th>Time</th><th>App</th><th>Model → upstream</th><th>Credential</th><th>Attempts</th><th>Status</th><th>ms</th><th>Tokens in/out</th><th>Error</th></tr></thead><tbody></tbody></table></section>
+        <section id="chat" hidden><header><h2>Chat</h2>
+        <label class="inline">Route <select id="chat-target"></select></label>
+        <label class="inline">Model <input id="chat-model" list="chat-models" placeholder="model name"><datalist id="chat-models"></datalist></label></header>
+        <label>System prompt <textarea id="chat-system" rows="2"></textarea></label>
+        <div id="conversation"></div>
+        <form id="chat-form"><textarea name="message" id="chat-message" rows="3" required placeholder="Write a message"></textarea>
+        <label class="inline">Image <input type="file" id="chat-image" accept="image/png,image/jpeg,image/gif,image/webp"></label>
+        <button id="chat-send">Send</button><button type="button" id="chat-stop" disabled>Stop</button></form></section>
         </main>
         <script src="/ui/app.js"></script></body></html>
 
@@ -67,7 +78,9 @@ enum DashboardPage {
         nav a.on { color: #fff; font-weight: 600; } section header { display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
         label.inline { flex-direction: row; display: inline-flex; gap: 6px; align-items: center; } #chart { width: 100%; height: 200px; background: #fff; margin: 8px 0; }
         #chart rect { fill: #3b6fd8; } #chart text { font-size: 10px; fill: #5b6676; } #new-key { background: #e8f4e8; padding: 8px; font-family: monospace; }
-        output { margin-left: 8px; } td input { width: 12em; }
+        output { margin-left: 8px; } td input { width: 12em; } textarea { width: 100%; box-sizing: border-box; font: inherit; }
+        #conversation { margin: 12px 0; display: flex; flex-direction: column; gap: 8px; } .msg { padding: 8px 12px; background: #fff; border-radius: 6px; white-space: pre-wrap; }
+        .msg.user { align-self: flex-end; background: #e4ecfb; max-width: 80%; } .msg.error { color: #a11; background: #fde8e8; } .msg details { color: #5b6676; }
         main { flex: 1; padding: 16px 24px; min-width: 0; }
         header { display: flex; gap: 16px; align-items: baseline; } #daemon { color: #5b6676; }
         table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e3e6ea; }

@@ -2,7 +2,7 @@
 /// models and errors come from users and upstreams: never parsed as HTML). Each page reads and changes state
 /// through `call(method, params)`, the control method of that name (DashboardService's API).
 extension DashboardPage {
-    static let script = Array((core + overview + apps + models + usage).utf8)
+    static let script = Array((core + overview + apps + models + usage + DashboardChatScript.live + DashboardChatScript.chat + start).utf8)
 
     private static let core = #"""
         "use strict";
@@ -205,6 +205,10 @@ extension DashboardPage {
         };
         document.getElementById("since").onchange = show;
         document.getElementById("by").onchange = show;
+
+        """#
+
+    private static let start = #"""
         show();
         setInterval(() => { if (current() === "overview") show(); }, 5000);
 

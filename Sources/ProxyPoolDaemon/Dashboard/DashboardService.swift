@@ -1,6 +1,7 @@
 import ProxyPoolCore
 import ProxyPoolSystem
 import ProxyPoolHTTP
+import ProxyPoolHTTPWire
 import ProxyPoolControl
 
 /// The dashboard on the proxy port: the page (`/`, `/ui/…`), its sign-in (`/ui/login?token=…`) and its API
@@ -20,9 +21,13 @@ final class DashboardService {
     let logger: Logger
     /// The control plane's methods; set once they are made (the proxy starts first). Until then the API is 503.
     var handlers: ControlHandlers?
+    let liveLog: LiveLog
+    /// The proxy, for chats through its own route.
+    weak var proxy: ProxyService?
 
     init(loop: EventLoop, sessions: DashboardSessions, logger: Logger) {
         self.loop = loop; self.sessions = sessions; self.logger = logger
+        liveLog = LiveLog(loop: loop, sessions: sessions)
     }
 
     /// Whether a path is the dashboard's (everything else goes to the proxy's endpoints).
@@ -34,7 +39,9 @@ final class DashboardService {
         let head = request.head
         let path = head.path
         let now = Timestamp.nowMillis()
-        let session = cookie(head.header("cookie")).flatMap { sessions.session(cookie: $0, nowMillis: now) }
+        let presented = cookie(head.header("cookie"))
+        let session = presented.flatMap { sessions.session(cookie: $0, nowMillis: now) }
+        if path == "/api/v0/live" { return live(request, session, presented, response) }
         if path.hasPrefix("/api/v0/") { return api(String(path.dropFirst("/api/v0/".count)), request, session, response) }
         switch (head.method, path) {
         case ("GET", "/"), ("HEAD", "/"):
@@ -93,6 +100,7 @@ final class DashboardService {
         guard head.header("origin") != nil else {
             return refuse(403, .permissionDenied("an API call without an Origin header is refused"))
         }
+        if method == "chat" { return chat(request, session, response, refuse: refuse) }
         guard Self.validMethodName(method) else { return refuse(404, .methodNotFound(String(method.prefix(64)))) }
         guard request.body.count <= Self.maxAPIBody else { return refuse(413, .tooLarge("params over \(Self.maxAPIBody) bytes")) }
         let params: JSONValue
@@ -116,6 +124,51 @@ final class DashboardService {
             let body = (try? JSON.encode(reply)) ?? []
             loop.execute { writer.value.respond(status: status, headers: Self.apiHeaders, body: body) }
         }
+    }
+
+    /// `GET /api/v0/live?csrf=T`: the live log as server-sent events (EventSource cannot set headers, so the
+    /// CSRF token comes in the query; a page of another origin can neither know it nor read the stream).
+    private func live(_ request: HTTPRequest, _ session: DashboardSessions.Session?, _ cookie: String?, _ response: HTTPResponseWriter) {
+        let head = request.head
+        func refuse(_ status: Int, _ message: String) {
+            response.respond(status: status, headers: Self.pageHeaders("text/plain; charset=utf-8"), body: Array((message + "\n").utf8))
+        }
+        guard head.method == "GET" else { return refuse(405, "the live log takes GET") }
+        guard let session, let cookie else { return refuse(401, "no dashboard session: run 'proxypoolctl dashboard'") }
+        let token = head.query.flatMap { q in q.split(separator: "&").first { $0.hasPrefix("csrf=") }.map { String($0.dropFirst(5)) } }
+        guard token == session.csrf else { return refuse(403, "missing or wrong csrf parameter; reload the dashboard") }
+        guard liveLog.watch(response, cookie: cookie, now: loop.now) else {
+            return refuse(503, "\(LiveLog.maxWatchers) pages watch the live log already")
+        }
+    }
+
+    /// `POST /api/v0/chat` with `{"credential"?: NAME, "app"?: NAME, "request": {Chat Completions body}}`: the
+    /// request goes through the proxy's own route (one credential, an app's route, or without either the
+    /// pool), so the page tests exactly what the tools get, and streams back as they would get it. Closing the
+    /// page's request (Stop) cancels the upstream request.
+    private func chat(_ request: HTTPRequest, _ session: DashboardSessions.Session, _ response: HTTPResponseWriter,
+                      refuse: (Int, RPCError) -> Void) {
+        guard let proxy else { return refuse(503, .busy("the proxy is not running")) }
+        guard case .object(let o)? = try? JSON.decode(JSONValue.self, from: request.body), case .object(let inner)? = o["request"] else {
+            return refuse(400, .invalidParams("give {\"request\": {a Chat Completions body}} and optionally \"credential\" or \"app\""))
+        }
+        func name(_ key: String) -> String?? {
+            guard let v = o[key] else { return .some(nil) }
+            guard case .string(let s) = v, (try? Validation.name(s, what: key)) != nil else { return nil }
+            return .some(s)
+        }
+        guard let credential = name("credential"), let app = name("app") else {
+            return refuse(400, .invalidParams("'credential' and 'app' are names (letters, digits, '-', '_', '.')"))
+        }
+        guard credential == nil || app == nil else { return refuse(400, .invalidParams("give a credential or an app, not both")) }
+        guard let body = try? JSON.encode(JSONValue.object(inner)) else { return refuse(400, .invalidParams("the request cannot be encoded")) }
+        var headers: [(name: String, value: String)] = [("Host", request.head.header("host") ?? "127.0.0.1"), ("Content-Type", "application/json"),
+                                                        ("Content-Length", String(body.count)), ("X-Proxypool-App", app ?? "dashboard")]
+        if let ua = request.head.header("user-agent") { headers.append(("User-Agent", ua)) }
+        let head = HTTPRequestHead(method: "POST", target: "/v1/chat/completions", minorVersion: 1, headers: headers)
+        logger.info("dashboard session \(session.id) chat" + (credential.map { " with credential \($0)" } ?? app.map { " as app \($0)" } ?? " through the pool"),
+                    event: "dashboard-chat", [.init("DASHBOARD_SESSION", session.id)])
+        proxy.dashboardChat(HTTPRequest(head: head, body: body), response, pinned: credential)
     }
 
     /// The HTTP status for a control error, so the page (and a script) can tell failures apart.

@@ -418,6 +418,12 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         service.logger.record(level, event: "request") { r in
             writeRecord(&r, status: status, error: error, credential: cred, latency: latency, input: input, output: output, cached: cached)
         }
+        if !service.dashboard.liveLog.isEmpty {
+            service.dashboard.liveLog.publish(LiveLogEntry(
+                at: Timestamp.iso8601(nowSeconds), method: request.head.method, path: String(request.head.path), app: app, model: model ?? "",
+                upstreamModel: plan.upstreamModel ?? model ?? "", credential: cred, attempts: attempts, status: status,
+                latencyMs: latency, inputTokens: input, outputTokens: output, error: error))
+        }
     }
 
     static let droppedResponseHeaders = HeaderNameSet([
