@@ -69,6 +69,8 @@ import ProxyPoolCore
         #expect(DashboardService.status(for: .readOnly("x")) == 403)
         #expect(DashboardService.status(for: .storeFailure("x")) == 500)
         #expect(DashboardService.validMethodName("credential.add"))
+        for p in ["/", "/ui/app.js", "/ui/login", "/api/v0/status"] { #expect(DashboardService.owns(p[...]), "\(p)") }
+        for p in ["", "/v1/models", "/ui", "/api/v1/x", "/apix", "/healthz", "/metrics", "//", "x/"] { #expect(!DashboardService.owns(p[...]), "\(p)") }
         #expect(!DashboardService.validMethodName("credential add") && !DashboardService.validMethodName("") && !DashboardService.validMethodName("../x"))
     }
 }

@@ -31,8 +31,15 @@ final class DashboardService {
     }
 
     /// Whether a path is the dashboard's (everything else goes to the proxy's endpoints).
+    /// Asked of every request: the API paths (`/v1…`) are told apart by their second byte before any string
+    /// comparison.
     static func owns(_ path: Substring) -> Bool {
-        path == "/" || path.hasPrefix("/ui/") || path.hasPrefix("/api/v0/")
+        let u = path.utf8
+        guard let first = u.first, first == UInt8(ascii: "/") else { return false }
+        if u.count == 1 { return true }
+        let second = u[u.index(after: u.startIndex)]
+        guard second == UInt8(ascii: "u") || second == UInt8(ascii: "a") else { return false }
+        return path.hasPrefix("/ui/") || path.hasPrefix("/api/v0/")
     }
 
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
