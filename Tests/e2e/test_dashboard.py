@@ -66,7 +66,7 @@ def test_sign_in_manage_and_refusals(browser):
     browser.get(link)
     # Seen in the page: a credential added with proxypoolctl.
     row = wait_for(browser, 'tr[data-name="ctl-added"]')
-    assert "anthropic" in row.text
+    assert "anthropic" in row.text and "0 requests" in row.text
     shot(browser, "overview")
 
     # Added in the page, seen by proxypoolctl (the secret never shown back).
@@ -106,6 +106,14 @@ def test_sign_in_manage_and_refusals(browser):
     form.find_element(By.TAG_NAME, "button").click()
     WebDriverWait(browser, 10).until(lambda d: "fast" in d.find_element(By.ID, "classified").text)
     wait_for(browser, "#tier-table tbody tr")
+    # A tier rule added in the page, seen by proxypoolctl, and then deciding the classification.
+    form = browser.find_element(By.ID, "rule")
+    form.find_element(By.NAME, "pattern").send_keys("mymodel*")
+    Select(form.find_element(By.NAME, "tier")).select_by_visible_text("reasoning")
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(browser, 10).until(lambda d: "mymodel*" in d.find_element(By.ID, "rule-table").text)
+    assert "mymodel*" in ctl("tier", "rule", "list")
+    assert "reasoning" in ctl("classify", "mymodel-7b")
     shot(browser, "models")
 
     browser.get(base + "/#usage")

@@ -11,7 +11,7 @@ enum DashboardPage {
         <body><nav><h1>proxypool</h1><a href="#overview">Overview</a><a href="#apps">Apps</a><a href="#models">Models</a><a href="#usage">Usage</a><a href="#live">Live log</a><a href="#chat">Chat</a></nav>
         <main><p id="error" role="alert" hidden></p>
         <section id="overview"><header><h2>Overview</h2><span id="daemon"></span></header>
-        <table id="credentials"><thead><tr><th>Name</th><th>Provider</th><th>Key</th><th>Health</th><th>Apps</th><th></th></tr></thead><tbody></tbody></table>
+        <table id="credentials"><thead><tr><th>Name</th><th>Provider</th><th>Key</th><th>Health</th><th>Apps</th><th>Today</th><th></th></tr></thead><tbody></tbody></table>
         <p id="empty" hidden>No credentials yet: add one below, or with <code>proxypoolctl credential add</code>.</p>
         <form id="add"><h3>Add a credential</h3>
         <label>Name <input name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._-]*"></label>
@@ -31,6 +31,9 @@ enum DashboardPage {
         <form id="classify"><label>Model name <input name="model" required maxlength="200" placeholder="gpt-5.1-codex-mini"></label><button>Classify</button><output id="classified"></output></form>
         <p><label class="inline"><input type="checkbox" id="free-models"> Fast requests try free credentials first (free models)</label></p>
         <table id="tier-table"><thead><tr><th>Provider or credential</th><th>Flagship</th><th>Standard</th><th>Fast</th><th>Reasoning</th></tr></thead><tbody></tbody></table>
+        <h3>Your tier rules (tried before the built-in ones)</h3><table id="rule-table"><thead><tr><th>Id</th><th>Pattern</th><th>Tier</th><th></th></tr></thead><tbody></tbody></table>
+        <form id="rule"><label>Pattern <input name="pattern" required maxlength="200" placeholder="qwen3* or a word"></label>
+        <label>Tier <select name="tier"><option>flagship</option><option>standard</option><option>fast</option><option>reasoning</option></select></label><button>Add rule</button></form>
         <h3>Aliases</h3><table id="alias-table"><thead><tr><th>Name</th><th>Model</th><th></th></tr></thead><tbody></tbody></table>
         <form id="alias"><label>Name <input name="name" required maxlength="200"></label><label>Model <input name="model" required maxlength="200"></label><button>Set alias</button></form></section>
         <section id="usage" hidden><header><h2>Usage</h2><label class="inline">since <input type="date" id="since"></label>

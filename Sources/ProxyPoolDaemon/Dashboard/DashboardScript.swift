@@ -53,12 +53,21 @@ extension DashboardPage {
           return h.state + (h.reason ? ": " + h.reason : "");
         }
         pages.overview = async () => {
-          const [status, creds] = await Promise.all([call("status"), call("credential.list")]);
+          const today = new Date().toISOString().slice(0, 10);
+          const [status, creds, usage] = await Promise.all([call("status"), call("credential.list"), call("usage", {since: today})]);
+          const used = {};
+          for (const u of usage) {
+            if (u.day !== today) continue;
+            const t = used[u.credential] || (used[u.credential] = {requests: 0, tokens: 0});
+            t.requests += u.requests; t.tokens += u.inputTokens + u.outputTokens;
+          }
           document.getElementById("daemon").textContent = "proxypoold " + status.version + " on " + status.listen + ", up " + status.uptimeSeconds + " s";
           const body = document.querySelector("#credentials tbody");
           body.replaceChildren();
           for (const c of creds) {
-            const r = row([c.name, c.provider, c.secretRedacted, el("td", health(c.name, status, c), "health"), c.assignedTo.join(", ") || "pool"]);
+            const t = used[c.name] || {requests: 0, tokens: 0};
+            const r = row([c.name, c.provider, c.secretRedacted, el("td", health(c.name, status, c), "health"), c.assignedTo.join(", ") || "pool",
+                           t.requests + " requests, " + t.tokens + " tokens"]);
             r.dataset.name = c.name;
             r.append(td(
               button(c.enabled ? "Disable" : "Enable", () => call("credential.set-enabled", {name: c.name, enabled: !c.enabled})),
@@ -132,7 +141,8 @@ extension DashboardPage {
     private static let models = #"""
         const tiers = ["flagship", "standard", "fast", "reasoning"];
         pages.models = async () => {
-          const [entries, aliases, settings] = await Promise.all([call("tier.list"), call("alias.list"), call("settings.get")]);
+          const [entries, aliases, settings, rules] = await Promise.all([call("tier.list"), call("alias.list"), call("settings.get"), call("tier-rule.list")]);
+          document.querySelector("#rule-table tbody").replaceChildren(...rules.map(r => row([r.id, r.pattern, r.tier, td(button("Remove", () => call("tier-rule.remove", {id: r.id})))])));
           const byOwner = new Map();
           for (const e of entries) {
             const owner = e.credential ? "credential " + e.credential : e.provider;
@@ -170,6 +180,7 @@ extension DashboardPage {
           const c = await call("tier.classify", {model: f.get("model")});
           document.getElementById("classified").textContent = c.model + " → " + c.tier + " (" + c.rule + ")";
         });
+        onSubmit("rule", async (f, form) => { await call("tier-rule.add", {pattern: f.get("pattern"), tier: f.get("tier")}); form.reset(); });
         onSubmit("alias", async (f, form) => { await call("alias.set", {name: f.get("name"), model: f.get("model")}); form.reset(); });
 
         """#
