@@ -1,10 +1,10 @@
 #!/bin/sh
 # Install the Debian/Ubuntu packages proxypool needs to build and test, only those that are missing.
-# Build: the three C libraries and pkg-config. Tests: mandoc (man lint), systemd (systemd-analyze,
+# Build: the four C libraries (libcrypto signs Vertex AI service-account assertions) and pkg-config. Tests: mandoc (man lint), systemd (systemd-analyze,
 # systemd-socket-activate), util-linux (setpriv, script), python3 and python3-venv (the fake upstream, and the
 # venv that holds the real clients for the end-to-end suite), strace (the end-to-end run's zero-egress check).
 set -eu
-build="libcurl4-openssl-dev libsqlite3-dev libsystemd-dev pkg-config"
+build="libcurl4-openssl-dev libsqlite3-dev libsystemd-dev libssl-dev pkg-config"
 test="mandoc systemd util-linux python3 python3-venv strace"
 want="$build"
 [ "${1:-}" = "--with-test-tools" ] && want="$build $test"
