@@ -1,0 +1,233 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The fake Google token endpoint and Vertex backend (Tests/FakeUpstream/fake_vertex.py) in front of the fake
+/// upstream; its public key is the half of a test key made here with the openssl CLI (never committed).
+final class FakeVertex {
+    let upstream: FakeUpstream
+    let child: Child
+    let port: UInt16
+    let dir = makeTempDir("vertex")
+    let privateKeyPEM: String
+
+    init() throws {
+        upstream = try FakeUpstream()
+        let key = dir + "/test-only-key.pem", pub = dir + "/test-only-key.pub.pem"
+        for args in [["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key], ["pkey", "-in", key, "-pubout", "-out", pub]] {
+            let r = run("/usr/bin/openssl", args)
+            guard r.status == 0 else { throw HarnessError("openssl \(args[0]): \(r.stderr)") }
+        }
+        privateKeyPEM = try String(contentsOfFile: key, encoding: .utf8)
+        let portFile = dir + "/port"
+        child = try Child("/usr/bin/env", ["python3", Repo.root + "/Tests/FakeUpstream/fake_vertex.py", "--port-file", portFile,
+                                           "--upstream", upstream.url, "--public-key", pub], env: baseEnvironment, stderr: dir + "/log")
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if let s = try? String(contentsOfFile: portFile, encoding: .utf8), let p = UInt16(s.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                port = p
+                return
+            }
+            usleep(20_000)
+        }
+        throw HarnessError("fake vertex did not start: \((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "")")
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    var tokenURL: String { url + "/token" }
+
+    /// A service-account key file as Google issues them, for this fake's token endpoint.
+    func serviceAccount(email: String = "sa-test@proj.iam.gserviceaccount.com", keyID: String = "kid-0123456789abcdef") -> String {
+        let o: [String: String] = ["type": "service_account", "project_id": "proj", "private_key_id": keyID, "private_key": privateKeyPEM,
+                                   "client_email": email, "client_id": "1234567890", "token_uri": tokenURL]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// An authorized_user ADC file (what `gcloud auth application-default login` writes), for this fake.
+    func adc(refreshToken: String = "1//fake-adc-refresh-token-abcdef") -> String {
+        let o = ["type": "authorized_user", "client_id": "fake-adc-client.apps.googleusercontent.com",
+                 "client_secret": "fake-adc-client-secret", "refresh_token": refreshToken, "token_uri": tokenURL]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    func state() throws -> [String: Any] {
+        let r = try http(port: port, "GET", "/__vertex", headers: [("Host", "127.0.0.1")])
+        return (try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    func count(_ k: String) throws -> Int { try state()[k] as? Int ?? -1 }
+    func requests() throws -> [[String: Any]] { try state()["requests"] as? [[String: Any]] ?? [] }
+
+    deinit { child.signal(SIGKILL); _ = child.wait() }
+}
+
+@Suite(.serialized) struct VertexTests {
+    struct Setup {
+        let vertex: FakeVertex
+        let daemon: DaemonProcess
+        let key: String
+        let port: UInt16
+
+        /// Credentials of kind vertex (project "proj" unless given, us-central1) at the fake, in the default app's chain.
+        init(_ credentials: [(name: String, secret: String, project: String)], vertex existing: FakeVertex? = nil) throws {
+            vertex = try existing ?? FakeVertex()
+            daemon = try DaemonProcess(args: ["--log-level", "debug"])
+            for c in credentials {
+                let r = daemon.ctl(["credential", "add", c.name, "--provider", "vertex", "--project", c.project, "--region", "us-central1",
+                                    "--base-url", vertex.url, "--key-stdin"], stdin: c.secret)
+                guard r.status == 0 else { throw HarnessError("credential add: \(r.stderr)") }
+            }
+            _ = daemon.ctl(["assign", "default"] + credentials.map(\.name))
+            key = daemon.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            port = try daemon.proxyPort
+        }
+
+        func messages(_ model: String, stream: Bool = false, beta: String? = nil) throws -> HTTPResult {
+            try http(port: port, "POST", "/v1/messages",
+                     headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("Content-Type", "application/json")] + (beta.map { [("anthropic-beta", $0)] } ?? []),
+                     body: #"{"model":"\#(model)","max_tokens":64,"stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#)
+        }
+
+        func responses(_ model: String, stream: Bool = false) throws -> HTTPResult {
+            try http(port: port, "POST", "/v1/responses", headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                     body: #"{"model":"\#(model)","stream":\#(stream),"input":"hello"}"#)
+        }
+
+        func chat(_ model: String, stream: Bool = false) throws -> HTTPResult {
+            try http(port: port, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                     body: #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#)
+        }
+    }
+
+    enum Mode: String, CaseIterable { case serviceAccount, adc, apiKey }
+
+    static func secret(_ m: Mode, _ v: FakeVertex) -> String {
+        switch m {
+        case .serviceAccount: return v.serviceAccount()
+        case .adc: return v.adc()
+        case .apiKey: return "vx-key-ok-0123456789abcdef"
+        }
+    }
+
+    @Test(arguments: Mode.allCases) func everyClientProtocolReachesGeminiAndClaudeModels(_ mode: Mode) throws {
+        let v = try FakeVertex()
+        let s = try Setup([("gcp", Self.secret(mode, v), "proj")], vertex: v)
+        for model in ["claude-sonnet-4-5", "gemini-2.5-flash"] {
+            for (what, r) in [("messages", try s.messages(model)), ("messages stream", try s.messages(model, stream: true)),
+                              ("responses", try s.responses(model)), ("responses stream", try s.responses(model, stream: true)),
+                              ("chat", try s.chat(model)), ("chat stream", try s.chat(model, stream: true))] {
+                // A stream's marker comes in pieces ("FAKE-UPSTREAM-", "OK").
+                #expect(r.status == 200 && r.body.contains(what.hasSuffix("stream") ? "FAKE-UPSTREAM-" : "FAKE-UPSTREAM-OK") && r.header("x-proxypool-credential") == "gcp",
+                        Comment(rawValue: "\(mode) \(model) \(what): \(r.status) \(r.body.prefix(600)) \(String(s.daemon.log.suffix(1500)))"))
+            }
+        }
+        let reqs = try v.requests()
+        let expected = mode == .apiKey ? "api-key" : "bearer"
+        #expect(reqs.count == 12 && reqs.allSatisfy { $0["auth"] as? String == expected && $0["project"] as? String == "proj"
+            && $0["location"] as? String == "us-central1" }, Comment(rawValue: "\(reqs)"))
+        let methods = Set(reqs.map { "\($0["publisher"] ?? "")/\($0["model"] ?? ""):\($0["method"] ?? "")" })
+        #expect(methods == ["anthropic/claude-sonnet-4-5:rawPredict", "anthropic/claude-sonnet-4-5:streamRawPredict",
+                            "google/gemini-2.5-flash:generateContent", "google/gemini-2.5-flash:streamGenerateContent"], Comment(rawValue: "\(methods)"))
+        if mode != .apiKey { #expect(try v.count(mode == .adc ? "refresh_grants" : "jwt_grants") == 1, "one token for twelve requests") }
+    }
+
+    @Test func betasVertexRefusesAreDroppedAndTheOthersKept() throws {
+        let s = try Setup([("gcp", "vx-key-ok-0123456789abcdef", "proj")])
+        let r = try s.messages("claude-sonnet-4-5", beta: "web-search-2025-03-05, interleaved-thinking-2025-05-14,effort-2025-11-24")
+        #expect(r.status == 200, Comment(rawValue: r.body))
+        #expect(try s.vertex.requests().last?["beta"] as? String == "interleaved-thinking-2025-05-14")
+        #expect(s.daemon.log.contains("web-search-2025-03-05, effort-2025-11-24"), "the dropped betas are in the debug log")
+    }
+
+    @Test func aTokenIsReplacedFiveMinutesBeforeItExpires() throws {
+        let v = try FakeVertex()
+        // A token that lives 302 s: usable for 2 s, then replaced although the fake would still take it.
+        let s = try Setup([("gcp", v.serviceAccount(email: "sa-exp302@proj.iam.gserviceaccount.com"), "proj")], vertex: v)
+        for _ in 0..<3 { #expect(try s.chat("gemini-2.5-flash").status == 200) }
+        #expect(try v.count("jwt_grants") == 1)
+        usleep(2_500_000)
+        #expect(try s.chat("gemini-2.5-flash").status == 200)
+        #expect(try v.count("jwt_grants") == 2, "replaced before its expiry, with a fresh assertion")
+        #expect(try v.count("refused") == 0)
+    }
+
+    @Test(arguments: [Mode.serviceAccount, Mode.adc]) func fiftyConcurrentRequestsShareOneTokenRequest(_ mode: Mode) throws {
+        let v = try FakeVertex()
+        let secret = mode == .adc ? v.adc(refreshToken: "1//fake-adc-slow-token") : v.serviceAccount(email: "sa-slow@proj.iam.gserviceaccount.com")
+        let s = try Setup([("gcp", secret, "proj")], vertex: v)
+        let port = s.port, key = s.key
+        let statuses = Mutex200()
+        DispatchQueue.concurrentPerform(iterations: 50) { i in
+            let model = i % 2 == 0 ? "gemini-2.5-flash" : "claude-haiku-4-5"
+            let r = try? http(port: port, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                              body: #"{"model":"\#(model)","messages":[{"role":"user","content":"hello"}]}"#)
+            statuses.add(r?.status ?? 0)
+        }
+        #expect(statuses.all == Array(repeating: 200, count: 50), Comment(rawValue: "\(statuses.all)"))
+        #expect(try v.count(mode == .adc ? "refresh_grants" : "jwt_grants") == 1, "the token endpoint saw exactly one grant")
+    }
+
+    @Test(arguments: [Mode.serviceAccount, Mode.adc]) func aRevokedKeyIsMarkedAuthFailedAndTheNextAnswers(_ mode: Mode) throws {
+        let v = try FakeVertex()
+        let gone = mode == .adc ? v.adc(refreshToken: "1//fake-adc-revoked") : v.serviceAccount(keyID: "revoked-key-0123456789")
+        let s = try Setup([("gone", gone, "proj"), ("backup", "vx-key-ok-backup-0123456789", "proj")], vertex: v)
+        let r = try s.messages("claude-sonnet-4-5")
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "backup", Comment(rawValue: r.body))
+        let why = mode == .adc ? "Token has been expired or revoked." : "Invalid JWT Signature."
+        let status = s.daemon.ctl(["status"]).stdout
+        #expect(status.contains("auth failed: \(why)"), Comment(rawValue: status))
+        #expect(try s.chat("gemini-2.5-flash").header("x-proxypool-credential") == "backup")
+        #expect(try v.count("refused") == 1, "marked: no second grant")
+    }
+
+    @Test func quotaIsARateLimitWithGooglesDelayAndPermissionDeniedIsAuthFailed() throws {
+        let s = try Setup([("quota", "vx-key-ok-quota-0123456789", "quota-project"), ("denied", "vx-key-denied-0123456789", "proj"),
+                           ("ok", "vx-key-ok-last-0123456789", "proj")])
+        let r = try s.chat("gemini-2.5-flash")
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "ok", Comment(rawValue: r.body))
+        let status = s.daemon.ctl(["status", "--json"]).stdout
+        #expect(status.contains("auth failed"), Comment(rawValue: status))
+        let log = s.daemon.log
+        #expect(log.contains("credential quota") && log.contains("cooling down"), Comment(rawValue: String(log.suffix(3000))))
+        // Cooling for Google's 7 s (RetryInfo), not the default backoff: about 7 s from now.
+        let cooldown = log.split(separator: "\n").first { $0.contains("credential quota") && $0.contains("cooling down") } ?? ""
+        #expect(cooldown.contains("7") , Comment(rawValue: String(cooldown)))
+    }
+
+    @Test func noTokenOrKeyMaterialInLogsRepliesOrMetrics() throws {
+        let v = try FakeVertex()
+        let sa = v.serviceAccount(), adc = v.adc()
+        let s = try Setup([("sa", sa, "proj"), ("adc", adc, "proj"), ("key", "vx-key-ok-secretpart-0123456789", "proj")], vertex: v)
+        for chain in [["sa"], ["adc"], ["key"]] {
+            _ = s.daemon.ctl(["assign", "default"] + chain)
+            #expect(try s.messages("claude-sonnet-4-5").status == 200)
+            #expect(try s.chat("gemini-2.5-flash", stream: true).status == 200)
+        }
+        let show = s.daemon.ctl(["credential", "show", "sa"]).stdout
+        #expect(show.contains("sa-test@proj.iam.gserviceaccount.com") && show.contains("kid-0123456789abcdef"), Comment(rawValue: show))
+        var seen = s.daemon.log
+        for args in [["credential", "list", "--json"], ["credential", "show", "sa", "--json"], ["credential", "show", "adc", "--json"],
+                     ["credential", "show", "key"], ["status", "--json"], ["usage", "--json"]] {
+            seen += s.daemon.ctl(args).stdout
+        }
+        seen += try http(port: s.port, "GET", "/metrics", headers: [("Authorization", "Bearer \(s.key)")]).body
+        let issued = try v.state()["issued"] as? [String] ?? []
+        #expect(issued.count == 2)
+        let pemBody = v.privateKeyPEM.split(separator: "\n").dropFirst().first.map(String.init) ?? "MII"
+        for secret in issued + [pemBody, "1//fake-adc-refresh-token-abcdef", "fake-adc-client-secret", "vx-key-ok-secretpart", "PRIVATE KEY"] {
+            #expect(!seen.contains(secret), Comment(rawValue: "\(secret.prefix(12))… leaked"))
+        }
+    }
+
+    @Test func aKeyFileThatCannotBeUsedIsRefusedAtAdd() throws {
+        let d = try DaemonProcess()
+        for (secret, why) in [(#"{"type":"service_account","client_email":"x@y.iam.gserviceaccount.com"}"#, "client_email and private_key"),
+                              (#"{"type":"external_account"}"#, "not service_account or authorized_user"),
+                              ("two words", "one word")] {
+            let r = d.ctl(["credential", "add", "bad", "--provider", "vertex", "--project", "p", "--region", "global", "--key-stdin"], stdin: secret)
+            #expect(r.status != 0 && r.stderr.contains(why), Comment(rawValue: r.stderr))
+        }
+        let r = d.ctl(["credential", "add", "np", "--provider", "vertex", "--region", "global", "--key-stdin"], stdin: "vx-key-ok-0123456789")
+        #expect(r.status != 0 && r.stderr.contains("--project"), Comment(rawValue: r.stderr))
+    }
+}
