@@ -183,15 +183,18 @@ final class FakeVertex {
     @Test func quotaIsARateLimitWithGooglesDelayAndPermissionDeniedIsAuthFailed() throws {
         let s = try Setup([("quota", "vx-key-ok-quota-0123456789", "quota-project"), ("denied", "vx-key-denied-0123456789", "proj"),
                            ("ok", "vx-key-ok-last-0123456789", "proj")])
+        let started = Date()
         let r = try s.chat("gemini-2.5-flash")
         #expect(r.status == 200 && r.header("x-proxypool-credential") == "ok", Comment(rawValue: r.body))
         let status = s.daemon.ctl(["status", "--json"]).stdout
         #expect(status.contains("auth failed"), Comment(rawValue: status))
         let log = s.daemon.log
         #expect(log.contains("credential quota") && log.contains("cooling down"), Comment(rawValue: String(log.suffix(3000))))
-        // Cooling for Google's 7 s (RetryInfo), not the default backoff: about 7 s from now.
-        let cooldown = log.split(separator: "\n").first { $0.contains("credential quota") && $0.contains("cooling down") } ?? ""
-        #expect(cooldown.contains("7") , Comment(rawValue: String(cooldown)))
+        // Cooling for Google's 7 s (RetryInfo), not the default backoff (1 s the first time).
+        let cooldown = String(log.split(separator: "\n").first { $0.contains("event=cooldown") && $0.contains("credential=quota") } ?? "")
+        let until = cooldown.split(separator: " ").first { $0.hasPrefix("until=") }.flatMap { ISO8601DateFormatter().date(from: String($0.dropFirst(6).prefix(20))) }
+        let ahead = (until?.timeIntervalSince(started) ?? 0)
+        #expect(ahead > 5 && ahead < 10, Comment(rawValue: cooldown))
     }
 
     @Test func noTokenOrKeyMaterialInLogsRepliesOrMetrics() throws {
@@ -229,5 +232,23 @@ final class FakeVertex {
         }
         let r = d.ctl(["credential", "add", "np", "--provider", "vertex", "--region", "global", "--key-stdin"], stdin: "vx-key-ok-0123456789")
         #expect(r.status != 0 && r.stderr.contains("--project"), Comment(rawValue: r.stderr))
+    }
+}
+
+extension VertexTests {
+    /// The fake checks signatures for real: a key it does not know the public half of is refused, and the
+    /// credential is marked with Google's reason.
+    @Test func anAssertionSignedWithAnotherKeyIsRefused() throws {
+        let v = try FakeVertex()
+        let other = v.dir + "/other-test-only-key.pem"
+        #expect(run("/usr/bin/openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other]).status == 0)
+        var sa = try JSONSerialization.jsonObject(with: Data(v.serviceAccount().utf8)) as! [String: String]
+        sa["private_key"] = try String(contentsOfFile: other, encoding: .utf8)
+        let secret = String(decoding: try JSONSerialization.data(withJSONObject: sa), as: UTF8.self)
+        let s = try Setup([("forged", secret, "proj")], vertex: v)
+        let r = try s.chat("gemini-2.5-flash")
+        #expect(r.status >= 500 && r.body.contains("Invalid JWT Signature."), Comment(rawValue: r.body))
+        #expect(try v.count("jwt_grants") == 0 && v.count("refused") == 1)
+        #expect(s.daemon.ctl(["status"]).stdout.contains("auth failed: Invalid JWT Signature."))
     }
 }
