@@ -54,12 +54,12 @@ public struct VertexProvider: Provider {
     /// Claude models a Vertex credential also lists (`/v1/models`), by tier: Anthropic's names as Vertex takes them.
     public static func claudeTierDefault(_ tier: Tier) -> String? { AnthropicShape.tierDefault(tier) }
 
-    /// `credential test`: a token (or the API key) and the smallest request that proves the project answers:
-    /// a token count on the standard tier's Gemini model.
+    /// `credential test`: a token (or the API key) and a model's card from the publisher catalogue
+    /// (`GET /v1/publishers/google/models/{fast tier model}`).
     public func probe(_ c: CredentialRoute) -> UpstreamTarget? {
-        let model = GeminiShape.tierDefault(.fast) ?? "gemini-2.5-flash-lite"
-        return UpstreamTarget(url: VertexRoute.url(c, publisher: .google, model: model, method: "countTokens", stream: false),
-                              headers: ["Content-Type: application/json", "Accept: application/json", "User-Agent: proxypoold"])
+        let model = PathSegment.encode(GeminiShape.tierDefault(.fast) ?? "gemini-2.5-flash-lite")
+        return UpstreamTarget(url: VertexRoute.base(c) + "/v1/publishers/google/models/\(model)",
+                              headers: ["Accept: application/json", "User-Agent: proxypoold"])
     }
 
     public func auth(_ c: CredentialRoute) -> ProviderAuth {

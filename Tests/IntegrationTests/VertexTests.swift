@@ -252,3 +252,28 @@ extension VertexTests {
         #expect(s.daemon.ctl(["status"]).stdout.contains("auth failed: Invalid JWT Signature."))
     }
 }
+
+extension VertexTests {
+    @Test func credentialTestObtainsATokenAndReadsAModelAndARefusalMarksIt() throws {
+        let v = try FakeVertex()
+        let s = try Setup([("sa", v.serviceAccount(), "proj"), ("adc", v.adc(), "proj"), ("key", "vx-key-ok-0123456789abcdef", "proj"),
+                           ("gone", v.serviceAccount(keyID: "revoked-0123456789"), "proj")], vertex: v)
+        for name in ["sa", "adc", "key"] {
+            let r = s.daemon.ctl(["credential", "test", name])
+            #expect(r.status == 0 && r.stdout.contains("ok"), Comment(rawValue: name + ": " + r.stdout + r.stderr))
+        }
+        let r = s.daemon.ctl(["credential", "test", "gone"])
+        #expect(r.status != 0 && r.stdout.contains("auth failed: Invalid JWT Signature."), Comment(rawValue: r.stdout + r.stderr))
+        #expect(s.daemon.ctl(["status"]).stdout.contains("gone"))
+        let paths = try v.requests().compactMap { $0["path"] as? String }
+        #expect(paths.filter { $0 == "/v1/publishers/google/models/gemini-2.5-flash-lite" }.count == 3, Comment(rawValue: "\(paths)"))
+    }
+
+    @Test func theModelListNamesGeminiAndClaudeModelsInTheClientsFormat() throws {
+        let s = try Setup([("gcp", "vx-key-ok-0123456789abcdef", "proj")])
+        let openai = try http(port: s.port, "GET", "/v1/models", headers: [("Authorization", "Bearer \(s.key)")])
+        #expect(openai.body.contains(#""id":"gemini-2.5-pro""#) && openai.body.contains(#""id":"claude-sonnet-4-5""#), Comment(rawValue: openai.body))
+        let gemini = try http(port: s.port, "GET", "/v1beta/models", headers: [("x-goog-api-key", s.key)])
+        #expect(gemini.body.contains(#""name":"models/gemini-2.5-flash""#) && gemini.body.contains(#""name":"models/claude-opus-4-5""#), Comment(rawValue: gemini.body))
+    }
+}
