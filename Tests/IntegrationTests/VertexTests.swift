@@ -277,3 +277,17 @@ extension VertexTests {
         #expect(gemini.body.contains(#""name":"models/gemini-2.5-flash""#) && gemini.body.contains(#""name":"models/claude-opus-4-5""#), Comment(rawValue: gemini.body))
     }
 }
+
+extension VertexTests {
+    /// A Gemini client's token count goes to Google's countTokens on Vertex, unwrapped and with roles.
+    @Test func aGeminiTokenCountGoesToVertexCountTokens() throws {
+        let s = try Setup([("gcp", "vx-key-ok-0123456789abcdef", "proj")])
+        for body in [#"{"contents":[{"parts":[{"text":"hello"}]}]}"#,
+                     #"{"generateContentRequest":{"model":"models/gemini-2.5-flash","contents":[{"parts":[{"text":"hello"}]}]}}"#] {
+            let r = try http(port: s.port, "POST", "/v1beta/models/gemini-2.5-flash:countTokens",
+                             headers: [("x-goog-api-key", s.key), ("Content-Type", "application/json")], body: body)
+            #expect(r.status == 200 && r.body.contains("totalTokens") && r.header("x-proxypool-estimate") == nil, Comment(rawValue: r.body))
+        }
+        #expect(try s.vertex.requests().map { $0["method"] as? String } == ["countTokens", "countTokens"])
+    }
+}

@@ -9,7 +9,14 @@ import ProxyPoolProviders
 /// `anthropic_version`; any other model to Google's `generateContent` / `streamGenerateContent`, with a role on
 /// every content. A client of that protocol passes through (the body reshaped only); the others are translated.
 extension Exchange {
-    func prepareVertex(_ c: CredentialRoute, _ clientWire: WireProtocol) throws(TranslationError) -> (url: String, headers: [String], body: [UInt8])? {
+    func prepareVertex(_ c: CredentialRoute, _ clientWire: WireProtocol?) throws(TranslationError) -> (url: String, headers: [String], body: [UInt8])? {
+        guard let clientWire else {
+            // A Gemini token count (the only other request a Vertex credential gets: it is in the Gemini pool).
+            plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
+            let t = Providers.of(.vertex).target(endpoint: endpoint, path: request.head.path, query: nil, credential: c, clientHeaders: [])
+            return (t.url, ["Content-Type: application/json", "Accept: application/json", "User-Agent: proxypoold"],
+                    try VertexBody.countTokens(request.body))
+        }
         var upstreamModel = model
         if let m = model {
             let d = service.mapModel(m, c)
@@ -70,6 +77,17 @@ extension Exchange {
 
 /// The body changes Vertex needs over each publisher's own API.
 enum VertexBody {
+    /// Gemini's countTokens takes `contents` or a whole `generateContentRequest`; Vertex's takes the fields of
+    /// the request itself (https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens).
+    static func countTokens(_ body: [UInt8]) throws(TranslationError) -> [UInt8] {
+        guard var json = try? JSONParser.parse(body), json.isObject else { throw TranslationError(field: nil, "the request body is not a JSON object") }
+        if var inner = json["generateContentRequest"], inner.isObject {
+            inner.set("model", nil)
+            json = inner
+        }
+        return try shape(JSONWriter.bytes(json), .gemini)
+    }
+
     static func shape(_ body: [UInt8], _ wire: WireProtocol) throws(TranslationError) -> [UInt8] {
         guard var json = try? JSONParser.parse(body), json.isObject else { throw TranslationError(field: nil, "the request body is not a JSON object") }
         switch wire {

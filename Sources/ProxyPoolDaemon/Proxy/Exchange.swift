@@ -161,7 +161,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             provider.target(endpoint: endpoint, path: path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
         }
         // Vertex AI chooses its protocol by the model (Exchange+Vertex.swift).
-        if c.provider == .vertex, let clientWire { return try prepareVertex(c, clientWire) }
+        if c.provider == .vertex { return try prepareVertex(c, clientWire) }
         guard let clientWire else {
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
             let t = passThrough(head.path)
