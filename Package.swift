@@ -18,8 +18,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CShims"),
-        // CCrypto: OpenSSL's libcrypto (libssl-dev), for the RS256 signatures of Vertex AI service-account assertions.
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // CCrypto: OpenSSL's headers (libssl-dev) and the loader that opens libcrypto on first use (dlopen), for the
+        // RS256 signatures of Vertex AI service-account assertions: an idle daemon never maps it.
+        .target(name: "CCrypto"),
 
         // No I/O: wire types, validation, argument parsing, config parsing, hashing.
         .target(name: "ProxyPoolCore", swiftSettings: strict),

@@ -291,3 +291,20 @@ extension VertexTests {
         #expect(try s.vertex.requests().map { $0["method"] as? String } == ["countTokens", "countTokens"])
     }
 }
+
+extension VertexTests {
+    /// libcrypto is opened on the first signature, like libcurl: a daemon that never signs never maps it.
+    @Test func libcryptoIsMappedOnlyOnceAnAssertionIsSigned() throws {
+        let v = try FakeVertex()
+        let s = try Setup([("key", "vx-key-ok-0123456789abcdef", "proj"), ("sa", v.serviceAccount(), "proj")], vertex: v)
+        func mapped() -> Bool { run("/bin/cat", ["/proc/\(s.daemon.pid)/maps"]).stdout.contains("libcrypto") }
+        _ = s.daemon.ctl(["assign", "default", "key"])
+        #expect(try s.chat("gemini-2.5-flash").status == 200)
+        #expect(!mapped(), "an API key needs no signature")
+        _ = s.daemon.ctl(["assign", "default", "sa"])
+        let r = try s.chat("gemini-2.5-flash")
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "sa")
+        let grants = try v.count("jwt_grants")
+        #expect(mapped(), Comment(rawValue: "\(s.daemon.pid) \(grants)"))
+    }
+}
