@@ -308,3 +308,19 @@ extension VertexTests {
         #expect(mapped(), Comment(rawValue: "\(s.daemon.pid) \(grants)"))
     }
 }
+
+extension VertexTests {
+    /// A key whose private_key OpenSSL cannot read is refused without a request, marked, and the next answers.
+    @Test func aKeyThatCannotSignIsMarkedWithoutAGrant() throws {
+        let v = try FakeVertex()
+        var sa = try JSONSerialization.jsonObject(with: Data(v.serviceAccount().utf8)) as! [String: String]
+        sa["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+        let broken = String(decoding: try JSONSerialization.data(withJSONObject: sa), as: UTF8.self)
+        let s = try Setup([("broken", broken, "proj"), ("backup", "vx-key-ok-backup-0123456789", "proj")], vertex: v)
+        let r = try s.chat("gemini-2.5-flash")
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "backup", Comment(rawValue: r.body))
+        #expect(try v.count("jwt_grants") == 0 && v.count("refused") == 0, "nothing was sent to the token endpoint")
+        let status = s.daemon.ctl(["status"]).stdout
+        #expect(status.contains("auth failed: the service-account key cannot sign"), Comment(rawValue: status))
+    }
+}

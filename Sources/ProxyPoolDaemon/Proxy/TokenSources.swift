@@ -134,8 +134,15 @@ final class TokenSources: @unchecked Sendable {
     }
 
     private func start(_ request: TokenRequest, for name: String, _ e: Entry) {
-        // The stored secret cannot make a request (a key that cannot sign): refused without a word upstream.
-        if let failure = request.failure { return settled(name, e, .refused(failure), storeError: nil) }
+        // The stored secret cannot make a request (a key that cannot sign): refused without a word upstream, on a
+        // later turn (never inside the caller's headers(for:)).
+        if let failure = request.failure {
+            loop.execute { [self] in
+                guard entries[name] === e else { return }
+                settled(name, e, .refused(failure), storeError: nil)
+            }
+            return
+        }
         fetchesStarted += 1
         var r = UpstreamRequest(url: request.url, method: request.method, headers: request.headers, body: request.body,
                                 caFile: e.source.credential.options["ca-file"])
