@@ -19,10 +19,15 @@ public struct VertexProvider: Provider {
     public var secretIsOneWord: Bool { false }
 
     public func validate(baseURL: String?, options: [String: String]) throws(RPCError) {
-        for key in ["project", "location"] {
-            guard let v = options[key], v.utf8.count <= 128,
-                  v.utf8.allSatisfy({ Validation.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") })
-            else { throw .invalidParams("option '\(key)' of a vertex credential must be a Google Cloud \(key) id (letters, digits, '-', '_', '.', ':')") }
+        // The region becomes part of a host name ({region}-aiplatform.googleapis.com): letters, digits and '-' only.
+        guard let location = options["location"], (1...64).contains(location.utf8.count),
+              location.utf8.allSatisfy({ Validation.isAlnum($0) || $0 == UInt8(ascii: "-") }) else {
+            throw .invalidParams("option 'location' of a vertex credential must be a Google Cloud region (us-central1, global: letters, digits and '-')")
+        }
+        // Project ids go in the path (encoded); the legacy domain-scoped form (example.com:my-project) is allowed.
+        guard let project = options["project"], (1...128).contains(project.utf8.count),
+              project.utf8.allSatisfy({ Validation.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") }) else {
+            throw .invalidParams("option 'project' of a vertex credential must be a Google Cloud project id (letters, digits, '-', '.', ':')")
         }
     }
 

@@ -35,11 +35,13 @@ import ProxyPoolCore
         #expect(g.requestBlocks && g.refreshMarginMillis == 300_000 && g.headers(token: "t") == ["Authorization: Bearer t"])
     }
 
-    @Test func keyFilesAreCheckedAtAdd() {
+    @Test func keyFilesAreCheckedAtAdd() throws {
         #expect(throws: RPCError.self) { try VertexProvider().validate(secret: #"{"type":"service_account","client_email":"a@b"}"#) }
         #expect(throws: RPCError.self) { try VertexProvider().validate(secret: #"{"type":"external_account"}"#) }
         #expect(throws: RPCError.self) { try VertexProvider().validate(secret: #"{"type":"authorized_user","client_id":"i","client_secret":"s","refresh_token":"r","token_uri":"http://evil.example/token"}"#) }
         #expect(throws: RPCError.self) { try VertexProvider().validate(baseURL: nil, options: ["project": "a/b", "location": "global"]) }
+        #expect(throws: RPCError.self) { try VertexProvider().validate(baseURL: nil, options: ["project": "p", "location": "evil.example:80"]) }
+        try VertexProvider().validate(baseURL: nil, options: ["project": "example.com:my-proj", "location": "europe-west4"])
     }
 
     @Test func adcIsARefreshGrantWithTheClient() {
