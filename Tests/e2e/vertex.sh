@@ -5,6 +5,9 @@
 # key) assigned to claude-code and codex. Claude Code runs on a Claude-on-Vertex model (rawPredict), Codex on
 # a Gemini model (generateContent, translated from Responses): text and a tool round trip each
 # (Tests/e2e/test_vertex_clients.py). Needs built binaries (swift build) and Tests/e2e/setup.sh.
+# Zero egress as in through-proxy.sh: with E2E_EGRESS_TRACE=1 (the default) the daemon runs under strace and
+# Tests/e2e/egress_check.py asserts it reached only the fake Vertex (token endpoint and backend), its own
+# clients and the allowed local sockets, and made no DNS query.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="${PROXYPOOL_BIN_DIR:-$ROOT/.build/debug}"
@@ -20,8 +23,24 @@ for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 python3 "$ROOT/Tests/FakeUpstream/fake_vertex.py" --port-file "$T/vertex.port" --upstream "$FAKE_URL" \
     --public-key "$T/test-only-key.pub.pem" >"$T/vertex.log" 2>&1 & VERTEX=$!
-"$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
+TRACE=()
+if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
+    command -v strace >/dev/null || { echo "vertex e2e: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
+    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
+fi
+"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
     --log-level debug 2>"$T/daemon.log" & DAEMON=$!
+if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals must go to the daemon, strace's child (see through-proxy.sh)
+    TRACER=$DAEMON
+    DAEMON=
+    for _ in $(seq 200); do
+        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
+            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
+        done
+        [ -n "$DAEMON" ] && break; sleep 0.05
+    done
+    [ -n "$DAEMON" ] || { echo "vertex e2e: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
+fi
 for _ in $(seq 100); do [ -s "$T/vertex.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 VERTEX_URL="http://127.0.0.1:$(cat "$T/vertex.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -54,5 +73,10 @@ done
 if grep -E 'ya29\.|PRIVATE KEY|eyJhbGciOi|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
     echo "vertex e2e: FAILED: token or key material appears in the daemon log" >&2
     status=1
+fi
+if [ "${#TRACE[@]}" -gt 0 ]; then
+    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
+    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/vertex.port")" \
+        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
 fi
 exit $status
