@@ -324,3 +324,22 @@ extension VertexTests {
         #expect(status.contains("auth failed: the service-account key cannot sign"), Comment(rawValue: status))
     }
 }
+
+extension VertexTests {
+    /// Vertex fetches no http(s) file: a Gemini client's fileData URL is fetched and sent inline.
+    @Test func aGeminiFileURLIsSentInline() throws {
+        let v = try FakeVertex()
+        let conf = makeTempDir("conf") + "/p.conf"
+        try "fetch-private-urls = yes\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(args: ["--config", conf])
+        let add = daemon.ctl(["credential", "add", "gcp", "--provider", "vertex", "--project", "proj", "--region", "global",
+                              "--base-url", v.url, "--key-stdin"], stdin: "vx-key-ok-0123456789abcdef")
+        #expect(add.status == 0, Comment(rawValue: add.stderr))
+        let key = daemon.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = #"{"contents":[{"role":"user","parts":[{"text":"what is this"},{"fileData":{"mimeType":"image/png","fileUri":"\#(v.upstream.url)/__image.png"}}]}]}"#
+        let r = try http(port: try daemon.proxyPort, "POST", "/v1beta/models/gemini-2.5-flash:generateContent",
+                         headers: [("x-goog-api-key", key), ("Content-Type", "application/json")], body: body)
+        #expect(r.status == 200 && r.body.contains("FAKE-IMAGE image/png"), Comment(rawValue: r.body))
+        #expect(try v.requests().last?["method"] as? String == "generateContent")
+    }
+}

@@ -30,7 +30,8 @@ extension Exchange {
         var body: [UInt8]
         // A Gemini client's stream passed through comes back in the framing it asked for (SSE or a JSON array).
         var sse = stream
-        if wire == clientWire {
+        // Vertex fetches no file by URL: a Gemini request naming one is re-encoded with the file inline.
+        if wire == clientWire && !(wire == .gemini && VertexBody.namesFileURI(request.body)) {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
             body = request.body
             if wire == .gemini { sse = stream && clientContext.geminiSSE }
@@ -77,6 +78,16 @@ extension Exchange {
 
 /// The body changes Vertex needs over each publisher's own API.
 enum VertexBody {
+    private static let fileURIKey = Array(#""fileUri""#.utf8)
+
+    /// Whether a Gemini body may name a file by URI (a text that merely mentions it costs a translation, no more).
+    static func namesFileURI(_ body: [UInt8]) -> Bool {
+        guard body.count >= fileURIKey.count else { return false }
+        return body.withUnsafeBufferPointer { b in
+            (0...(b.count - fileURIKey.count)).contains { i in b[i] == 0x22 && b[(i + 1)..<(i + fileURIKey.count)].elementsEqual(fileURIKey.dropFirst()) }
+        }
+    }
+
     /// Gemini's countTokens takes `contents` or a whole `generateContentRequest`; Vertex's takes the fields of
     /// the request itself (https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens).
     static func countTokens(_ body: [UInt8]) throws(TranslationError) -> [UInt8] {
