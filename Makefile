@@ -34,13 +34,15 @@ run: build
 # Every test: unit, store and integration tests that drive the real binaries, the fake upstream's own
 # checks, then the real clients
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
-# through proxypoold to the fake upstream, the translation matrix (the four SDK clients x the four
-# upstream protocols, against the fake in strict mode), the dashboard in headless Chromium (Selenium), then every fuzz target for FUZZ_SECONDS (about 5 min).
+# through proxypoold to the fake upstream and to the fake Vertex AI, the translation matrix (the four SDK
+# clients x the four upstream protocols, against the fake in strict mode), the dashboard in headless Chromium
+# (Selenium), then every fuzz target for FUZZ_SECONDS (about 5 min).
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
 	bash Tests/e2e/through-proxy.sh
+	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
 	FUZZ_SEED=1 bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
@@ -53,6 +55,7 @@ fuzz:
 
 e2e: build
 	bash Tests/e2e/through-proxy.sh
+	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
 

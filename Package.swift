@@ -18,6 +18,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CShims"),
+        // CCrypto: OpenSSL's headers (libssl-dev) and the loader that opens libcrypto on first use (dlopen), for the
+        // RS256 signatures of Vertex AI service-account assertions: an idle daemon never maps it.
+        .target(name: "CCrypto"),
 
         // No I/O: wire types, validation, argument parsing, config parsing, hashing.
         .target(name: "ProxyPoolCore", swiftSettings: strict),
@@ -25,7 +28,7 @@ let package = Package(
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
         // No I/O: one file per provider kind (its wire protocols, URLs, options, tier defaults, probe, auth), and
         // token sources as state machines the daemon carries out.
-        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
+        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore", "CCrypto"], swiftSettings: strict),
         // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
         .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
         // HTTP/1.1 on the wire, no I/O: the strict request parser, the upstream response parser, their shared framing

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Install the Debian/Ubuntu packages proxypool needs to build and test, only those that are missing.
-# Build: the three C libraries and pkg-config. Tests: mandoc (man lint), systemd (systemd-analyze,
-# systemd-socket-activate), util-linux (setpriv, script), python3 and python3-venv (the fake upstream, and the
-# venv that holds the real clients for the end-to-end suite), strace (the end-to-end run's zero-egress check),
-# chromium and chromium-driver (the dashboard's browser test, driven by Selenium from the venv).
+# Build: the four C libraries (libcrypto signs Vertex AI service-account assertions) and pkg-config.
+# Tests: mandoc (man lint), systemd (systemd-analyze, systemd-socket-activate), util-linux (setpriv, script),
+# python3 and python3-venv (the fake upstream, and the venv that holds the real clients for the end-to-end
+# suite), strace (the end-to-end run's zero-egress check), openssl (the Vertex AI tests make a throwaway RSA
+# key and check signatures with it), chromium and chromium-driver (the dashboard's browser test, driven by
+# Selenium from the venv).
 set -eu
-build="libcurl4-openssl-dev libsqlite3-dev libsystemd-dev pkg-config"
-test="mandoc systemd util-linux python3 python3-venv strace chromium chromium-driver"
+build="libcurl4-openssl-dev libsqlite3-dev libsystemd-dev libssl-dev pkg-config"
+test="mandoc systemd util-linux python3 python3-venv strace openssl chromium chromium-driver"
 want="$build"
 [ "${1:-}" = "--with-test-tools" ] && want="$build $test"
 missing=""

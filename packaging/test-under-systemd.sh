@@ -25,7 +25,7 @@ if [ ! -x "$ROOTFS/lib/systemd/systemd" ]; then
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
     [ -n "$mirror" ] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list)
     mkdir -p "$WORK"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libcurl4,libsqlite3-0,procps,curl \
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libcurl4,libsqlite3-0,libssl3,procps,curl \
         bookworm "$ROOTFS" "$mirror" >"$WORK/debootstrap.log" 2>&1 || { echo "debootstrap failed: see $WORK/debootstrap.log"; exit 1; }
 fi
 

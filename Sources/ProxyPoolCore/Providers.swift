@@ -74,8 +74,20 @@ public enum Redaction {
         let trimmed = secret.trimming(" \n\r\t")
         guard trimmed.count >= 12 else { return "…" }
         let prefix = knownPrefixes.first(where: { trimmed.hasPrefix($0) }) ?? ""
-        if trimmed.hasPrefix("{") { return "{json …\(trimmed.dropLast().suffix(4).filter(\.isLetterOrDigitASCII))}" }
+        if trimmed.hasPrefix("{") { return googleKeyFile(trimmed) ?? "{json …\(trimmed.dropLast().suffix(4).filter(\.isLetterOrDigitASCII))}" }
         return prefix + "…" + String(trimmed.suffix(4))
+    }
+
+    /// A Google key file (Vertex AI) by what names it and nothing that proves it: a service account's client
+    /// email and key id, or that it is an ADC login (its client id is gcloud's, its refresh token secret).
+    static func googleKeyFile(_ json: String) -> String? {
+        guard let j = try? JSON.decode(JSONValue.self, from: Array(json.utf8)) else { return nil }
+        func shown(_ k: String) -> String { String((j[k]?.stringValue ?? "?").prefix(120).filter { !$0.isNewline }) }
+        switch j["type"]?.stringValue {
+        case "service_account": return "service account \(shown("client_email")) (key \(shown("private_key_id")))"
+        case "authorized_user": return "authorized_user (ADC)"
+        default: return nil
+        }
     }
 }
 

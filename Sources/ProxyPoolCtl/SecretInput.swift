@@ -7,10 +7,23 @@ import ProxyPoolSystem
 enum SecretInput {
     static func read(_ ctx: Ctl.Context, name: String) throws -> String {
         let inv = ctx.invocation
-        let given = [inv.flag("key-stdin"), inv.value("key-file") != nil, inv.value("key-env") != nil].filter { $0 }.count
-        guard given <= 1 else { throw Ctl.usage("give the secret one way only: --key-stdin, --key-file or --key-env") }
+        let given = [inv.flag("key-stdin"), inv.value("key-file") != nil, inv.value("key-env") != nil, inv.flag("adc")].filter { $0 }.count
+        guard given <= 1 else { throw Ctl.usage("give the secret one way only: --key-stdin, --key-file, --key-env or --adc") }
         let raw: String
-        if inv.flag("key-stdin") {
+        if inv.flag("adc") {
+            // Where gcloud writes it (`gcloud auth application-default login`): $CLOUDSDK_CONFIG, else ~/.config/gcloud.
+            guard let dir = Posix.environment("CLOUDSDK_CONFIG") ?? Posix.environment("HOME").map({ $0 + "/.config/gcloud" }) else {
+                throw Ctl.usage("--adc needs HOME or CLOUDSDK_CONFIG to find application_default_credentials.json; or give the file with --key-file")
+            }
+            let path = dir + "/application_default_credentials.json"
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw Ctl.Failure(message: "cannot read \(path): \(String(cString: strerror(errno)))",
+                                  hint: "run 'gcloud auth application-default login', or give the file with --key-file FILE", code: ExitCode.failure)
+            }
+            defer { close(fd) }
+            raw = try readAll(fd: fd, what: path)
+        } else if inv.flag("key-stdin") {
             raw = try readAll(fd: 0, what: "standard input")
         } else if let path = inv.value("key-file") {
             let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -53,8 +53,17 @@ enum ControlMethods {
                 throw RPCError.notFound("no credential named '\(p.name)'; 'proxypoolctl credential list' shows them")
             }
             let provider = Providers.of(route.provider)
-            guard let probe = provider.probe(route), case .headers(let auth) = provider.auth(route) else {
+            guard let probe = provider.probe(route), let probeAuth = CredentialTestAuth.headers(route, provider) else {
                 throw RPCError.invalidParams("\(route.provider.rawValue) credentials cannot be tested in this release")
+            }
+            let auth: [String]
+            switch probeAuth {
+            case .success(let h): auth = h
+            case .failure(let f):
+                if f.refused { authFailed(p.name) }
+                logger.notice("credential \(p.name) tested: failed, \(f.message)", event: "credential-tested",
+                              [.init("CREDENTIAL", p.name), .init("OK", "0"), who(c)])
+                return try store.setLastTest(p.name, ok: false, message: f.message)
             }
             let r = Probe.get(url: probe.url, headers: probe.headers + auth, caFile: route.options["ca-file"])
             let ok = (200..<300).contains(r.status)

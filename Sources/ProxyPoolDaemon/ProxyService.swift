@@ -310,6 +310,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         for n in names {
             guard let c = snapshot.credentials[n], c.enabled, c.provider.servedFamily != nil else { continue }
             for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
+            // Vertex serves Claude models too, under their own names (its tier map is Gemini's).
+            if c.provider == .vertex {
+                for t in Tier.allCases { if let m = VertexProvider.claudeTierDefault(t), seen.insert(m).inserted { models.append(m) } }
+            }
         }
         for a in snapshot.aliases.keys.sorted() where seen.insert(a).inserted { models.append(a) }
         metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")

@@ -24,6 +24,8 @@ public protocol Provider: Sendable {
     var secretIsOneWord: Bool { get }
     /// Checks of this kind beyond the common ones (`ProviderValidation.credential`).
     func validate(baseURL: String?, options: [String: String]) throws(RPCError)
+    /// Checks of the secret's shape beyond size and words (a key file that must parse).
+    func validate(secret: String) throws(RPCError)
 
     // MARK: Serving
     /// The protocols it speaks, preferred first, for a credential with these options.
@@ -61,6 +63,7 @@ public extension Provider {
     var requiredOptions: [String] { [] }
     var secretIsOneWord: Bool { true }
     func validate(baseURL: String?, options: [String: String]) throws(RPCError) {}
+    func validate(secret: String) throws(RPCError) {}
     var requiresBaseURL: Bool { defaultBaseURL == nil }
     /// Every option a credential of this kind may carry.
     var allowedOptions: [String] { options + ["max-output-tokens"] }

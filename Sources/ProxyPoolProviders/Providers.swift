@@ -59,6 +59,7 @@ public enum Providers {
                 throw .invalidParams("the secret contains whitespace or several lines; a key for \(p.kind.rawValue) is one word")
             }
         }
+        try p.validate(secret: s)
     }
 }
 

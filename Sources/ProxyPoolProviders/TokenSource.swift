@@ -12,6 +12,13 @@ public protocol TokenGrant: Sendable {
     func headers(token: String) -> [String]
     /// How long before its expiry a token is replaced, so that none expires on its way upstream.
     var refreshMarginMillis: Int64 { get }
+    /// Whether building the request is blocking work (signing a JWT assertion): then the daemon calls
+    /// `request` on a thread of its own, never on the event loop (`TokenSource.Action.build`).
+    var requestBlocks: Bool { get }
+}
+
+public extension TokenGrant {
+    var requestBlocks: Bool { false }
 }
 
 /// A request to a token endpoint, as the daemon sends it (on its own connection, never logged).
@@ -20,8 +27,11 @@ public struct TokenRequest: Sendable, Equatable {
     public var method: String
     public var headers: [String]
     public var body: [UInt8]
-    public init(url: String, method: String = "POST", headers: [String], body: [UInt8]) {
-        self.url = url; self.method = method; self.headers = headers; self.body = body
+    /// Set when no request could be built from the stored secret (a key that cannot sign): nothing is sent,
+    /// and the grant counts as refused with this reason (the credential must be changed).
+    public var failure: String?
+    public init(url: String, method: String = "POST", headers: [String], body: [UInt8], failure: String? = nil) {
+        self.url = url; self.method = method; self.headers = headers; self.body = body; self.failure = failure
     }
 }
 
@@ -51,6 +61,9 @@ public struct TokenSource: Sendable {
         case use(String)
         /// Carry this request out and report with `fetched(_:)`; until then `next` says `.wait`.
         case fetch(TokenRequest)
+        /// Like `fetch`, for a grant whose request is blocking work to build (`TokenGrant.requestBlocks`): build
+        /// it off the loop with `grant.request(credential, refreshToken:)`, carry it out, report with `fetched(_:)`.
+        case build
         /// A fetch is under way.
         case wait
         /// The grant was refused: the credential cannot be used until it is changed.
@@ -87,6 +100,7 @@ public struct TokenSource: Sendable {
         case .idle:
             if let t = token, t.expiresAtMillis - grant.refreshMarginMillis > nowMillis { return .use(t.value) }
             state = .fetching
+            if grant.requestBlocks { return .build }
             return .fetch(grant.request(credential, refreshToken: refreshToken))
         }
     }

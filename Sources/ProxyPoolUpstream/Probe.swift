@@ -2,7 +2,7 @@ internal import CCurl
 import Glibc
 import ProxyPoolSystem
 
-/// One blocking GET, for `credential test`: it runs on a control connection's own thread, never on the proxy's
+/// One blocking GET (a POST when given a body: a token request), for `credential test`: it runs on a control connection's own thread, never on the proxy's
 /// event loop. At most 10 s, no proxy from the environment, no redirects, the first 4 KiB of the body kept.
 public enum Probe {
     public struct Result: Sendable, Equatable {
@@ -13,7 +13,7 @@ public enum Probe {
         public var millis: Int
     }
 
-    public static func get(url: String, headers: [String], caFile: String?, timeoutMillis: Int = 10_000) -> Result {
+    public static func get(url: String, headers: [String], caFile: String?, timeoutMillis: Int = 10_000, postBody: [UInt8]? = nil) -> Result {
         if let why = Curl.load() { return Result(status: 0, body: [], error: why, millis: 0) }
         guard let easy = ccurl_easy_init() else { return Result(status: 0, body: [], error: "curl_easy_init failed", millis: 0) }
         defer { ccurl_easy_cleanup(easy) }
@@ -30,6 +30,11 @@ public enum Probe {
         _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMillis)
         _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
         if let caFile { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, caFile) }
+        if var body = postBody {
+            // Copied by curl (COPYPOSTFIELDS), its size set first: the bytes need not outlive this call.
+            _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = body.withUnsafeMutableBytes { ccurl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+        }
         _ = ccurl_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, probeWrite)
         let rc = withExtendedLifetime(sink) { () -> CURLcode in
             _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())

@@ -106,6 +106,8 @@ func target(_ endpoint: Endpoint, path: Substring, query: Substring?, credential
         try Providers.validateSecret("sk-abc", provider: Providers.of(.openai))
         #expect(throws: RPCError.self) { try Providers.validateSecret("sk abc", provider: Providers.of(.openai)) }
         #expect(throws: RPCError.self) { try Providers.validateSecret("", provider: Providers.of(.openai)) }
-        try Providers.validateSecret("{\n \"type\": \"service_account\"\n}", provider: Providers.of(.vertex))
+        // A JSON key file spans lines.
+        try Providers.validateSecret("{\n \"type\": \"authorized_user\", \"client_id\": \"i\",\n \"client_secret\": \"s\", \"refresh_token\": \"r\"\n}",
+                                     provider: Providers.of(.vertex))
     }
 }

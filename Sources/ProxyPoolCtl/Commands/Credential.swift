@@ -16,7 +16,7 @@ enum CredentialCommands {
         OptionSpec("project", value: "PROJECT", help: "openai: OpenAI-Project header; vertex: Google Cloud project"),
         OptionSpec("deployment", value: "NAME", help: "azure-openai: deployment name"),
         OptionSpec("api-version", value: "VERSION", help: "azure-openai: api-version query parameter"),
-        OptionSpec("location", value: "REGION", help: "vertex: region, for example us-central1"),
+        OptionSpec("location", value: "REGION", help: "vertex: region, for example us-central1, or global"),
         OptionSpec("anthropic-version", value: "DATE", help: "anthropic: anthropic-version header to send"),
         OptionSpec("api", value: "chat|responses",
                    help: "openai, azure-openai, openai-compatible: send every request in this API (translated if need be)"),
@@ -30,13 +30,17 @@ enum CredentialCommands {
              options: [
                  OptionSpec("provider", value: "KIND", help: "One of: \(ProviderKind.names)"),
                  OptionSpec("base-url", value: "URL", help: "Endpoint (required for azure-openai and openai-compatible)"),
-             ] + keyOptions + providerOptions + [
+             ] + keyOptions + [
+                 OptionSpec("adc", help: "vertex: the secret is gcloud's Application Default Credentials file (copied now)"),
+                 OptionSpec("region", value: "REGION", help: "vertex: same as --location"),
+             ] + providerOptions + [
                  OptionSpec("free", help: "Mark it as a free endpoint, for free-model routing"),
                  OptionSpec("disabled", help: "Add it disabled"),
              ],
              discussion: """
                  The secret is never taken on the command line. Without --key-stdin, --key-file or --key-env,
-                 proxypoolctl asks for it on the terminal without echo.
+                 proxypoolctl asks for it on the terminal without echo. For vertex the secret is a service-account
+                 JSON key, an authorized_user ADC file (--adc reads gcloud's) or an API key.
                  """,
              phrase: "add credential") { try add($0) },
         Verb(["credential", "list"], summary: "List credentials (secrets redacted)",
@@ -79,6 +83,10 @@ enum CredentialCommands {
         guard let provider = inv.value("provider") else { throw Ctl.usage("credential add needs --provider KIND (one of: \(ProviderKind.names))") }
         var options: [String: String] = [:]
         for o in providerOptions { if let v = inv.value(o.long) { options[o.long] = v } }
+        if let region = inv.value("region") {
+            if let l = options["location"], l != region { throw Ctl.usage("--region and --location name the same setting: give one") }
+            options["location"] = region
+        }
         let secret = try SecretInput.read(ctx, name: inv.value("NAME")!)
         let c = try ctx.call(RPC.CredentialAdd.self, .init(name: inv.value("NAME")!, provider: provider, secret: secret,
                                                            baseURL: inv.value("base-url"), options: options.isEmpty ? nil : options,

@@ -160,6 +160,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         func passThrough(_ path: Substring) -> UpstreamTarget {
             provider.target(endpoint: endpoint, path: path, query: head.query, credential: c, clientHeaders: head.headers, lowerNames: head.lowerNames)
         }
+        // Vertex AI chooses its protocol by the model (Exchange+Vertex.swift).
+        if c.provider == .vertex { return try prepareVertex(c, clientWire) }
         guard let clientWire else {
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
             let t = passThrough(head.path)
@@ -295,7 +297,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
 
     /// Fetch media URLs (a few at a time, within the request's and the daemon's caps); when the last one is in,
     /// send again (or, if one failed, move on: another credential may take URLs as they are).
-    private func startFetches(_ urls: [String]) {
+    func startFetches(_ urls: [String]) {
         let batch = MediaFetchBatch(urls: urls, slots: service.mediaFetchSlots, upstreams: service.upstreams,
                                     allowPrivate: service.options.fetchPrivateURLs) { [unowned self] result in
             mediaFetches = nil
@@ -377,7 +379,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         service.metrics.count("proxypool_cooldowns_started_total", "credential=\"\(c)\"")
     }
 
-    private func respondError(_ kind: ErrorCause, _ msg: String, status: Int, headers: [(String, String)]) {
+    func respondError(_ kind: ErrorCause, _ msg: String, status: Int, headers: [(String, String)]) {
         response.respond(status: status, headers: [("Content-Type", "application/json")] + headers,
                          body: ClientErrors.body(endpoint.family, kind, msg, status: status))
         finish(status: status, error: msg)

@@ -67,6 +67,10 @@ final class TokenSources: @unchecked Sendable {
             e.waiters.append(then)
             start(request, for: c.name, e)
             return nil
+        case .build:
+            e.waiters.append(then)
+            build(for: c.name, e)
+            return nil
         }
     }
 
@@ -105,6 +109,7 @@ final class TokenSources: @unchecked Sendable {
         case .use(let t): answer(e, .ready(e.source.grant.headers(token: t)))
         case .refused(let why): answer(e, .refused(why))
         case .fetch(let request): start(request, for: name, e)
+        case .build: build(for: name, e)
         case .wait: break   // a fetch is under way; its end answers them
         }
     }
@@ -115,7 +120,29 @@ final class TokenSources: @unchecked Sendable {
         for w in waiters { w(a) }
     }
 
+    /// A request that is blocking work to build (a signed assertion): built on a thread of its own, then sent
+    /// from the loop, unless the credential changed meanwhile (its waiters were answered then).
+    private func build(for name: String, _ e: Entry) {
+        let source = e.source
+        Threads.start { [self] in
+            let request = source.grant.request(source.credential, refreshToken: source.refreshToken)
+            loop.execute { [self] in
+                guard entries[name] === e else { return }
+                start(request, for: name, e)
+            }
+        }
+    }
+
     private func start(_ request: TokenRequest, for name: String, _ e: Entry) {
+        // The stored secret cannot make a request (a key that cannot sign): refused without a word upstream, on a
+        // later turn (never inside the caller's headers(for:)).
+        if let failure = request.failure {
+            loop.execute { [self] in
+                guard entries[name] === e else { return }
+                settled(name, e, .refused(failure), storeError: nil)
+            }
+            return
+        }
         fetchesStarted += 1
         var r = UpstreamRequest(url: request.url, method: request.method, headers: request.headers, body: request.body,
                                 caFile: e.source.credential.options["ca-file"])
