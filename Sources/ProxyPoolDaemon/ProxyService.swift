@@ -201,6 +201,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) (\(c.provider.rawValue)) needs sign-in support that is not in this release")
                 return false
             }
+            if let why = Providers.of(c.provider).refusal(app: app, client: d, options: c.options) {
+                skipped.append("\(name) \(why)")
+                return false
+            }
             guard translatable || cd == d else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false

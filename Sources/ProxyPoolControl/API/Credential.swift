@@ -43,10 +43,19 @@ extension RPC {
             public var options: [String: String]?
             public var free: Bool?
             public var enabled: Bool?
+            /// An imported login (`credential import`): its current access token and expiry (ms), stored with the
+            /// credential in the same transaction; `secret` is then the refresh token.
+            public var accessToken: String?
+            public var accessTokenExpiresAtMillis: Int64?
+            /// Replace the secret, base URL, options and token of an existing credential of the same kind (a new
+            /// login for it) instead of refusing the name.
+            public var replace: Bool?
             public init(name: String, provider: String, secret: String, baseURL: String? = nil,
-                        options: [String: String]? = nil, free: Bool? = nil, enabled: Bool? = nil) {
+                        options: [String: String]? = nil, free: Bool? = nil, enabled: Bool? = nil,
+                        accessToken: String? = nil, accessTokenExpiresAtMillis: Int64? = nil, replace: Bool? = nil) {
                 self.name = name; self.provider = provider; self.secret = secret; self.baseURL = baseURL
                 self.options = options; self.free = free; self.enabled = enabled
+                self.accessToken = accessToken; self.accessTokenExpiresAtMillis = accessTokenExpiresAtMillis; self.replace = replace
             }
         }
         public typealias Result = CredentialInfo
