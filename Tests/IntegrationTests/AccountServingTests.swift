@@ -83,3 +83,23 @@ import Testing
         }
     }
 }
+
+/// Anthropic's third-party 400 ("Third-party apps now draw from your extra usage…") is a state of its own.
+@Suite(.serialized) struct AccountThirdPartyTests {
+    @Test func thirdParty400IsItsOwnStateAndTheAccountIsSkippedAfter() throws {
+        let s = try AccountSetup()
+        let login = try s.fake.mint("claude", "oli", expiresIn: 86400)
+        #expect(s.importLogin("claude", "oli", from: login.path, extra: ["--allow-any-app"]).status == 0)
+        let key = s.key(app: "my-script")
+        // Not Claude Code's betas: the fake answers as Anthropic does.
+        let r = try http(port: try s.daemon.proxyPort, "POST", "/v1/messages",
+                         headers: [("x-api-key", key), ("anthropic-version", "2023-06-01"), ("Content-Type", "application/json")],
+                         body: AccountSetup.claudeBody)
+        #expect(r.status == 400 && r.body.contains("Third-party apps"), Comment(rawValue: r.body))
+        let status = s.daemon.ctl(["status"]).stdout
+        #expect(status.contains("plan refuses third-party use") && !status.contains("rate"), Comment(rawValue: status))
+        let again = try s.messages(key)
+        #expect(again.status == 503 && again.body.contains("plan refuses third-party use"), Comment(rawValue: again.body))
+        #expect(try s.fake.backendRequests().count == 1)
+    }
+}

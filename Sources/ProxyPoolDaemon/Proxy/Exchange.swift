@@ -54,6 +54,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         self.model = model; self.stream = stream; self.keyID = keyID; self.session = session
         machine = ExchangeMachine(candidates: candidates, app: app, model: model, stream: stream,
                                   cooldownCapMillis: service.options.cooldownCapMillis, maxAnswerBytes: service.options.maxAnswerBytes)
+        // A Claude subscription's 400 may be Anthropic refusing the app (not the request): read it before passing it on.
+        machine.heldBack400 = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .claudeAccount })
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
@@ -107,8 +109,11 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             coolDown(cd)
             return .carriedOut
         case .markAuthFailed(let c, let why):
-            service.cooldowns.markAuthFailed(c, reason: "auth failed")
-            service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: "auth failed"))
+            // A plan that refuses this app is a state of its own (`status` says which), not a failed login.
+            let reason = why == Cooldowns.planRefusesThirdParty
+                ? "\(why): Anthropic bills this app as extra usage; it serves Claude Code again once changed" : "auth failed"
+            service.cooldowns.markAuthFailed(c, reason: reason)
+            service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: reason))
             service.logger.error("credential \(c) \(why); marked auth failed until it is changed",
                                  event: "auth-failed", [.init("CREDENTIAL", c), .init("STATUS", String(machine.status))])
             return .carriedOut

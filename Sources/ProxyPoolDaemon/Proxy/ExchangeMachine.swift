@@ -144,6 +144,10 @@ struct ExchangeMachine {
     let cooldownCapMillis: Int64
     let maxAnswerBytes: Int
 
+    /// Candidates whose 400 is held back and read like a failover status (a Claude subscription's plan refusing
+    /// the app); everyone else's 400 goes to the client as it is.
+    var heldBack400: Set<String> = []
+
     private(set) var mode = Mode.idle
     /// The current candidate; -1 before the first attempt.
     private(set) var index = -1
@@ -246,7 +250,7 @@ struct ExchangeMachine {
         self.status = status
         upstreamHeaders = headers
         upstreamLowerNames = lowerNames
-        if Self.isFailoverStatus(status) {
+        if Self.isFailoverStatus(status) || (status == 400 && heldBack400.contains(credential)) {
             mode = .bufferingError   // decide when the body is in: it may say why (quota, overload, reset time)
             return .none
         }
@@ -333,6 +337,7 @@ struct ExchangeMachine {
         case .coolDown(let until, let perModel):
             return .coolDown(Cooldown(credential: credential, model: perModel ? model : nil, untilMillis: until, reason: v.reason))
         case .authFailed:
+            if v.reason == Cooldowns.planRefusesThirdParty { return .markAuthFailed(credential: credential, why: v.reason) }
             return .markAuthFailed(credential: credential, why: "was refused by its upstream (\(status))")
         case .retryElsewhere:
             return .retryElsewhere(credential: credential, reason: v.reason)
