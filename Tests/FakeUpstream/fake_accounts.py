@@ -10,7 +10,8 @@ POST /v1/oauth/token (JSON {grant_type, refresh_token, client_id}) answers {acce
 
 Refresh tokens are single use and rotate. Test control:
   GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
-  POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {header: value}, "usage_limit": "429"|"stream"}
+  POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {header: value}, "usage_limit": "429"|"stream",
+                    "revoke_access": true (drop every access token issued so far)}
   GET  /__requests  every request: method, path, headers, body (text), route
   GET  /__grants    {"grants": N, "refused": M}
 """
@@ -92,7 +93,10 @@ class Handler(BaseHTTPRequestHandler):
                                    "scopes": ["user:inference"], "subscriptionType": "max"}})
         if path == "/__control":
             with LOCK:
-                STATE["control"].update(json.loads(raw or b"{}"))
+                c = json.loads(raw or b"{}")
+                if c.pop("revoke_access", False):
+                    STATE["access"].clear()   # every access token refused from now on, refresh tokens still good
+                STATE["control"].update(c)
             return self.send(200, {"ok": True})
         if path == "/__requests":
             with LOCK:

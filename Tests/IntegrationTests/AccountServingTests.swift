@@ -103,3 +103,21 @@ import Testing
         #expect(try s.fake.backendRequests().count == 1)
     }
 }
+
+/// A token the upstream refuses before its expiry: one refresh, the same account again.
+@Suite(.serialized) struct AccountUnauthorizedTests {
+    @Test func a401RefreshesOnceAndRetriesTheSameAccount() throws {
+        let s = try AccountSetup()
+        let login = try s.fake.mint("chatgpt", "pia", expiresIn: 5 * 86400)
+        #expect(s.importLogin("codex", "p", from: login.path).status == 0)
+        let key = s.key()
+        #expect(try s.chat(key).status == 200 && (try s.fake.grants()) == (0, 0))
+        try s.fake.control(#"{"revoke_access": true}"#)
+        let r = try s.chat(key)
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "p", Comment(rawValue: r.body + s.daemon.log))
+        #expect(try s.fake.grants() == (1, 0), "one refresh after the 401")
+        let auths = try s.fake.backendRequests().compactMap { $0.headers["authorization"] }
+        #expect(auths.count == 3 && auths[1] == auths[0] && auths[2] != auths[1], "the same account, with the new token: \(auths)")
+        #expect(!s.daemon.ctl(["status"]).stdout.contains("auth failed"))
+    }
+}

@@ -31,6 +31,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     let session: String?
     var machine: ExchangeMachine
     var transfer: UpstreamTransfer?
+    /// The auth header lines of the current attempt (to tell its token source which token a 401 refused).
+    var sentAuth: [String] = []
     var usage = UsageScanner()
     let started = Posix.monotonicMillis()
     var firstByte: Int64?
@@ -56,6 +58,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                                   cooldownCapMillis: service.options.cooldownCapMillis, maxAnswerBytes: service.options.maxAnswerBytes)
         // A Claude subscription's 400 may be Anthropic refusing the app (not the request): read it before passing it on.
         machine.heldBack400 = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .claudeAccount })
+        // A login's token may be revoked before its expiry: one new token and one more try (as Codex does on a 401).
+        machine.refreshOn401 = Set(candidates.filter { [.chatGPTAccount, .claudeAccount].contains(service.snapshot.credentials[$0]?.provider) })
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
@@ -117,6 +121,11 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             service.logger.error("credential \(c) \(why); marked auth failed until it is changed",
                                  event: "auth-failed", [.init("CREDENTIAL", c), .init("STATUS", String(machine.status))])
             return .carriedOut
+        case .refreshToken(let c):
+            service.tokens.rejected(c, headers: sentAuth)
+            service.logger.info("credential \(c): its upstream refused the token (401); trying again with a new one", event: "token-rejected",
+                                [.init("CREDENTIAL", c)])
+            return .carriedOut
         case .retryElsewhere(let c, let reason):
             service.logger.warning("credential \(c): \(reason); trying the next one", event: "upstream-error", [.init("CREDENTIAL", c)])
             return .carriedOut
@@ -149,6 +158,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                                         ifLast: .init(.invalidRequest, status: 400, "the request cannot be sent to \(c.name) (\(c.provider.rawValue)): \(error)")))
         }
         upstream.headers.append(contentsOf: auth)
+        sentAuth = auth
         var r = UpstreamRequest(url: upstream.url, method: request.head.method, headers: upstream.headers, body: upstream.body, caFile: c.options["ca-file"])
         r.firstByteTimeoutMillis = service.options.firstByteTimeoutMillis
         transfer = service.upstreams.start(r, delegate: self)

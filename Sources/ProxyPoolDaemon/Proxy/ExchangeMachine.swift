@@ -125,6 +125,8 @@ struct ExchangeMachine {
         case markAuthFailed(credential: String, why: String)
         /// A transient error, no cooldown: only said in the journal.
         case retryElsewhere(credential: String, reason: String)
+        /// The credential's token was refused (401): drop it, so that sending again fetches a new one.
+        case refreshToken(credential: String)
     }
 
     /// What follows a `carriedOut`.
@@ -133,6 +135,8 @@ struct ExchangeMachine {
         case failedOver(now: Int64)
         /// The next candidate, else `ifLast` (nil: "no upstream could answer").
         case next(ifLast: ErrorReply?)
+        /// The same candidate again (with a new token).
+        case retrySame
     }
 
     static let maxErrorBody = 65536
@@ -147,6 +151,10 @@ struct ExchangeMachine {
     /// Candidates whose 400 is held back and read like a failover status (a Claude subscription's plan refusing
     /// the app); everyone else's 400 goes to the client as it is.
     var heldBack400: Set<String> = []
+    /// Candidates whose token may have gone stale upstream (subscription logins): their first 401 asks for a new
+    /// token and the same candidate again; a second one marks them as any 401 does.
+    var refreshOn401: Set<String> = []
+    private var refreshed401: Set<String> = []
 
     private(set) var mode = Mode.idle
     /// The current candidate; -1 before the first attempt.
@@ -210,6 +218,9 @@ struct ExchangeMachine {
             switch a {
             case .failedOver(let now): return failedOver(now: now, env)
             case .next(let ifLast): return next(ifLast: ifLast)
+            case .retrySame:
+                attempts += 1
+                return sendCurrent()
             }
         case .finished:
             mode = .done
@@ -304,6 +315,11 @@ struct ExchangeMachine {
             if stream { return .respond(ErrorReply(.upstream, status: 502, "upstream \(credential) answered a streamed request without an event stream")) }
             return .translateAnswer
         case .bufferingError:
+            if status == 401, refreshOn401.contains(credential), refreshed401.insert(credential).inserted {
+                lastFailure = "\(credential): upstream answered 401"
+                after = .retrySame
+                return .refreshToken(credential: credential)
+            }
             let now = env.nowMillis
             let verdict = Cooldowns.verdict(status: status, headers: upstreamHeaders, body: errorBody, nowMillis: now,
                                             consecutiveFailures: env.failureCount(credential), capMillis: cooldownCapMillis)
