@@ -10,7 +10,8 @@ POST /v1/oauth/token (JSON {grant_type, refresh_token, client_id}) answers {acce
 
 Refresh tokens are single use and rotate. Test control:
   GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
-  POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {header: value}, "usage_limit": "429"|"stream",
+  POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {account: {header: value}},
+                    "usage_limit": {account: "429"|"stream"},
                     "revoke_access": true (drop every access token issued so far)}
   GET  /__requests  every request: method, path, headers, body (text), route
   GET  /__grants    {"grants": N, "refused": M}
@@ -157,8 +158,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(401, {"error": {"message": "invalid bearer", "code": "token_expired"}})
         if self.headers.get("ChatGPT-Account-ID") != "acct-" + t["name"]:
             return self.send(403, {"error": {"message": "wrong ChatGPT-Account-ID"}})
-        quota = list(control["quota"].items())
-        if control["usage_limit"] == "429":
+        quota = list(control["quota"].get(t["name"], {}).items())
+        limit = (control["usage_limit"] or {}).get(t["name"])
+        if limit == "429":
             return self.send(429, {"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached",
                                              "resets_in_seconds": 3600}}, quota)
         body = json.loads(raw or b"{}")
@@ -170,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
         if not body.get("stream"):
             return self.send(200, resp, quota)
         events = [("response.created", {"type": "response.created", "response": dict(resp, status="in_progress", output=[])})]
-        if control["usage_limit"] == "stream":
+        if limit == "stream":
             events.append(("error", {"type": "error", "error": {"type": "usage_limit_reached", "resets_in_seconds": 3600}}))
         else:
             events.append(("response.completed", {"type": "response.completed", "response": resp}))
@@ -196,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(raw or b"{}")
         self.send(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model"),
                         "content": [{"type": "text", "text": "hi from claude " + t["name"]}], "stop_reason": "end_turn",
-                        "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 4}}, list(control["quota"].items()))
+                        "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 4}}, list(control["quota"].get(t["name"], {}).items()))
 
 
 def main():

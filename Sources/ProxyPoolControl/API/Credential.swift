@@ -16,6 +16,8 @@ public struct CredentialInfo: Codable, Sendable, Equatable {
     public var lastTest: TestResult?
     /// Apps whose assignment chain names this credential, in app order.
     public var assignedTo: [String]
+    /// A subscription account's usage windows as its upstream last reported them (nil for other kinds).
+    public var quota: [QuotaWindow]?
 
     public init(name: String, provider: ProviderKind, secretRedacted: String, baseURL: String?, options: [String: String],
                 enabled: Bool, free: Bool, createdAt: String, updatedAt: String, lastTest: TestResult?, assignedTo: [String]) {

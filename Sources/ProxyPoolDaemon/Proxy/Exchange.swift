@@ -235,6 +235,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     // MARK: UpstreamDelegate
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
+        if let kind = service.snapshot.credentials[credential]?.provider, kind.isAccount {
+            service.quotas.update(credential, QuotaTable.read(kind: kind, headers: headers, lowerNames: lowerNames, nowMillis: Timestamp.nowMillis()))
+        }
         let translating = plan.translated && plan.upstreamWire != nil && clientWire != nil && canonical != nil
         run(.head(status: status, headers: headers, lowerNames: lowerNames, translating: translating))
     }
