@@ -175,7 +175,22 @@ class Handler(BaseHTTPRequestHandler):
         if limit == "stream":
             events.append(("error", {"type": "error", "error": {"type": "usage_limit_reached", "resets_in_seconds": 3600}}))
         else:
-            events.append(("response.completed", {"type": "response.completed", "response": resp}))
+            item = resp["output"][0]
+            part = item["content"][0]
+            events += [
+                ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
+                                                "item": dict(item, status="in_progress", content=[])}),
+                ("response.content_part.added", {"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0,
+                                                 "content_index": 0, "part": dict(part, text="")}),
+                ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
+                                                "content_index": 0, "delta": text}),
+                ("response.output_text.done", {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0,
+                                               "content_index": 0, "text": text}),
+                ("response.content_part.done", {"type": "response.content_part.done", "item_id": "msg_1", "output_index": 0,
+                                                "content_index": 0, "part": part}),
+                ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
+                ("response.completed", {"type": "response.completed", "response": resp}),
+            ]
         out = b"".join(b"event: %s\ndata: %s\n\n" % (e.encode(), json.dumps(d).encode()) for e, d in events)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

@@ -87,3 +87,28 @@ import Testing
         #expect(status.contains("5h 25 %") && status.contains("week 50 %"), Comment(rawValue: status))
     }
 }
+
+/// Codex's backend may report a usage limit inside a 200 stream: held until its first real event, it fails over
+/// before the client has a byte.
+@Suite(.serialized) struct AccountStreamLimitTests {
+    func streamChat(_ s: AccountSetup, _ key: String) throws -> HTTPResult {
+        try http(port: try s.daemon.proxyPort, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                 body: #"{"model":"gpt-5.1","stream":true,"messages":[{"role":"user","content":"hello"}]}"#)
+    }
+
+    @Test func usageLimitInsideA200StreamFailsOver() throws {
+        let s = try AccountSetup()
+        for n in ["va", "vb"] {
+            let login = try s.fake.mint("chatgpt", n, expiresIn: 5 * 86400)
+            #expect(s.importLogin("codex", n, from: login.path).status == 0)
+        }
+        let key = s.key()
+        let ok = try streamChat(s, key)
+        #expect(ok.status == 200 && ok.header("x-proxypool-credential") == "va" && ok.body.contains("hi from chatgpt va"), Comment(rawValue: ok.body))
+        try s.fake.control(#"{"usage_limit": {"va": "stream"}}"#)
+        let r = try streamChat(s, key)
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "vb", Comment(rawValue: r.body + s.daemon.log))
+        #expect(r.body.contains("hi from chatgpt vb") && !r.body.contains("usage_limit"), Comment(rawValue: r.body))
+        #expect(s.daemon.ctl(["status"]).stdout.contains("usage limit reached"))
+    }
+}

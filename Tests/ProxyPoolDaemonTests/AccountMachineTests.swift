@@ -33,3 +33,49 @@ import Testing
         #expect(run.head(400, [("Content-Type", "application/json")]) == .startStream(contentLength: nil, flushHead: false))
     }
 }
+
+/// A ChatGPT account's 2xx event stream is held until its first real event.
+@Suite struct AccountHeldStreamTests {
+    let sse = [("Content-Type", "text/event-stream")]
+    let created = "event: response.created\ndata: {\"type\":\"response.created\"}\n\n"
+
+    @Test func aUsageLimitAfterThePreambleFailsOverLikeA429() {
+        var run = MachineRun(candidates: ["a", "b"])
+        run.machine.holdStreamStart = ["a"]
+        #expect(run.start() == .send(candidate: 0))
+        #expect(run.head(200, sse) == .none, "held: nothing reaches the client")
+        #expect(run.body(created) == .none)
+        #expect(run.body("event: error\ndata: {\"error\":{\"type\":\"usage_limit_reached\",\"resets_in_seconds\":600}}\n\n") == .none)
+        #expect(run.end() == .send(candidate: 1))
+        #expect(run.cooldowns.first.map { $0.credential == "a" && $0.model == nil && $0.reason == "usage limit reached" } == true)
+        #expect(run.cooldowns.first.map { $0.untilMillis == testNow + 600_000 } == true)
+    }
+
+    @Test func aRealEventReleasesTheStreamWithWhatWasHeld() {
+        var run = MachineRun(candidates: ["a", "b"])
+        run.machine.holdStreamStart = ["a"]
+        run.start()
+        #expect(run.head(200, sse) == .none)
+        #expect(run.body(created) == .none)
+        #expect(run.body("event: response.output_text.delta\ndata: {}\n\n") == .releaseHeld(.startStream(contentLength: nil, flushHead: true)))
+        #expect(run.machine.held.count > created.utf8.count, "both pieces go out")
+        #expect(run.body("more") == .forwardBody)
+        #expect(run.end() == .finishStream(nil))
+    }
+
+    @Test func aStreamThatEndsInItsPreambleStillReachesTheClient() {
+        var run = MachineRun(candidates: ["a"])
+        run.machine.holdStreamStart = ["a"]
+        run.start()
+        _ = run.head(200, sse)
+        _ = run.body(created)
+        #expect(run.end() == .releaseHeld(.startStream(contentLength: nil, flushHead: true)))
+        #expect(run.feed(.carriedOut) == .finishStream(nil))
+    }
+
+    @Test func othersStreamAtOnce() {
+        var run = MachineRun(candidates: ["a"])
+        run.start()
+        #expect(run.head(200, sse) == .startStream(contentLength: nil, flushHead: true))
+    }
+}

@@ -60,6 +60,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         machine.heldBack400 = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .claudeAccount })
         // A login's token may be revoked before its expiry: one new token and one more try (as Codex does on a 401).
         machine.refreshOn401 = Set(candidates.filter { [.chatGPTAccount, .claudeAccount].contains(service.snapshot.credentials[$0]?.provider) })
+        // Codex's backend may report a usage limit inside a 200 stream: held until its first real event.
+        machine.holdStreamStart = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .chatGPTAccount })
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
@@ -120,6 +122,12 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: reason))
             service.logger.error("credential \(c) \(why); marked auth failed until it is changed",
                                  event: "auth-failed", [.init("CREDENTIAL", c), .init("STATUS", String(machine.status))])
+            return .carriedOut
+        case .releaseHeld(let start):
+            // The held stream is a real answer: start it for the client and pass on what was held.
+            _ = carryOut(start)
+            let held = machine.held
+            held.withUnsafeBytes { forward($0) }
             return .carriedOut
         case .refreshToken(let c):
             service.tokens.rejected(c, headers: sentAuth)
@@ -245,20 +253,29 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
         switch machine.handle(.body(bytes), service.cooldowns) {
         case .forwardBody:
-            if let transcoder {
-                var out: [UInt8] = []
-                transcoder.feed(UnsafeRawBufferPointer(bytes), into: &out)
-                if !out.isEmpty { response.write(out) }
-            } else {
-                usage.feed(bytes)
-                response.write(bytes)
-            }
+            forward(bytes)
+            return response.overHighWater
+        case .releaseHeld(let start):
+            var next = carryOut(.releaseHeld(start))
+            while let e = next { next = carryOut(machine.handle(e, service.cooldowns)) }
             return response.overHighWater
         case .keepBody:
             body.append(contentsOf: bytes)
             return false
         default:
             return false
+        }
+    }
+
+    /// Upstream bytes on their way to the client (through the transcoder, if any).
+    private func forward(_ bytes: UnsafeRawBufferPointer) {
+        if let transcoder {
+            var out: [UInt8] = []
+            transcoder.feed(UnsafeRawBufferPointer(bytes), into: &out)
+            if !out.isEmpty { response.write(out) }
+        } else {
+            usage.feed(bytes)
+            response.write(bytes)
         }
     }
 
