@@ -7,9 +7,11 @@ public struct OptionSpec: Sendable {
     public var value: String?
     public var help: String
     public var repeatable: Bool
+    /// Accepted but left out of `--help` (options for proxypool's own tests).
+    public var hidden: Bool
 
-    public init(_ long: String, short: Character? = nil, value: String? = nil, repeatable: Bool = false, help: String) {
-        self.long = long; self.short = short; self.value = value; self.help = help; self.repeatable = repeatable
+    public init(_ long: String, short: Character? = nil, value: String? = nil, repeatable: Bool = false, hidden: Bool = false, help: String) {
+        self.long = long; self.short = short; self.value = value; self.help = help; self.repeatable = repeatable; self.hidden = hidden
     }
 
     var display: String {
@@ -243,7 +245,8 @@ public struct CommandLineSpec: Sendable {
 
     public func command(named words: [String]) -> CommandSpec? { commands.first { $0.words == words } }
 
-    private func table(_ options: [OptionSpec]) -> String {
+    private func table(_ all: [OptionSpec]) -> String {
+        let options = all.filter { !$0.hidden }
         let width = max(24, (options.map { $0.display.count }.max() ?? 0) + 4)
         return options.map { row($0.display, $0.help, width: width) }.joined()
     }

@@ -35,6 +35,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case maxBufferedBytes = "max-buffered-bytes"
         case metricsPublic = "metrics-public"
         case testProviders = "test-providers"
+        case quotaThreshold = "quota-threshold"
     }
 
     public var listen: ListenAddress
@@ -56,6 +57,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var allowedHosts: [String] = []
     /// The longest a credential is left cooling down, whatever a reset header says (seconds).
     public var cooldownMax = 1800
+    /// Percent of a subscription account's window after which the next account serves.
+    public var quotaThreshold = 95
     /// Credentials tried per request before giving up.
     public var maxAttempts = 4
     /// Seconds to wait for an upstream's response head.
@@ -107,6 +110,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case .maxConnections: maxConnections = try integer(value, key, 1...100_000)
         case .allowedHosts: allowedHosts = value.split(whereSeparator: { $0 == " " || $0 == "," }).map { $0.lowercased() }
         case .cooldownMax: cooldownMax = try integer(value, key, 1...86400)
+        case .quotaThreshold: quotaThreshold = try integer(value, key, 1...100)
         case .maxAttempts: maxAttempts = try integer(value, key, 1...32)
         case .firstByteTimeout: firstByteTimeout = try integer(value, key, 1...86400)
         case .fetchPrivateURLs: fetchPrivateURLs = try boolean(value, key)

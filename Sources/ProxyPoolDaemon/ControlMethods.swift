@@ -16,7 +16,8 @@ enum ControlMethods {
         }
     }
 
-    static func make(store: Store, logger: Logger, status: @escaping @Sendable () throws -> StatusInfo,
+    static func make(store: Store, logger: Logger, quota: @escaping @Sendable (String) -> [QuotaWindow] = { _ in [] },
+                     status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,
                      authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in },
                      dashboard: DashboardSessions = DashboardSessions(), listen: ListenAddress = try! ListenAddress(parsing: DaemonConfig.defaultListen)) -> ControlHandlers {
@@ -31,8 +32,14 @@ enum ControlMethods {
             changed(info.name)
             return info
         }
-        h.register(RPC.CredentialList.self) { _, _ in try store.credentials() }
-        h.register(RPC.CredentialShow.self) { p, _ in try store.credential(p.name) }
+        // A subscription account's usage windows (memory only) beside what the store holds.
+        let withQuota: @Sendable (CredentialInfo) -> CredentialInfo = { c in
+            var c = c
+            if c.provider.isAccount { c.quota = quota(c.name) }
+            return c
+        }
+        h.register(RPC.CredentialList.self) { _, _ in try store.credentials().map(withQuota) }
+        h.register(RPC.CredentialShow.self) { p, _ in withQuota(try store.credential(p.name)) }
         h.register(RPC.CredentialRemove.self) { p, c in
             let apps = try store.removeCredential(p.name, force: p.force ?? false)
             logger.notice("credential \(p.name) removed" + (apps.isEmpty ? "" : ", and from the chains of \(apps.joined(separator: ", "))"),

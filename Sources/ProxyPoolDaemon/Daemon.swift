@@ -151,7 +151,7 @@ public final class Daemon: @unchecked Sendable {
                                                   cooldownCapMillis: Int64(config.cooldownMax) * 1000,
                                                   firstByteTimeoutMillis: Int64(config.firstByteTimeout) * 1000,
                                                   maxAnswerBytes: config.maxBodyBytes, fetchPrivateURLs: config.fetchPrivateURLs,
-                                                  metricsPublic: config.metricsPublic),
+                                                  metricsPublic: config.metricsPublic, quotaThreshold: Double(config.quotaThreshold)),
                                    dashboardSessions: dashboardSessions)
         service.tokens.persistence = .init(load: { try? store.token($0) }, save: { name, t throws(RPCError) in try store.saveToken(name, t) })
         var serverConfig = HTTPServerConfig()
@@ -188,14 +188,15 @@ public final class Daemon: @unchecked Sendable {
         let ownUID = geteuid()
         let group = config.controlGroup
         let refresh: @Sendable (String?) -> Void = { [logger] credential in
-            if let c = credential { cooldowns.forget(c); writer.clearCooldowns(c) }
+            if let c = credential { cooldowns.forget(c); writer.clearCooldowns(c); service.quotas.forget(c) }
             do {
                 let snap = try RoutingSnapshot.load(store)
                 loop.execute { service.snapshot = snap }
             } catch { logger.error("cannot reload the routing table: \(error)") }
         }
-        let handlers = ControlMethods.make(store: store, logger: logger,
-                                           status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns) },
+        let quotas = service.quotas
+        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) },
+                                           status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns, quotas) },
                                            changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) },
                                            authFailed: { credential in
                                                cooldowns.markAuthFailed(credential, reason: "auth failed (credential test)")
@@ -306,14 +307,20 @@ public final class Daemon: @unchecked Sendable {
         Systemd.notify("READY=1")
     }
 
-    func status(_ store: Store, _ socketPath: String, _ stateDir: String, _ cooldowns: CooldownTable) throws -> StatusInfo {
+    func status(_ store: Store, _ socketPath: String, _ stateDir: String, _ cooldowns: CooldownTable, _ quotas: QuotaTable) throws -> StatusInfo {
         let c = try store.counts()
         let health = cooldowns.health(credentials: try store.credentials(), now: Timestamp.nowMillis())
-        return StatusInfo(version: ProxyPoolVersion.string, pid: getpid(), startedAt: Timestamp.iso8601(startedAt),
+        var s = StatusInfo(version: ProxyPoolVersion.string, pid: getpid(), startedAt: Timestamp.iso8601(startedAt),
                           uptimeSeconds: (Posix.monotonicMillis() - startedMono) / 1000, listen: boundListen,
                           controlSocket: socketPath, stateDirectory: stateDir, database: store.path, credentials: c.credentials,
                           enabledCredentials: c.enabled, apps: c.apps, accessKeys: c.keys, settings: try store.settings(),
                           health: health)
+        s.accounts = try store.credentials().filter { $0.provider.isAccount }.map { c in
+            AccountStatus(name: c.name, provider: c.provider, email: c.options["email"], plan: c.options["plan"],
+                          login: health.first { $0.name == c.name }?.reason ?? (c.enabled ? "ok" : "disabled"),
+                          windows: quotas.windows(c.name))
+        }
+        return s
     }
 
     func statusLine(_ store: Store) -> String {

@@ -23,7 +23,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         var fetchPrivateURLs: Bool
         /// GET /metrics without an access key (`metrics-public = yes`).
         var metricsPublic = false
+        /// A subscription account past this percentage of a window gives way to the others (`quota-threshold`).
+        var quotaThreshold: Double = 95
     }
+
+    /// The subscription accounts' usage windows, as their answers report them.
+    let quotas = QuotaTable()
 
     let loop: EventLoop
     let upstreams: Upstreams
@@ -224,6 +229,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) (\(c.provider.rawValue)) needs sign-in support that is not in this release")
                 return false
             }
+            if let why = Providers.of(c.provider).refusal(app: app, client: d, options: c.options) {
+                skipped.append("\(name) \(why)")
+                return false
+            }
             guard translatable || cd == d else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false
@@ -251,6 +260,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
            TierClassifier.classify(m, userRules: snapshot.tierRules).tier == .fast {
             let free = snapshot.servable.filter(isFree).filter(usable)
             candidates = free + candidates.filter { !free.contains($0) }
+        }
+        // Subscription accounts: one keeps serving until a window crosses the threshold, then the one whose
+        // binding window resets soonest (the session's own account first while it is under the threshold).
+        if candidates.count > 1, candidates.contains(where: { snapshot.credentials[$0]?.provider.isAccount == true }) {
+            let held = session.flatMap { affinity[$0] }
+            candidates = AccountQuota.order(candidates, accounts: { [self] n in
+                snapshot.credentials[n]?.provider.isAccount == true ? quotas.windows(n) : nil
+            }, threshold: options.quotaThreshold, nowMillis: now, preferred: held, chain: chain)
         }
         if candidates.isEmpty, endpoint.kind == .countTokens || endpoint.kind == .geminiCountTokens {
             return estimateTokens(endpoint, request, response, app: app)

@@ -39,6 +39,9 @@ public protocol Provider: Sendable {
     func probe(_ c: CredentialRoute) -> UpstreamTarget?
     /// How a credential of this kind authenticates.
     func auth(_ c: CredentialRoute) -> ProviderAuth
+    /// Why a credential of this kind must not serve this app speaking this client protocol (routing skips it and
+    /// says why); nil when it may.
+    func refusal(app: String, client: Family, options: [String: String]) -> String?
 }
 
 /// Where one request goes: its URL and its header lines ("Name: value"), without the credential's auth.
@@ -64,6 +67,7 @@ public extension Provider {
     var secretIsOneWord: Bool { true }
     func validate(baseURL: String?, options: [String: String]) throws(RPCError) {}
     func validate(secret: String) throws(RPCError) {}
+    func refusal(app: String, client: Family, options: [String: String]) -> String? { nil }
     var requiresBaseURL: Bool { defaultBaseURL == nil }
     /// Every option a credential of this kind may carry.
     var allowedOptions: [String] { options + ["max-output-tokens"] }

@@ -105,6 +105,12 @@ public struct TokenSource: Sendable {
         }
     }
 
+    /// The upstream refused this token before its expiry (revoked, or the account signed out elsewhere): the next
+    /// `next` fetches a new one. Nothing changes while a fetch is under way or when the token is another.
+    public mutating func forget(_ value: String) {
+        if state == .idle, token?.value == value { token = nil }
+    }
+
     public mutating func fetched(_ result: TokenFetchResult) -> Outcome {
         switch result {
         case .success(let t, let rotated):

@@ -17,7 +17,11 @@ extension Store {
         try Providers.validate(kind: kind, secret: secret, baseURL: p.baseURL, options: options)
         let optionsJSON = String(decoding: (try? JSON.encode(options)) ?? Array("{}".utf8), as: UTF8.self)
         let now = Timestamp.now()
+        if let t = p.accessToken { try Providers.validateSecret(t, provider: Providers.of(kind)) }
         return try transaction { () throws(RPCError) -> CredentialInfo in
+            if p.replace == true, try replaceLogin(p, kind: kind, secret: secret, optionsJSON: optionsJSON, now: now) {
+                return try credentialLocked(p.name)
+            }
             do throws(RPCError) {
                 try db.run("""
                     INSERT INTO credentials(name, provider, secret, base_url, options, enabled, free, created_at, updated_at)
@@ -27,6 +31,7 @@ extension Store {
             } catch where error.name == "constraint" {
                 throw .alreadyExists("a credential named '\(p.name)' already exists; remove it first to replace its secret")
             }
+            try storeImportedToken(p)
             return try credentialLocked(p.name)
         }
     }

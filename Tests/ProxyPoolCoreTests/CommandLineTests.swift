@@ -32,8 +32,8 @@ import Testing
 
     @Test(arguments: [
         (["bogus"], "unknown command 'bogus'"),
-        (["credential"], "credential: missing subcommand; use one of: add, list, show, remove, enable, disable, test"),
-        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, list, show, remove, enable, disable, test"),
+        (["credential"], "credential: missing subcommand; use one of: add, list, show, remove, enable, disable, test, import codex, import claude"),
+        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, list, show, remove, enable, disable, test, import codex, import claude"),
         (["credential", "add"], "missing argument NAME"),
         (["credential", "show", "a", "b"], "unexpected argument 'b'"),
         (["status", "--nope"], "unknown option '--nope' for 'status'"),
@@ -57,7 +57,7 @@ import Testing
         for cmd in spec.commands {
             guard case .help(let text) = try spec.parse(cmd.words + ["--help"]) else { Issue.record("no help for \(cmd.name)"); continue }
             #expect(text.hasPrefix("Usage: proxypoolctl \(cmd.name)"))
-            for o in cmd.options { #expect(text.contains("--\(o.long)"), "\(cmd.name) help lacks --\(o.long)") }
+            for o in cmd.options { #expect(text.contains("--\(o.long)") != o.hidden, "\(cmd.name) help lacks --\(o.long), or shows a hidden one") }
             for a in cmd.arguments { #expect(text.contains(a.name)) }
         }
         guard case .help(let top) = try spec.parse(["--help"]) else { Issue.record("no overview"); return }

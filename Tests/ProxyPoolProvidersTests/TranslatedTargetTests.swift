@@ -41,9 +41,8 @@ import ProxyPoolCore
         #expect(Providers.of(.gemini).probe(cred(.gemini, nil))?.url == "https://generativelanguage.googleapis.com/v1beta/models")
         #expect(Providers.of(.vertex).probe(cred(.vertex, nil, ["project": "p", "location": "global"]))?.url
                 == "https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash-lite")
-        for kind in [ProviderKind.chatGPTAccount, .claudeAccount] {
-            #expect(Providers.of(kind).probe(cred(kind, nil)) == nil && !Providers.of(kind).isServed && kind.servedFamily == nil)
-        }
+        // Every kind the store accepts is served now (vertex: issue 13; the two subscription kinds: issue 14).
+        #expect(ProviderKind.allCases.allSatisfy { Providers.of($0).isServed && $0.servedFamily != nil })
     }
 
     @Test func tierDefaultsPerKind() {

@@ -16,6 +16,8 @@ public struct CredentialInfo: Codable, Sendable, Equatable {
     public var lastTest: TestResult?
     /// Apps whose assignment chain names this credential, in app order.
     public var assignedTo: [String]
+    /// A subscription account's usage windows as its upstream last reported them (nil for other kinds).
+    public var quota: [QuotaWindow]?
 
     public init(name: String, provider: ProviderKind, secretRedacted: String, baseURL: String?, options: [String: String],
                 enabled: Bool, free: Bool, createdAt: String, updatedAt: String, lastTest: TestResult?, assignedTo: [String]) {
@@ -43,10 +45,19 @@ extension RPC {
             public var options: [String: String]?
             public var free: Bool?
             public var enabled: Bool?
+            /// An imported login (`credential import`): its current access token and expiry (ms), stored with the
+            /// credential in the same transaction; `secret` is then the refresh token.
+            public var accessToken: String?
+            public var accessTokenExpiresAtMillis: Int64?
+            /// Replace the secret, base URL, options and token of an existing credential of the same kind (a new
+            /// login for it) instead of refusing the name.
+            public var replace: Bool?
             public init(name: String, provider: String, secret: String, baseURL: String? = nil,
-                        options: [String: String]? = nil, free: Bool? = nil, enabled: Bool? = nil) {
+                        options: [String: String]? = nil, free: Bool? = nil, enabled: Bool? = nil,
+                        accessToken: String? = nil, accessTokenExpiresAtMillis: Int64? = nil, replace: Bool? = nil) {
                 self.name = name; self.provider = provider; self.secret = secret; self.baseURL = baseURL
                 self.options = options; self.free = free; self.enabled = enabled
+                self.accessToken = accessToken; self.accessTokenExpiresAtMillis = accessTokenExpiresAtMillis; self.replace = replace
             }
         }
         public typealias Result = CredentialInfo

@@ -18,6 +18,8 @@ public struct StatusInfo: Codable, Sendable, Equatable {
     public var settings: Settings
     /// Credentials that are not plainly usable: cooling down, auth failed, or disabled.
     public var health: [CredentialHealth]
+    /// The subscription accounts: plan, login state and usage windows.
+    public var accounts: [AccountStatus]?
     public init(version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, listen: String, controlSocket: String,
                 stateDirectory: String, database: String, credentials: Int, enabledCredentials: Int, apps: Int,
                 accessKeys: Int, settings: Settings, health: [CredentialHealth]) {
@@ -26,6 +28,21 @@ public struct StatusInfo: Codable, Sendable, Equatable {
         self.listen = listen; self.controlSocket = controlSocket; self.stateDirectory = stateDirectory
         self.database = database; self.credentials = credentials; self.enabledCredentials = enabledCredentials
         self.apps = apps; self.accessKeys = accessKeys; self.settings = settings
+    }
+}
+
+/// A subscription account in `status`.
+public struct AccountStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var provider: ProviderKind
+    public var email: String?
+    public var plan: String?
+    /// `ok`, `disabled`, or why it is not in use (`login expired (…)`, `plan refuses third-party use…`, a cooldown).
+    public var login: String
+    /// Raw figures: percent used, window length in minutes, reset time (epoch ms).
+    public var windows: [QuotaWindow]
+    public init(name: String, provider: ProviderKind, email: String?, plan: String?, login: String, windows: [QuotaWindow]) {
+        self.name = name; self.provider = provider; self.email = email; self.plan = plan; self.login = login; self.windows = windows
     }
 }
 

@@ -23,6 +23,8 @@ public struct FailureVerdict: Sendable, Equatable {
 /// or a reset in the year 2147483647 is a long wait, cut to the cap, and never a trap.
 public enum Cooldowns {
     public static let backoffBaseMillis: Int64 = 1_000
+    /// The state of a subscription whose plan refuses this app (Anthropic's third-party 400).
+    public static let planRefusesThirdParty = "plan refuses third-party use"
 
     /// The verdict for a failed attempt; nil when the response is not a failure to act on (forward it).
     public static func verdict(status: Int, headers: [(String, String)], body: [UInt8], nowMillis: Int64,
@@ -39,6 +41,10 @@ public enum Cooldowns {
             break
         case 500, 502, 504:
             return FailureVerdict(action: .retryElsewhere, reason: "upstream answered \(status)")
+        case 400 where text.contains("Third-party apps now draw from your extra usage"):
+            // Anthropic refusing a subscription's use by this app (../shared/notes/clients.md §8): the credential
+            // is at fault for this kind of request, not rate-limited.
+            return FailureVerdict(action: .authFailed, reason: planRefusesThirdParty)
         default:
             if !overloaded { return nil }
         }

@@ -95,7 +95,14 @@ enum CredentialCommands {
     }
 
     static func list(_ ctx: Ctl.Context) throws {
-        Output.list(ctx, try ctx.call(RPC.CredentialList.self),
+        let all = try ctx.call(RPC.CredentialList.self)
+        defer {
+            // Subscription accounts' usage windows, under the table (raw numbers in --json).
+            let now = Timestamp.nowMillis()
+            let q = all.compactMap { c in c.quota.flatMap { $0.isEmpty ? nil : "  \(c.name): " + AccountQuota.describe($0, nowMillis: now) } }
+            if !ctx.json && !q.isEmpty { Output.out("\nQuota:\n" + q.joined(separator: "\n") + "\n") }
+        }
+        Output.list(ctx, all,
                     empty: "No credentials. Add one with: proxypoolctl credential add NAME --provider KIND --key-stdin",
                     header: ["NAME", "PROVIDER", "SECRET", "STATE", "FREE", "ASSIGNED TO", "BASE URL"]) {
             [$0.name, $0.provider.rawValue, $0.secretRedacted, $0.enabled ? "enabled" : "disabled", $0.free ? "yes" : "no",

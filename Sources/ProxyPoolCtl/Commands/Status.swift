@@ -24,6 +24,12 @@ enum StatusCommands {
               pool fallback:   \(onOff(s.settings.fallbackToPool))
 
             """)
+        if let accounts = s.accounts, !accounts.isEmpty {
+            let now = Timestamp.nowMillis()
+            Output.out("Subscription accounts:\n" + Output.table(["NAME", "PLAN", "LOGIN", "QUOTA"], accounts.map {
+                [$0.name, $0.plan ?? "-", $0.login, $0.windows.isEmpty ? "-" : AccountQuota.describe($0.windows, nowMillis: now)]
+            }) + "\n")
+        }
         if !s.health.isEmpty {
             Output.out("Credentials not in use:\n" + Output.table(["NAME", "STATE", "UNTIL", "LEFT", "MODEL", "REASON"], s.health.map {
                 [$0.name, $0.state.rawValue, $0.until ?? "-", $0.secondsLeft.map { duration($0) } ?? "-",

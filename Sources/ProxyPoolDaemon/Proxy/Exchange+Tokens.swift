@@ -34,17 +34,21 @@ extension Exchange {
         case .ready:
             return .preparation(.ready)
         case .refused(let why):
-            tokenRefused(name, why)
+            tokenRefused(name, why, kind: providerKind(name))
             return .preparation(.failed(reason: "\(name): its token grant was refused (\(why))", markCredential: false, ifLast: nil))
         case .failed(let why):
             return .preparation(.failed(reason: "\(name): \(why)", markCredential: false, ifLast: nil))
         }
     }
 
+    private func providerKind(_ name: String) -> ProviderKind? { service.snapshot.credentials[name]?.provider }
+
     /// Like a key the upstream refused (`.markAuthFailed`), but with the token endpoint's reason, which `status`
     /// shows: skipped until the credential is changed.
-    private func tokenRefused(_ c: String, _ why: String) {
-        let reason = "auth failed: \(why)"
+    private func tokenRefused(_ c: String, _ why: String, kind: ProviderKind?) {
+        // A subscription login whose refresh was refused is logged out for good: `status` says how to log in again.
+        let fix = kind.flatMap { AccountTokens.fix(kind: $0, credential: c) }
+        let reason = fix.map { "login expired (\(why)): \($0)" } ?? "auth failed: \(why)"
         guard service.cooldowns.blockedUntil(c, model: nil, now: Timestamp.nowMillis())?.until != Int64.max else { return }
         service.cooldowns.markAuthFailed(c, reason: reason)
         service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: reason))

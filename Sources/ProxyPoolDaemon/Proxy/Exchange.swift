@@ -31,6 +31,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     let session: String?
     var machine: ExchangeMachine
     var transfer: UpstreamTransfer?
+    /// The auth header lines of the current attempt (to tell its token source which token a 401 refused).
+    var sentAuth: [String] = []
     var usage = UsageScanner()
     let started = Posix.monotonicMillis()
     var firstByte: Int64?
@@ -54,6 +56,12 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         self.model = model; self.stream = stream; self.keyID = keyID; self.session = session
         machine = ExchangeMachine(candidates: candidates, app: app, model: model, stream: stream,
                                   cooldownCapMillis: service.options.cooldownCapMillis, maxAnswerBytes: service.options.maxAnswerBytes)
+        // A Claude subscription's 400 may be Anthropic refusing the app (not the request): read it before passing it on.
+        machine.heldBack400 = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .claudeAccount })
+        // A login's token may be revoked before its expiry: one new token and one more try (as Codex does on a 401).
+        machine.refreshOn401 = Set(candidates.filter { [.chatGPTAccount, .claudeAccount].contains(service.snapshot.credentials[$0]?.provider) })
+        // Codex's backend may report a usage limit inside a 200 stream: held until its first real event.
+        machine.holdStreamStart = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .chatGPTAccount })
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
@@ -107,10 +115,24 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             coolDown(cd)
             return .carriedOut
         case .markAuthFailed(let c, let why):
-            service.cooldowns.markAuthFailed(c, reason: "auth failed")
-            service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: "auth failed"))
+            // A plan that refuses this app is a state of its own (`status` says which), not a failed login.
+            let reason = why == Cooldowns.planRefusesThirdParty
+                ? "\(why): Anthropic bills this app as extra usage; it serves Claude Code again once changed" : "auth failed"
+            service.cooldowns.markAuthFailed(c, reason: reason)
+            service.writer.cooldown(.init(credential: c, model: "", authFailed: true, untilMillis: 0, reason: reason))
             service.logger.error("credential \(c) \(why); marked auth failed until it is changed",
                                  event: "auth-failed", [.init("CREDENTIAL", c), .init("STATUS", String(machine.status))])
+            return .carriedOut
+        case .releaseHeld(let start):
+            // The held stream is a real answer: start it for the client and pass on what was held.
+            _ = carryOut(start)
+            let held = machine.held
+            held.withUnsafeBytes { forward($0) }
+            return .carriedOut
+        case .refreshToken(let c):
+            service.tokens.rejected(c, headers: sentAuth)
+            service.logger.info("credential \(c): its upstream refused the token (401); trying again with a new one", event: "token-rejected",
+                                [.init("CREDENTIAL", c)])
             return .carriedOut
         case .retryElsewhere(let c, let reason):
             service.logger.warning("credential \(c): \(reason); trying the next one", event: "upstream-error", [.init("CREDENTIAL", c)])
@@ -144,6 +166,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                                         ifLast: .init(.invalidRequest, status: 400, "the request cannot be sent to \(c.name) (\(c.provider.rawValue)): \(error)")))
         }
         upstream.headers.append(contentsOf: auth)
+        sentAuth = auth
         var r = UpstreamRequest(url: upstream.url, method: request.head.method, headers: upstream.headers, body: upstream.body, caFile: c.options["ca-file"])
         r.firstByteTimeoutMillis = service.options.firstByteTimeoutMillis
         transfer = service.upstreams.start(r, delegate: self)
@@ -222,6 +245,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     // MARK: UpstreamDelegate
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
+        if let kind = service.snapshot.credentials[credential]?.provider, kind.isAccount {
+            service.quotas.update(credential, QuotaTable.read(kind: kind, headers: headers, lowerNames: lowerNames, nowMillis: Timestamp.nowMillis()))
+        }
         let translating = plan.translated && plan.upstreamWire != nil && clientWire != nil && canonical != nil
         run(.head(status: status, headers: headers, lowerNames: lowerNames, translating: translating))
     }
@@ -229,20 +255,29 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
         switch machine.handle(.body(bytes), service.cooldowns) {
         case .forwardBody:
-            if let transcoder {
-                var out: [UInt8] = []
-                transcoder.feed(UnsafeRawBufferPointer(bytes), into: &out)
-                if !out.isEmpty { response.write(out) }
-            } else {
-                usage.feed(bytes)
-                response.write(bytes)
-            }
+            forward(bytes)
+            return response.overHighWater
+        case .releaseHeld(let start):
+            var next = carryOut(.releaseHeld(start))
+            while let e = next { next = carryOut(machine.handle(e, service.cooldowns)) }
             return response.overHighWater
         case .keepBody:
             body.append(contentsOf: bytes)
             return false
         default:
             return false
+        }
+    }
+
+    /// Upstream bytes on their way to the client (through the transcoder, if any).
+    private func forward(_ bytes: UnsafeRawBufferPointer) {
+        if let transcoder {
+            var out: [UInt8] = []
+            transcoder.feed(UnsafeRawBufferPointer(bytes), into: &out)
+            if !out.isEmpty { response.write(out) }
+        } else {
+            usage.feed(bytes)
+            response.write(bytes)
         }
     }
 

@@ -29,7 +29,9 @@ struct ExchangeMachine {
     /// waiting: sent (or preparing), no answer yet. bufferingError: a failover status, body collected to learn
     /// why. streaming: bytes go to the client as they come (translated or not). bufferingBody: a whole answer
     /// collected for translation (a non-streamed answer, or an error in the upstream's own format).
-    enum Mode { case idle, waiting, bufferingError, streaming, bufferingBody, done }
+    /// holding: a 2xx event stream of a subscription account, its head and first events held back until they
+    /// show it is not a usage limit (which Codex's backend may send inside a 200 stream).
+    enum Mode { case idle, waiting, bufferingError, streaming, bufferingBody, holding, done }
 
     /// How an attempt ended before its answer: the upstream client's error, as far as decisions go.
     /// A timeout (connect, first byte, total) is one of these, reported by the upstream client.
@@ -125,6 +127,10 @@ struct ExchangeMachine {
         case markAuthFailed(credential: String, why: String)
         /// A transient error, no cooldown: only said in the journal.
         case retryElsewhere(credential: String, reason: String)
+        /// The credential's token was refused (401): drop it, so that sending again fetches a new one.
+        case refreshToken(credential: String)
+        /// A held stream is not a usage limit: carry out its start, then forward `held` (this piece included).
+        indirect case releaseHeld(Action)
     }
 
     /// What follows a `carriedOut`.
@@ -133,6 +139,8 @@ struct ExchangeMachine {
         case failedOver(now: Int64)
         /// The next candidate, else `ifLast` (nil: "no upstream could answer").
         case next(ifLast: ErrorReply?)
+        /// The same candidate again (with a new token).
+        case retrySame
     }
 
     static let maxErrorBody = 65536
@@ -143,6 +151,22 @@ struct ExchangeMachine {
     let stream: Bool
     let cooldownCapMillis: Int64
     let maxAnswerBytes: Int
+
+    /// Candidates whose 400 is held back and read like a failover status (a Claude subscription's plan refusing
+    /// the app); everyone else's 400 goes to the client as it is.
+    var heldBack400: Set<String> = []
+    /// Candidates whose token may have gone stale upstream (subscription logins): their first 401 asks for a new
+    /// token and the same candidate again; a second one marks them as any 401 does.
+    var refreshOn401: Set<String> = []
+    private var refreshed401: Set<String> = []
+    /// Candidates whose 2xx event streams are held until their first event past the preamble (ChatGPT accounts):
+    /// a `usage_limit_reached` there fails over like a 429, before the client has a byte.
+    var holdStreamStart: Set<String> = []
+    /// The held stream's bytes so far, and the action that starts it for the client.
+    private(set) var held: [UInt8] = []
+    private var heldStart: Action?
+    /// The held stream ended before it was released: finish it once it is.
+    private var endAfterRelease: Failure??
 
     private(set) var mode = Mode.idle
     /// The current candidate; -1 before the first attempt.
@@ -201,11 +225,18 @@ struct ExchangeMachine {
         case .end(let failure):
             return end(failure, env)
         case .carriedOut:
+            if let e = endAfterRelease, mode == .streaming {
+                endAfterRelease = nil
+                return .finishStream(e)
+            }
             guard let a = after, mode != .done else { return .none }
             after = nil
             switch a {
             case .failedOver(let now): return failedOver(now: now, env)
             case .next(let ifLast): return next(ifLast: ifLast)
+            case .retrySame:
+                attempts += 1
+                return sendCurrent()
             }
         case .finished:
             mode = .done
@@ -227,6 +258,9 @@ struct ExchangeMachine {
         mode = .waiting
         status = 0
         errorBody = []
+        held = []
+        heldStart = nil
+        endAfterRelease = nil
         buffered = 0
         answerTooLarge = false
         return .send(candidate: index)
@@ -246,7 +280,7 @@ struct ExchangeMachine {
         self.status = status
         upstreamHeaders = headers
         upstreamLowerNames = lowerNames
-        if Self.isFailoverStatus(status) {
+        if Self.isFailoverStatus(status) || (status == 400 && heldBack400.contains(credential)) {
             mode = .bufferingError   // decide when the body is in: it may say why (quota, overload, reset time)
             return .none
         }
@@ -256,17 +290,34 @@ struct ExchangeMachine {
             // The upstream parser checked it; a negative one (Int("-5") parses) is never passed on as a length.
             if lowerNames[i] == "content-length" { length = Int(headers[i].1).flatMap { $0 >= 0 ? $0 : nil } }
         }
+        let start: Action
         if translating {
             // A stream is re-encoded event by event; anything else (a whole answer, an error) is read whole first.
             guard (200..<300).contains(status), stream, isEventStream else { mode = .bufferingBody; return .bufferAnswer }
-            mode = .streaming
-            return .startTranscodedStream
+            start = .startTranscodedStream
+        } else {
+            // An event stream's head goes out at once (clients show progress); a plain body's head waits for the
+            // first bytes, so both leave in one send. A known length is kept: no re-chunking.
+            start = .startStream(contentLength: isEventStream ? nil : length, flushHead: isEventStream)
+        }
+        if (200..<300).contains(status), isEventStream, holdStreamStart.contains(credential) {
+            mode = .holding
+            heldStart = start
+            return .none
         }
         mode = .streaming
-        // An event stream's head goes out at once (clients show progress); a plain body's head waits for the
-        // first bytes, so both leave in one send. A known length is kept: no re-chunking.
-        return .startStream(contentLength: isEventStream ? nil : length, flushHead: isEventStream)
+        return start
     }
+
+    /// Whether the held bytes are only a stream's preamble (`response.created`, `response.in_progress`), events
+    /// that say nothing yet, or not one whole event.
+    static func preambleOnly(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self).split(separator: "\r", omittingEmptySubsequences: false).joined()
+        let events = text.split(separator: "\n\n", omittingEmptySubsequences: false).dropLast()   // the last one may be incomplete
+        return events.allSatisfy { $0.contains("response.created") || $0.contains("response.in_progress") || $0.allSatisfy(\.isWhitespace) }
+    }
+
+    static func isUsageLimit(_ bytes: [UInt8]) -> Bool { String(decoding: bytes, as: UTF8.self).contains("usage_limit_reached") }
 
     private mutating func body(_ bytes: UnsafeRawBufferPointer) -> Action {
         switch mode {
@@ -280,6 +331,14 @@ struct ExchangeMachine {
         case .bufferingError:
             if errorBody.count < Self.maxErrorBody { errorBody.append(contentsOf: bytes.prefix(Self.maxErrorBody - errorBody.count)) }
             return .none
+        case .holding:
+            held.append(contentsOf: bytes)
+            // A usage limit waits for the stream's end (then fails over); a first real event, or more than the
+            // error body's cap, lets the stream go.
+            if Self.isUsageLimit(held) && held.count < Self.maxErrorBody { return .none }
+            if Self.preambleOnly(held) && held.count < Self.maxErrorBody { return .none }
+            mode = .streaming
+            return .releaseHeld(heldStart ?? .none)
         default:
             return .none
         }
@@ -289,6 +348,18 @@ struct ExchangeMachine {
         switch mode {
         case .streaming:
             return .finishStream(failure)
+        case .holding:
+            guard Self.isUsageLimit(held) else {
+                // A short stream that never got past its preamble: it goes to the client as it is, then ends.
+                mode = .streaming
+                endAfterRelease = .some(failure)
+                return .releaseHeld(heldStart ?? .none)
+            }
+            // A usage limit inside a 200 stream: what a 429 with that body would be, before the client saw a byte.
+            status = 429
+            errorBody = Array(held.prefix(Self.maxErrorBody))
+            mode = .bufferingError
+            return end(nil, env)
         case .bufferingBody:
             if let failure {
                 return .respond(ErrorReply(.upstream, status: 502, "upstream \(credential) failed before its answer was complete: \(failure.message)"))
@@ -300,6 +371,11 @@ struct ExchangeMachine {
             if stream { return .respond(ErrorReply(.upstream, status: 502, "upstream \(credential) answered a streamed request without an event stream")) }
             return .translateAnswer
         case .bufferingError:
+            if status == 401, refreshOn401.contains(credential), refreshed401.insert(credential).inserted {
+                lastFailure = "\(credential): upstream answered 401"
+                after = .retrySame
+                return .refreshToken(credential: credential)
+            }
             let now = env.nowMillis
             let verdict = Cooldowns.verdict(status: status, headers: upstreamHeaders, body: errorBody, nowMillis: now,
                                             consecutiveFailures: env.failureCount(credential), capMillis: cooldownCapMillis)
@@ -333,6 +409,7 @@ struct ExchangeMachine {
         case .coolDown(let until, let perModel):
             return .coolDown(Cooldown(credential: credential, model: perModel ? model : nil, untilMillis: until, reason: v.reason))
         case .authFailed:
+            if v.reason == Cooldowns.planRefusesThirdParty { return .markAuthFailed(credential: credential, why: v.reason) }
             return .markAuthFailed(credential: credential, why: "was refused by its upstream (\(status))")
         case .retryElsewhere:
             return .retryElsewhere(credential: credential, reason: v.reason)

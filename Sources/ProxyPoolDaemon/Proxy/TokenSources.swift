@@ -74,6 +74,13 @@ final class TokenSources: @unchecked Sendable {
         }
     }
 
+    /// The upstream refused the token sent as `headers` (401): forget it, so that the next request fetches a new
+    /// one. A token already replaced (another request's 401 came first) stays.
+    func rejected(_ name: String, headers: [String]) {
+        guard let e = entries[name], !e.loading, let t = e.source.token, e.source.grant.headers(token: t.value) == headers else { return }
+        e.source.forget(t.value)
+    }
+
     /// The machine for `c`, made anew when the credential's secret or base changed (re-added, another login):
     /// then the stored token is the new credential's, or none.
     private func entry(_ c: CredentialRoute, _ grant: any TokenGrant) -> Entry {

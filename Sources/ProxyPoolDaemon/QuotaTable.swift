@@ -1,0 +1,42 @@
+import ProxyPoolCore
+import ProxyPoolSystem
+import ProxyPoolProviders
+
+/// The latest usage windows of each subscription account, read from its upstream's answers on the loop and
+/// read by routing (loop) and the control methods (their threads): hence the lock. Memory only: every answer
+/// brings fresh figures, and a restarted daemon learns them with its first request.
+final class QuotaTable: @unchecked Sendable {
+    private let lock = Mutex()
+    private var windows: [String: [QuotaWindow]] = [:]
+
+    /// New figures for `credential`: each replaces the window of the same name, the others stay.
+    func update(_ credential: String, _ new: [QuotaWindow]) {
+        guard !new.isEmpty else { return }
+        lock.locked {
+            var w = windows[credential] ?? []
+            for n in new {
+                if let i = w.firstIndex(where: { $0.name == n.name }) { w[i] = n } else { w.append(n) }
+            }
+            windows[credential] = w.sorted { ($0.windowMinutes ?? 0) < ($1.windowMinutes ?? 0) }
+        }
+    }
+
+    func windows(_ credential: String) -> [QuotaWindow] { lock.locked { windows[credential] ?? [] } }
+
+    func forget(_ credential: String) { lock.locked { windows[credential] = nil } }
+
+    /// The windows an answer's headers report, for the kinds that report them.
+    static func read(kind: ProviderKind, headers: [(String, String)], lowerNames: [String], nowMillis: Int64) -> [QuotaWindow] {
+        func header(_ n: String) -> String? { lowerNames.lastIndex(of: n).map { headers[$0].1 } }
+        switch kind {
+        case .chatGPTAccount: return AccountQuota.codex(header, nowMillis: nowMillis)
+        case .claudeAccount: return AccountQuota.claude(header)
+        default: return []
+        }
+    }
+}
+
+extension ProviderKind {
+    /// A subscription login (quota windows, rotation by them).
+    var isAccount: Bool { self == .chatGPTAccount || self == .claudeAccount }
+}

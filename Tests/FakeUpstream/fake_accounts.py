@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Fake subscription backends for proxypool's account tests, on 127.0.0.1 only.
+
+ChatGPT (Codex backend): POST {base}/backend-api/codex/responses, needs `Authorization: Bearer <issued access
+token>` and `ChatGPT-Account-ID`; its token endpoint POST /oauth/token takes Codex's JSON refresh body
+({client_id, grant_type, refresh_token}) and answers {id_token, access_token, refresh_token} (no expires_in: the
+access token is a JWT whose `exp` says).
+Claude: POST /v1/messages with an issued bearer and the `oauth-2025-04-20` beta; token endpoint
+POST /v1/oauth/token (JSON {grant_type, refresh_token, client_id}) answers {access_token, expires_in, refresh_token}.
+
+Refresh tokens are single use and rotate. Test control:
+  GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
+  POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {account: {header: value}},
+                    "usage_limit": {account: "429"|"stream"},
+                    "revoke_access": true (drop every access token issued so far)}
+  GET  /__requests  every request: method, path, headers, body (text), route
+  GET  /__grants    {"grants": N, "refused": M}
+"""
+import argparse
+import base64
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LOCK = threading.Lock()
+STATE = {"refresh": {}, "access": {}, "grants": 0, "refused": 0, "requests": [], "gen": 0,
+         "control": {"grant_delay": 0.0, "refuse": False, "lifetime": 864000, "quota": {}, "usage_limit": None}}
+CHATGPT_CLIENT = "app_EMoamEEZ73f0CkXaXp7hrann"
+CLAUDE_CLIENT = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+
+
+def b64(obj):
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+def jwt(claims):
+    return "eyJhbGciOiJub25lIn0." + b64(claims) + ".sig"
+
+
+def issue(kind, name, lifetime):
+    """A new access token (and refresh token) for account `name`; callers hold LOCK."""
+    STATE["gen"] += 1
+    g = STATE["gen"]
+    exp = int(time.time()) + int(lifetime)
+    if kind == "chatgpt":
+        access = jwt({"exp": exp, "n": name, "g": g})
+    else:
+        access = "sk-ant-oat01-%s-%d" % (name, g)
+    refresh = "rt-%s-%s-%d" % (kind, name, g)
+    STATE["access"][access] = {"kind": kind, "name": name, "exp": exp}
+    STATE["refresh"][refresh] = {"kind": kind, "name": name}
+    return access, refresh, exp
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, status, obj, headers=()):
+        body = json.dumps(obj).encode() if not isinstance(obj, bytes) else obj
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.handle_any()
+
+    def do_POST(self):
+        self.handle_any()
+
+    def handle_any(self):
+        url = urlsplit(self.path)
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        path, q = url.path, parse_qs(url.query)
+        if path == "/__mint":
+            kind, name, exp = q["kind"][0], q["name"][0], int(q.get("exp", ["864000"])[0])
+            with LOCK:
+                access, refresh, expires = issue(kind, name, exp)
+            if kind == "chatgpt":
+                idt = jwt({"email": name + "@example.com", "https://api.openai.com/auth":
+                           {"chatgpt_plan_type": "plus", "chatgpt_account_id": "acct-" + name}})
+                return self.send(200, {"OPENAI_API_KEY": None, "tokens": {"id_token": idt, "access_token": access,
+                                       "refresh_token": refresh, "account_id": "acct-" + name}, "last_refresh": "2026-12-01T00:00:00Z"})
+            return self.send(200, {"claudeAiOauth": {"accessToken": access, "refreshToken": refresh, "expiresAt": expires * 1000,
+                                   "scopes": ["user:inference"], "subscriptionType": "max"}})
+        if path == "/__control":
+            with LOCK:
+                c = json.loads(raw or b"{}")
+                if c.pop("revoke_access", False):
+                    STATE["access"].clear()   # every access token refused from now on, refresh tokens still good
+                STATE["control"].update(c)
+            return self.send(200, {"ok": True})
+        if path == "/__requests":
+            with LOCK:
+                return self.send(200, list(STATE["requests"]))
+        if path == "/__grants":
+            with LOCK:
+                return self.send(200, {"grants": STATE["grants"], "refused": STATE["refused"]})
+        rec = {"method": self.command, "path": self.path, "headers": [[k, v] for k, v in self.headers.items()],
+               "body": raw.decode("utf-8", "replace")}
+        with LOCK:
+            STATE["requests"].append(rec)
+            control = dict(STATE["control"])
+        if path in ("/oauth/token", "/v1/oauth/token") and self.command == "POST":
+            return self.token(path, raw, control)
+        if path.endswith("/backend-api/codex/responses") and self.command == "POST":
+            return self.chatgpt(raw, control)
+        if path == "/v1/messages" and self.command == "POST":
+            return self.claude(raw, control)
+        self.send(404, {"error": {"message": "no route " + path}})
+
+    def token(self, path, raw, control):
+        if control["grant_delay"]:
+            time.sleep(control["grant_delay"])
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self.send(400, {"error": "invalid_request"})
+        chatgpt = path == "/oauth/token"
+        want = CHATGPT_CLIENT if chatgpt else CLAUDE_CLIENT
+        with LOCK:
+            known = STATE["refresh"].pop(body.get("refresh_token", ""), None)
+            if body.get("grant_type") != "refresh_token" or body.get("client_id") != want:
+                STATE["refused"] += 1
+                return self.send(400, {"error": "invalid_client"})
+            if control["refuse"] or known is None:
+                STATE["refused"] += 1
+                if chatgpt:
+                    return self.send(401, {"error": {"code": "refresh_token_reused", "message": "already used"}})
+                return self.send(400, {"error": "invalid_grant", "error_description": "refresh token revoked"})
+            STATE["grants"] += 1
+            access, refresh, _ = issue(known["kind"], known["name"], control["lifetime"])
+        if chatgpt:
+            return self.send(200, {"id_token": jwt({"email": known["name"] + "@example.com"}), "access_token": access, "refresh_token": refresh})
+        return self.send(200, {"access_token": access, "expires_in": int(control["lifetime"]), "refresh_token": refresh, "token_type": "Bearer"})
+
+    def bearer(self, kind):
+        auth = self.headers.get("Authorization", "")
+        tok = auth[7:] if auth.startswith("Bearer ") else ""
+        with LOCK:
+            t = STATE["access"].get(tok)
+        if not t or t["kind"] != kind or t["exp"] < time.time():
+            return None
+        return t
+
+    def chatgpt(self, raw, control):
+        t = self.bearer("chatgpt")
+        if not t:
+            return self.send(401, {"error": {"message": "invalid bearer", "code": "token_expired"}})
+        if self.headers.get("ChatGPT-Account-ID") != "acct-" + t["name"]:
+            return self.send(403, {"error": {"message": "wrong ChatGPT-Account-ID"}})
+        quota = list(control["quota"].get(t["name"], {}).items())
+        limit = (control["usage_limit"] or {}).get(t["name"])
+        if limit == "429":
+            return self.send(429, {"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached",
+                                             "resets_in_seconds": 3600}}, quota)
+        body = json.loads(raw or b"{}")
+        text = "hi from chatgpt " + t["name"]
+        resp = {"id": "resp_1", "object": "response", "created_at": int(time.time()), "status": "completed", "model": body.get("model"),
+                "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                            "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+                "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}}
+        if not body.get("stream"):
+            return self.send(200, resp, quota)
+        events = [("response.created", {"type": "response.created", "response": dict(resp, status="in_progress", output=[])})]
+        if limit == "stream":
+            events.append(("error", {"type": "error", "error": {"type": "usage_limit_reached", "resets_in_seconds": 3600}}))
+        else:
+            item = resp["output"][0]
+            part = item["content"][0]
+            events += [
+                ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
+                                                "item": dict(item, status="in_progress", content=[])}),
+                ("response.content_part.added", {"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0,
+                                                 "content_index": 0, "part": dict(part, text="")}),
+                ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
+                                                "content_index": 0, "delta": text}),
+                ("response.output_text.done", {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0,
+                                               "content_index": 0, "text": text}),
+                ("response.content_part.done", {"type": "response.content_part.done", "item_id": "msg_1", "output_index": 0,
+                                                "content_index": 0, "part": part}),
+                ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
+                ("response.completed", {"type": "response.completed", "response": resp}),
+            ]
+        out = b"".join(b"event: %s\ndata: %s\n\n" % (e.encode(), json.dumps(d).encode()) for e, d in events)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        for k, v in quota:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def claude(self, raw, control):
+        t = self.bearer("claude")
+        if not t:
+            return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid bearer"}})
+        betas = [b.strip() for b in self.headers.get("anthropic-beta", "").split(",")]
+        if "oauth-2025-04-20" not in betas or self.headers.get("x-api-key"):
+            return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "OAuth needs the oauth beta"}})
+        if "claude-code-20250219" not in betas:
+            return self.send(400, {"type": "error", "error": {"type": "invalid_request_error",
+                                   "message": "Third-party apps now draw from your extra usage, not your plan limits."}})
+        body = json.loads(raw or b"{}")
+        self.send(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model"),
+                        "content": [{"type": "text", "text": "hi from claude " + t["name"]}], "stop_reason": "end_turn",
+                        "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 4}}, list(control["quota"].get(t["name"], {}).items()))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    a = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(a.port_file + ".tmp", a.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
