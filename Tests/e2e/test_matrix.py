@@ -387,12 +387,19 @@ class GeminiClient:
             tools=tools, automatic_function_calling=t.AutomaticFunctionCallingConfig(disable=True) if tools else None,
             thinking_config=t.ThinkingConfig(include_thoughts=True) if reasoning else None)
         if stream:
-            parts, finish, usage = [], None, None
+            parts, finish, usage, last = [], None, None, None
             for ch in self.c.models.generate_content_stream(model=self.model, contents=contents, config=cfg):
                 usage = ch.usage_metadata or usage
+                last = ch
                 for cand in ch.candidates or []:
                     finish = cand.finish_reason or finish
                     parts += (cand.content.parts if cand.content and cand.content.parts else [])
+            # As Gemini streams: no empty text part (a thought signature's own carrier aside), and the calls
+            # arrive with the finish reason, so code that reads the last chunk's content finds them.
+            assert not [p for p in parts if p.text == "" and not p.thought_signature], parts
+            if any(p.function_call for p in parts):
+                tail = last.candidates[0].content.parts if last and last.candidates and last.candidates[0].content else None
+                assert tail and any(p.function_call for p in tail), "the last chunk holds no call: %r" % last
         else:
             r = self.c.models.generate_content(model=self.model, contents=contents, config=cfg)
             parts, finish, usage = r.candidates[0].content.parts or [], r.candidates[0].finish_reason, r.usage_metadata

@@ -2,9 +2,11 @@ import ProxyPoolCore
 
 // MARK: - Client stream: canonical events → Gemini chunks
 
-/// One GenerateContentResponse per text / thought delta, a functionCall part when its call is complete
-/// (Gemini never streams arguments), and a last chunk with `finishReason` and `usageMetadata`. Framed as SSE
-/// (`alt=sse`) or as one JSON array written incrementally.
+/// One GenerateContentResponse per text / thought delta; functionCall parts (Gemini never streams arguments)
+/// held until the next text or the end, so that calls arrive together with `finishReason` and `usageMetadata`
+/// in the last chunk, as Gemini sends them (code that reads the last chunk's content finds the calls there).
+/// No chunk carries an empty text part: a last chunk with nothing to add has a content without parts.
+/// Framed as SSE (`alt=sse`) or as one JSON array written incrementally.
 final class GeminiStreamEncoder: StreamEncoder {
     let sse: Bool
     let includeThoughts: Bool
@@ -15,15 +17,19 @@ final class GeminiStreamEncoder: StreamEncoder {
     var calls: [Int: ToolCall] = [:]
     var reasoning: [Int: (text: String, signature: String?, family: Family?)] = [:]
     var pendingSignature: String?
+    /// Finished calls not sent yet: they go with the next text or with the finish reason.
+    var heldCalls: [JSONNode] = []
 
     init(sse: Bool, includeThoughts: Bool) { self.sse = sse; self.includeThoughts = includeThoughts }
 
     func chunk(_ parts: [JSONNode], finish: String? = nil, usage: Usage? = nil, into out: inout [UInt8]) {
-        var parts = parts
+        var parts = heldCalls + parts
+        heldCalls = []
         if let s = pendingSignature, !parts.isEmpty, parts[0]["thoughtSignature"] == nil {
             parts[0].set("thoughtSignature", .string(s)); pendingSignature = nil
         }
-        var cand: JSONNode = ["content": ["role": "model", "parts": .array(parts)], "index": 0]
+        let content: JSONNode = parts.isEmpty ? ["role": "model"] : ["role": "model", "parts": .array(parts)]
+        var cand: JSONNode = ["content": content, "index": 0]
         if let finish { cand.set("finishReason", .string(finish)) }
         var c: JSONNode = ["candidates": [cand]]
         if let usage { c.set("usageMetadata", GeminiCodec.usageMetadata(usage)) }
@@ -70,19 +76,20 @@ final class GeminiStreamEncoder: StreamEncoder {
             if let c = calls.removeValue(forKey: i) {
                 var part: JSONNode = ["functionCall": ["name": .string(c.name), "args": GeminiCodec.argsObject(c.arguments), "id": .string(c.id)]]
                 if let s = c.signature { part.set("thoughtSignature", .string(s)) }
-                chunk([part], into: &out)
+                heldCalls.append(part)
             }
             if let r = reasoning.removeValue(forKey: i), r.family == .gemini, let s = r.signature {
                 pendingSignature = s   // rides on the next part, as Gemini sends it
             }
         case .messageDelta(let reason, _, let usage):
+            // A signature with nothing to ride on keeps Gemini's own carrier, a text part holding only it.
             var parts: [JSONNode] = []
-            if let s = pendingSignature { parts.append(["text": "", "thoughtSignature": .string(s)]); pendingSignature = nil }
-            if parts.isEmpty { parts.append(["text": ""]) }
+            if let s = pendingSignature, heldCalls.isEmpty { parts.append(["text": "", "thoughtSignature": .string(s)]); pendingSignature = nil }
             chunk(parts, finish: GeminiCodec.finishReason(reason), usage: usage, into: &out)
         case .messageStop:
             break
         case .error(var info):
+            if !heldCalls.isEmpty { chunk([], into: &out) }   // calls already made are not lost to the error
             info.status = info.kind.status(for: .gemini)
             write(GeminiCodec.encodeError(info), into: &out)
             closed = true
