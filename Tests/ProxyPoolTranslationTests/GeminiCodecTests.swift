@@ -286,7 +286,7 @@ import Testing
             ["functionCall": ["name": "_.9lives", "args": [:]]],
         ])
         #expect(contents[2]["parts"] == [
-            ["functionResponse": ["name": "get", "response": ["result": "r1"]]],
+            ["functionResponse": ["name": "get", "response": ["output": "r1"]]],
             ["functionResponse": ["name": "_.9lives", "response": ["error": "bad"]]],
             ["text": "go on"],
         ])

@@ -16,7 +16,7 @@ import Testing
         #expect(contents[0]["parts"]?.array?.count == 2)
         #expect(contents[1]["parts"] == [["functionCall": ["name": "exec_command", "args": ["cmd": "echo ok"]]]])
         #expect(contents[2]["parts"]?[0]?["functionResponse"]?["name"] == "exec_command")
-        #expect(contents[2]["parts"]?[0]?["functionResponse"]?["response"]?["result"]?.string?.hasSuffix("Output:\nok\n") == true)
+        #expect(contents[2]["parts"]?[0]?["functionResponse"]?["response"]?["output"]?.string?.hasSuffix("Output:\nok\n") == true)
         let decls = body["tools"]?[0]?["functionDeclarations"]?.array ?? []
         #expect(decls.count == 12)
         #expect(decls.contains { $0["name"] == "multi_agent_v1__spawn_agent" })
@@ -36,7 +36,7 @@ import Testing
         #expect(model["parts"]?[0]?["functionCall"]?["name"] == "exec")
         #expect(model["parts"]?[0]?["functionCall"]?["args"]?["input"]?.string?.hasPrefix("const r = await tools.exec_command") == true)
         #expect(model["parts"]?[0]?["thoughtSignature"] == "skip_thought_signature_validator")
-        #expect(contents.last?["parts"]?[0]?["functionResponse"]?["response"]?["result"] == "Script completed\nWall time 0.1 seconds\nOutput:\n\nok\n")
+        #expect(contents.last?["parts"]?[0]?["functionResponse"]?["response"]?["output"] == "Script completed\nWall time 0.1 seconds\nOutput:\n\nok\n")
     }
 
     /// A Gemini stream with thoughts, text and a signed function call, shown to Codex: the full Responses
@@ -80,7 +80,7 @@ import Testing
         #expect(contents.map { $0["role"]!.string! } == ["user", "model", "user"])
         let parts = contents[1]["parts"]!.array!
         #expect(parts.contains { $0["functionCall"]?["name"] == "get_weather" && $0["thoughtSignature"] != nil })
-        #expect(contents[2]["parts"]?[0] == ["functionResponse": ["name": "get_weather", "response": ["result": "18C, cloudy"]]])
+        #expect(contents[2]["parts"]?[0] == ["functionResponse": ["name": "get_weather", "response": ["output": "18C, cloudy"]]])
     }
 
     /// The reverse: an upstream Responses stream (reasoning, text, streamed call) shown to a Gemini client,

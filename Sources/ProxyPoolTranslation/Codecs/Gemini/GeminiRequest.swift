@@ -367,8 +367,10 @@ extension GeminiCodec {
                         default: break
                         }
                     }
+                    // Google's FunctionResponse.response: "Use "output" key to specify function output and "error"
+                    // key to specify error details" (ai.google.dev/api/caching#FunctionResponse).
                     responses.append(["functionResponse": ["name": .string(try geminiName(name, field: path)),
-                                                           "response": [(r.isError ? "error" : "result"): .string(text)]]])
+                                                           "response": [(r.isError ? "error" : "output"): .string(text)]]])
                     responses.append(contentsOf: media)
                     continue
                 case .reasoning(let r):
