@@ -44,30 +44,8 @@ extension Exchange {
                 }
             }
         } else {
-            if canonical == nil {
-                do throws(TranslationError) {
-                    canonical = try Translator.decodeRequest(request.body, from: clientWire, context: clientContext)
-                } catch {
-                    respondError(.invalidRequest, "the request cannot be translated: \(error)", status: 400, headers: [])
-                    return nil
-                }
-            }
-            var req = canonical!
-            if wire == .gemini {
-                // Vertex takes images and documents inline only (no fileData fetch of an http URL).
-                let urls = req.mediaURLs
-                guard urls.count <= MediaFetchBatch.maxURLs else {
-                    throw TranslationError(field: nil, "the request names \(urls.count) image or document URLs; at most \(MediaFetchBatch.maxURLs) are "
-                                           + "fetched for one request (Vertex AI takes them inline only): send the others as base64 data")
-                }
-                let missing = urls.filter { fetched[$0] == nil }
-                if !missing.isEmpty { startFetches(missing); return nil }
-                req = req.inliningMedia(fetched)
-            }
-            req.model = upstreamModel
-            req.stream = stream
-            if let cap = c.options["max-output-tokens"].flatMap({ Int($0) }) { req.maxOutputTokens = min(req.maxOutputTokens ?? cap, cap) }
-            reasoningRestored = service.reasoningCache.restore(into: &req, family: wire.family, credential: c.name, now: Posix.monotonicMillis())
+            // Vertex fetches no file by URL either: media named by URL are fetched and sent inline.
+            guard let req = try translatedRequest(from: clientWire, to: wire, model: upstreamModel, credential: c, upstreamName: "Vertex AI") else { return nil }
             plan = Plan(upstreamWire: wire, translated: true, upstreamModel: upstreamModel)
             body = try Translator.encodeRequest(req, to: wire)
         }

@@ -210,6 +210,19 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             let t = passThrough(head.path)
             return (t.url, t.headers, JSONWriter.bytes(json))
         }
+        guard let req = try translatedRequest(from: clientWire, to: wire, model: upstreamModel, credential: c, upstreamName: "Gemini") else { return nil }
+        plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
+        let bytes = try Translator.encodeRequest(req, to: wire)
+        let t = provider.target(wire: wire, model: req.model, stream: stream, credential: c)
+        return (t.url, t.headers, bytes)
+    }
+
+    /// The client's request in canonical form for `wire`: decoded once (kept for the next attempt), the media
+    /// it names by URL fetched and inlined for Gemini, which takes them inline only; the model, stream flag,
+    /// the credential's output cap and reasoning the client could not carry back set. Nil while fetches run,
+    /// or once a refusal went to the client. `upstreamName` names the upstream in the refusal of too many URLs.
+    func translatedRequest(from clientWire: WireProtocol, to wire: WireProtocol, model upstreamModel: String?, credential c: CredentialRoute,
+                           upstreamName: String) throws(TranslationError) -> ChatRequest? {
         if canonical == nil {
             do throws(TranslationError) {
                 canonical = try Translator.decodeRequest(request.body, from: clientWire, context: clientContext)
@@ -220,11 +233,10 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
         var req = canonical!
         if wire == .gemini {
-            // Gemini takes images and documents inline only: fetch what the client named by URL, then come back.
             let urls = req.mediaURLs
             guard urls.count <= MediaFetchBatch.maxURLs else {
                 throw TranslationError(field: nil, "the request names \(urls.count) image or document URLs; at most \(MediaFetchBatch.maxURLs) are "
-                                       + "fetched for one request (Gemini takes them inline only): send the others as base64 data")
+                                       + "fetched for one request (\(upstreamName) takes them inline only): send the others as base64 data")
             }
             let missing = urls.filter { fetched[$0] == nil }
             if !missing.isEmpty { startFetches(missing); return nil }
@@ -236,10 +248,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         if let cap = c.options["max-output-tokens"].flatMap({ Int($0) }) { req.maxOutputTokens = min(req.maxOutputTokens ?? cap, cap) }
         // Reasoning the client could not carry back (Chat has no slot for signatures): from the cache.
         reasoningRestored = service.reasoningCache.restore(into: &req, family: wire.family, credential: c.name, now: Posix.monotonicMillis())
-        plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
-        let bytes = try Translator.encodeRequest(req, to: wire)
-        let t = provider.target(wire: wire, model: req.model, stream: stream, credential: c)
-        return (t.url, t.headers, bytes)
+        return req
     }
 
     // MARK: UpstreamDelegate
