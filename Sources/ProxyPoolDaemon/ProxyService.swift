@@ -159,11 +159,6 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     func handle(_ request: HTTPRequest, _ response: HTTPResponseWriter) {
         let head = request.head
-        func fail(_ d: Family, _ kind: ErrorCause, _ message: String, status: Int? = nil, headers: [(String, String)] = []) {
-            let st = status ?? kind.status(for: d)
-            metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
-            response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
-        }
         // Another connection's head may have been admitted since this one's (its body took a while): check
         // again, which also applies a key revoked in the meantime.
         if admitted?.head !== head, let r = admit(head) { return response.respond(status: r.status, headers: r.headers, body: r.body) }
@@ -178,28 +173,32 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             response.respond(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metricsText().utf8))
         case .upgradeRequired(let d):
             // Codex tries a WebSocket first with the built-in provider; 426 makes it fall back to HTTP + SSE.
-            fail(d, .invalidRequest, "WebSocket is not supported here; use HTTP with server-sent events", status: 426, headers: [("Upgrade", "websocket")])
+            refuse(response, d, .invalidRequest, "WebSocket is not supported here; use HTTP with server-sent events", status: 426, headers: [("Upgrade", "websocket")])
         case .methodNotAllowed(let d, let allowed):
-            fail(d, .invalidRequest, "method \(head.method) is not allowed on \(head.path); use \(allowed)", status: 405, headers: [("Allow", allowed)])
+            refuse(response, d, .invalidRequest, "method \(head.method) is not allowed on \(head.path); use \(allowed)", status: 405, headers: [("Allow", allowed)])
         case .notFound(let d):
-            fail(d, .notFound, "no such endpoint: \(head.method) \(head.path)")
+            refuse(response, d, .notFound, "no such endpoint: \(head.method) \(head.path)")
         case .api(let endpoint):
-            proxy(endpoint, request, response, keyInfo: admission.keyInfo, fail: fail)
+            proxy(endpoint, request, response, keyInfo: admission.keyInfo)
         }
     }
 
     /// A chat from the dashboard: a Chat Completions request through the proxy's own route, to one credential
     /// (`pinned`) or by its app header's route, streamed back to the page as any client gets it.
     func dashboardChat(_ request: HTTPRequest, _ response: HTTPResponseWriter, pinned: String?) {
-        func fail(_ d: Family, _ kind: ErrorCause, _ message: String, _ status: Int?, _ headers: [(String, String)]) {
-            let st = status ?? kind.status(for: d)
-            response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
-        }
-        proxy(Endpoint(family: .openai, kind: .chatCompletions), request, response, keyInfo: nil, pinned: pinned, fail: fail)
+        proxy(Endpoint(family: .openai, kind: .chatCompletions), request, response, keyInfo: nil, pinned: pinned)
+    }
+
+    /// An error the proxy answers itself, in the client's protocol's shape, counted like every request.
+    private func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
+                        status: Int? = nil, headers: [(String, String)] = []) {
+        let st = status ?? kind.status(for: d)
+        metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
+        response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
     }
 
     private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       pinned: String? = nil, fail: (Family, ErrorCause, String, Int?, [(String, String)]) -> Void) {
+                       pinned: String? = nil) {
         let head = request.head
         let d = endpoint.family
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
@@ -209,7 +208,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         var stream = endpoint.kind == .streamGenerateContent
         if head.method == "POST" {
             let f = RequestFields.scan(request.body)
-            if let refusal = RequestChecks.body(f, endpoint: endpoint) { fail(d, .invalidRequest, refusal.message, refusal.status, []); return }
+            if let refusal = RequestChecks.body(f, endpoint: endpoint) { return refuse(response, d, .invalidRequest, refusal.message, status: refusal.status) }
             if model == nil { model = f.model }
             stream = stream || (f.stream ?? false)
         }
@@ -278,9 +277,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             let msg = "no credential for app \(app) is available: \(why)"
             if let e = earliest {
                 let secs = max(1, (e - now + 999) / 1000)
-                fail(d, .rateLimited, msg, 429, [("Retry-After", String(secs))])
+                refuse(response, d, .rateLimited, msg, status: 429, headers: [("Retry-After", String(secs))])
             } else {
-                fail(d, .unavailable, msg, 503, [])
+                refuse(response, d, .unavailable, msg, status: 503)
             }
             logger.warning(msg, event: "no-credential", [.init("APP", app)])
             return
