@@ -52,6 +52,14 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Where a client on this machine reaches a daemon listening here: a wildcard address through loopback.
+    public var reachable: ListenAddress {
+        var a = self
+        if host == "0.0.0.0" { a.host = "127.0.0.1" }
+        if host == "::" { a.host = "::1" }
+        return a
+    }
+
     public var description: String { family == .ipv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 

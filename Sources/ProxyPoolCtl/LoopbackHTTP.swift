@@ -18,12 +18,13 @@ struct LoopbackHTTP {
 
     /// `listen` as `status` reports it (`127.0.0.1:8081`, `[::1]:8081`); a wildcard address is reached on loopback.
     init?(listen: String) {
-        guard let address = try? ListenAddress(parsing: listen) else { return nil }
-        host = address.host == "0.0.0.0" ? "127.0.0.1" : address.host == "::" ? "::1" : address.host
+        guard let address = try? ListenAddress(parsing: listen).reachable else { return nil }
+        host = address.host
         port = address.port
+        authority = address.description
     }
 
-    var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    let authority: String
 
     /// Send one request; `received(bytes)` gets the response body as it arrives (chunk framing removed).
     func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [],

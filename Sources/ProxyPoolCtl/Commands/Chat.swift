@@ -68,15 +68,16 @@ enum ChatCommands {
     /// A dashboard session for this chat, from a one-time link.
     static func signIn(_ ctx: Ctl.Context, _ http: LoopbackHTTP) throws -> Session {
         let link = try ctx.call(RPC.DashboardLink.self)
-        guard let start = find(Array(link.url.utf8), Array("/ui/login?".utf8)) else { throw LoopbackHTTP.failure("an unexpected sign-in link") }
-        let login = try http.send("GET", String(decoding: Array(link.url.utf8)[start...], as: UTF8.self))
+        let url = Array(link.url.utf8)
+        guard let start = url.firstRange(of: Array("/ui/login?".utf8))?.lowerBound else { throw LoopbackHTTP.failure("an unexpected sign-in link") }
+        let login = try http.send("GET", String(decoding: url[start...], as: UTF8.self))
         guard login.status == 303, let set = login.header("set-cookie"), let value = set.split(separator: ";").first,
               value.hasPrefix("proxypool_session=") else { throw LoopbackHTTP.failure("proxypoold refused the sign-in (HTTP \(login.status))") }
         let cookie = String(value)
         var page: [UInt8] = []
         _ = try http.send("GET", "/", headers: [("Cookie", cookie)], received: { page += $0 })
         let marker = Array("name=\"csrf\" content=\"".utf8)
-        guard let at = find(page, marker), page.count >= at + marker.count + 64 else { throw LoopbackHTTP.failure("the dashboard page holds no CSRF token") }
+        guard let at = page.firstRange(of: marker)?.lowerBound, page.count >= at + marker.count + 64 else { throw LoopbackHTTP.failure("the dashboard page holds no CSRF token") }
         return Session(cookie: cookie, csrf: String(decoding: page[(at + marker.count)..<(at + marker.count + 64)], as: UTF8.self))
     }
 
@@ -130,13 +131,6 @@ enum ChatCommands {
         do { bytes = try Posix.readFile(path, limit: 20 << 20) } catch { throw LoopbackHTTP.failure("cannot read \(path): \(error)") }
         guard let type = MediaType.sniff(bytes), type.hasPrefix("image/") else { throw Ctl.usage("\(path) is not a PNG, JPEG, GIF or WebP image") }
         return ["type": .string("image_url"), "image_url": .object(["url": .string("data:\(type);base64,\(Base64.encode(bytes))")])]
-    }
-
-    /// Where `needle` first starts in `haystack`.
-    static func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle { return i }
-        return nil
     }
 
     static func readAll() -> String {

@@ -20,10 +20,5 @@ enum DashboardControl {
         }
     }
 
-    static func baseURL(_ listen: ListenAddress) -> String {
-        var a = listen
-        if a.host == "0.0.0.0" { a.host = "127.0.0.1" }
-        if a.host == "::" { a.host = "::1" }
-        return "http://\(a.description)"
-    }
+    static func baseURL(_ listen: ListenAddress) -> String { "http://\(listen.reachable.description)" }
 }

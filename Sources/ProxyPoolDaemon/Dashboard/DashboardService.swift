@@ -71,9 +71,7 @@ final class DashboardService {
 
     /// `/ui/login?token=T`: a live one-time token becomes a session cookie and a redirect to the page.
     private func signIn(_ query: Substring?, _ now: Int64, _ response: HTTPResponseWriter) {
-        let token = query.flatMap { q in
-            q.split(separator: "&").first { $0.hasPrefix("token=") }.map { String($0.dropFirst(6)) }
-        } ?? ""
+        let token = Self.parameter("token", in: query) ?? ""
         guard let (cookie, session) = sessions.redeem(token, nowMillis: now) else {
             logger.warning("dashboard sign-in refused: the link is unknown, used or expired", event: "dashboard-signin-refused")
             return response.respond(status: 403, headers: Self.pageHeaders("text/html; charset=utf-8"), body: DashboardPage.linkRefused)
@@ -142,7 +140,7 @@ final class DashboardService {
         }
         guard head.method == "GET" else { return refuse(405, "the live log takes GET") }
         guard let session, let cookie else { return refuse(401, "no dashboard session: run 'proxypoolctl dashboard'") }
-        let token = head.query.flatMap { q in q.split(separator: "&").first { $0.hasPrefix("csrf=") }.map { String($0.dropFirst(5)) } }
+        let token = Self.parameter("csrf", in: head.query)
         guard token == session.csrf else { return refuse(403, "missing or wrong csrf parameter; reload the dashboard") }
         guard liveLog.watch(response, cookie: cookie, now: loop.now) else {
             return refuse(503, "\(LiveLog.maxWatchers) pages watch the live log already")
@@ -194,6 +192,11 @@ final class DashboardService {
     /// Method names are dotted lower-case words (`credential.set-enabled`): anything else is not looked up.
     static func validMethodName(_ m: String) -> Bool {
         !m.isEmpty && m.utf8.count <= 64 && m.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2E || $0 == 0x2D }
+    }
+
+    /// A query parameter's value as sent (the dashboard's tokens are hex: nothing to decode).
+    static func parameter(_ name: String, in query: Substring?) -> String? {
+        query?.split(separator: "&").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.utf8.count + 1)) }
     }
 
     /// The session cookie's value from a Cookie header, if present.
