@@ -82,7 +82,7 @@ public struct JSON5Document: Sendable {
             let lineStart = TextScan.lineStart(last.keyStart, in: bytes)
             let multiLine = TextScan.blank(bytes, lineStart, last.keyStart) && TextScan.line(of: open, in: bytes) != TextScan.line(of: last.keyStart, in: bytes)
             if !multiLine {
-                let member = Array(" ".utf8) + memberText(key, inner, indent: TextScan.indentation(at: open, in: bytes))
+                let member = Array(" \(ConfigValue.quoted(key)): \(inner.compactJSON)".utf8)
                 if let c = last.commaEnd { return try edited([TextEdit(c, c, member + Array(",".utf8))]) }
                 return try edited([TextEdit(last.valueEnd, last.valueEnd, Array(",".utf8) + member)])
             }
@@ -118,7 +118,9 @@ public struct JSON5Document: Sendable {
             }
             return try edited([TextEdit(firstOnLine ? lineStart : m.keyStart, end, [])])
         }
-        // The last member: from the end of the line before it (or the key), and the comma before it.
+        // The last member: from the end of the line before it, and the comma before it; on one line with the
+        // member before it, from that member's value.
+        if index > 0 && !firstOnLine { return try edited([TextEdit(members[index - 1].valueEnd, m.valueEnd, [])]) }
         var start = m.keyStart
         if firstOnLine && lineStart > 0 {
             start = lineStart - 1

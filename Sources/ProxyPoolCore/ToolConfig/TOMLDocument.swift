@@ -180,7 +180,11 @@ struct TOMLParser {
                     guard peek == UInt8(ascii: "]") else { throw fail("an array-of-tables header must end with ']]'") }
                     i += 1
                 }
-                if !isArray {
+                if isArray {
+                    // Each [[array]] element is a table of its own: its keys start afresh.
+                    seenKeys = seenKeys.filter { !($0.count > path.count && Array($0.prefix(path.count)) == path) }
+                    seenTables = seenTables.filter { !($0.count > path.count && Array($0.prefix(path.count)) == path) }
+                } else {
                     if seenTables.contains(path) || doc.closedTables.contains(path) || seenKeys.contains(path) {
                         throw fail("table [\(TOMLDocument.dotted(path))] is defined twice", at: lineStart)
                     }

@@ -67,6 +67,7 @@ public struct PlannedFile: Equatable, Sendable {
     public var before: [UInt8]?
     public var after: [UInt8]
     public var changed: Bool { before != after }
+    public init(path: String, before: [UInt8]?, after: [UInt8]) { self.path = path; self.before = before; self.after = after }
 }
 
 public struct ToolConfigPlan: Equatable, Sendable {
