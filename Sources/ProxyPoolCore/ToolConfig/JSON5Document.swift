@@ -100,7 +100,8 @@ public struct JSON5Document: Sendable {
         let indent = outer + unit
         let member = newline + indent + memberText(key, inner, indent: indent)
         let sameLine = TextScan.line(of: open, in: bytes) == TextScan.line(of: close, in: bytes)
-        if sameLine { return try edited([TextEdit(open + 1, close, member + newline + outer)]) }
+        // Only ever inserting: whatever lies between the braces stays.
+        if sameLine { return try edited([TextEdit(close, close, member + newline + outer)]) }
         return try edited([TextEdit(open + 1, open + 1, member)])
     }
 
