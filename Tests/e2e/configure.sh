@@ -8,6 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="${PROXYPOOL_BIN_DIR:-$ROOT/.build/debug}"
 VENV="${E2E_VENV:-$ROOT/.build-e2e/venv}"
+bash "$ROOT/Tests/e2e/setup.sh" >/dev/null
 T="$(mktemp -d /tmp/proxypool-configure-XXXXXX)"
 cleanup() { kill "$DAEMON" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT

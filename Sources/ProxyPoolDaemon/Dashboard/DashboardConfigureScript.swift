@@ -5,7 +5,8 @@ enum DashboardConfigureScript {
     static let configure = #"""
         let configuring = null;
         function showPlan(r, written) {
-          document.getElementById("configure").hidden = false;
+          const panel = document.getElementById("configure");
+          panel.hidden = false;
           document.getElementById("configure-title").textContent = (written ? "Configured " : "What would change for ") + r.tool;
           document.getElementById("configure-diff").textContent = r.files.map(f => f.diff).join("\n");
           document.getElementById("configure-notes").replaceChildren(...r.notes.map(n => el("li", n)));
@@ -19,6 +20,7 @@ enum DashboardConfigureScript {
             done.textContent = "Written. Access key " + r.keyID + " is bound to app " + r.tool + "." +
               (backups.length ? " Backups: " + backups.join(", ") + "." : "") + " Undo with: proxypoolctl configure " + r.tool + " --undo";
           }
+          panel.scrollIntoView({block: "nearest"});
         }
         for (const b of document.querySelectorAll("#configure-buttons button")) {
           b.addEventListener("click", async () => {
