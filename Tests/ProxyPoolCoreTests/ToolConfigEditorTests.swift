@@ -120,6 +120,14 @@ import ProxyPoolCore
         #expect(d.contains(["$id_1"]))
     }
 
+    /// An escaped backslash is one character: what follows it is not an escape (a fuzz find: `"\\u"` read past the end).
+    @Test func anEscapedBackslashEndsItsEscape() throws {
+        let d = try doc(#"{"k\\u": "\\u0041\/\"", 'q': 'it\'s'}"#)
+        #expect(d.contains(["k\\u"]))
+        #expect(d.stringValue(["k\\u"]) == #"\u0041/""#)
+        #expect(d.stringValue(["q"]) == "it's")
+    }
+
     @Test func replacesAValueAndKeepsEverythingElse() throws {
         let before = "{\n  // keep me\n  models: { providers: { other: { apiKey: 'k' }, proxypool: { old: 1 }, }, },\n  x: 1, // and me\n}\n"
         let after = try doc(before).setting(["models", "providers", "proxypool"], to: .object([("api", .string("anthropic-messages"))]))

@@ -472,7 +472,7 @@ struct JSON5Parser {
                 if let s = simple[e] { out.append(s); j += 2 }
                 else if e == 0x0A { j += 2 }
                 else if e == 0x0D { j += (j + 2 < to && bytes[j + 2] == 0x0A) ? 3 : 2 }
-                else { j += 1 }   // the escaped character itself follows
+                else { out.append(e); j += 2 }   // the character escaped (\\, \", \', \/, or any other in JSON5)
             }
         }
         if pendingHigh != nil { out += Array("\u{FFFD}".utf8) }
