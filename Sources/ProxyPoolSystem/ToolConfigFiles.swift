@@ -47,9 +47,11 @@ public enum ToolConfigFiles {
             }
             let dir = directory(of: path)
             if Posix.fileMode(dir) == nil { try Posix.makeDirectories(dir, mode: 0o700) }
-            let owner = Posix.fileMode(path)
-            let backup = try makeBackup(path, before: f.before, owner: owner, now: now)
-            try replace(path, with: f.after, mode: owner.map { $0.mode & 0o777 } ?? 0o600, owner: owner?.uid)
+            let existing = Posix.fileMode(path)
+            // Root (sudo) editing a user's files leaves them that user's: a new file takes its directory's owner.
+            let uid = existing?.uid ?? owner(of: dir)
+            let backup = try makeBackup(path, before: f.before, owner: uid, now: now)
+            try replace(path, with: f.after, mode: existing.map { $0.mode & 0o777 } ?? 0o600, owner: uid)
             out.append(Written(path: f.path, backup: backup))
         }
         return out
@@ -100,7 +102,7 @@ public enum ToolConfigFiles {
         }
     }
 
-    static func makeBackup(_ path: String, before: [UInt8]?, owner: (mode: mode_t, uid: uid_t, isDirectory: Bool)?, now: Int64) throws -> String {
+    static func makeBackup(_ path: String, before: [UInt8]?, owner: uid_t?, now: Int64) throws -> String {
         let stamp = Timestamp.iso8601(now).filter { $0 != "-" && $0 != ":" }
         for n in 1...999 {
             let seq = String(repeating: "0", count: 3 - String(n).count) + String(n)
@@ -112,7 +114,7 @@ public enum ToolConfigFiles {
             }
             defer { close(fd) }
             if let before { try Posix.writeAll(fd, before) }
-            if let uid = owner?.uid, geteuid() == 0 { _ = fchown(fd, uid, gid_t.max) }
+            if let owner, geteuid() == 0 { _ = fchown(fd, owner, gid_t.max) }
             guard fsync(fd) == 0 else { throw SystemError("fsync \(b)") }
             return b
         }
@@ -164,6 +166,8 @@ public enum ToolConfigurator {
         /// Path → backup, after a write.
         public var backups: [String: String]?
         public var keyID: String?
+        /// The key written, for a caller that must show it once (Codex's built-in provider: CODEX_API_KEY).
+        public var key: String?
     }
 
     public static func run(_ request: ToolConfigRequest, home: ToolHome, write: Bool,
@@ -171,7 +175,7 @@ public enum ToolConfigurator {
         var r = request
         r.key = ToolConfigPlanner.keyPlaceholder
         let preview = try ToolConfigPlanner.plan(r, home: home, read: ToolConfigFiles.read)
-        guard write else { return Outcome(plan: preview, backups: nil, keyID: nil) }
+        guard write else { return Outcome(plan: preview, backups: nil, keyID: nil, key: nil) }
         let k = try createKey(request.tool.app)
         r.key = k.key
         let plan: ToolConfigPlan, written: [ToolConfigFiles.Written]
@@ -185,6 +189,6 @@ public enum ToolConfigurator {
         }
         var backups: [String: String] = [:]
         for w in written { if let b = w.backup { backups[w.path] = b } }
-        return Outcome(plan: plan, backups: backups, keyID: k.id)
+        return Outcome(plan: plan, backups: backups, keyID: k.id, key: k.key)
     }
 }

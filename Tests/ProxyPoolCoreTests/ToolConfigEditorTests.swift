@@ -215,6 +215,14 @@ import ProxyPoolCore
         #expect(!String(decoding: p.files[0].after, as: UTF8.self).contains("ppk_"), "the key stays out of config.toml")
     }
 
+    @Test func codexCanKeepTheBuiltInProvider() throws {
+        var r = ToolConfigRequest(tool: .codex, proxyURL: "http://127.0.0.1:8081", key: ToolConfigPlanner.keyPlaceholder)
+        r.codexBuiltinProvider = true
+        let p = try ToolConfigPlanner.plan(r, home: home, read: { $0 == "/h/.codex/config.toml" ? Array("model = \"o3\"\n[tui]\nx = 1\n".utf8) : nil })
+        #expect(p.files.map(\.path) == ["/h/.codex/config.toml"], "no .env: CODEX_ variables cannot come from it")
+        #expect(String(decoding: p.files[0].after, as: UTF8.self) == "model = \"o3\"\nopenai_base_url = \"http://127.0.0.1:8081/v1\"\n[tui]\nx = 1\n")
+    }
+
     @Test func claudeCodeGetsExactlyOneKeyAndTheOldOnesAreNeverShown() throws {
         let old = "{\n  \"env\": {\n    \"ANTHROPIC_AUTH_TOKEN\": \"sk-ant-oat01-SECRETSECRET\",\n    \"ANTHROPIC_API_KEY\": \"sk-ant-api-OTHERSECRET\"\n  },\n  \"theme\": \"dark\"\n}\n"
         let p = try plan(.claudeCode, ["/h/.claude/settings.json": old])

@@ -93,6 +93,23 @@ else
     fail "claude -p exited $?: $(tail -c 3000 "$T/claude.err") $(tail -c 1000 "$T/claude.out")"
 fi
 
+# The alternative that keeps Codex's built-in provider (and its sessions): openai_base_url, key in CODEX_API_KEY.
+H2="$T/home-builtin"; mkdir -p "$H2/.codex"
+sed -n '1,/^\[model_providers.other\]/p' "$T/config.toml.orig" | grep -v '^\[model_providers.other\]' >"$H2/.codex/config.toml"
+HOME="$H2" ctl configure codex --builtin-provider --write >"$T/configure-builtin.out" 2>"$T/configure-builtin.err" || fail "configure codex --builtin-provider: $(cat "$T/configure-builtin.err")"
+EXPORT="$(grep '^export CODEX_API_KEY=ppk_' "$T/configure-builtin.out" || true)"
+[ -n "$EXPORT" ] || fail "no CODEX_API_KEY export line"
+grep -q '^openai_base_url = "http://127.0.0.1:' "$H2/.codex/config.toml" || fail "no openai_base_url"
+grep -q '^model_provider' "$H2/.codex/config.toml" && fail "--builtin-provider set model_provider"
+if env -i PATH=/usr/bin:/bin HOME="$H2" TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb "${EXPORT#export }" HTTPS_PROXY=http://127.0.0.1:9 \
+        HTTP_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost,::1 \
+        timeout 120 "$CODEX" exec --skip-git-repo-check --sandbox read-only -o "$T/codex-builtin-last.txt" -- "say hi FAKE-TEXT-ONLY builtin" \
+        </dev/null >"$T/codex-builtin.out" 2>"$T/codex-builtin.err"; then
+    grep -q FAKE-UPSTREAM-OK "$T/codex-builtin-last.txt" || fail "Codex (built-in provider) answer lacks the marker: $(tail -c 2000 "$T/codex-builtin.err")"
+else
+    fail "codex exec (built-in provider) exited $?: $(tail -c 3000 "$T/codex-builtin.err")"
+fi
+
 # The daemon saw each client as its app, through the key configure bound to it, served by its assignment.
 sleep 1.5
 for pair in claude-code:anthropic-fake codex:openai-fake; do

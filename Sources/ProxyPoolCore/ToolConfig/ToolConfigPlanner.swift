@@ -53,6 +53,9 @@ public struct ToolConfigRequest: Equatable, Sendable {
     public var modelDiscovery: Bool
     /// OpenClaw: `openai-responses` instead of `anthropic-messages`.
     public var openclawAPI: String
+    /// Codex: keep the built-in provider (its sessions stay in `codex resume`) and set only `openai_base_url`;
+    /// the key then travels in `CODEX_API_KEY`, which the caller must have the user export.
+    public var codexBuiltinProvider = false
 
     public init(tool: ConfigurableTool, proxyURL: String, key: String, model: String? = nil, makeDefault: Bool = false,
                 modelDiscovery: Bool = false, openclawAPI: String = "anthropic-messages") {
@@ -122,6 +125,19 @@ public enum ToolConfigPlanner {
         let url = r.proxyURL
         var notes: [String] = []
         switch r.tool {
+        case .codex where r.codexBuiltinProvider:
+            try file(paths[0]) { before throws(ToolConfigError) in
+                let doc = try TOMLDocument(before ?? [])
+                var root = [(key: "openai_base_url", value: TOMLDocument.string(url + "/v1"))]
+                if let m = r.model { root.append((key: "model", value: TOMLDocument.string(m))) }
+                let after = TextEdit.apply(try doc.edits(setting: root, inTable: []), to: doc.bytes)
+                _ = try TOMLDocument(after)
+                return after
+            }
+            notes = [
+                "The built-in provider stays, so 'codex resume' keeps listing your sessions; if model_provider names another provider, openai_base_url does not apply to it.",
+                "The built-in provider takes the key from CODEX_API_KEY, which a .env file cannot set: export it in the shell that runs codex.",
+            ]
         case .codex:
             try file(paths[0]) { before throws(ToolConfigError) in
                 let doc = try TOMLDocument(before ?? [])

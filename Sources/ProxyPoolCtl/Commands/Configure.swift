@@ -17,6 +17,7 @@ enum ConfigureCommands {
                 OptionSpec("default", help: "openclaw: make the model the agents' primary model"),
                 OptionSpec("model-discovery", help: "claude-code: let it list the proxy's models (GET /v1/models)"),
                 OptionSpec("api", value: "API", help: "openclaw: anthropic-messages (default) or openai-responses"),
+                OptionSpec("builtin-provider", help: "codex: keep the built-in provider (and its sessions in 'codex resume'): set openai_base_url, print the CODEX_API_KEY to export"),
              ],
              discussion: """
                 Files: codex $CODEX_HOME/config.toml (default ~/.codex) and its .env (the key, as PROXYPOOL_API_KEY); \
@@ -46,9 +47,10 @@ enum ConfigureCommands {
         guard let listen = try? ListenAddress(parsing: status.listen) else {
             throw Ctl.Failure(message: "cannot read proxypoold's address '\(status.listen)'", hint: nil, code: ExitCode.failure)
         }
-        let request = ToolConfigRequest(tool: tool, proxyURL: "http://" + listen.reachable.description, key: ToolConfigPlanner.keyPlaceholder,
+        var request = ToolConfigRequest(tool: tool, proxyURL: "http://" + listen.reachable.description, key: ToolConfigPlanner.keyPlaceholder,
                                         model: inv.value("model"), makeDefault: inv.flag("default"),
                                         modelDiscovery: inv.flag("model-discovery"), openclawAPI: api)
+        request.codexBuiltinProvider = tool == .codex && inv.flag("builtin-provider")
         let write = inv.flag("write")
         let outcome: ToolConfigurator.Outcome
         do {
@@ -73,6 +75,11 @@ enum ConfigureCommands {
             let changed = result.files.filter(\.changed).map(\.path)
             Output.err((changed.isEmpty ? "Nothing to change" : "Wrote \(changed.joined(separator: ", "))")
                        + "; access key \(outcome.keyID ?? "-") is bound to app \(tool.app). Undo with: proxypoolctl configure \(tool.rawValue) --undo\n")
+            if request.codexBuiltinProvider, let key = outcome.key {
+                // No file may hold it for the built-in provider: the export line alone on stdout, shown this once.
+                Output.out("export CODEX_API_KEY=\(key)\n")
+                Output.err("Put the export line in the environment codex runs in; the key is shown only this once.\n")
+            }
         } else {
             Output.err("Nothing was written (\(ToolConfigPlanner.keyPlaceholder.prefix(4))… stands for the access key --write creates). Write it with: proxypoolctl configure \(tool.rawValue) --write\n")
         }
