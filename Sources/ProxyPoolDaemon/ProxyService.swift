@@ -219,6 +219,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // A conversation turn can go to any credential (translated when it speaks another protocol); the
         // other endpoints (model lists, token counts) only to one of the client's own protocol.
         let translatable = WireProtocol(endpoint: endpoint.kind) != nil
+        let claudeCount = endpoint.kind == .countTokens && model.map { VertexRoute.publisher(for: $0) == .anthropic } == true
+        let claudeCountOnVertex = { (c: CredentialRoute) in claudeCount && c.provider == .vertex }
         var skipped: [String] = []
         var earliest: Int64?
         let usable: (String) -> Bool = { [self] name in
@@ -232,7 +234,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) \(why)")
                 return false
             }
-            guard translatable || cd == d else {
+            guard translatable || cd == d || claudeCountOnVertex(c) else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false
             }
@@ -250,7 +252,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // credentials are never in it: they serve only fast requests, and only when the user opted in.
         let pool = pools(for: d)
         let own = pool.own
-        let others = translatable ? pool.others : []
+        // Vertex answers an Anthropic token count for its Claude models, though it is in the Gemini pool.
+        let others = translatable ? pool.others : (claudeCount ? pool.others.filter { snapshot.credentials[$0]?.provider == .vertex } : [])
         var candidates = pinned.map { usable($0) ? [$0] : [] }
             ?? Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
                                   fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,

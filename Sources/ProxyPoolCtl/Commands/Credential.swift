@@ -31,7 +31,8 @@ enum CredentialCommands {
                  OptionSpec("provider", value: "KIND", help: "One of: \(ProviderKind.names)"),
                  OptionSpec("base-url", value: "URL", help: "Endpoint (required for azure-openai and openai-compatible)"),
              ] + keyOptions + [
-                 OptionSpec("adc", help: "vertex: the secret is gcloud's Application Default Credentials file (copied now)"),
+                 OptionSpec("adc", value: "FILE", optionalValue: true,
+                            help: "vertex: the secret is an Application Default Credentials file, gcloud's unless FILE is given (copied now)"),
                  OptionSpec("region", value: "REGION", help: "vertex: same as --location"),
              ] + providerOptions + [
                  OptionSpec("free", help: "Mark it as a free endpoint, for free-model routing"),
@@ -40,7 +41,7 @@ enum CredentialCommands {
              discussion: """
                  The secret is never taken on the command line. Without --key-stdin, --key-file or --key-env,
                  proxypoolctl asks for it on the terminal without echo. For vertex the secret is a service-account
-                 JSON key, an authorized_user ADC file (--adc reads gcloud's) or an API key.
+                 JSON key, an authorized_user ADC file (--adc reads gcloud's, --adc=FILE another) or an API key.
                  """,
              phrase: "add credential") { try add($0) },
         Verb(["credential", "list"], summary: "List credentials (secrets redacted)",
