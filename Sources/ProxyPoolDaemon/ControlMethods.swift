@@ -17,6 +17,7 @@ enum ControlMethods {
     }
 
     static func make(store: Store, logger: Logger, quota: @escaping @Sendable (String) -> [QuotaWindow] = { _ in [] },
+                     recognition: @escaping @Sendable (String) -> String? = { _ in nil },
                      status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,
                      authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in },
@@ -141,7 +142,13 @@ enum ControlMethods {
             return Empty()
         }
         h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
-        h.register(RPC.AppList.self) { _, _ in try store.apps() }
+        h.register(RPC.AppList.self) { _, _ in
+            try store.apps().map { a in
+                var a = a
+                a.recognisedBy = recognition(a.app)
+                return a
+            }
+        }
         h.register(RPC.Usage.self) { p, _ in try store.usage(since: p.since) }
         h.register(RPC.TierClassify.self) { p, _ in
             let r = TierClassifier.classify(p.model, userRules: try store.tierRules().map(\.rule))

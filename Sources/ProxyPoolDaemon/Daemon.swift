@@ -195,7 +195,8 @@ public final class Daemon: @unchecked Sendable {
             } catch { logger.error("cannot reload the routing table: \(error)") }
         }
         let quotas = service.quotas
-        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) },
+        let recognitions = service.recognitions
+        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) }, recognition: { recognitions.description($0) },
                                            status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns, quotas) },
                                            changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) },
                                            authFailed: { credential in

@@ -29,6 +29,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     /// The subscription accounts' usage windows, as their answers report them.
     let quotas = QuotaTable()
+    let recognitions = AppRecognitions()
+    /// The last request's app and how it was recognised: the table is written only when that changes.
+    private var lastRecognition: (app: String, how: AppDetection.Recognition)?
 
     let loop: EventLoop
     let upstreams: Upstreams
@@ -201,7 +204,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                        pinned: String? = nil) {
         let head = request.head
         let d = endpoint.family
-        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        let (app, how) = AppDetection.recognise(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        if let last = lastRecognition, last.app == app, last.how == how {} else {
+            recognitions.set(app, how)
+            lastRecognition = (app, how)
+        }
         if endpoint.kind == .models { return listModels(d, app: app, response) }
         // What routing needs from the body.
         var model = endpoint.pathModel

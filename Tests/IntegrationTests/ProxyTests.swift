@@ -80,7 +80,8 @@ import Testing
         #expect(try s.fake.keysSeen().last == "fake-ok~OK" && (try s.fake.keysSeen().filter { $0.hasPrefix("fake-429") }.count) == 2)
         // Usage and apps are recorded (batched once a second).
         usleep(1_500_000)
-        #expect(s.daemon.ctl(["apps"]).stdout.contains("claude-code"))
+        let apps = s.daemon.ctl(["apps"]).stdout
+        #expect(apps.contains("claude-code") && apps.contains(#"built-in rule: user-agent prefix "claude-cli/""#), Comment(rawValue: apps))
         let usage = s.daemon.ctl(["usage", "--by", "credential", "--json"]).stdout
         #expect(usage.contains("\"credential\" : \"ok\"") && usage.contains("\"inputTokens\""))
         let metrics = try http(port: s.port, "GET", "/metrics", headers: [("Authorization", "Bearer \(s.key)")]).body
@@ -128,6 +129,7 @@ import Testing
         let appRows = try JSONSerialization.jsonObject(with: Data(apps.utf8)) as! [[String: Any]]
         #expect(appRows.first { $0["app"] as? String == "one" }?["requests"] as? NSNumber == 6)
         #expect(appRows.first { $0["app"] as? String == "two" }?["requests"] as? NSNumber == 2)
+        #expect(appRows.first { $0["app"] as? String == "one" }?["recognisedBy"] as? String == "X-Proxypool-App header", Comment(rawValue: apps))
         // More of the same after a batch was written adds to it.
         #expect(try s.messages(headers: two).status == 200)
         usleep(1_500_000)

@@ -20,7 +20,7 @@ enum DashboardPage {
         <label>Base URL <input name="baseURL" placeholder="provider default"></label>
         <button>Add</button></form></section>
         <section id="apps" hidden><header><h2>Apps</h2></header>
-        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
+        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Recognised by</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
         <form id="assign"><h3>Assign</h3><label>App <input name="app" required maxlength="64"></label>
         <label>Credential <select name="credential"></select></label><button>Add to the app's chain</button></form>
         <h3>Fallback</h3><p><label class="inline"><input type="checkbox" id="fallback"> Apps fall back from their chain to the whole pool</label></p>

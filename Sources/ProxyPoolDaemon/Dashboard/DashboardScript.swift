@@ -107,7 +107,7 @@ extension DashboardPage {
               cell.append(item, " ");
             });
             if (chain.length === 0) cell.textContent = "the pool";
-            const r = row([name, info.requests, info.lastSeen, cell]);
+            const r = row([name, info.requests, info.lastSeen, info.recognisedBy || "not since the daemon started", cell]);
             r.dataset.app = name;
             r.append(td(chain.length ? button("Unassign", () => call("unassign", {app: name})) : ""));
             body.append(r);
