@@ -48,6 +48,18 @@ enum ControlMethods {
             changed(p.name)
             return .init(name: p.name, unassignedFrom: apps)
         }
+        h.register(RPC.CredentialUpdate.self) { p, c in
+            let info = try store.updateCredential(p)
+            var what: [String] = []
+            if p.secret != nil { what.append("secret") }
+            if p.baseURL != nil { what.append("base URL") }
+            if let o = p.options, !o.isEmpty { what.append("options " + o.keys.sorted().joined(separator: ", ")) }
+            if p.free != nil { what.append("free mark") }
+            logger.notice("credential \(p.name) updated (\(what.isEmpty ? "nothing changed" : what.joined(separator: ", ")))", event: "credential-updated",
+                          [.init("CREDENTIAL", p.name), who(c)])
+            changed(p.name)
+            return info
+        }
         h.register(RPC.CredentialSetEnabled.self) { p, c in
             let info = try store.setEnabled(p.name, p.enabled)
             logger.notice("credential \(p.name) \(p.enabled ? "enabled" : "disabled")",

@@ -45,8 +45,8 @@ import Testing
 
     @Test(arguments: [
         (["bogus"], "unknown command 'bogus'"),
-        (["credential"], "credential: missing subcommand; use one of: add, list, show, remove, enable, disable, test, import codex, import claude"),
-        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, list, show, remove, enable, disable, test, import codex, import claude"),
+        (["credential"], "credential: missing subcommand; use one of: add, update, list, show, remove, enable, disable, test, import codex, import claude"),
+        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, update, list, show, remove, enable, disable, test, import codex, import claude"),
         (["credential", "add"], "missing argument NAME"),
         (["credential", "show", "a", "b"], "unexpected argument 'b'"),
         (["status", "--nope"], "unknown option '--nope' for 'status'"),
