@@ -101,7 +101,11 @@ final class ResponsesWebSocketSession: WebSocketDelegate, LoopSoon {
             service.metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(status)\",credential=\"-\"")
             ws.sendText(ResponsesWebSocketProtocol.errorEvent(status: status, type: "invalid_request_error", code: code, message: message))
             runSoon()
-        case .create(let body, let input, let generate):
+        case .create(let body, let input, let generate, let continued):
+            if let c = continued {
+                service.logger.debug("WebSocket turn continues response \(c.id): \(c.earlier) items remembered, \(input.count - c.earlier) new",
+                                     event: "websocket-continue")
+            }
             if !generate {
                 // A warm-up uploads the input and asks for nothing: answered here, no upstream is called.
                 nextWarmup += 1

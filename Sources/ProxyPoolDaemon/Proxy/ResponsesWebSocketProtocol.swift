@@ -20,7 +20,7 @@ enum ResponsesWebSocketProtocol {
     enum Message {
         /// A turn: the body to route as a `POST /v1/responses` (whole input, `stream: true`), and its input
         /// (to remember for the next incremental turn).
-        case create(body: JSONNode, input: [JSONNode], generate: Bool)
+        case create(body: JSONNode, input: [JSONNode], generate: Bool, continued: (id: String, earlier: Int)?)
         /// Nothing to do (`response.processed`).
         case ignore
         /// An error event to send (the socket stays open).
@@ -50,17 +50,19 @@ enum ResponsesWebSocketProtocol {
             input = [["type": "message", "role": "user", "content": [["type": "input_text", "text": .string(s)]]]]
         default: return .refuse(status: 400, code: "invalid_input", message: "'input' must be an array of items or a string")
         }
+        var continued: (id: String, earlier: Int)?
         if let prev = body["previous_response_id"], !prev.isNull {
             guard let id = prev.string, let earlier = history.take(id, nowMillis: nowMillis) else {
                 return .refuse(status: 400, code: "previous_response_not_found",
                                message: "Previous response with id '\(prev.string ?? "?")' not found on this connection; send the whole input")
             }
             input = earlier + input
+            continued = (id, earlier.count)
             body.set("previous_response_id", nil)
         }
         body.set("input", .array(input))
         body.set("stream", .bool(true))
-        return .create(body: body, input: input, generate: generate)
+        return .create(body: body, input: input, generate: generate, continued: continued)
     }
 
     /// The error message Codex reads as an HTTP error of `status`.
