@@ -93,6 +93,10 @@ public final class WebSocketChannel: HTTPResponseProducer {
         }
         if !account() { return }
         if state == .open { conn.deadline = lastHeard + timeouts.pingIntervalMillis }
+        defer {
+            // A violation behind the events of this read: they were delivered, now the connection ends.
+            if let f = parser.failure, state == .open, !conn.isClosed { close(code: f.closeCode, reason: f.message) }
+        }
         for e in events {
             guard state != .closed, !conn.isClosed else { return }
             switch e {

@@ -117,7 +117,14 @@ public struct WebSocketFrameParser: Sendable {
     /// Bytes this parser holds (unparsed input and the message in fragments), for the server's accounting.
     public var heldBytes: Int { buffer.count - start + message.count }
 
+    /// The refusal that ended parsing, once there is one.
+    public private(set) var failure: WebSocketProtocolError?
+
+    /// The events `bytes` complete. At a violation parsing ends: the events before it in these bytes are
+    /// returned and `failure` is set (so that how the bytes were split never changes what is delivered); with
+    /// none before it, the error is thrown. Once ended, nothing more is parsed.
     public mutating func feed(_ bytes: some Collection<UInt8>) throws(WebSocketProtocolError) -> [WebSocketEvent] {
+        if let failure { throw failure }
         guard !finished else { return [] }
         buffer.append(contentsOf: bytes)
         var events: [WebSocketEvent] = []
@@ -128,10 +135,13 @@ public struct WebSocketFrameParser: Sendable {
             }
         } catch {
             finished = true
+            failure = error
             buffer = []; start = 0; message = []
-            throw error
+            if events.isEmpty { throw error }
+            return events
         }
-        if start == buffer.count { buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 16); start = 0 }
+        if finished { buffer = []; start = 0; message = [] }
+        else if start == buffer.count { buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 16); start = 0 }
         else if start > 0 && start * 2 >= buffer.count { buffer.removeFirst(start); start = 0 }
         return events
     }

@@ -27,6 +27,7 @@ private func feedAll(_ bytes: [UInt8], max: Int = 1 << 20, split: Int? = nil) ->
             events = try p.feed(bytes)
         }
     } catch { return .failure(error) }
+    if let f = p.failure { return .failure(f) }
     return .success(events)
 }
 
@@ -126,9 +127,17 @@ private func closeCode(_ r: Result<[WebSocketEvent], WebSocketProtocolError>) ->
     @Test func afterAnErrorNothingMoreIsParsed() {
         var p = WebSocketFrameParser(maxMessageBytes: 100)
         #expect(throws: WebSocketProtocolError.self) { try p.feed(clientFrame(1, hello, mask: nil)) }
-        #expect(p.finished)
-        #expect((try? p.feed(clientFrame(1, hello))) == [])
+        #expect(p.finished && p.failure?.closeCode == 1002)
+        #expect((try? p.feed(clientFrame(1, hello))) == nil, "the refusal stands")
         #expect(p.heldBytes == 0)
+    }
+
+    @Test func eventsBeforeAViolationAreDeliveredWithIt() throws {
+        // However the bytes are split: the message and the ping ahead of the bad frame come out, then the refusal.
+        let bytes = clientFrame(1, hello) + clientFrame(9, [7]) + clientFrame(1, hello, mask: nil) + clientFrame(1, hello)
+        var p = WebSocketFrameParser(maxMessageBytes: 100)
+        #expect(try p.feed(bytes) == [.text(hello), .ping([7])])
+        #expect(p.failure?.closeCode == 1002 && p.heldBytes == 0)
     }
 }
 
