@@ -65,7 +65,8 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
         parser = HTTPRequestParser(limits: server.config.limits)
     }
 
-    var isIdle: Bool { lingering || (!busy && parser.isIdle) }
+    /// A WebSocket counts as idle between turns: shutting down does not wait for it (it is told 1001).
+    var isIdle: Bool { lingering || (!busy && parser.isIdle) || (webSocket.map { !$0.busy } ?? false) }
 
     func start() {
         deadline = loop.now + config.idleTimeoutMillis

@@ -47,8 +47,14 @@ public final class WebSocketChannel: HTTPResponseProducer {
     private var lastMessage: Int64
     private var pingOutstanding = false
     private var closeWhenDrained = false
-    /// Set by the application while it serves a message: the idle clock does not run then.
-    public var busy = false
+    /// Set by the application while it serves a message: the idle clock does not run then, and a server
+    /// shutting down waits for it (then says 1001).
+    public var busy = false {
+        didSet { if !busy && oldValue && !conn.server.accepting { goAway() } }
+    }
+
+    /// The server is shutting down: 1001 Going Away.
+    func goAway() { close(code: WebSocketCloseCode.goingAway, reason: "the server is shutting down") }
 
     init(connection: HTTPConnection, maxMessageBytes: Int, timeouts: WebSocketTimeouts, delegate: WebSocketDelegate) {
         conn = connection; self.timeouts = timeouts; self.delegate = delegate

@@ -260,4 +260,29 @@ func responseCreate(_ text: String, model: String = "gpt-5", previous: String? =
         #expect(closing == 1000)
         #expect(again.closedByServer(), "the server closes the TCP connection after the closing handshake")
     }
+
+    @Test func aRevokedKeyEndsTheSocketAtItsNextTurn() throws {
+        let s = try ProxySetup(credentials: [("o", "openai", "fake-ok")])
+        var ws = try WSClient(port: s.port, key: s.key)
+        defer { ws.close() }
+        ws.sendText(responseCreate("before"))
+        #expect(ws.events().events.last?["type"] as? String == "response.completed")
+        let keyID = String(s.daemon.ctl(["key", "list"]).stdout.split(separator: "\n")[1].split(separator: " ")[0])
+        #expect(s.daemon.ctl(["key", "revoke", keyID]).status == 0)
+        ws.sendText(responseCreate("after"))
+        let (events, close) = ws.events(until: [])
+        #expect(events.last?["type"] as? String == "error" && events.last?["status"] as? Int == 401, "\(events)")
+        #expect(close == 1008)
+    }
+
+    @Test func shutdownSaysGoingAway() throws {
+        let s = try ProxySetup(credentials: [("o", "openai", "fake-ok")])
+        var ws = try WSClient(port: s.port, key: s.key)
+        defer { ws.close() }
+        #expect(ws.status == 101)
+        let t0 = Date()
+        #expect(s.daemon.stop() == 0)
+        #expect(Date().timeIntervalSince(t0) < 8, "an idle WebSocket does not hold the shutdown")
+        #expect(ws.events(until: []).close == 1001)
+    }
 }

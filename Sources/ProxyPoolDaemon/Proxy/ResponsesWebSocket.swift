@@ -115,6 +115,15 @@ final class ResponsesWebSocketSession: WebSocketDelegate, LoopSoon {
                 runSoon()
                 return
             }
+            // Admitted again, as every HTTP request is: a key revoked (or rules changed) since the handshake applies.
+            if let r = service.admit(upgrade) {
+                service.admitted = nil
+                ws.sendText(ResponsesWebSocketProtocol.errorEvent(status: r.status, headers: r.headers, body: r.body))
+                ws.close(code: WebSocketCloseCode.policyViolation, reason: "no longer admitted")
+                return
+            }
+            let keyInfo = service.admitted?.keyInfo ?? self.keyInfo
+            service.admitted = nil
             let bytes = JSONWriter.bytes(body)
             var headers = turnHeaders
             headers.append((name: "Content-Length", value: String(bytes.count)))
