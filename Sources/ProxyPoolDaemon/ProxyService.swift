@@ -68,6 +68,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let mediaFetchSlots = MediaFetchSlots()
     /// Tokens of the credentials that authenticate with a fetched one (TokenSources.swift).
     let tokens: TokenSources
+    /// What the Responses WebSockets remember for incremental turns, all together (ResponsesWebSocket.swift):
+    /// 256 MiB, or max-body-bytes when that is more (docs/hardening.md).
+    lazy var webSocketHistory = WebSocketHistoryBudget(capBytes: max(options.maxAnswerBytes, 256 << 20))
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {

@@ -36,7 +36,6 @@ import ProxyPoolTranslation
         #expect(code(ResponsesWebSocketProtocol.read(ask, history: &h, nowMillis: 0)) == "previous_response_not_found")
         h.remember(id: "resp_1", input: [user], output: [], bytes: 10, nowMillis: 0)
         #expect(code(ResponsesWebSocketProtocol.read(ask, history: &h, nowMillis: 1001)) == "previous_response_not_found", "older than the TTL")
-        #expect(h.rememberedID == nil)
         h.remember(id: "resp_1", input: [user], output: [], bytes: 1001, nowMillis: 0)
         #expect(h.rememberedID == nil, "over the cap: not kept")
     }
@@ -71,7 +70,11 @@ import ProxyPoolTranslation
                             ["type": "response.completed", "response": ["id": "resp_9", "output": [answer]]]] {
             o.observe(String(decoding: JSONWriter.bytes(e), as: UTF8.self), capBytes: 1 << 20)
         }
-        #expect(o.responseID == "resp_9" && o.terminal && o.items == [answer])
+        #expect(o.responseID == "resp_9" && o.terminal && o.completed && o.items == [answer])
+        var failed = ResponsesTurnOutcome()
+        failed.observe(#"{"type":"response.failed","response":{"id":"r"}}"#, name: "response.failed", capBytes: 100)
+        failed.observe(#"{"type":"response.output_text.delta","delta":"response.completed\""}"#, name: "response.output_text.delta", capBytes: 100)
+        #expect(failed.terminal && !failed.completed, "only a completed response is built on")
         var small = ResponsesTurnOutcome()
         small.observe(String(decoding: JSONWriter.bytes(["type": "response.output_item.done", "item": answer]), as: UTF8.self), capBytes: 10)
         #expect(small.overCap && small.items.isEmpty)

@@ -18,13 +18,21 @@ extension ProxyService {
         while key.first == " " || key.first == "\t" { key.removeFirst() }
         while key.last == " " || key.last == "\t" { key.removeLast() }
         let session = ResponsesWebSocketSession(service: self, upgrade: head, endpoint: endpoint, keyInfo: keyInfo)
-        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
-        metrics.count("proxypool_websocket_connections_total", "app=\"\(app)\"")
         guard let ws = response.acceptWebSocket(accept: WebSocketAccept.value(key: String(key)),
                                                 maxMessageBytes: options.maxAnswerBytes, delegate: session) else { return }
         if session.channel == nil && ws.isOpen { session.channel = ws }
+        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        metrics.count("proxypool_websocket_connections_total", "app=\"\(app)\"")
         logger.info("WebSocket opened on \(head.path) app=\(app)", event: "websocket-open", [.init("APP", app)])
     }
+}
+
+/// The bytes all WebSockets' histories hold (ResponsesWebSocketHistory), against one budget: a connection's own
+/// cap (max-body-bytes) times a thousand connections would be far more than the daemon should hold.
+final class WebSocketHistoryBudget {
+    var held = 0
+    let capBytes: Int
+    init(capBytes: Int) { self.capBytes = capBytes }
 }
 
 /// One Responses WebSocket: each `response.create` becomes a `POST /v1/responses` routed by the proxy as any
@@ -82,7 +90,7 @@ final class ResponsesWebSocketSession: WebSocketDelegate, LoopSoon {
 
     func webSocketClosed(_ ws: WebSocketChannel) {
         waiting = []
-        history.forget()
+        remember(nil, input: [], output: [], bytes: 0)
         let t = turn
         turn = nil
         t?.writer?.clientGone()   // the exchange stops its upstream transfer
@@ -111,7 +119,7 @@ final class ResponsesWebSocketSession: WebSocketDelegate, LoopSoon {
                 nextWarmup += 1
                 let id = "resp_ws_warmup_\(ObjectIdentifier(self).hashValue & 0xFFFFFF)_\(nextWarmup)"
                 for m in ResponsesWebSocketProtocol.warmupEvents(id: id, model: body["model"]?.string, createdAt: Timestamp.now()) { ws.sendText(m) }
-                history.remember(id: id, input: input, output: [], bytes: text.count, nowMillis: now)
+                remember(id, input: input, output: [], bytes: text.count)
                 runSoon()
                 return
             }
@@ -143,14 +151,21 @@ final class ResponsesWebSocketSession: WebSocketDelegate, LoopSoon {
         turn = nil
         channel?.busy = false
         let o = t.outcome
-        if let id = o.responseID, o.terminal, !o.overCap {
-            history.remember(id: id, input: t.input, output: o.items, bytes: t.bodyBytes.addingReportingOverflow(o.outputBytes).partialValue,
-                             nowMillis: Posix.monotonicMillis())
-        } else {
-            history.forget()
-        }
+        remember(o.completed && !o.overCap ? o.responseID : nil, input: t.input, output: o.items,
+                 bytes: t.bodyBytes.addingReportingOverflow(o.outputBytes).partialValue)
         // At the next turn of the loop: the exchange that answered is still finishing its own bookkeeping.
         service.loop.soon(self)
+    }
+
+    /// Keep (or, with no id, drop) what the next incremental turn needs, within this connection's cap and the
+    /// budget all connections share.
+    private func remember(_ id: String?, input: [JSONNode], output: [JSONNode], bytes: Int) {
+        let budget = service.webSocketHistory
+        budget.held -= history.heldBytes
+        history.forget()
+        guard let id, bytes <= budget.capBytes - budget.held else { return }
+        history.remember(id: id, input: input, output: output, bytes: bytes, nowMillis: Posix.monotonicMillis())
+        budget.held += history.heldBytes
     }
 
     func runSoon() {
@@ -219,7 +234,7 @@ final class ResponsesWebSocketTurn: HTTPResponseSink {
     private func deliver(_ e: SSEEvent) {
         let data = e.data
         if data.isEmpty || data == "[DONE]" { return }
-        outcome.observe(data, capBytes: cap)
+        outcome.observe(data, name: e.event, capBytes: cap)
         session?.send(Array(data.utf8))
     }
 

@@ -104,13 +104,20 @@ struct ResponsesTurnOutcome {
     var output: [JSONNode] = []
     var completedOutput: [JSONNode]?
     var terminal = false
+    /// Ended with `response.completed` (the only ending a next turn builds on).
+    var completed = false
     /// Bytes of output held, against the history's cap.
     var outputBytes = 0
     var overCap = false
 
-    /// Look at one event's JSON text (`data` of an SSE event). Only the few kinds that matter are parsed.
-    mutating func observe(_ data: String, capBytes: Int) {
-        guard data.contains("\"response.") else { return }
+    /// The event kinds read here; the others (deltas, most of a stream) are passed on without being parsed.
+    static let observed = ["response.created", "response.in_progress", "response.output_item.done", "response.completed",
+                           "response.failed", "response.incomplete"]
+
+    /// Look at one event (`data` of an SSE event, `name` its `event:` line if it had one).
+    mutating func observe(_ data: String, name: String? = nil, capBytes: Int) {
+        if let name { guard Self.observed.contains(name) else { return } }
+        else { guard Self.observed.contains(where: { data.contains($0 + "\"") }) else { return } }
         guard let e = try? JSONParser.parse(Array(data.utf8)), let type = e["type"]?.string else { return }
         switch type {
         case "response.created", "response.in_progress":
@@ -122,6 +129,7 @@ struct ResponsesTurnOutcome {
             output.append(item)
         case "response.completed":
             terminal = true
+            completed = true
             if let id = e["response"]?["id"]?.string { responseID = id }
             completedOutput = e["response"]?["output"]?.array
         case "response.failed", "response.incomplete":
@@ -149,7 +157,8 @@ struct ResponsesWebSocketHistory {
     /// The items (input then output) of response `id`, if it is the one remembered and still fresh.
     mutating func take(_ id: String, nowMillis: Int64) -> [JSONNode]? {
         guard let l = last, l.id == id else { return nil }
-        guard nowMillis - l.at <= ttlMillis else { forget(); return nil }
+        // Stale: not used (it stays counted until the next turn replaces it or the connection ends).
+        guard nowMillis - l.at <= ttlMillis else { return nil }
         return l.items
     }
 
