@@ -42,6 +42,7 @@ check: test-deps
 	$(SWIFT) test
 	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
 	bash Tests/e2e/through-proxy.sh
+	bash Tests/e2e/codex-websocket.sh
 	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
@@ -55,6 +56,7 @@ fuzz:
 
 e2e: build
 	bash Tests/e2e/through-proxy.sh
+	bash Tests/e2e/codex-websocket.sh
 	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh

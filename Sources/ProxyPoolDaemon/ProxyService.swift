@@ -71,6 +71,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let mediaFetchSlots = MediaFetchSlots()
     /// Tokens of the credentials that authenticate with a fetched one (TokenSources.swift).
     let tokens: TokenSources
+    /// What the Responses WebSockets remember for incremental turns, all together (ResponsesWebSocket.swift):
+    /// 256 MiB, or max-body-bytes when that is more (docs/hardening.md).
+    lazy var webSocketHistory = WebSocketHistoryBudget(capBytes: max(options.maxAnswerBytes, 256 << 20))
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
@@ -135,7 +138,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return refuse(dialectOf(match, head), .authentication, "GET /metrics needs a local access key ('proxypoolctl key create'), as it names every credential and app; or set 'metrics-public = yes' in proxypoold.conf(5)")
         }
         var keyInfo: (id: String, app: String?)?
-        if case .api(let endpoint) = match {
+        if let endpoint = match.apiEndpoint {
             let key = accessKey(head)
             keyInfo = key.info
             if snapshot.settings.requireAccessKey && keyInfo == nil {
@@ -174,9 +177,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             response.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
         case .metrics:
             response.respond(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metricsText().utf8))
-        case .upgradeRequired(let d):
-            // Codex tries a WebSocket first with the built-in provider; 426 makes it fall back to HTTP + SSE.
-            refuse(response, d, .invalidRequest, "WebSocket is not supported here; use HTTP with server-sent events", status: 426, headers: [("Upgrade", "websocket")])
+        case .webSocket(let endpoint):
+            // Codex opens a WebSocket first (built-in provider, or `supports_websockets = true`): the Responses
+            // WebSocket transport (ResponsesWebSocket.swift), admitted like the HTTP path above.
+            openResponsesWebSocket(endpoint, request, response, keyInfo: admission.keyInfo)
         case .methodNotAllowed(let d, let allowed):
             refuse(response, d, .invalidRequest, "method \(head.method) is not allowed on \(head.path); use \(allowed)", status: 405, headers: [("Allow", allowed)])
         case .notFound(let d):
@@ -193,15 +197,16 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     /// An error the proxy answers itself, in the client's protocol's shape, counted like every request.
-    private func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
+    func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
                         status: Int? = nil, headers: [(String, String)] = []) {
         let st = status ?? kind.status(for: d)
         metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
         response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
     }
 
-    private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       pinned: String? = nil) {
+    /// `overWebSocket`: a `response.create` of a Responses WebSocket (its record says so).
+    func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
+               pinned: String? = nil, overWebSocket: Bool = false) {
         let head = request.head
         let d = endpoint.family
         let (app, how) = AppDetection.recognise(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
@@ -296,6 +301,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
         let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
+        exchange.overWebSocket = overWebSocket
         exchanges[ObjectIdentifier(exchange)] = exchange
         exchange.attempt()
     }
@@ -377,7 +383,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     func dialectOf(_ m: EndpointMatch, _ head: HTTPRequestHead) -> Family {
         switch m {
         case .api(let e): return e.family
-        case .upgradeRequired(let d), .methodNotAllowed(let d, _), .notFound(let d): return d
+        case .webSocket(let e): return e.family
+        case .methodNotAllowed(let d, _), .notFound(let d): return d
         default: return head.header("anthropic-version") != nil ? .anthropic : .openai
         }
     }

@@ -37,8 +37,11 @@ import Testing
         let garbage = try http(port: s.port, "", "", raw: Array("\u{1}\u{2}garbage\r\n\r\n".utf8))
         #expect(garbage.status == 400 || garbage.status == 505)
         #expect(try s.messages().status == 200, "the daemon keeps serving")
+        // A WebSocket handshake is admitted like any API request (WebSocketTests has the rest).
         let ws = try http(port: s.port, "GET", "/v1/responses", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
-        #expect(ws.status == 426, "Codex falls back to SSE")
+        #expect(ws.status == 401, "no access key")
+        let old = try http(port: s.port, "GET", "/v1/responses", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Authorization", "Bearer \(s.key)")])
+        #expect(old.status == 426 && old.header("sec-websocket-version") == "13", "no Sec-WebSocket-Version: answered 426 naming 13")
         #expect(try http(port: s.port, "GET", "/v1/nothing", headers: [("Authorization", "Bearer \(s.key)")]).status == 404)
     }
 

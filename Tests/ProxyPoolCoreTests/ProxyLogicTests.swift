@@ -77,7 +77,7 @@ let captured: [CapturedRequest] = {
         for r in captured {
             let m = Endpoints.match(method: r.method, path: r.path, header: r.header)
             switch r.capture {
-            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .upgradeRequired(.openai))
+            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .webSocket(Endpoint(family: .openai, kind: .responses)))
             case "genai-sdk_models-list.json": #expect(m == .api(Endpoint(family: .gemini, kind: .models, geminiVersion: "v1")))
             default:
                 guard case .api(let e) = m else { Issue.record("\(r.capture): \(m)"); continue }

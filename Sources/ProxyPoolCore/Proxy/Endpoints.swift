@@ -23,10 +23,22 @@ public enum EndpointMatch: Sendable, Equatable {
     case api(Endpoint)
     case healthz
     case metrics
-    /// Codex's WebSocket attempt on GET /v1/responses: answer 426 so it falls back to HTTP + SSE.
-    case upgradeRequired(Family)
+    /// A WebSocket handshake on a Responses path (`GET /v1/responses` with `Upgrade: websocket`, what Codex
+    /// opens first): the Responses WebSocket transport. The upgrade is looked at on these paths only; any
+    /// other path is served as plain HTTP whatever its Upgrade header says.
+    case webSocket(Endpoint)
     case methodNotAllowed(Family, allowed: String)
     case notFound(Family)
+}
+
+extension EndpointMatch {
+    /// The API endpoint a request is for (an HTTP call or a WebSocket on one): access key and head checks apply.
+    public var apiEndpoint: Endpoint? {
+        switch self {
+        case .api(let e), .webSocket(let e): return e
+        default: return nil
+        }
+    }
 }
 
 public enum Endpoints {
@@ -37,7 +49,9 @@ public enum Endpoints {
         case "/metrics": return method == "GET" ? .metrics : .methodNotAllowed(.openai, allowed: "GET")
         case "/v1/chat/completions": return post(method, .openai, .chatCompletions)
         case "/v1/responses":
-            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) { return .upgradeRequired(.openai) }
+            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) {
+                return .webSocket(Endpoint(family: .openai, kind: .responses))
+            }
             return post(method, .openai, .responses)
         case "/v1/responses/compact": return post(method, .openai, .responsesCompact)
         case "/v1/messages": return post(method, .anthropic, .messages)

@@ -49,6 +49,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// Tool calls of the request whose reasoning came from the reasoning cache (for the journal).
     var reasoningRestored = 0
     let clientContext: ClientContext
+    /// A `response.create` of a Responses WebSocket (ResponsesWebSocket.swift), not an HTTP request.
+    var overWebSocket = false
 
     init(service: ProxyService, request: HTTPRequest, response: HTTPResponseWriter, endpoint: Endpoint, app: String, model: String?,
          stream: Bool, keyID: String?, session: String?, candidates: [String]) {
