@@ -54,7 +54,7 @@ echo proxypool-e2e > "$RUN/etc/hostname"
 # entries in a file that user may read (journalctl --user as that user).
 mkdir -p "$RUN/var/log/journal"
 install -D -m 0644 "$DEB" "$RUN/root/$(basename "$DEB")"
-install -D -m 0644 "$ROOT/Tests/FakeUpstream/fake_upstream.py" "$RUN/opt/proxypool-e2e/fake_upstream.py"
+mkdir -p "$RUN/opt/proxypool-e2e" && cp "$ROOT"/Tests/FakeUpstream/*.py "$RUN/opt/proxypool-e2e/"
 install -D -m 0755 "$ROOT/packaging/e2e-post.py" "$RUN/opt/proxypool-e2e/post.py"
 
 step "boot: systemd-nspawn -b (systemd as PID 1)"
@@ -62,9 +62,13 @@ setsid timeout 1200 systemd-nspawn -q -D "$RUN" -b --console=pipe --register=no 
 NSPAWN=$!
 LEADER=""
 trap '[ -n "$LEADER" ] && nsenter -t "$LEADER" -a systemctl poweroff >/dev/null 2>&1; for _ in $(seq 50); do kill -0 $NSPAWN 2>/dev/null || break; sleep 0.2; done; kill $NSPAWN 2>/dev/null' EXIT
-for _ in $(seq 100); do
+# The container's PID 1 is nspawn's child once its name is systemd: before that the child may be nspawn's
+# short-lived intermediate process, which exits (nsenter would then fail on a vanished /proc/PID/ns).
+for _ in $(seq 200); do
     child=$(cat /proc/$NSPAWN/task/*/children 2>/dev/null | awk '{print $1}')
-    [ -n "$child" ] && LEADER=$(cat /proc/$child/task/*/children 2>/dev/null | awk '{print $1}')
+    for c in $([ -n "$child" ] && cat /proc/$child/task/*/children 2>/dev/null); do
+        [ "$(cat /proc/$c/comm 2>/dev/null)" = systemd ] && LEADER=$c
+    done
     [ -n "$LEADER" ] && break
     sleep 0.1
 done
@@ -107,9 +111,11 @@ done
 # ---------------------------------------------------------------------------------------------------- fake upstream
 step "fake upstream inside the container (systemd-run)"
 IN systemd-run -q --unit fake-upstream python3 /opt/proxypool-e2e/fake_upstream.py --port-file /run/fake.port
-for _ in $(seq 100); do [ -s "$RUN/run/fake.port" ] && break; sleep 0.05; done
-FAKE="http://127.0.0.1:$(cat "$RUN/run/fake.port" 2>/dev/null)"
-show IN python3 -c "import urllib.request; print(urllib.request.urlopen('$FAKE/__health').read().decode())" \
+# The container's /run is its own tmpfs, not $RUN/run: read it from inside.
+for _ in $(seq 100); do IN test -s /run/fake.port && break; sleep 0.05; done
+FAKE="http://127.0.0.1:$(IN cat /run/fake.port 2>/dev/null)"
+show IN systemctl status fake-upstream --no-pager -n 3
+show IN python3 -c "import urllib.request; print('$FAKE', urllib.request.urlopen('$FAKE/__health').read().decode())" \
     && ok "fake upstream at $FAKE" || { bad "fake upstream"; finish; }
 
 # ---------------------------------------------------------------------------------------------------- system service
@@ -181,8 +187,9 @@ show IN systemctl stop proxypoold.socket proxypoold-control.socket proxypoold.se
 
 # ---------------------------------------------------------------------------------------------------- watchdog
 step "watchdog: an event loop that stops turning is restarted by systemd (drop-in: WatchdogSec=${WATCHDOG_TEST_SEC}s + PROXYPOOL_TEST_STALL_EVENT_LOOP=1)"
-mkdir -p "$RUN/run/systemd/system/proxypoold.service.d"
-printf '[Service]\nEnvironment=PROXYPOOL_TEST_STALL_EVENT_LOOP=1\nWatchdogSec=%ss\n' "$WATCHDOG_TEST_SEC" > "$RUN/run/systemd/system/proxypoold.service.d/stall.conf"
+DROPIN=/run/systemd/system/proxypoold.service.d/stall.conf
+IN sh -c "mkdir -p ${DROPIN%/*} && printf '[Service]\nEnvironment=PROXYPOOL_TEST_STALL_EVENT_LOOP=1\nWatchdogSec=%ss\n' $WATCHDOG_TEST_SEC > $DROPIN"
+show IN systemctl cat proxypoold.service | tail -4
 IN systemctl daemon-reload
 IN systemctl reset-failed proxypoold.service 2>/dev/null
 IN systemctl start proxypoold.service
@@ -197,7 +204,7 @@ if [ -n "$restarted" ] && grep -q "Watchdog timeout" "$WORK/out"; then
     for _ in $(seq 100); do [ "$(IN systemctl show -p ActiveState --value proxypoold)" = active ] && break; sleep 0.1; done
     ok "watchdog timeout after $(awk "BEGIN{printf \"%.1f\", $restarted - $t0}")s, restarted (pid $pid0 -> $(IN systemctl show -p MainPID --value proxypoold), $(IN systemctl show -p ActiveState --value proxypoold))"
 else bad "no watchdog restart within $((WATCHDOG_TEST_SEC + 10))s"; fi
-rm -f "$RUN/run/systemd/system/proxypoold.service.d/stall.conf"; IN systemctl daemon-reload
+IN rm -f "$DROPIN"; IN systemctl daemon-reload
 IN systemctl restart proxypoold.service && sleep $((WATCHDOG_TEST_SEC + 1)) && [ "$(IN systemctl show -p NRestarts --value proxypoold)" -eq 0 ] \
     && [ "$(IN systemctl is-active proxypoold)" = active ] && ok "without the switch: active, no restart in ${WATCHDOG_TEST_SEC}s+1s" || bad "after the watchdog test"
 IN systemctl stop proxypoold.service
