@@ -233,6 +233,14 @@ show IN stat -c '%A %U %n' /home/carol/.local/state/proxypool /home/carol/.local
 [ "$(IN stat -c '%a %U' /home/carol/.local/state/proxypool/proxypool.db)" = "600 carol" ] \
     && [ "$(IN stat -c '%a' /home/carol/.local/state/proxypool)" = 700 ] && ok "store in ~carol/.local/state/proxypool (0700, db 0600 carol)" || bad "user store"
 
+step "the user daemon's sandbox (PrivateUsers=yes): its mounts"
+UPID=$(AS_CAROL systemctl --user show -p MainPID --value proxypoold)
+IN awk '{print $5, $6}' /proc/$UPID/mountinfo > "$WORK/out" 2>&1
+sed 's/^/    /' "$WORK/out"
+awk '$1=="/" && $2 ~ /^ro/ {r=1} $1=="/home/carol/.local/state/proxypool" && $2 ~ /^rw/ {s=1} $1=="/proc/sys" && $2 ~ /^ro/ {k=1} END {exit !(r && s && k)}' "$WORK/out" \
+    && ok "the user daemon sees / (home included) and /proc/sys read-only, its store read-write" || bad "user sandbox mounts"
+IN cat /proc/$UPID/uid_map | sed 's/^/    uid_map: /'
+
 step "journalctl --user -u proxypoold (as carol): PROXYPOOL_* fields, no secret"
 AS_CAROL journalctl --user -u proxypoold -o verbose --no-pager > "$WORK/journal.user" 2>&1
 grep -E '^\s+(MESSAGE|PROXYPOOL_[A-Z_]+)=' "$WORK/journal.user" | sed 's/^ */    /' | head -30
