@@ -256,6 +256,17 @@ uscore=$(sed -n 's/.*Overall exposure level for proxypoold.service: \([0-9.]*\).
 show AS_CAROL systemctl --user stop proxypoold && [ "$(AS_CAROL systemctl --user show -p Result --value proxypoold)" = success ] \
     && ok "user service: clean stop" || bad "user stop"
 
+step "socket activation of the user units"
+show AS_CAROL systemctl --user start proxypoold.socket proxypoold-control.socket
+show AS_CAROL env PROXY_KEY="$USERKEY" python3 /opt/proxypool-e2e/post.py http://127.0.0.1:8081/v1/responses authorization \
+    '{"model":"gpt-5-codex","input":"hi","stream":false}' 'originator: codex_cli_rs'
+grep -q FAKE-UPSTREAM-OK "$WORK/out" && [ "$(AS_CAROL systemctl --user is-active proxypoold.service)" = active ] \
+    && ok "user proxy socket: a request started carol's daemon and was answered" || bad "user proxy socket activation"
+AS_CAROL systemctl --user stop proxypoold.service
+show AS_CAROL proxypoolctl status && [ "$(AS_CAROL systemctl --user is-active proxypoold.service)" = active ] \
+    && ok "user control socket: proxypoolctl status started carol's daemon" || bad "user control socket activation"
+AS_CAROL systemctl --user stop proxypoold.socket proxypoold-control.socket proxypoold.service
+
 # ---------------------------------------------------------------------------------------------------- remove, purge
 step "apt remove proxypool: state and configuration stay"
 show IN sh -c 'DEBIAN_FRONTEND=noninteractive apt-get remove -y proxypool 2>&1 | tail -3'
