@@ -36,7 +36,7 @@ run: build
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
 # through proxypoold to the fake upstream and to the fake Vertex AI, the translation matrix (the four SDK
 # clients x the four upstream protocols, against the fake in strict mode), the dashboard in headless Chromium
-# (Selenium), then every fuzz target for FUZZ_SECONDS (about 5 min).
+# (Selenium), Codex CLI and Claude Code with only the files `proxypoolctl configure --write` wrote, then every fuzz target for FUZZ_SECONDS (about 5 min).
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
@@ -46,6 +46,7 @@ check: test-deps
 	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
+	bash Tests/e2e/configure.sh
 	FUZZ_SEED=1 bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 # libFuzzer targets for the parsers and codecs (Tests/Fuzz), built apart from .build in .build-fuzz.
@@ -60,6 +61,7 @@ e2e: build
 	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
+	bash Tests/e2e/configure.sh
 
 # Throughput, latency, streaming and memory beside nginx (and LiteLLM when it installs), on loopback.
 bench: deps $(STATIC_CXX)/libstdc++.a

@@ -24,6 +24,7 @@ enum ControlMethods {
                      dashboard: DashboardSessions = DashboardSessions(), listen: ListenAddress = try! ListenAddress(parsing: DaemonConfig.defaultListen)) -> ControlHandlers {
         var h = ControlHandlers()
         DashboardControl.register(&h, sessions: dashboard, listen: listen, logger: logger)
+        ConfigureControl.register(&h, store: store, listen: listen, logger: logger, sessions: dashboard)
 
         h.register(RPC.Status.self) { _, _ in try status() }
         h.register(RPC.CredentialAdd.self) { p, c in

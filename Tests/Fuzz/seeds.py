@@ -190,6 +190,24 @@ add("upstream-response", "head-request", bytes([4, 0xf0]) + answer(200, sse_head
 add("upstream-response", "usage-split", bytes([1, 0]) + answer(200, json_type,
     b'{"usage":{"prompt_tokens": 123456,"completion_tokens":78,"prompt_tokens_details":{"cached_tokens":9}}}', "chunked"))
 
+# tool-config: byte 0 picks the format (0 TOML, 1 JSON, 2 JSON5, 3 .env), then a settings file as users write them.
+tool_config = {
+    "codex-config": (0, b'# mine\nmodel = "o3"  # c\napproval_policy = "never"\n\n[features]\nplugins = false\n\n'
+                        b'[model_providers.other]\nname = "x"\nbase_url = "https://e.invalid/v1"\nhttp_headers = { "X-A" = "b" }\n'
+                        b'[[mcp]]\nname = \'a\'\nargs = [\n  "--x", # c\n  2.5e3,\n]\nwhen = 1979-05-27 07:32:00Z\ns = """\nmulti \\\n  line"""\n'),
+    "codex-crlf": (0, b'model = "o3"\r\n[tui]\r\nnotifications = true\r\n'),
+    "codex-empty": (0, b""),
+    "claude-settings": (1, b'{\n  "env": {\n    "ANTHROPIC_AUTH_TOKEN": "sk-ant-x",\n    "FOO": "1"\n  },\n  "permissions": {"allow": ["Bash(ls:*)"]}\n}\n'),
+    "claude-empty-object": (1, b"{}"),
+    "claude-inline": (1, b'{"env":{"A":"\\u00e9"},"n":[1,-2.5e-3,true,null]}'),
+    "openclaw": (2, b"// OpenClaw\n{\n  gateway: { port: 18789, }, /* block */\n  models: { providers: { mine: { baseUrl: 'http://x/v1', api: 'openai-completions', models: [], }, }, },\n  agents: { defaults: { model: { primary: 'mine/m' } } },\n  n: [0x1F, +1, .5, Infinity, NaN],\n}\n"),
+    "openclaw-empty": (2, b"{ }\n"),
+    "gemini-env": (3, b"# gemini\nexport GEMINI_API_KEY='old'  # c\nOTHER=\"multi\nline\"\nGEMINI_MODEL=gemini-2.5-pro\n"),
+    "codex-env": (3, b"PROXYPOOL_API_KEY=ppk_x\r\nA=`b`\r\n"),
+}
+for n, (sel, body) in tool_config.items():
+    add("tool-config", n, bytes([sel]) + body)
+
 for target, files in seeds.items():
     d = os.path.join(out, target)
     shutil.rmtree(d, ignore_errors=True)

@@ -192,3 +192,29 @@ def test_chat_streams_stop_cancels_and_the_live_log_shows_it(browser):
     assert "dashboard" in row.text and "200" in row.text
     wait_for(browser, '#live-table tr[data-credential="chat-slow"]', timeout=15)
     shot(browser, "live")
+
+
+def test_configure_shows_the_change_then_writes_on_confirm(browser):
+    """The Apps page's Configure button: the diff first (key shown as ppk_…), nothing written until the click on
+    Write; then the tool's file in the daemon's HOME holds the new key, and the key is bound to the tool's app."""
+    home = os.environ["DASH_HOME"]
+    env_file = os.path.join(home, ".gemini", ".env")
+    os.makedirs(os.path.dirname(env_file), exist_ok=True)
+    with open(env_file, "w") as f:
+        f.write("# my gemini settings\nGEMINI_MODEL=gemini-2.5-pro\n")
+    link = ctl("dashboard").strip()
+    browser.get(link)
+    browser.get(link.split("/ui/")[0] + "/#apps")
+    wait_for(browser, '#configure-buttons button[data-tool="gemini-cli"]').click()
+    diff = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "configure-diff").text or False)
+    assert "+GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:" in diff and "+GEMINI_API_KEY=ppk_…" in diff, diff
+    assert open(env_file).read() == "# my gemini settings\nGEMINI_MODEL=gemini-2.5-pro\n", "the preview wrote"
+    shot(browser, "apps-configure-preview")
+    browser.find_element(By.ID, "configure-write").click()
+    done = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "configure-done").text or False)
+    assert "Written. Access key k" in done and "bound to app gemini-cli" in done, done
+    written = open(env_file).read()
+    assert written.startswith("# my gemini settings\nGEMINI_MODEL=gemini-2.5-pro\n") and "GEMINI_API_KEY=ppk_" in written, written
+    assert "gemini-cli" in ctl("key", "list")
+    assert not visible_error(browser)
+    shot(browser, "apps-configure-written")

@@ -30,6 +30,7 @@ public enum RPC {
         AppRuleList.self, AppRuleAdd.self, AppRuleRemove.self,
         TierClassify.self, TierRuleList.self, TierRuleAdd.self, TierRuleRemove.self,
         DashboardLink.self, DashboardLogoutAll.self,
+        ConfigurePreview.self, ConfigureApply.self,
     ] }
 
     /// Every method's name, for documentation checks and the server's registry.

@@ -2,7 +2,7 @@
 /// models and errors come from users and upstreams: never parsed as HTML). Each page reads and changes state
 /// through `call(method, params)`, the control method of that name (DashboardService's API).
 extension DashboardPage {
-    static let script = Array((core + overview + apps + models + usage + DashboardChatScript.live + DashboardChatScript.chat + start).utf8)
+    static let script = Array((core + overview + apps + DashboardConfigureScript.configure + models + usage + DashboardChatScript.live + DashboardChatScript.chat + start).utf8)
 
     private static let core = #"""
         "use strict";
