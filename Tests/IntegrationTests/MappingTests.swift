@@ -62,7 +62,7 @@ import Testing
         #expect(s.daemon.ctl(["free-models", "on"]).status == 0)
         usleep(150_000)
         #expect(try chat(s, model: "gpt-5-mini", app: "tool").header("x-proxypool-credential") == "free1", "fast → free first")
-        #expect(try chat(s, model: "gpt-5.1", app: "tool").header("x-proxypool-credential") == "paid", "standard → the normal route")
+        #expect(try chat(s, model: "gpt-5.1", app: "tool").header("x-proxypool-credential") == "paid", "flagship (not fast) → the normal route")
         #expect(s.daemon.ctl(["status"]).stdout.contains("free models:     on"))
         // Per-app override.
         #expect(s.daemon.ctl(["free-models", "off", "--app", "tool"]).stdout.contains("for tool is now off"))
