@@ -45,7 +45,8 @@ public enum Endpoints {
         case "/v1/models", "/v1beta/models":
             let family: Family
             if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { family = .gemini }
-            else if header("anthropic-version") != nil { family = .anthropic }
+            // Claude Code's gateway discovery sends anthropic-version and x-api-key (or a Bearer token).
+            else if header("anthropic-version") != nil || header("x-api-key") != nil { family = .anthropic }
             else { family = .openai }
             guard method == "GET" else { return .methodNotAllowed(family, allowed: "GET") }
             return .api(Endpoint(family: family, kind: .models, geminiVersion: path.hasPrefix("/v1beta") ? "v1beta" : "v1"))
