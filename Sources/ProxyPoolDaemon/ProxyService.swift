@@ -240,6 +240,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false
             }
+            // Embeddings have no equivalent to translate to: only the Gemini API serves them under these paths
+            // (Vertex AI answers them on :predict, a shape of its own).
+            guard !endpoint.kind.isEmbedding || c.provider == .gemini else {
+                skipped.append("\(name) (\(c.provider.rawValue)) serves no Gemini embeddings")
+                return false
+            }
             if let (until, reason) = cooldowns.blockedUntil(name, model: model, now: now) {
                 if until == Int64.max { skipped.append("\(name) \(reason)") } else {
                     skipped.append("\(name) \(reason) until \(Self.clock(until))")
@@ -274,6 +280,13 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
         if candidates.isEmpty, endpoint.kind == .countTokens || endpoint.kind == .geminiCountTokens {
             return estimateTokens(endpoint, request, response, app: app)
+        }
+        if candidates.isEmpty, endpoint.kind.isEmbedding, earliest == nil {
+            // Not a passing outage: nothing the app may use can embed. Gemini's own answer to a request it
+            // cannot serve is a 400 INVALID_ARGUMENT.
+            let why = skipped.isEmpty ? "it has no credential" : Array(Set(skipped)).sorted().joined(separator: "; ")
+            return refuse(response, d, .invalidRequest, "\(endpoint.kind == .embedContent ? "embedContent" : "batchEmbedContents") needs a gemini "
+                          + "credential (an API key for the Gemini API), and app \(app) has none it may use: \(why)", status: 400)
         }
         guard !candidates.isEmpty else {
             let why = skipped.isEmpty ? (chain.isEmpty && !snapshot.settings.fallbackToPool ? "it has no assignment and pool fallback is off"
