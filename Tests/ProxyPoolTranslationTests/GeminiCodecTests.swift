@@ -36,6 +36,29 @@ import Testing
         #expect(stream.stream && stream.model == "gemini-2.5-pro")
     }
 
+    /// Gemini CLI answers an id-less call with a result carrying an id of its own making
+    /// (google-gemini/gemini-cli packages/core/src/utils/generateContentResponseUtilities.ts): it answers the first
+    /// id-less call of that name. A result whose id names a call that had one still pairs by id only.
+    @Test func aResultsOwnIdAnswersTheIdlessCallOfItsName() throws {
+        let body: JSONNode = ["contents": [
+            ["role": "user", "parts": [["text": "run it"]]],
+            ["role": "model", "parts": [["functionCall": ["name": "run_shell_command", "args": ["command": "echo 1"]]],
+                                        ["functionCall": ["name": "read_file", "args": [:], "id": "rf-1"]]]],
+            ["role": "user", "parts": [["functionResponse": ["id": "run_shell_command-1796310000000-4e5f6a7b8c9d0", "name": "run_shell_command",
+                                                             "response": ["output": "1"]]],
+                                       ["functionResponse": ["id": "rf-1", "name": "read_file", "response": ["output": "x"]]]]],
+        ]]
+        let req = try GeminiCodec.decodeRequest(body, context: Self.ctx)
+        #expect(req.messages[2].content == [.toolResult(ToolResult(callID: "gc_1_0_run_shell_command", name: "run_shell_command", content: [.text("1")])),
+                                            .toolResult(ToolResult(callID: "rf-1", name: "read_file", content: [.text("x")]))])
+        // A call with an id of its own is not answered by a result with another id.
+        let wrong: JSONNode = ["contents": [
+            ["role": "model", "parts": [["functionCall": ["name": "read_file", "args": [:], "id": "rf-1"]]]],
+            ["role": "user", "parts": [["functionResponse": ["id": "rf-2", "name": "read_file", "response": [:]]]]],
+        ]]
+        #expect(throws: TranslationError.self) { try GeminiCodec.decodeRequest(wrong, context: Self.ctx) }
+    }
+
     @Test func fullRequestFields() throws {
         let body: JSONNode = [
             "systemInstruction": ["role": "user", "parts": [["text": "Be brief."], ["text": "Be kind."]]],
