@@ -220,14 +220,22 @@ import Testing
         #expect(back.contains(.messageDelta(stopReason: .toolUse, stopSequence: nil, usage: Usage(input: 10, output: 5))))
     }
 
-    @Test func aTextAnswerEndsWithoutAnEmptyTextPart() throws {
+    /// Gemini sends the last text together with finishReason and usageMetadata: no closing chunk of its own.
+    @Test func aTextAnswerEndsWithItsLastTextAndNoEmptyPart() throws {
         let bytes = RGFixtures.encode(GeminiCodec.makeStreamEncoder(for: ChatRequest(model: "m"), context: ClientContext(geminiSSE: true)), [
-            .messageStart(id: "r", model: "m", usage: nil), .blockStart(index: 0, .text), .blockDelta(index: 0, .text("Hi")), .blockStop(index: 0),
+            .messageStart(id: "r", model: "m", usage: nil), .blockStart(index: 0, .text), .blockDelta(index: 0, .text("Hi")),
+            .blockDelta(index: 0, .text("")), .blockDelta(index: 0, .text(" you")), .blockStop(index: 0),
             .messageDelta(stopReason: .endTurn, stopSequence: nil, usage: Usage(input: 3, output: 1)), .messageStop])
         let chunks = RGFixtures.parseSSE(bytes).map { try! JSONParser.parse($0.data) }
         try #require(chunks.count == 2)
-        #expect(chunks[1]["candidates"]?[0]?["finishReason"] == "STOP")
-        #expect(chunks[1]["candidates"]?[0]?["content"]?["parts"] == nil && chunks[1]["candidates"]?[0]?["content"]?["role"] == "model")
+        #expect(chunks[0]["candidates"]?[0]?["content"]?["parts"] == [["text": "Hi"]] && chunks[0]["candidates"]?[0]?["finishReason"] == nil)
+        #expect(chunks[1]["candidates"]?[0]?["finishReason"] == "STOP" && chunks[1]["usageMetadata"]?["promptTokenCount"] == 3)
+        #expect(chunks[1]["candidates"]?[0]?["content"]?["parts"] == [["text": " you"]] && chunks[1]["candidates"]?[0]?["content"]?["role"] == "model")
+        // An answer with nothing to say still ends with a content, without parts.
+        let none = RGFixtures.parseSSE(RGFixtures.encode(GeminiCodec.makeStreamEncoder(for: ChatRequest(model: "m"), context: ClientContext(geminiSSE: true)), [
+            .messageStart(id: "r", model: "m", usage: nil), .messageDelta(stopReason: .endTurn, stopSequence: nil, usage: Usage()), .messageStop,
+        ])).map { try! JSONParser.parse($0.data) }
+        #expect(none.count == 1 && none[0]["candidates"]?[0]?["content"] == ["role": "model"])
         for c in chunks {
             for p in c["candidates"]?[0]?["content"]?["parts"]?.array ?? [] { #expect(p["text"]?.string != "", "an empty text part: \(c)") }
         }
@@ -266,7 +274,7 @@ import Testing
         #expect(with[0]["candidates"]?[0]?["content"]?["parts"] == [["text": "think", "thought": true]])
         #expect(with[1]["candidates"]?[0]?["content"]?["parts"] == [["text": "answer", "thoughtSignature": "SIG"]])
         let without = RGFixtures.parseSSE(RGFixtures.encode(GeminiCodec.makeStreamEncoder(for: ChatRequest(model: "m"), context: ClientContext()), events))
-        #expect(without.count == 2)
+        #expect(without.count == 1, "the answer goes with the finish reason, the signature on it")
     }
 }
 
