@@ -214,7 +214,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             recognitions.set(app, how)
             lastRecognition = (app, how)
         }
-        if endpoint.kind == .models { return listModels(d, app: app, response) }
+        if endpoint.kind == .models {
+            // Claude Code asks with anthropic-version and x-api-key (Endpoints); an app detected as claude-code
+            // that sent neither still gets the Anthropic shape its gateway discovery validates.
+            return listModels(d == .openai && app == "claude-code" ? .anthropic : d, app: app, query: head.query, response)
+        }
         // What routing needs from the body.
         var model = endpoint.pathModel
         var stream = endpoint.kind == .streamGenerateContent
@@ -248,6 +252,12 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             }
             guard translatable || cd == d || claudeCountOnVertex(c) else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
+                return false
+            }
+            // Embeddings have no equivalent to translate to: only the Gemini API serves them under these paths
+            // (Vertex AI answers them on :predict, a shape of its own).
+            guard !endpoint.kind.isEmbedding || c.provider == .gemini else {
+                skipped.append("\(name) (\(c.provider.rawValue)) serves no Gemini embeddings")
                 return false
             }
             if let (until, reason) = cooldowns.blockedUntil(name, model: model, now: now) {
@@ -285,6 +295,13 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         }
         if candidates.isEmpty, endpoint.kind == .countTokens || endpoint.kind == .geminiCountTokens {
             return estimateTokens(endpoint, request, response, app: app)
+        }
+        if candidates.isEmpty, endpoint.kind.isEmbedding, earliest == nil {
+            // Not a passing outage: nothing the app may use can embed. Gemini's own answer to a request it
+            // cannot serve is a 400 INVALID_ARGUMENT.
+            let why = skipped.isEmpty ? "it has no credential" : Array(Set(skipped)).sorted().joined(separator: "; ")
+            return refuse(response, d, .invalidRequest, "\(endpoint.kind == .embedContent ? "embedContent" : "batchEmbedContents") needs a gemini "
+                          + "credential (an API key for the Gemini API), and app \(app) has none it may use: \(why)", status: 400)
         }
         guard !candidates.isEmpty else {
             let why = skipped.isEmpty ? (chain.isEmpty && !snapshot.settings.fallbackToPool ? "it has no assignment and pool fallback is off"
@@ -333,14 +350,23 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         return p
     }
 
-    /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases.
-    private func listModels(_ d: Family, app: String, _ response: HTTPResponseWriter) {
+    /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases; an
+    /// Anthropic caller gets the Claude names instead (`claudeModels`), paged as Anthropic pages.
+    private func listModels(_ d: Family, app: String, query: Substring?, _ response: HTTPResponseWriter) {
         var names = snapshot.assignments[app] ?? []
         if snapshot.settings.fallbackToPool { names += snapshot.servable.filter { !isFree($0) } }
         if snapshot.settings.freeModels(for: app) { names += snapshot.servable.filter(isFree) }
+        let credentials = names.compactMap { snapshot.credentials[$0] }.filter { $0.enabled && $0.provider.servedFamily != nil }
+        if d == .anthropic {
+            switch ModelList.anthropicPage(claudeModels(credentials), query: query) {
+            case .failure(let e): return refuse(response, d, .invalidRequest, e.message, status: 400)
+            case .success(let body):
+                metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
+                return response.respond(status: 200, headers: [("Content-Type", "application/json")], body: body)
+            }
+        }
         var seen = Set<String>(), models: [String] = []
-        for n in names {
-            guard let c = snapshot.credentials[n], c.enabled, c.provider.servedFamily != nil else { continue }
+        for c in credentials {
             for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
             // Vertex serves Claude models too, under their own names (its tier map is Gemini's).
             if c.provider == .vertex {
@@ -350,6 +376,27 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         for a in snapshot.aliases.keys.sorted() where seen.insert(a).inserted { models.append(a) }
         metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
         response.respond(status: 200, headers: [("Content-Type", "application/json")], body: ModelList.body(d, models: models))
+    }
+
+    /// For an Anthropic caller (Claude Code's gateway model discovery keeps only ids with `claude` or
+    /// `anthropic` in them): per tier, the Claude name a Claude Code user would pick — an Anthropic credential's
+    /// own model for the tier, else the anthropic kind's — whatever credential ends up serving it (a Claude
+    /// name sent to an OpenAI or Gemini credential maps through its tier); then the user's aliases. Only the
+    /// aliases when the app has no credential to serve anything, as in the other shapes.
+    private func claudeModels(_ credentials: [CredentialRoute]) -> [ModelList.Entry] {
+        var seen = Set<String>(), entries: [ModelList.Entry] = []
+        let claudeCredentials = credentials.filter { Providers.of($0.provider).modelFamily == .anthropic }
+        for t in Tier.allCases where !credentials.isEmpty {
+            let own = claudeCredentials.compactMap { snapshot.credentialTiers[$0.name]?[t] }
+            let kind = snapshot.tierModels[.anthropic]?[t] ?? Providers.of(.anthropic).tierDefault(t)
+            for m in own + [kind].compactMap({ $0 }) where ModelMapping.family(of: m) == .anthropic && seen.insert(m).inserted {
+                entries.append(ModelList.Entry(m, description: "\(t.rawValue) tier"))
+            }
+        }
+        for (a, target) in snapshot.aliases.sorted(by: { $0.key < $1.key }) where seen.insert(a).inserted {
+            entries.append(ModelList.Entry(a, description: "alias for \(target)"))
+        }
+        return entries
     }
 
     /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.

@@ -4,12 +4,17 @@ public struct Endpoint: Sendable, Equatable {
         case chatCompletions, responses, responsesCompact, models
         case messages, countTokens
         case generateContent, streamGenerateContent, geminiCountTokens
+        /// Gemini embeddings: served only by a Gemini API credential, never translated.
+        case embedContent, batchEmbedContents
+
+        public var isEmbedding: Bool { self == .embedContent || self == .batchEmbedContents }
     }
     public var family: Family
     public var kind: Kind
     /// Gemini puts the model in the path: here percent-decoded once (the path goes upstream as sent).
     public var pathModel: String?
-    /// `v1` or `v1beta`, as the Gemini client asked.
+    /// `v1` or `v1beta`, as the Gemini client asked; nil for the unversioned `/models/…` some gateway clients
+    /// send (upstream it becomes `v1beta`, Gemini CLI's and the genai SDKs' default).
     public var geminiVersion: String?
 
     public var isModelsList: Bool { kind == .models }
@@ -59,15 +64,17 @@ public enum Endpoints {
         case "/v1/models", "/v1beta/models":
             let family: Family
             if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { family = .gemini }
-            else if header("anthropic-version") != nil { family = .anthropic }
+            // Claude Code's gateway discovery sends anthropic-version and x-api-key (or a Bearer token).
+            else if header("anthropic-version") != nil || header("x-api-key") != nil { family = .anthropic }
             else { family = .openai }
             guard method == "GET" else { return .methodNotAllowed(family, allowed: "GET") }
             return .api(Endpoint(family: family, kind: .models, geminiVersion: path.hasPrefix("/v1beta") ? "v1beta" : "v1"))
         default: break
         }
-        // Gemini: /{v1|v1beta}/models/{model}:{method}
-        for version in ["v1beta", "v1"] {
-            let prefix = "/\(version)/models/"
+        // Gemini: /{v1|v1beta}/models/{model}:{method}, or /models/{model}:{method} with no version (Gemini CLI
+        // in gateway mode sends /v1beta; clients built on other SDKs send the other two: issue 17).
+        for version in ["v1beta", "v1", ""] {
+            let prefix = version.isEmpty ? "/models/" : "/\(version)/models/"
             guard path.hasPrefix(prefix) else { continue }
             let rest = path.dropFirst(prefix.count)
             guard let colon = rest.lastIndex(of: ":") else { return .notFound(.gemini) }
@@ -79,10 +86,12 @@ public enum Endpoints {
             case "generateContent": kind = .generateContent
             case "streamGenerateContent": kind = .streamGenerateContent
             case "countTokens": kind = .geminiCountTokens
+            case "embedContent": kind = .embedContent
+            case "batchEmbedContents": kind = .batchEmbedContents
             default: return .notFound(.gemini)
             }
             guard method == "POST" else { return .methodNotAllowed(.gemini, allowed: "POST") }
-            return .api(Endpoint(family: .gemini, kind: kind, pathModel: model, geminiVersion: version))
+            return .api(Endpoint(family: .gemini, kind: kind, pathModel: model, geminiVersion: version.isEmpty ? nil : version))
         }
         let family: Family = header("anthropic-version") != nil ? .anthropic : (header("x-goog-api-key") != nil ? .gemini : .openai)
         return .notFound(family)

@@ -187,9 +187,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
         // Vertex AI chooses its protocol by the model (Exchange+Vertex.swift).
         if c.provider == .vertex { return try prepareVertex(c, clientWire) }
+        // A Gemini path without a version (/models/…) goes to Gemini as v1beta, the version Gemini CLI and the
+        // genai SDKs use by default.
+        let clientPath = endpoint.family == .gemini && endpoint.pathModel != nil && endpoint.geminiVersion == nil
+            ? Substring("/v1beta" + head.path) : head.path
         guard let clientWire else {
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
-            let t = passThrough(head.path)
+            let t = passThrough(clientPath)
             return (t.url, t.headers, request.body)
         }
         let wire = provider.upstreamWire(for: clientWire, options: c.options)
@@ -198,7 +202,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         if wire == clientWire {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
             guard decision?.changed == true, let upstreamModel else {
-                let t = passThrough(head.path)
+                let t = passThrough(clientPath)
                 return (t.url, t.headers, request.body)
             }
             // Same protocol, another model name: only the name changes (in the path for Gemini, else in the body).
