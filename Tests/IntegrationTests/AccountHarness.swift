@@ -38,6 +38,12 @@ final class FakeAccounts: @unchecked Sendable {
         return (j?["grants"] as? Int ?? -1, j?["refused"] as? Int ?? -1)
     }
 
+    /// Authorization codes redeemed at the token endpoints (`proxypoolctl login`).
+    func exchanges() throws -> Int {
+        let j = try JSONSerialization.jsonObject(with: Data(try http(port: port, "GET", "/__grants", headers: [("Host", "127.0.0.1")]).body.utf8)) as? [String: Any]
+        return j?["exchanges"] as? Int ?? -1
+    }
+
     /// Requests to the backends (not to the token endpoints): path, headers by lower-case name, body.
     func backendRequests() throws -> [(path: String, headers: [String: String], body: String)] {
         let r = try http(port: port, "GET", "/__requests", headers: [("Host", "127.0.0.1")])
