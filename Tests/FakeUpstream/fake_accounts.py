@@ -2,7 +2,7 @@
 """Fake subscription backends for proxypool's account tests, on 127.0.0.1 only.
 
 ChatGPT (Codex backend): POST {base}/backend-api/codex/responses, needs `Authorization: Bearer <issued access
-token>` and `ChatGPT-Account-ID`; its token endpoint POST /oauth/token takes Codex's JSON refresh body
+token>` and `ChatGPT-Account-ID` and `stream: true` (it refuses anything else, as the real one does); its token endpoint POST /oauth/token takes Codex's JSON refresh body
 ({client_id, grant_type, refresh_token}) and answers {id_token, access_token, refresh_token} (no expires_in: the
 access token is a JWT whose `exp` says).
 Claude: POST /v1/messages with an issued bearer and the `oauth-2025-04-20` beta; token endpoint
@@ -22,6 +22,7 @@ Sign-in (the authorization-code grant with PKCE, as `proxypoolctl login` runs it
 Refresh tokens are single use and rotate. Test control:
   GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
   POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {account: {header: value}},
+                    "empty_completed_output": bool (response.completed without its output, as the real one may),
                     "usage_limit": {account: "429"|"stream"},
                     "revoke_access": true (drop every access token issued so far)}
   GET  /__requests  every request: method, path, headers, body (text), route
@@ -280,7 +281,8 @@ class Handler(BaseHTTPRequestHandler):
                             "content": [{"type": "output_text", "text": text, "annotations": []}]}],
                 "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}}
         if not body.get("stream"):
-            return self.send(200, resp, quota)
+            # As the real backend answers (reported in netclaw-dev/netclaw#1289): it streams only.
+            return self.send(400, {"detail": "Stream must be set to true"}, quota)
         events = [("response.created", {"type": "response.created", "response": dict(resp, status="in_progress", output=[])})]
         if limit == "stream":
             events.append(("error", {"type": "error", "error": {"type": "usage_limit_reached", "resets_in_seconds": 3600}}))
@@ -299,7 +301,9 @@ class Handler(BaseHTTPRequestHandler):
                 ("response.content_part.done", {"type": "response.content_part.done", "item_id": "msg_1", "output_index": 0,
                                                 "content_index": 0, "part": part}),
                 ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
-                ("response.completed", {"type": "response.completed", "response": resp}),
+                # The backend may send the final response with an empty output (RayBytes/ChatMock#121).
+                ("response.completed", {"type": "response.completed",
+                                        "response": dict(resp, output=[]) if control.get("empty_completed_output") else resp}),
             ]
         out = b"".join(b"event: %s\ndata: %s\n\n" % (e.encode(), json.dumps(d).encode()) for e, d in events)
         self.send_response(200)
