@@ -203,6 +203,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let d = endpoint.family
         let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
         if endpoint.kind == .models { return listModels(d, app: app, response) }
+        if endpoint.kind == .accountUsage { return accountUsage(d, app: app, response) }
         // What routing needs from the body.
         var model = endpoint.pathModel
         var stream = endpoint.kind == .streamGenerateContent
@@ -334,6 +335,25 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         for a in snapshot.aliases.keys.sorted() where seen.insert(a).inserted { models.append(a) }
         metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
         response.respond(status: 200, headers: [("Content-Type", "application/json")], body: ModelList.body(d, models: models))
+    }
+
+    /// A subscription CLI's own usage request (Codex's, Claude Code's): the windows of the account of its kind
+    /// that would serve the app now (its chain, then the pool; one that cools down only when all do).
+    private func accountUsage(_ d: Family, app: String, _ response: HTTPResponseWriter) {
+        let kind: ProviderKind = d == .anthropic ? .claudeAccount : .chatGPTAccount
+        let now = Timestamp.nowMillis()
+        let chain = snapshot.assignments[app] ?? []
+        let names = chain + (snapshot.settings.fallbackToPool ? snapshot.servable.filter { !chain.contains($0) } : [])
+        let accounts = names.filter { snapshot.credentials[$0]?.enabled == true && snapshot.credentials[$0]?.provider == kind }
+        let ready = accounts.filter { cooldowns.blockedUntil($0, model: nil, now: now) == nil }
+        let name = AccountQuota.order(ready.isEmpty ? accounts : ready, accounts: { [self] in quotas.windows($0) },
+                                      threshold: options.quotaThreshold, nowMillis: now, chain: chain).first
+        let windows = name.map { quotas.windows($0) } ?? []
+        let body = kind == .claudeAccount ? AccountUsageAnswer.claude(windows)
+            : AccountUsageAnswer.codex(windows, plan: name.flatMap { snapshot.credentials[$0]?.options["plan"] },
+                                       exhausted: AccountQuota.exhausted(windows, threshold: options.quotaThreshold, nowMillis: now), nowMillis: now)
+        metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"\(name ?? "-")\"")
+        response.respond(status: 200, headers: [("Content-Type", "application/json")] + (name.map { [("X-Proxypool-Credential", $0)] } ?? []), body: body)
     }
 
     /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.
