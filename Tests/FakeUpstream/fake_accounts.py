@@ -22,6 +22,8 @@ Sign-in (the authorization-code grant with PKCE, as `proxypoolctl login` runs it
 Refresh tokens are single use and rotate. Test control:
   GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
   POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {account: {header: value}},
+                    "scripted": bool (answer as fake_upstream.py's scripted model does: its markers, tool calls and
+                    streams, for the real clients; the text ends with "(account NAME)"),
                     "empty_completed_output": bool (response.completed without its output, as the real one may),
                     "usage_limit": {account: "429"|"stream"},
                     "revoke_access": true (drop every access token issued so far)}
@@ -36,6 +38,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+import fake_upstream  # noqa: E402  (beside this file: its scripted model answers the real clients)
 
 LOCK = threading.Lock()
 STATE = {"refresh": {}, "access": {}, "grants": 0, "refused": 0, "requests": [], "gen": 0, "codes": {}, "devices": {}, "exchanges": 0,
@@ -275,6 +279,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(429, {"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached",
                                              "resets_in_seconds": 3600}}, quota)
         body = json.loads(raw or b"{}")
+        if control.get("scripted") and body.get("stream"):
+            return self.scripted(body, t["name"], quota, fake_upstream.analyze_responses(body), fake_upstream.build_responses)
         text = "hi from chatgpt " + t["name"]
         resp = {"id": "resp_1", "object": "response", "created_at": int(time.time()), "status": "completed", "model": body.get("model"),
                 "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
@@ -325,9 +331,38 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(400, {"type": "error", "error": {"type": "invalid_request_error",
                                    "message": "Third-party apps now draw from your extra usage, not your plan limits."}})
         body = json.loads(raw or b"{}")
+        if control.get("scripted"):
+            return self.scripted(body, t["name"], list(control["quota"].get(t["name"], {}).items()),
+                                 fake_upstream.analyze_anthropic(body), fake_upstream.build_anthropic)
         self.send(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model"),
                         "content": [{"type": "text", "text": "hi from claude " + t["name"]}], "stop_reason": "end_turn",
                         "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 4}}, list(control["quota"].get(t["name"], {}).items()))
+
+
+def _scripted(self, body, name, headers, analysis, builder):
+    """fake_upstream.py's answer to this conversation (a marker text, or a call of one of its tools), streamed
+    when the request streams; a text answer names the account."""
+    tools, last_kind, last_text, results, tc_none = analysis
+    model = body.get("model") or "unknown-model"
+    ans = fake_upstream.plan_answer(model, tools, last_kind, last_text, results, tc_none)
+    if ans["kind"] == "text":
+        ans["text"] += " (account %s)" % name
+    ctx = {"model": model, "in_tok": fake_upstream.approx_tokens(body), "body": body, "slow": False, "big_kb": None}
+    full, events = builder(ctx, ans)
+    if body.get("stream"):
+        out, ctype = b"".join(events), "text/event-stream"
+    else:
+        out, ctype = json.dumps(full).encode(), "application/json"
+    self.send_response(200)
+    self.send_header("Content-Type", ctype)
+    for k, v in headers:
+        self.send_header(k, v)
+    self.send_header("Content-Length", str(len(out)))
+    self.end_headers()
+    self.wfile.write(out)
+
+
+Handler.scripted = _scripted
 
 
 def main():
