@@ -68,6 +68,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let mediaFetchSlots = MediaFetchSlots()
     /// Tokens of the credentials that authenticate with a fetched one (TokenSources.swift).
     let tokens: TokenSources
+    /// Each account's own usage endpoint, asked at most every 5 minutes while the account is in use.
+    lazy var usagePoller = AccountUsagePoller(service: self)
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
@@ -285,6 +287,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             logger.warning(msg, event: "no-credential", [.init("APP", app)])
             return
         }
+        if let first = candidates.first, snapshot.credentials[first]?.provider.isAccount == true { usagePoller.inUse(first) }
         let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
         exchanges[ObjectIdentifier(exchange)] = exchange

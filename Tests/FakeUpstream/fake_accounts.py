@@ -22,6 +22,8 @@ Sign-in (the authorization-code grant with PKCE, as `proxypoolctl login` runs it
 Refresh tokens are single use and rotate. Test control:
   GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
   POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {account: {header: value}},
+                    "usage": {account: payload} (what GET /backend-api/wham/usage or /api/oauth/usage answers that
+                    account with; default a payload without windows),
                     "scripted": bool (answer as fake_upstream.py's scripted model does: its markers, tool calls and
                     streams, for the real clients; the text ends with "(account NAME)"),
                     "empty_completed_output": bool (response.completed without its output, as the real one may),
@@ -155,6 +157,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.device_usercode(raw)
         if path == "/api/accounts/deviceauth/token" and self.command == "POST":
             return self.device_token(raw)
+        if path in ("/backend-api/wham/usage", "/api/oauth/usage") and self.command == "GET":
+            t = self.bearer("chatgpt" if path.startswith("/backend-api") else "claude")
+            if not t:
+                return self.send(401, {"error": {"message": "invalid bearer"}})
+            if path.startswith("/backend-api") and self.headers.get("ChatGPT-Account-Id") != "acct-" + t["name"]:
+                return self.send(403, {"error": {"message": "wrong ChatGPT-Account-Id"}})
+            default = {"plan_type": "plus"} if path.startswith("/backend-api") else {"five_hour": None, "seven_day": None}
+            return self.send(200, (control.get("usage") or {}).get(t["name"], default))
         if path.endswith("/backend-api/codex/responses") and self.command == "POST":
             return self.chatgpt(raw, control)
         if path == "/v1/messages" and self.command == "POST":

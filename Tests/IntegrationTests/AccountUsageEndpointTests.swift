@@ -58,4 +58,58 @@ import Testing
         let f = ISO8601DateFormatter()
         #expect((five?["resets_at"] as? String).flatMap { f.date(from: $0) }.map { Int($0.timeIntervalSince1970) } == reset)
     }
+
+    /// The requests the fake's usage endpoints got.
+    static func polls(_ s: AccountSetup) throws -> [(path: String, headers: [String: String])] {
+        let r = try http(port: s.fake.port, "GET", "/__requests", headers: [("Host", "127.0.0.1")])
+        let all = (try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]]) ?? []
+        return all.compactMap { q in
+            guard let p = q["path"] as? String, p.hasSuffix("/usage") else { return nil }
+            var h: [String: String] = [:]
+            for pair in q["headers"] as? [[String]] ?? [] where pair.count == 2 { h[pair[0].lowercased()] = pair[1] }
+            return (p, h)
+        }
+    }
+
+    @Test func anAccountInUseIsPolledAtMostEveryFiveMinutesAndItsWindowsRoute() throws {
+        let s = try AccountSetup()
+        for n in ["pa", "pb"] {
+            let login = try s.fake.mint("chatgpt", n, expiresIn: 5 * 86400)
+            #expect(s.importLogin("codex", n, from: login.path).status == 0)
+        }
+        let reset = Int(Date().timeIntervalSince1970) + 600
+        // pa's own usage endpoint says 97 % of its 5 hours (its answers' headers say nothing).
+        try s.fake.control(String(decoding: try JSONSerialization.data(withJSONObject: ["usage": ["pa": ["plan_type": "plus", "rate_limit": [
+            "allowed": true, "limit_reached": false,
+            "primary_window": ["used_percent": 97, "limit_window_seconds": 18000, "reset_after_seconds": 600, "reset_at": reset]]]]]),
+                                      as: UTF8.self))
+        let key = s.key()
+        #expect(try s.chat(key).header("x-proxypool-credential") == "pa")
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !s.daemon.ctl(["credential", "list"]).stdout.contains("pa: 5h 97 %") { usleep(50_000) }
+        #expect(s.daemon.ctl(["credential", "list"]).stdout.contains("pa: 5h 97 %"), "the poll's figures")
+        #expect(try s.chat(key).header("x-proxypool-credential") == "pb", "pa is past the threshold: pb serves")
+        #expect(try s.chat(key).header("x-proxypool-credential") == "pb")
+        usleep(300_000)
+        let polls = try Self.polls(s)
+        #expect(polls.filter { $0.headers["chatgpt-account-id"] == "acct-pa" }.count == 1, "once in five minutes: \(polls)")
+        #expect(polls.filter { $0.headers["chatgpt-account-id"] == "acct-pb" }.count == 1)
+        #expect(polls.allSatisfy { $0.path == "/backend-api/wham/usage" && ($0.headers["authorization"] ?? "").hasPrefix("Bearer eyJ") })
+    }
+
+    @Test func aClaudeAccountsUsageEndpointIsReadToo() throws {
+        let s = try AccountSetup()
+        let login = try s.fake.mint("claude", "pc", expiresIn: 86400)
+        #expect(s.importLogin("claude", "pc", from: login.path).status == 0)
+        try s.fake.control(#"{"usage": {"pc": {"five_hour": {"utilization": 42.0, "resets_at": "2099-01-01T10:00:00.000000+00:00"}, "seven_day": {"utilization": 71, "resets_at": "2099-01-05T09:00:00Z"}}}}"#)
+        #expect(try s.messages(s.key(app: "claude-code")).status == 200)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !s.daemon.ctl(["credential", "list"]).stdout.contains("pc: 5h 42 %") { usleep(50_000) }
+        let j = try JSONSerialization.jsonObject(with: Data(s.daemon.ctl(["credential", "show", "pc", "--json"]).stdout.utf8)) as? [String: Any]
+        let windows = j?["quota"] as? [[String: Any]] ?? []
+        #expect(windows.count == 2 && windows.first?["usedPercent"] as? Double == 42 && windows.last?["usedPercent"] as? Double == 71, "\(windows)")
+        #expect(windows.first?["resetsAtMillis"] as? Int == 4_070_944_800_000, "2099-01-01T10:00:00Z")
+        let poll = try Self.polls(s).first
+        #expect(poll?.path == "/api/oauth/usage" && poll?.headers["anthropic-beta"] == "oauth-2025-04-20")
+    }
 }
