@@ -20,6 +20,7 @@ Sign-in (the authorization-code grant with PKCE, as `proxypoolctl login` runs it
        {authorization_code, code_challenge, code_verifier} (redirect URI {base}/deviceauth/callback).
 
 Refresh tokens are single use and rotate. Test control:
+  GET  /backend-api/codex/models, /v1/models   the model lists (`credential test`), bearer checked
   GET  /__mint?kind=chatgpt|claude&name=N&exp=SECONDS   a login as the CLI would hold it (JSON), tokens issued
   POST /__control  {"grant_delay": s, "refuse": bool, "lifetime": s, "quota": {account: {header: value}},
                     "usage": {account: payload} (what GET /backend-api/wham/usage or /api/oauth/usage answers that
@@ -165,6 +166,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(403, {"error": {"message": "wrong ChatGPT-Account-Id"}})
             default = {"plan_type": "plus"} if path.startswith("/backend-api") else {"five_hour": None, "seven_day": None}
             return self.send(200, (control.get("usage") or {}).get(t["name"], default))
+        if path == "/backend-api/codex/models" and self.command == "GET":
+            t = self.bearer("chatgpt")
+            if not t or self.headers.get("ChatGPT-Account-ID") != "acct-" + t["name"]:
+                return self.send(401, {"error": {"message": "invalid bearer or account id", "code": "token_expired"}})
+            return self.send(200, {"models": [{"slug": "gpt-5-codex", "display_name": "gpt-5-codex"}]})
+        if path == "/v1/models" and self.command == "GET":
+            t = self.bearer("claude")
+            if not t or "oauth-2025-04-20" not in self.headers.get("anthropic-beta", ""):
+                return self.send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid bearer"}})
+            return self.send(200, {"data": [{"type": "model", "id": "claude-sonnet-4-5"}], "has_more": False})
         if path.endswith("/backend-api/codex/responses") and self.command == "POST":
             return self.chatgpt(raw, control)
         if path == "/v1/messages" and self.command == "POST":
