@@ -351,6 +351,11 @@ class Handler(BaseHTTPRequestHandler):
         if "claude-code-20250219" not in betas:
             return self.send(400, {"type": "error", "error": {"type": "invalid_request_error",
                                    "message": "Third-party apps now draw from your extra usage, not your plan limits."}})
+        if (control["usage_limit"] or {}).get(t["name"]) == "429":
+            # As Anthropic answers a subscription past a window: the reason is in the unified headers (set by "quota").
+            return self.send(429, {"type": "error", "error": {"type": "rate_limit_error",
+                                   "message": "This request would exceed your account's rate limit. Please try again later."}},
+                             list(control["quota"].get(t["name"], {}).items()))
         body = json.loads(raw or b"{}")
         if control.get("scripted"):
             return self.scripted(body, t["name"], list(control["quota"].get(t["name"], {}).items()),
