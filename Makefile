@@ -34,7 +34,7 @@ run: build
 # Every test: unit, store and integration tests that drive the real binaries, the fake upstream's own
 # checks, then the real clients
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
-# through proxypoold to the fake upstream and to the fake Vertex AI, the translation matrix (the four SDK
+# through proxypoold to the fake upstream, to the fake Vertex AI and onto fake subscription accounts, the translation matrix (the four SDK
 # clients x the four upstream protocols, against the fake in strict mode), the dashboard in headless Chromium
 # (Selenium), Codex CLI and Claude Code with only the files `proxypoolctl configure --write` wrote, then every fuzz target for FUZZ_SECONDS (about 5 min).
 check: test-deps
@@ -44,6 +44,7 @@ check: test-deps
 	bash Tests/e2e/through-proxy.sh
 	bash Tests/e2e/codex-websocket.sh
 	bash Tests/e2e/vertex.sh
+	bash Tests/e2e/accounts.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
 	bash Tests/e2e/configure.sh
@@ -59,6 +60,7 @@ e2e: build
 	bash Tests/e2e/through-proxy.sh
 	bash Tests/e2e/codex-websocket.sh
 	bash Tests/e2e/vertex.sh
+	bash Tests/e2e/accounts.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
 	bash Tests/e2e/configure.sh

@@ -21,6 +21,7 @@ enum ControlMethods {
                      status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,
                      authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in },
+                     accountToken: (@Sendable (CredentialRoute) -> Result<[String], CredentialTestAuth.Failure>)? = nil,
                      dashboard: DashboardSessions = DashboardSessions(), listen: ListenAddress = try! ListenAddress(parsing: DaemonConfig.defaultListen)) -> ControlHandlers {
         var h = ControlHandlers()
         DashboardControl.register(&h, sessions: dashboard, listen: listen, logger: logger)
@@ -74,7 +75,7 @@ enum ControlMethods {
                 throw RPCError.notFound("no credential named '\(p.name)'; 'proxypoolctl credential list' shows them")
             }
             let provider = Providers.of(route.provider)
-            guard let probe = provider.probe(route), let probeAuth = CredentialTestAuth.headers(route, provider) else {
+            guard let probe = provider.probe(route), let probeAuth = CredentialTestAuth.headers(route, provider, accountToken: accountToken) else {
                 throw RPCError.invalidParams("\(route.provider.rawValue) credentials cannot be tested in this release")
             }
             let auth: [String]

@@ -204,6 +204,7 @@ public final class Daemon: @unchecked Sendable {
                                                writer.cooldown(.init(credential: credential, model: "", authFailed: true, untilMillis: 0,
                                                                      reason: "auth failed (credential test)"))
                                            },
+                                           accountToken: { [loop] route in AccountTokenWait.headers(route, loop: loop, tokens: service.tokens) },
                                            dashboard: dashboardSessions, listen: shown)
         loop.execute { [handlers] in service.dashboard.handlers = handlers }
         let control = ControlServer(listenFD: controlFD, handlers: handlers, logger: logger) { peer in

@@ -74,6 +74,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     /// What the Responses WebSockets remember for incremental turns, all together (ResponsesWebSocket.swift):
     /// 256 MiB, or max-body-bytes when that is more (docs/hardening.md).
     lazy var webSocketHistory = WebSocketHistoryBudget(capBytes: max(options.maxAnswerBytes, 256 << 20))
+    /// Each account's own usage endpoint, asked at most every 5 minutes while the account is in use.
+    lazy var usagePoller = AccountUsagePoller(service: self)
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
@@ -219,6 +221,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             // that sent neither still gets the Anthropic shape its gateway discovery validates.
             return listModels(d == .openai && app == "claude-code" ? .anthropic : d, app: app, query: head.query, response)
         }
+        if endpoint.kind == .accountUsage { return accountUsage(d, app: app, response) }
         // What routing needs from the body.
         var model = endpoint.pathModel
         var stream = endpoint.kind == .streamGenerateContent
@@ -316,6 +319,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             logger.warning(msg, event: "no-credential", [.init("APP", app)])
             return
         }
+        if let first = candidates.first, snapshot.credentials[first]?.provider.isAccount == true { usagePoller.inUse(first) }
         let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
         exchange.overWebSocket = overWebSocket
@@ -397,6 +401,25 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             entries.append(ModelList.Entry(a, description: "alias for \(target)"))
         }
         return entries
+    }
+
+    /// A subscription CLI's own usage request (Codex's, Claude Code's): the windows of the account of its kind
+    /// that would serve the app now (its chain, then the pool; one that cools down only when all do).
+    private func accountUsage(_ d: Family, app: String, _ response: HTTPResponseWriter) {
+        let kind: ProviderKind = d == .anthropic ? .claudeAccount : .chatGPTAccount
+        let now = Timestamp.nowMillis()
+        let chain = snapshot.assignments[app] ?? []
+        let names = chain + (snapshot.settings.fallbackToPool ? snapshot.servable.filter { !chain.contains($0) } : [])
+        let accounts = names.filter { snapshot.credentials[$0]?.enabled == true && snapshot.credentials[$0]?.provider == kind }
+        let ready = accounts.filter { cooldowns.blockedUntil($0, model: nil, now: now) == nil }
+        let name = AccountQuota.order(ready.isEmpty ? accounts : ready, accounts: { [self] in quotas.windows($0) },
+                                      threshold: options.quotaThreshold, nowMillis: now, chain: chain).first
+        let windows = name.map { quotas.windows($0) } ?? []
+        let body = kind == .claudeAccount ? AccountUsageAnswer.claude(windows)
+            : AccountUsageAnswer.codex(windows, plan: name.flatMap { snapshot.credentials[$0]?.options["plan"] },
+                                       exhausted: AccountQuota.exhausted(windows, threshold: options.quotaThreshold, nowMillis: now), nowMillis: now)
+        metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"\(name ?? "-")\"")
+        response.respond(status: 200, headers: [("Content-Type", "application/json")] + (name.map { [("X-Proxypool-Credential", $0)] } ?? []), body: body)
     }
 
     /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.

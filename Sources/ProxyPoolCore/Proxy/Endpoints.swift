@@ -8,6 +8,8 @@ public struct Endpoint: Sendable, Equatable {
         case embedContent, batchEmbedContents
 
         public var isEmbedding: Bool { self == .embedContent || self == .batchEmbedContents }
+        /// A subscription CLI asking for its usage limits (Codex, Claude Code): answered from the pool's view.
+        case accountUsage
     }
     public var family: Family
     public var kind: Kind
@@ -61,6 +63,13 @@ public enum Endpoints {
         case "/v1/responses/compact": return post(method, .openai, .responsesCompact)
         case "/v1/messages": return post(method, .anthropic, .messages)
         case "/v1/messages/count_tokens": return post(method, .anthropic, .countTokens)
+        // Where Codex (≥ 0.154) and Claude Code read their usage limits: openai/codex
+        // codex-rs/backend-client/src/client.rs (`get_rate_limits_many`: {base}/api/codex/usage, or {base}/wham/usage
+        // for a base under /backend-api); Claude Code: GET /api/oauth/usage (../shared/notes/clients.md §8).
+        case "/api/codex/usage", "/backend-api/wham/usage", "/api/oauth/usage":
+            let family: Family = path == "/api/oauth/usage" ? .anthropic : .openai
+            guard method == "GET" else { return .methodNotAllowed(family, allowed: "GET") }
+            return .api(Endpoint(family: family, kind: .accountUsage))
         case "/v1/models", "/v1beta/models":
             let family: Family
             if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { family = .gemini }
