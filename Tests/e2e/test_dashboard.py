@@ -82,6 +82,20 @@ def test_sign_in_manage_and_refusals(browser):
     assert [c for c in creds if c["name"] == "web-added" and c["provider"] == "openai"]
     assert "fake-ok" not in browser.page_source
 
+    # Edited in the page (a new key and the free mark; the endpoint kept), seen by proxypoolctl.
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-name="web-added"]')
+    next(b for b in row.find_elements(By.TAG_NAME, "button") if b.text == "Edit").click()
+    edit = browser.find_element(By.ID, "edit")
+    assert edit.find_element(By.NAME, "secret").get_attribute("value") == "", "the page is never given the key"
+    edit.find_element(By.NAME, "secret").send_keys("fake-ok~EDITED")
+    edit.find_element(By.NAME, "free").click()
+    next(b for b in edit.find_elements(By.TAG_NAME, "button") if b.text == "Save").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: [c for c in json.loads(ctl("--json", "credential", "list")) if c["name"] == "web-added"][0]["free"])
+    edited = [c for c in json.loads(ctl("--json", "credential", "list")) if c["name"] == "web-added"][0]
+    assert edited["secretRedacted"].endswith("ITED") and edited["baseURL"] == FAKE + "/v1", edited
+    assert "fake-ok~EDITED" not in browser.page_source
+
     # Disabled in the page, seen by proxypoolctl.
     row = browser.find_element(By.CSS_SELECTOR, 'tr[data-name="web-added"]')
     next(b for b in row.find_elements(By.TAG_NAME, "button") if b.text == "Disable").click()

@@ -88,9 +88,9 @@ public enum ToolConfigPlanner {
     /// The environment variable Codex takes the key from; set in `$CODEX_HOME/.env`, which Codex loads at start
     /// (openai/codex `codex-rs/arg0/src/lib.rs`, `load_dotenv`; it refuses only names starting with `CODEX_`).
     public static let codexKeyVariable = "PROXYPOOL_API_KEY"
-    /// Whether Codex may open a Responses WebSocket to us (`supports_websockets` in its provider block). The ONE
-    /// place to change when the proxy's WebSocket transport lands or goes: until then the proxy answers the
-    /// upgrade with 426, which makes Codex fall back to HTTP + SSE at once (shared notes, clients.md).
+    /// Whether Codex may open a Responses WebSocket to us (`supports_websockets` in its provider block): the
+    /// proxy serves the Responses WebSocket transport on /v1/responses (Sources/ProxyPoolDaemon/Proxy/
+    /// ResponsesWebSocket*.swift), which Tests/e2e/codex-websocket.sh proves with the real Codex CLI.
     public static let codexSupportsWebSockets = true
     /// Stands for the access key in a preview made before it is created (`--write` creates it).
     public static let keyPlaceholder = AccessKeys.prefix + String(repeating: "x", count: 43)

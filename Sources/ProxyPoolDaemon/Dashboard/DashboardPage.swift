@@ -18,9 +18,14 @@ enum DashboardPage {
         <label>Provider <select name="provider"><option>openai</option><option>anthropic</option><option>gemini</option><option>azure-openai</option><option>openai-compatible</option></select></label>
         <label>Key <input name="secret" type="password" required autocomplete="off"></label>
         <label>Base URL <input name="baseURL" placeholder="provider default"></label>
-        <button>Add</button></form></section>
+        <button>Add</button></form>
+        <form id="edit" hidden><h3>Edit <span id="edit-name"></span></h3><input type="hidden" name="name">
+        <label>New key <input name="secret" type="password" autocomplete="off" placeholder="keep the current one"></label>
+        <label>Base URL <input name="baseURL"></label><label><input type="checkbox" name="defaultBase"> provider default</label>
+        <label><input type="checkbox" name="free"> free endpoint</label>
+        <button>Save</button> <button type="button" id="edit-cancel">Cancel</button></form></section>
         <section id="apps" hidden><header><h2>Apps</h2></header>
-        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
+        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Recognised by</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
         <form id="assign"><h3>Assign</h3><label>App <input name="app" required maxlength="64"></label>
         <label>Credential <select name="credential"></select></label><button>Add to the app's chain</button></form>
         <h3>Fallback</h3><p><label class="inline"><input type="checkbox" id="fallback"> Apps fall back from their chain to the whole pool</label></p>
