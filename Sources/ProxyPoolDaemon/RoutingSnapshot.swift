@@ -22,6 +22,8 @@ struct RoutingSnapshot {
     var tierModels: [ProviderKind: [Tier: String]] = [:]
     var tierRules: [TierRule] = []
     var aliases: [String: String] = [:]
+    /// The subscription accounts among the credentials, by name (empty for a pool of API keys).
+    var accounts: [String: ProviderKind] = [:]
 
     /// A credential's own tier models, which win over its provider's.
     var credentialTiers: [String: [Tier: String]] = [:]
@@ -31,7 +33,10 @@ struct RoutingSnapshot {
 
     static func load(_ store: Store) throws -> RoutingSnapshot {
         var s = RoutingSnapshot()
-        for r in try store.routes() { s.credentials[r.name] = r }
+        for r in try store.routes() {
+            s.credentials[r.name] = r
+            if r.provider.isAccount { s.accounts[r.name] = r.provider }
+        }
         for a in try store.assignments() { s.assignments[a.app] = a.credentials }
         s.settings = try store.settings()
         s.keys = try store.keyHashes()

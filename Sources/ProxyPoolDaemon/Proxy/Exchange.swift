@@ -58,14 +58,25 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         self.model = model; self.stream = stream; self.keyID = keyID; self.session = session
         machine = ExchangeMachine(candidates: candidates, app: app, model: model, stream: stream,
                                   cooldownCapMillis: service.options.cooldownCapMillis, maxAnswerBytes: service.options.maxAnswerBytes)
-        // A Claude subscription's 400 may be Anthropic refusing the app (not the request): read it before passing it on.
-        machine.heldBack400 = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .claudeAccount })
-        // A login's token may be revoked before its expiry: one new token and one more try (as Codex does on a 401).
-        machine.refreshOn401 = Set(candidates.filter { [.chatGPTAccount, .claudeAccount].contains(service.snapshot.credentials[$0]?.provider) })
-        // Codex's backend may report a usage limit inside a 200 stream: held until its first real event.
-        machine.holdStreamStart = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .chatGPTAccount })
-        // It also refuses stream:false ("Stream must be set to true"): such a request goes up streamed, collected whole.
-        machine.collectStream = machine.holdStreamStart
+        // Subscription accounts are handled apart (the snapshot names them, so a pool of API keys looks nothing up).
+        let accounts = service.snapshot.accounts
+        if !accounts.isEmpty {
+            for n in candidates {
+                switch accounts[n] {
+                case .claudeAccount?:
+                    // A Claude subscription's 400 may be Anthropic refusing the app (not the request): read it first.
+                    machine.heldBack400.insert(n)
+                case .chatGPTAccount?:
+                    // Codex's backend may report a usage limit inside a 200 stream: held until its first real event.
+                    machine.holdStreamStart.insert(n)
+                    // It also refuses stream:false ("Stream must be set to true"): streamed up, collected whole.
+                    machine.collectStream.insert(n)
+                default: continue
+                }
+                // A login's token may be revoked before its expiry: one new token and one more try (as Codex does on a 401).
+                machine.refreshOn401.insert(n)
+            }
+        }
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
