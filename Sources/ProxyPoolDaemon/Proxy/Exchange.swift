@@ -254,6 +254,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         reasoningRestored = service.reasoningCache.restore(into: &req, family: wire.family, credential: c.name, now: Posix.monotonicMillis())
         // The target's prompt cache: a stable prompt_cache_key for OpenAI, breakpoints for Anthropic.
         PromptCaching.prepare(&req, for: wire, session: session)
+        // Azure OpenAI answers an argument its API version does not know with a 400 ("Unrecognized request
+        // argument supplied"), and caches by prefix without a key: none is sent there.
+        if c.provider == .azureOpenAI { req.promptCacheKey = nil }
         return req
     }
 
