@@ -49,7 +49,8 @@ let package = Package(
                                "ProxyPoolUpstream", "ProxyPoolTranslation", "ProxyPoolProviders"],
                 swiftSettings: strict),
         // The CLI's verbs: parse, call the typed client, print.
-        .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl", "ProxyPoolHTTPWire"],
+        .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl", "ProxyPoolHTTPWire",
+                                              "ProxyPoolUpstream"],
                 swiftSettings: strict),
         .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: strict),
         .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: strict),

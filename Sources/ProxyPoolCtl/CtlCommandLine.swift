@@ -4,9 +4,10 @@ import ProxyPoolCore
 /// man-page check all read this table.
 public enum CtlCommandLine {
     /// Every verb, in the order `--help` lists them.
-    static let verbs: [Verb] = StatusCommands.verbs + CredentialCommands.verbs + ImportCommands.verbs + AssignCommands.verbs + KeyCommands.verbs
+    static let verbs: [Verb] = StatusCommands.verbs + CredentialCommands.verbs + ImportCommands.verbs + LoginCommands.verbs
+        + AssignCommands.verbs + KeyCommands.verbs
         + AppCommands.verbs + UsageCommands.verbs + TierCommands.models + AliasCommands.verbs + TierCommands.rules
-        + SettingsCommands.verbs + DashboardCommands.verbs + ChatCommands.verbs
+        + SettingsCommands.verbs + DashboardCommands.verbs + ChatCommands.verbs + ConfigureCommands.verbs
 
     public static let spec = CommandLineSpec(
         program: "proxypoolctl",

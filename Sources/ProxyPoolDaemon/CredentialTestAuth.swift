@@ -1,4 +1,6 @@
+import Glibc
 import ProxyPoolCore
+import ProxyPoolSystem
 import ProxyPoolUpstream
 import ProxyPoolProviders
 
@@ -14,10 +16,14 @@ enum CredentialTestAuth {
         var refused: Bool
     }
 
-    static func headers(_ route: CredentialRoute, _ provider: any Provider) -> Result<[String], Failure>? {
+    /// `accountToken`: a subscription login's token from the daemon's own token source (its refresh token rotates,
+    /// and only that source stores the new one), waited for here.
+    static func headers(_ route: CredentialRoute, _ provider: any Provider,
+                        accountToken: ((CredentialRoute) -> Result<[String], Failure>)? = nil) -> Result<[String], Failure>? {
         switch provider.auth(route) {
         case .headers(let h): return .success(h)
         case .token(let grant):
+            if route.provider == .chatGPTAccount || route.provider == .claudeAccount { return accountToken?(route) }
             guard route.provider == .vertex else { return nil }
             let request = grant.request(route, refreshToken: route.secret)
             if let why = request.failure { return .failure(Failure(message: "auth failed: \(why)", refused: true)) }
@@ -30,4 +36,38 @@ enum CredentialTestAuth {
             }
         }
     }
+}
+
+/// A subscription login's token for `credential test`, from the daemon's token source on the loop (which stores
+/// a rotated refresh token before anyone uses the new token), waited for on the control connection's thread.
+final class AccountTokenWait: @unchecked Sendable {
+    private let lock = Mutex()
+    private var result: Result<[String], CredentialTestAuth.Failure>?
+
+    static func headers(_ route: CredentialRoute, loop: EventLoop, tokens: TokenSources, timeoutSeconds: Int = 35)
+        -> Result<[String], CredentialTestAuth.Failure> {
+        let w = AccountTokenWait()
+        loop.execute {
+            guard case .token(let grant) = Providers.of(route.provider).auth(route) else {
+                return w.put(.failure(.init(message: "this credential has no token grant", refused: false)))
+            }
+            if let now = tokens.headers(for: route, grant: grant, then: { w.put($0) }) { w.put(now) }
+        }
+        let deadline = Posix.monotonicMillis() + Int64(timeoutSeconds) * 1000
+        while Posix.monotonicMillis() < deadline {
+            if let r = w.lock.locked({ w.result }) { return r }
+            usleep(10_000)
+        }
+        return .failure(.init(message: "no token within \(timeoutSeconds) s", refused: false))
+    }
+
+    private func put(_ a: TokenSources.Answer) {
+        switch a {
+        case .ready(let h): put(.success(h))
+        case .refused(let why): put(.failure(.init(message: "login expired: \(why)", refused: true)))
+        case .failed(let why): put(.failure(.init(message: why, refused: false)))
+        }
+    }
+
+    private func put(_ r: Result<[String], CredentialTestAuth.Failure>) { lock.locked { if result == nil { result = r } } }
 }

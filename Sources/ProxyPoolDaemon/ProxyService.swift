@@ -29,6 +29,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     /// The subscription accounts' usage windows, as their answers report them.
     let quotas = QuotaTable()
+    let recognitions = AppRecognitions()
+    /// The last request's app and how it was recognised: the table is written only when that changes.
+    private var lastRecognition: (app: String, how: AppDetection.Recognition)?
 
     let loop: EventLoop
     let upstreams: Upstreams
@@ -68,6 +71,11 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let mediaFetchSlots = MediaFetchSlots()
     /// Tokens of the credentials that authenticate with a fetched one (TokenSources.swift).
     let tokens: TokenSources
+    /// What the Responses WebSockets remember for incremental turns, all together (ResponsesWebSocket.swift):
+    /// 256 MiB, or max-body-bytes when that is more (docs/hardening.md).
+    lazy var webSocketHistory = WebSocketHistoryBudget(capBytes: max(options.maxAnswerBytes, 256 << 20))
+    /// Each account's own usage endpoint, asked at most every 5 minutes while the account is in use.
+    lazy var usagePoller = AccountUsagePoller(service: self)
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
@@ -132,7 +140,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return refuse(dialectOf(match, head), .authentication, "GET /metrics needs a local access key ('proxypoolctl key create'), as it names every credential and app; or set 'metrics-public = yes' in proxypoold.conf(5)")
         }
         var keyInfo: (id: String, app: String?)?
-        if case .api(let endpoint) = match {
+        if let endpoint = match.apiEndpoint {
             let key = accessKey(head)
             keyInfo = key.info
             if snapshot.settings.requireAccessKey && keyInfo == nil {
@@ -171,9 +179,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             response.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
         case .metrics:
             response.respond(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metricsText().utf8))
-        case .upgradeRequired(let d):
-            // Codex tries a WebSocket first with the built-in provider; 426 makes it fall back to HTTP + SSE.
-            refuse(response, d, .invalidRequest, "WebSocket is not supported here; use HTTP with server-sent events", status: 426, headers: [("Upgrade", "websocket")])
+        case .webSocket(let endpoint):
+            // Codex opens a WebSocket first (built-in provider, or `supports_websockets = true`): the Responses
+            // WebSocket transport (ResponsesWebSocket.swift), admitted like the HTTP path above.
+            openResponsesWebSocket(endpoint, request, response, keyInfo: admission.keyInfo)
         case .methodNotAllowed(let d, let allowed):
             refuse(response, d, .invalidRequest, "method \(head.method) is not allowed on \(head.path); use \(allowed)", status: 405, headers: [("Allow", allowed)])
         case .notFound(let d):
@@ -190,23 +199,29 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     /// An error the proxy answers itself, in the client's protocol's shape, counted like every request.
-    private func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
+    func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
                         status: Int? = nil, headers: [(String, String)] = []) {
         let st = status ?? kind.status(for: d)
         metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
         response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
     }
 
-    private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       pinned: String? = nil) {
+    /// `overWebSocket`: a `response.create` of a Responses WebSocket (its record says so).
+    func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
+               pinned: String? = nil, overWebSocket: Bool = false) {
         let head = request.head
         let d = endpoint.family
-        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        let (app, how) = AppDetection.recognise(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        if let last = lastRecognition, last.app == app, last.how == how {} else {
+            recognitions.set(app, how)
+            lastRecognition = (app, how)
+        }
         if endpoint.kind == .models {
             // Claude Code asks with anthropic-version and x-api-key (Endpoints); an app detected as claude-code
             // that sent neither still gets the Anthropic shape its gateway discovery validates.
             return listModels(d == .openai && app == "claude-code" ? .anthropic : d, app: app, query: head.query, response)
         }
+        if endpoint.kind == .accountUsage { return accountUsage(d, app: app, response) }
         // What routing needs from the body.
         var model = endpoint.pathModel
         var stream = endpoint.kind == .streamGenerateContent
@@ -223,6 +238,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // A conversation turn can go to any credential (translated when it speaks another protocol); the
         // other endpoints (model lists, token counts) only to one of the client's own protocol.
         let translatable = WireProtocol(endpoint: endpoint.kind) != nil
+        let claudeCount = endpoint.kind == .countTokens && model.map { VertexRoute.publisher(for: $0) == .anthropic } == true
+        let claudeCountOnVertex = { (c: CredentialRoute) in claudeCount && c.provider == .vertex }
         var skipped: [String] = []
         var earliest: Int64?
         let usable: (String) -> Bool = { [self] name in
@@ -236,7 +253,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) \(why)")
                 return false
             }
-            guard translatable || cd == d else {
+            guard translatable || cd == d || claudeCountOnVertex(c) else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false
             }
@@ -260,7 +277,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // credentials are never in it: they serve only fast requests, and only when the user opted in.
         let pool = pools(for: d)
         let own = pool.own
-        let others = translatable ? pool.others : []
+        // Vertex answers an Anthropic token count for its Claude models, though it is in the Gemini pool.
+        let others = translatable ? pool.others : (claudeCount ? pool.others.filter { snapshot.credentials[$0]?.provider == .vertex } : [])
         var candidates = pinned.map { usable($0) ? [$0] : [] }
             ?? Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
                                   fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
@@ -301,8 +319,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             logger.warning(msg, event: "no-credential", [.init("APP", app)])
             return
         }
+        if let first = candidates.first, snapshot.credentials[first]?.provider.isAccount == true { usagePoller.inUse(first) }
         let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
+        exchange.overWebSocket = overWebSocket
         exchanges[ObjectIdentifier(exchange)] = exchange
         exchange.attempt()
     }
@@ -372,7 +392,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let claudeCredentials = credentials.filter { Providers.of($0.provider).modelFamily == .anthropic }
         for t in Tier.allCases where !credentials.isEmpty {
             let own = claudeCredentials.compactMap { snapshot.credentialTiers[$0.name]?[t] }
-            let kind = snapshot.tierModels[.anthropic]?[t] ?? VertexProvider.claudeTierDefault(t)
+            let kind = snapshot.tierModels[.anthropic]?[t] ?? Providers.of(.anthropic).tierDefault(t)
             for m in own + [kind].compactMap({ $0 }) where ModelMapping.family(of: m) == .anthropic && seen.insert(m).inserted {
                 entries.append(ModelList.Entry(m, description: "\(t.rawValue) tier"))
             }
@@ -381,6 +401,25 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             entries.append(ModelList.Entry(a, description: "alias for \(target)"))
         }
         return entries
+    }
+
+    /// A subscription CLI's own usage request (Codex's, Claude Code's): the windows of the account of its kind
+    /// that would serve the app now (its chain, then the pool; one that cools down only when all do).
+    private func accountUsage(_ d: Family, app: String, _ response: HTTPResponseWriter) {
+        let kind: ProviderKind = d == .anthropic ? .claudeAccount : .chatGPTAccount
+        let now = Timestamp.nowMillis()
+        let chain = snapshot.assignments[app] ?? []
+        let names = chain + (snapshot.settings.fallbackToPool ? snapshot.servable.filter { !chain.contains($0) } : [])
+        let accounts = names.filter { snapshot.credentials[$0]?.enabled == true && snapshot.credentials[$0]?.provider == kind }
+        let ready = accounts.filter { cooldowns.blockedUntil($0, model: nil, now: now) == nil }
+        let name = AccountQuota.order(ready.isEmpty ? accounts : ready, accounts: { [self] in quotas.windows($0) },
+                                      threshold: options.quotaThreshold, nowMillis: now, chain: chain).first
+        let windows = name.map { quotas.windows($0) } ?? []
+        let body = kind == .claudeAccount ? AccountUsageAnswer.claude(windows)
+            : AccountUsageAnswer.codex(windows, plan: name.flatMap { snapshot.credentials[$0]?.options["plan"] },
+                                       exhausted: AccountQuota.exhausted(windows, threshold: options.quotaThreshold, nowMillis: now), nowMillis: now)
+        metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"\(name ?? "-")\"")
+        response.respond(status: 200, headers: [("Content-Type", "application/json")] + (name.map { [("X-Proxypool-Credential", $0)] } ?? []), body: body)
     }
 
     /// count_tokens / countTokens with no credential of the client's protocol to ask: an estimate, marked as one.
@@ -414,7 +453,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     func dialectOf(_ m: EndpointMatch, _ head: HTTPRequestHead) -> Family {
         switch m {
         case .api(let e): return e.family
-        case .upgradeRequired(let d), .methodNotAllowed(let d, _), .notFound(let d): return d
+        case .webSocket(let e): return e.family
+        case .methodNotAllowed(let d, _), .notFound(let d): return d
         default: return head.header("anthropic-version") != nil ? .anthropic : .openai
         }
     }

@@ -38,7 +38,7 @@ public struct ImportedAccount: Sendable, Equatable {
 
 public struct AccountImportError: Error, Equatable, Sendable {
     public var message: String
-    init(_ message: String) { self.message = message }
+    public init(_ message: String) { self.message = message }
 }
 
 public enum AccountImport {

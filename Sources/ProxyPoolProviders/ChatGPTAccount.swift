@@ -32,7 +32,16 @@ public struct ChatGPTAccountProvider: Provider {
 
     public func tierDefault(_ tier: Tier) -> String? { OpenAIWires.tierDefault(tier) }
 
-    public func probe(_ c: CredentialRoute) -> UpstreamTarget? { nil }
+    /// `credential test`: the backend's model list, as Codex asks for it (codex-rs/codex-api/src/endpoint/models.rs:
+    /// `GET {base}/models?client_version=…`, answered `{"models": [{"slug": …}]}`), with the account-id header. The
+    /// version is that of the Codex CLI proxypool's end-to-end tests run (0.163.0): the backend lists the models
+    /// of clients at least that new.
+    public func probe(_ c: CredentialRoute) -> UpstreamTarget? {
+        guard var base = c.baseURL ?? defaultBaseURL else { return nil }
+        while base.hasSuffix("/") { base.removeLast() }
+        return UpstreamTarget(url: base + "/models?client_version=0.163.0",
+                              headers: ["ChatGPT-Account-ID: \(c.options["account-id"] ?? "")", "originator: codex_cli_rs", "Accept: application/json"])
+    }
 
     public func auth(_ c: CredentialRoute) -> ProviderAuth {
         .token(Grant(tokenURL: c.options["token-url"] ?? Self.tokenURL))

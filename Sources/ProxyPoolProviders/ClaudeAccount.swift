@@ -33,7 +33,8 @@ public struct ClaudeAccountProvider: Provider {
 
     public func tierDefault(_ tier: Tier) -> String? { AnthropicShape.tierDefault(tier) }
 
-    public func probe(_ c: CredentialRoute) -> UpstreamTarget? { nil }
+    /// `credential test`: Anthropic's model list with the OAuth bearer and beta (as every request of the account).
+    public func probe(_ c: CredentialRoute) -> UpstreamTarget? { modelList(c, path: "/v1/models", family: .anthropic) }
 
     public func auth(_ c: CredentialRoute) -> ProviderAuth {
         .token(Grant(tokenURL: c.options["token-url"] ?? Self.tokenURL))

@@ -3,7 +3,8 @@ import Glibc
 import ProxyPoolSystem
 
 /// One blocking GET (a POST when given a body: a token request), for `credential test`: it runs on a control connection's own thread, never on the proxy's
-/// event loop. At most 10 s, no proxy from the environment, no redirects, the first 4 KiB of the body kept.
+/// event loop. At most 10 s, no proxy from the environment, no redirects, the first 4 KiB of the body kept
+/// (`maxBody`: more for a token endpoint's answer, whose JWTs outgrow that).
 public enum Probe {
     public struct Result: Sendable, Equatable {
         /// 0 when no HTTP answer came (`error` says why).
@@ -13,14 +14,15 @@ public enum Probe {
         public var millis: Int
     }
 
-    public static func get(url: String, headers: [String], caFile: String?, timeoutMillis: Int = 10_000, postBody: [UInt8]? = nil) -> Result {
+    public static func get(url: String, headers: [String], caFile: String?, timeoutMillis: Int = 10_000, postBody: [UInt8]? = nil,
+                           maxBody: Int = 4096) -> Result {
         if let why = Curl.load() { return Result(status: 0, body: [], error: why, millis: 0) }
         guard let easy = ccurl_easy_init() else { return Result(status: 0, body: [], error: "curl_easy_init failed", millis: 0) }
         defer { ccurl_easy_cleanup(easy) }
         var list: UnsafeMutablePointer<curl_slist>?
         for h in headers { list = ccurl_slist_append(list, h) }
         defer { ccurl_slist_free_all(list) }
-        let sink = ProbeSink()
+        let sink = ProbeSink(limit: maxBody)
         let start = Posix.monotonicMillis()
         _ = ccurl_setopt_str(easy, CURLOPT_URL, url)
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
@@ -50,13 +52,17 @@ public enum Probe {
     }
 }
 
-private final class ProbeSink { var bytes: [UInt8] = [] }
+private final class ProbeSink {
+    var bytes: [UInt8] = []
+    let limit: Int
+    init(limit: Int) { self.limit = limit }
+}
 
 private func probeWrite(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ userp: UnsafeMutableRawPointer?) -> Int {
     let sink = Unmanaged<ProbeSink>.fromOpaque(userp!).takeUnretainedValue()
     let count = size * n
-    if let ptr, sink.bytes.count < 4096 {
-        ptr.withMemoryRebound(to: UInt8.self, capacity: count) { sink.bytes += UnsafeBufferPointer(start: $0, count: min(count, 4096 - sink.bytes.count)) }
+    if let ptr, sink.bytes.count < sink.limit {
+        ptr.withMemoryRebound(to: UInt8.self, capacity: count) { sink.bytes += UnsafeBufferPointer(start: $0, count: min(count, sink.limit - sink.bytes.count)) }
     }
     return count
 }

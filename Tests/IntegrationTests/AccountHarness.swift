@@ -38,12 +38,18 @@ final class FakeAccounts: @unchecked Sendable {
         return (j?["grants"] as? Int ?? -1, j?["refused"] as? Int ?? -1)
     }
 
-    /// Requests to the backends (not to the token endpoints): path, headers by lower-case name, body.
+    /// Authorization codes redeemed at the token endpoints (`proxypoolctl login`).
+    func exchanges() throws -> Int {
+        let j = try JSONSerialization.jsonObject(with: Data(try http(port: port, "GET", "/__grants", headers: [("Host", "127.0.0.1")]).body.utf8)) as? [String: Any]
+        return j?["exchanges"] as? Int ?? -1
+    }
+
+    /// Requests to the backends (not to the token endpoints, nor the daemon's usage polls): path, headers by lower-case name, body.
     func backendRequests() throws -> [(path: String, headers: [String: String], body: String)] {
         let r = try http(port: port, "GET", "/__requests", headers: [("Host", "127.0.0.1")])
         let all = (try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]]) ?? []
         return all.compactMap { q in
-            guard let p = q["path"] as? String, !p.contains("oauth/token") else { return nil }
+            guard let p = q["path"] as? String, !p.contains("oauth/token"), !p.hasSuffix("/usage") else { return nil }
             var h: [String: String] = [:]
             for pair in q["headers"] as? [[String]] ?? [] where pair.count == 2 { h[pair[0].lowercased()] = pair[1] }
             return (p, h, q["body"] as? String ?? "")

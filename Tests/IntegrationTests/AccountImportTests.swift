@@ -27,6 +27,40 @@ import Testing
         #expect(try s.fake.grants() == (0, 0), "ten days left: the imported token is used, no refresh")
     }
 
+    @Test func moveTakesTheTokensOutOfTheFileAfterTheImportAndKeepsABackup() throws {
+        let s = try AccountSetup()
+        let codex = try s.fake.mint("chatgpt", "ivy", expiresIn: 10 * 86400)
+        chmod(codex.path, 0o640)
+        let r = s.importLogin("codex", "ivy", from: codex.path, extra: ["--move"])
+        #expect(r.status == 0 && r.stdout.contains("they were removed from \(codex.path)"), Comment(rawValue: r.stdout + r.stderr))
+        let left = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: codex.path))) as? [String: Any]
+        #expect(left != nil && left?["tokens"] == nil && left?["last_refresh"] as? String == "2026-12-01T00:00:00Z", "only the login is gone")
+        let dir = (codex.path as NSString).deletingLastPathComponent, base = (codex.path as NSString).lastPathComponent
+        let backups = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(base + ".proxypool-backup-") }
+        #expect(backups.count == 1)
+        let backup = dir + "/" + (backups.first ?? "")
+        #expect((try? String(contentsOfFile: backup, encoding: .utf8)) == codex.text, "the backup is the file as it was")
+        var st = stat()
+        #expect(stat(backup, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        #expect(stat(codex.path, &st) == 0 && st.st_mode & 0o777 == 0o640, "the file keeps its mode")
+        let now = try String(contentsOfFile: codex.path, encoding: .utf8)
+        for secret in loginSecrets(codex.text) { #expect(!r.stdout.contains(secret) && !now.contains(secret)) }
+        #expect(try s.chat(s.key()).status == 200, "the daemon has the login")
+
+        // Claude: the file's other members stay; a failed import changes nothing.
+        let claude = try s.fake.mint("claude", "jo", expiresIn: 86400)
+        var obj = try JSONSerialization.jsonObject(with: Data(claude.text.utf8)) as! [String: Any]
+        obj["mcpOAuth"] = ["server": "kept"]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self)
+        try text.write(toFile: claude.path, atomically: true, encoding: .utf8)
+        let clash = s.importLogin("claude", "ivy", from: claude.path, extra: ["--move"])
+        let unchanged = try String(contentsOfFile: claude.path, encoding: .utf8)
+        #expect(clash.status != 0 && unchanged == text, "not imported: not moved")
+        #expect(s.importLogin("claude", "jo", from: claude.path, extra: ["--move"]).status == 0)
+        let rest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: claude.path))) as? [String: Any]
+        #expect(rest?["claudeAiOauth"] == nil && (rest?["mcpOAuth"] as? [String: String]) == ["server": "kept"])
+    }
+
     @Test func malformedFilesAreRefusedClearly() throws {
         let s = try AccountSetup()
         let dir = makeTempDir("bad")

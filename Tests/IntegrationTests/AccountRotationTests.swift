@@ -112,3 +112,29 @@ import Testing
         #expect(s.daemon.ctl(["status"]).stdout.contains("usage limit reached"))
     }
 }
+
+/// A Claude subscription past its 5-hour window (Anthropic's 429 with the unified headers): the whole account
+/// cools down until the window resets, and the next account answers.
+@Suite(.serialized) struct ClaudeWindowRejectionTests {
+    @Test func aRejectedFiveHourWindowFailsOverAndCoolsTheAccountUntilItsReset() throws {
+        let s = try AccountSetup()
+        for n in ["za", "zb"] {
+            let login = try s.fake.mint("claude", n, expiresIn: 86400)
+            #expect(s.importLogin("claude", n, from: login.path).status == 0)
+        }
+        _ = s.daemon.ctl(["assign", "claude-code", "za", "zb"])
+        let reset = Int(Date().timeIntervalSince1970) + 3 * 3600
+        let data = try JSONSerialization.data(withJSONObject: ["usage_limit": ["za": "429"], "quota": ["za": [
+            "anthropic-ratelimit-unified-status": "rejected", "anthropic-ratelimit-unified-5h-status": "rejected",
+            "anthropic-ratelimit-unified-5h-reset": String(reset), "anthropic-ratelimit-unified-5h-utilization": "1.0"]]])
+        try s.fake.control(String(decoding: data, as: UTF8.self))
+        let key = s.key(app: "claude-code")
+        let m = try s.messages(key)
+        #expect(m.status == 200 && m.header("x-proxypool-credential") == "zb" && m.body.contains("hi from claude zb"), Comment(rawValue: m.body + s.daemon.log))
+        let status = s.daemon.ctl(["status"]).stdout
+        #expect(status.contains("usage limit reached (5h)"), Comment(rawValue: status))
+        // Another model: the whole account is cooling, not one model.
+        let other = AccountSetup.claudeBody.replacingOccurrences(of: "claude-sonnet-4-5", with: "claude-haiku-4-5")
+        #expect(try s.messages(key, body: other).header("x-proxypool-credential") == "zb")
+    }
+}

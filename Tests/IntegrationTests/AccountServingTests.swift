@@ -121,3 +121,33 @@ import Testing
         #expect(!s.daemon.ctl(["status"]).stdout.contains("auth failed"))
     }
 }
+
+/// `credential test` on subscription logins: a token from the daemon's own token source (refreshed when due,
+/// the rotated refresh token stored), then the backend's model list with it.
+@Suite(.serialized) struct AccountCredentialTestTests {
+    @Test func testingALoginObtainsItsTokenAndListsModels() throws {
+        let s = try AccountSetup()
+        let due = try s.fake.mint("chatgpt", "ta", expiresIn: 3600)   // within a day of expiry: refreshed first
+        #expect(s.importLogin("codex", "ta", from: due.path).status == 0)
+        let t = s.daemon.ctl(["credential", "test", "ta"])
+        #expect(t.status == 0 && t.stdout.contains("ok, HTTP 200"), Comment(rawValue: t.stdout + t.stderr + s.daemon.log))
+        #expect(try s.fake.grants() == (1, 0), "one refresh, by the token source")
+        let models = try s.fake.backendRequests().filter { $0.path.hasPrefix("/backend-api/codex/models") }
+        #expect(models.count == 1 && models[0].path == "/backend-api/codex/models?client_version=0.163.0" && models[0].headers["chatgpt-account-id"] == "acct-ta")
+        // The rotated refresh token was kept: a request afterwards uses the new token, no second refresh.
+        #expect(try s.chat(s.key()).status == 200 && (try s.fake.grants()) == (1, 0))
+
+        let claude = try s.fake.mint("claude", "tb", expiresIn: 86400)
+        #expect(s.importLogin("claude", "tb", from: claude.path).status == 0)
+        let c = s.daemon.ctl(["credential", "test", "tb"])
+        #expect(c.status == 0 && c.stdout.contains("ok"), Comment(rawValue: c.stdout + c.stderr))
+
+        // A refused refresh: the test fails, says so, and the account is marked.
+        let gone = try s.fake.mint("chatgpt", "tc", expiresIn: 60)
+        #expect(s.importLogin("codex", "tc", from: gone.path).status == 0)
+        try s.fake.control(#"{"refuse": true}"#)
+        let f = s.daemon.ctl(["credential", "test", "tc"])
+        #expect(f.status == 1 && f.stdout.contains("FAILED") && f.stdout.contains("login expired"), Comment(rawValue: f.stdout + f.stderr))
+        #expect(s.daemon.ctl(["status"]).stdout.contains("tc"))
+    }
+}

@@ -26,6 +26,21 @@ import ProxyPoolStore
         #expect(!FileManager.default.fileExists(atPath: d.socket), "the control socket is removed on exit")
     }
 
+    /// The test-only fault switch of packaging/e2e-systemd.sh: with the event loop stalled the watchdog is not
+    /// pinged (there systemd then restarts the daemon); without the variable it is (the test above).
+    @Test func stalledEventLoopStopsTheWatchdogPings() throws {
+        let notify = NotifyListener()
+        let d = try DaemonProcess(env: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "300000", "PROXYPOOL_TEST_STALL_EVENT_LOOP": "1"],
+                                  wait: false)
+        defer { d.stop(SIGKILL) }   // SIGTERM would wait on the stalled loop
+        #expect(notify.waitFor("READY=1") != nil, "no READY=1; log: \(d.log)")
+        // A ping or two may still go out while the loop's last turn is younger than the interval (300 ms): let
+        // them pass, then none may follow.
+        _ = notify.waitFor("nothing-sends-this", timeout: 0.8)
+        #expect(notify.waitFor("WATCHDOG=1", timeout: 2) == nil, "a stalled loop must not ping the watchdog")
+        #expect(d.log.contains("stalling the event loop"))
+    }
+
     /// SIGTERM while a stream is under way: the daemon stops taking requests, lets the stream finish, then exits 0.
     @Test func sigtermLetsAStreamInFlightFinish() throws {
         let s = try ProxySetup(credentials: [("slow", "anthropic", "fake-slow-stream-100")], assign: ["claude-code": ["slow"]])

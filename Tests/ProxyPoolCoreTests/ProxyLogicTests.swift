@@ -49,6 +49,12 @@ let captured: [CapturedRequest] = {
         #expect(AppDetection.detect(keyApp: nil, userRules: [], header: { _ in nil }).app == "default")
         let bad: (String) -> String? = { ["x-proxypool-app": "bad name!"][$0] }
         #expect(AppDetection.detect(keyApp: nil, userRules: [], header: bad).app == "default", "an invalid label is ignored")
+        // What decided, in words.
+        #expect(AppDetection.detect(keyApp: "bound", userRules: [], header: h).rule == "access key bound to the app")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: h).rule == "X-Proxypool-App header")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [rule], header: noLabel).rule == #"your rule: user-agent contains "external""#)
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: noLabel).rule == #"built-in rule: user-agent prefix "claude-cli/""#)
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: bad).rule == "no rule matched")
     }
 
     @Test func keysFromEveryPlace() {
@@ -71,7 +77,7 @@ let captured: [CapturedRequest] = {
         for r in captured {
             let m = Endpoints.match(method: r.method, path: r.path, header: r.header)
             switch r.capture {
-            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .upgradeRequired(.openai))
+            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .webSocket(Endpoint(family: .openai, kind: .responses)))
             case "genai-sdk_models-list.json": #expect(m == .api(Endpoint(family: .gemini, kind: .models, geminiVersion: "v1")))
             default:
                 guard case .api(let e) = m else { Issue.record("\(r.capture): \(m)"); continue }

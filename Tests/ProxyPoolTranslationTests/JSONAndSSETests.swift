@@ -90,3 +90,34 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == "event: ping\ndata: {\"type\":\"ping\"}\n\ndata: a\ndata: b\n\n")
     }
 }
+
+/// A Responses event stream collected into one answer (ChatGPT accounts serving clients that did not stream).
+@Suite struct ResponsesStreamCollectorTests {
+    static func stream(_ events: [String]) -> [UInt8] { Array(events.map { "event: x\ndata: \($0)\n\n" }.joined().utf8) }
+
+    @Test func theCompletedResponseWithItsOutputFilledFromTheItemsWhenEmpty() throws {
+        let body = Self.stream([
+            #"{"type":"response.created","response":{"id":"r","output":[]}}"#,
+            #"{"type":"response.output_item.done","output_index":1,"item":{"type":"function_call","name":"f"}}"#,
+            #"{"type":"response.output_item.done","output_index":0,"item":{"type":"message","id":"m"}}"#,
+            #"{"type":"response.completed","response":{"id":"r","status":"completed","output":[],"usage":{"input_tokens":3}}}"#,
+        ])
+        let out = try JSONParser.parse(try ResponsesStreamCollector.collect(body))
+        #expect(out["id"]?.string == "r" && out["usage"]?["input_tokens"]?.int == 3)
+        #expect(out["output"]?.array?.map { $0["type"]?.string } == ["message", "function_call"], "in output_index order")
+        // A full output is the backend's word: kept as it is.
+        let full = Self.stream([#"{"type":"response.output_item.done","output_index":0,"item":{"type":"message"}}"#,
+                                #"{"type":"response.completed","response":{"output":[{"type":"reasoning"}]}}"#])
+        #expect(try JSONParser.parse(try ResponsesStreamCollector.collect(full))["output"]?.array?.count == 1)
+    }
+
+    @Test func anErrorOrAMissingEndIsAFailure() {
+        #expect(throws: ResponsesStreamCollector.Failure(message: "the stream ended with an error: limit")) {
+            try ResponsesStreamCollector.collect(Self.stream([#"{"type":"error","error":{"message":"limit"}}"#]))
+        }
+        #expect(throws: ResponsesStreamCollector.Failure(message: "the stream ended without a response.completed event")) {
+            try ResponsesStreamCollector.collect(Self.stream([#"{"type":"response.created","response":{}}"#]))
+        }
+        #expect(ResponsesStreamCollector.looksLikeEventStream(Array("\nevent: a\n".utf8)) && !ResponsesStreamCollector.looksLikeEventStream(Array("{}".utf8)))
+    }
+}

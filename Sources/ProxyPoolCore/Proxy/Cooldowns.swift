@@ -48,6 +48,7 @@ public enum Cooldowns {
         default:
             if !overloaded { return nil }
         }
+        if status == 429, let v = claudeSubscription(header, text: text, nowMillis: nowMillis, capMillis: capMillis) { return v }
         let reason = quota ? "usage limit reached" : (overloaded ? "overloaded (\(status))" : "rate-limited (429)")
         var wait = resetFromHeaders(header, nowMillis: nowMillis) ?? resetFromBody(text, nowMillis: nowMillis)
         if wait == nil {
@@ -56,6 +57,34 @@ public enum Cooldowns {
         }
         let millis = min(max(wait!, 100), capMillis)
         return FailureVerdict(action: .coolDown(untilEpochMillis: Saturating.add(nowMillis, millis), perModel: !quota), reason: reason)
+    }
+
+    /// A Claude subscription's 429, by its `anthropic-ratelimit-unified-*` headers (../shared/notes/clients.md §8):
+    /// a rejected 5-hour or 7-day window cools the whole account until that window resets; a rejected per-model
+    /// weekly window (`7d_oi`) only the model; and a 429 saying the request needs extra usage ("Extra usage is
+    /// required for long context requests", anthropics/claude-code#31090; fast mode draws on the same credits)
+    /// concerns that request alone: the next account gets it, nothing cools down. Nil: not one of these.
+    static func claudeSubscription(_ header: (String) -> String?, text: String, nowMillis: Int64, capMillis: Int64) -> FailureVerdict? {
+        if text.contains("Extra usage is required") || text.contains("extra usage is required") {
+            return FailureVerdict(action: .retryElsewhere, reason: "the request needs extra usage (this request only)")
+        }
+        func reset(_ key: String) -> Int64? {
+            header("anthropic-ratelimit-unified-\(key)reset").flatMap { Double($0.trimming(" ")) }.flatMap { Saturating.int64($0 * 1000) }
+        }
+        func until(_ at: Int64?) -> Int64 { Saturating.add(nowMillis, min(max(Saturating.subtract(at ?? nowMillis, nowMillis), 1000), capMillis)) }
+        let account = ["5h-", "7d-"].filter { header("anthropic-ratelimit-unified-\($0)status") == "rejected" }
+        if !account.isEmpty {
+            let at = account.compactMap(reset).max()
+            let names = account.map { $0 == "5h-" ? "5h" : "week" }.joined(separator: ", ")
+            return FailureVerdict(action: .coolDown(untilEpochMillis: until(at), perModel: false), reason: "usage limit reached (\(names))")
+        }
+        if header("anthropic-ratelimit-unified-7d_oi-status") == "rejected" {
+            return FailureVerdict(action: .coolDown(untilEpochMillis: until(reset("7d_oi-")), perModel: true), reason: "usage limit reached (this model's week)")
+        }
+        if header("anthropic-ratelimit-unified-status") == "rejected" {
+            return FailureVerdict(action: .coolDown(untilEpochMillis: until(reset("")), perModel: false), reason: "usage limit reached")
+        }
+        return nil
     }
 
     /// Backoff for a credential whose upstream could not be reached at all.

@@ -8,6 +8,8 @@ public struct Endpoint: Sendable, Equatable {
         case embedContent, batchEmbedContents
 
         public var isEmbedding: Bool { self == .embedContent || self == .batchEmbedContents }
+        /// A subscription CLI asking for its usage limits (Codex, Claude Code): answered from the pool's view.
+        case accountUsage
     }
     public var family: Family
     public var kind: Kind
@@ -28,10 +30,22 @@ public enum EndpointMatch: Sendable, Equatable {
     case api(Endpoint)
     case healthz
     case metrics
-    /// Codex's WebSocket attempt on GET /v1/responses: answer 426 so it falls back to HTTP + SSE.
-    case upgradeRequired(Family)
+    /// A WebSocket handshake on a Responses path (`GET /v1/responses` with `Upgrade: websocket`, what Codex
+    /// opens first): the Responses WebSocket transport. The upgrade is looked at on these paths only; any
+    /// other path is served as plain HTTP whatever its Upgrade header says.
+    case webSocket(Endpoint)
     case methodNotAllowed(Family, allowed: String)
     case notFound(Family)
+}
+
+extension EndpointMatch {
+    /// The API endpoint a request is for (an HTTP call or a WebSocket on one): access key and head checks apply.
+    public var apiEndpoint: Endpoint? {
+        switch self {
+        case .api(let e), .webSocket(let e): return e
+        default: return nil
+        }
+    }
 }
 
 public enum Endpoints {
@@ -42,11 +56,20 @@ public enum Endpoints {
         case "/metrics": return method == "GET" ? .metrics : .methodNotAllowed(.openai, allowed: "GET")
         case "/v1/chat/completions": return post(method, .openai, .chatCompletions)
         case "/v1/responses":
-            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) { return .upgradeRequired(.openai) }
+            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) {
+                return .webSocket(Endpoint(family: .openai, kind: .responses))
+            }
             return post(method, .openai, .responses)
         case "/v1/responses/compact": return post(method, .openai, .responsesCompact)
         case "/v1/messages": return post(method, .anthropic, .messages)
         case "/v1/messages/count_tokens": return post(method, .anthropic, .countTokens)
+        // Where Codex (≥ 0.154) and Claude Code read their usage limits: openai/codex
+        // codex-rs/backend-client/src/client.rs (`get_rate_limits_many`: {base}/api/codex/usage, or {base}/wham/usage
+        // for a base under /backend-api); Claude Code: GET /api/oauth/usage (../shared/notes/clients.md §8).
+        case "/api/codex/usage", "/backend-api/wham/usage", "/api/oauth/usage":
+            let family: Family = path == "/api/oauth/usage" ? .anthropic : .openai
+            guard method == "GET" else { return .methodNotAllowed(family, allowed: "GET") }
+            return .api(Endpoint(family: family, kind: .accountUsage))
         case "/v1/models", "/v1beta/models":
             let family: Family
             if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { family = .gemini }

@@ -13,13 +13,15 @@ enum ImportCommands {
             OptionSpec("base-url", value: "URL", help: "Backend to use instead of the provider's own"),
             OptionSpec("replace", help: "Give an existing credential of this name the new login (after 'login expired')"),
             OptionSpec("disabled", help: "Add it disabled"),
+            OptionSpec("move", help: "Then remove the tokens from FILE (a backup copy is kept beside it): proxypoold alone owns the login"),
             // Where refreshes go: proxypool's own tests only (the daemon refuses it without test-providers = yes).
             OptionSpec("token-url", value: "URL", hidden: true, help: "Token endpoint (tests only)"),
         ]
     }
 
     static let ownership = """
-        The file is read, never changed. From now on proxypoold refreshes this login. A refresh token
+        The file is read, never changed (unless --move: then, once the daemon has the login, a copy of the
+        file is kept as FILE.proxypool-backup-TIME, mode 0600, and the tokens are removed from FILE). From now on proxypoold refreshes this login. A refresh token
         works once: if the CLI refreshes the same login too, one of the two is logged out. Log the CLI in again for a separate session of its own, or
         let it use proxypoold.
         """
@@ -35,7 +37,7 @@ enum ImportCommands {
             do { account = try AccountImport.codex(try read(path)) } catch let e as AccountImportError {
                 throw Ctl.Failure(message: "\(path): \(e.message)", hint: nil, code: ExitCode.failure)
             }
-            try store(ctx, account, from: path, cli: "Codex", relogin: "codex login")
+            try store(ctx, account, from: path, cli: "Codex", relogin: "codex login", loginKey: "tokens")
         },
         Verb(["credential", "import", "claude"], summary: "Import the Claude subscription login of Claude Code",
              arguments: [ArgumentSpec("NAME", .optional, help: "Credential name (default: claude- and the account's email)")],
@@ -55,11 +57,12 @@ enum ImportCommands {
             do { account = try AccountImport.claude(try read(path), claudeJSON: extra) } catch let e as AccountImportError {
                 throw Ctl.Failure(message: "\(path): \(e.message)", hint: nil, code: ExitCode.failure)
             }
-            try store(ctx, account, from: path, cli: "Claude Code", relogin: "claude /login")
+            try store(ctx, account, from: path, cli: "Claude Code", relogin: "claude /login", loginKey: "claudeAiOauth")
         },
     ]
 
-    static func store(_ ctx: Ctl.Context, _ a: ImportedAccount, from path: String, cli: String, relogin: String) throws {
+    /// `loginKey`: the file's member that holds the login (what `--move` removes).
+    static func store(_ ctx: Ctl.Context, _ a: ImportedAccount, from path: String, cli: String, relogin: String, loginKey: String) throws {
         let inv = ctx.invocation
         var options = a.options
         if let t = inv.value("token-url") { options["token-url"] = t }
@@ -70,14 +73,57 @@ enum ImportCommands {
                                                            enabled: !inv.flag("disabled"), accessToken: a.accessToken,
                                                            accessTokenExpiresAtMillis: a.accessTokenExpiresAtMillis,
                                                            replace: inv.flag("replace")))
+        // Only once the daemon holds the login: a failed import leaves the file as it was.
+        let backup = inv.flag("move") ? try move(path, removing: loginKey, credential: c.name) : nil
         if ctx.json { return Output.json(c) }
         let who = [a.email, a.plan].compactMap { $0 }.joined(separator: ", ")
+        if let backup {
+            Output.out("""
+                Imported the \(cli) login\(who.isEmpty ? "" : " (\(who))") from \(path) as credential \(c.name) (\(c.provider.rawValue)).
+                proxypoold alone refreshes its tokens from now on: they were removed from \(path) (a copy is in \(backup);
+                delete it once you no longer need it). \(cli) is logged out; '\(relogin)' gives it a login of its own.
+
+                """)
+            return
+        }
         Output.out("""
             Imported the \(cli) login\(who.isEmpty ? "" : " (\(who))") from \(path) as credential \(c.name) (\(c.provider.rawValue)).
             proxypoold refreshes its tokens from now on. Do not let \(cli) refresh the same login: run '\(relogin)'
             there for a login of its own, or point \(cli) at proxypoold. \(path) was not changed.
 
             """)
+    }
+
+    /// `--move`: a copy of the file beside it (mode 0600, a name of its own), then the file without its login
+    /// member, written to a temporary file and renamed over it (same mode), so the CLI never reads half a file.
+    static func move(_ path: String, removing key: String, credential: String) throws -> String {
+        func fail(_ what: String) -> Ctl.Failure {
+            Ctl.Failure(message: "credential \(credential) was imported, but \(what): \(String(cString: strerror(errno)))",
+                        hint: "the tokens are still in \(path); remove them yourself, or log the CLI out", code: ExitCode.failure)
+        }
+        let bytes = try read(path)
+        guard case .object(var root)? = try? JSON.decode(JSONValue.self, from: bytes), root[key] != nil,
+              let rewritten = try? JSON.encode({ root[key] = nil; return JSONValue.object(root) }(), pretty: true) else {
+            throw Ctl.Failure(message: "credential \(credential) was imported, but \(path) changed meanwhile: left as it is", hint: nil, code: ExitCode.failure)
+        }
+        var st = stat()
+        let mode = stat(path, &st) == 0 ? st.st_mode & 0o777 : 0o600
+        let backup = path + ".proxypool-backup-" + String(Timestamp.nowMillis() / 1000)
+        try write(backup, bytes, mode: 0o600, exclusive: true, or: fail("the backup \(backup) cannot be written"))
+        let temporary = path + ".proxypool-tmp"
+        try write(temporary, rewritten + Array("\n".utf8), mode: mode, exclusive: false, or: fail("\(temporary) cannot be written"))
+        guard rename(temporary, path) == 0 else { let f = fail("\(path) cannot be replaced"); unlink(temporary); throw f }
+        return backup
+    }
+
+    /// The whole of `bytes` into a new file, flushed to disk before it counts.
+    static func write(_ path: String, _ bytes: [UInt8], mode: mode_t, exclusive: Bool, or failure: @autoclosure () -> Ctl.Failure) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : O_TRUNC), mode)
+        guard fd >= 0 else { throw failure() }
+        defer { close(fd) }
+        do { try Posix.writeAll(fd, bytes) } catch { throw failure() }
+        _ = fchmod(fd, mode)
+        guard fsync(fd) == 0 else { throw failure() }
     }
 
     static func home() -> String { Posix.environment("HOME") ?? "/" }

@@ -49,6 +49,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// Tool calls of the request whose reasoning came from the reasoning cache (for the journal).
     var reasoningRestored = 0
     let clientContext: ClientContext
+    /// A `response.create` of a Responses WebSocket (ResponsesWebSocket.swift), not an HTTP request.
+    var overWebSocket = false
 
     init(service: ProxyService, request: HTTPRequest, response: HTTPResponseWriter, endpoint: Endpoint, app: String, model: String?,
          stream: Bool, keyID: String?, session: String?, candidates: [String]) {
@@ -62,6 +64,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         machine.refreshOn401 = Set(candidates.filter { [.chatGPTAccount, .claudeAccount].contains(service.snapshot.credentials[$0]?.provider) })
         // Codex's backend may report a usage limit inside a 200 stream: held until its first real event.
         machine.holdStreamStart = Set(candidates.filter { service.snapshot.credentials[$0]?.provider == .chatGPTAccount })
+        // It also refuses stream:false ("Stream must be set to true"): such a request goes up streamed, collected whole.
+        machine.collectStream = machine.holdStreamStart
         clientWire = WireProtocol(endpoint: endpoint.kind)
         clientContext = ClientContext(pathModel: endpoint.pathModel, streamFromPath: endpoint.kind == .generateContent ? false : (endpoint.kind == .streamGenerateContent ? true : nil),
                                       geminiSSE: request.head.query?.split(separator: "&").contains("alt=sse") ?? false)
@@ -199,6 +203,14 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         let upstreamModel = decision?.model ?? model
         if wire == clientWire {
             plan = Plan(upstreamWire: wire, translated: false, upstreamModel: upstreamModel)
+            if !stream && c.provider == .chatGPTAccount {
+                // The Codex backend streams only: the same body with stream:true (and the model it maps to).
+                guard var json = try? JSONParser.parse(request.body) else { throw TranslationError(field: nil, "the request body is not valid JSON") }
+                json.set("stream", .bool(true))
+                if let upstreamModel { json.set("model", .string(upstreamModel)) }
+                let t = passThrough(head.path)
+                return (t.url, t.headers, JSONWriter.bytes(json))
+            }
             guard decision?.changed == true, let upstreamModel else {
                 let t = passThrough(clientPath)
                 return (t.url, t.headers, request.body)
@@ -217,7 +229,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         guard let req = try translatedRequest(from: clientWire, to: wire, model: upstreamModel, credential: c, upstreamName: "Gemini") else { return nil }
         plan = Plan(upstreamWire: wire, translated: true, upstreamModel: req.model)
         let bytes = try Translator.encodeRequest(req, to: wire)
-        let t = provider.target(wire: wire, model: req.model, stream: stream, credential: c)
+        let t = provider.target(wire: wire, model: req.model, stream: req.stream, credential: c)
         return (t.url, t.headers, bytes)
     }
 
@@ -247,7 +259,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
             req = req.inliningMedia(fetched)
         }
         if let upstreamModel { req.model = upstreamModel }
-        req.stream = stream
+        req.stream = stream || c.provider == .chatGPTAccount   // the Codex backend streams only (collectStream)
         // A small local server refuses a client's 128k output budget (Claude Code's default) outright.
         if let cap = c.options["max-output-tokens"].flatMap({ Int($0) }) { req.maxOutputTokens = min(req.maxOutputTokens ?? cap, cap) }
         // Reasoning the client could not carry back (Chat has no slot for signatures): from the cache.
@@ -370,8 +382,24 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// A whole upstream answer, collected for translation: a response re-encoded for the client, or an error
     /// said in the client's protocol.
     private func completeTranslated() {
-        guard let wire = plan.upstreamWire, let clientWire, let canonical else { return }
         let status = machine.status
+        if !stream, (200..<300).contains(status), machine.collectStream.contains(credential) {
+            // Asked without a stream, answered with one (the Codex backend streams only): one JSON answer from it.
+            do throws(ResponsesStreamCollector.Failure) {
+                if ResponsesStreamCollector.looksLikeEventStream(body) { body = try ResponsesStreamCollector.collect(body) }
+            } catch {
+                return respondError(.upstream, "upstream \(credential) answered a stream that holds no whole answer: \(error.message)", status: 502, headers: [])
+            }
+            if canonical == nil || !plan.translated {
+                // A Responses client on a Responses upstream: the collected answer as it is.
+                body.withUnsafeBytes { usage.feed($0) }
+                service.cooldowns.succeeded(credential)
+                if let s = session { service.rememberAffinity(s, credential) }
+                response.respond(status: status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)], body: body)
+                return finish(status: status, error: nil)
+            }
+        }
+        guard let wire = plan.upstreamWire, let clientWire, let canonical else { return }
         guard (200..<300).contains(status) else {
             let t = Translator.translateError(status: status, body: body, from: wire, to: clientWire)
             response.respond(status: t.info.status, headers: [("Content-Type", "application/json"), ("X-Proxypool-Credential", credential)] + retryAfter(), body: t.body)

@@ -162,6 +162,9 @@ struct ExchangeMachine {
     /// Candidates whose 2xx event streams are held until their first event past the preamble (ChatGPT accounts):
     /// a `usage_limit_reached` there fails over like a 429, before the client has a byte.
     var holdStreamStart: Set<String> = []
+    /// Candidates that only stream (ChatGPT accounts): a request the client did not stream goes up streamed, and
+    /// the 2xx answer is collected whole (then turned into one JSON answer), its start kept to tell a usage limit.
+    var collectStream: Set<String> = []
     /// The held stream's bytes so far, and the action that starts it for the client.
     private(set) var held: [UInt8] = []
     private var heldStart: Action?
@@ -290,6 +293,10 @@ struct ExchangeMachine {
             // The upstream parser checked it; a negative one (Int("-5") parses) is never passed on as a length.
             if lowerNames[i] == "content-length" { length = Int(headers[i].1).flatMap { $0 >= 0 ? $0 : nil } }
         }
+        if !stream, collectStream.contains(credential), (200..<300).contains(status) {
+            mode = .bufferingBody
+            return .bufferAnswer
+        }
         let start: Action
         if translating {
             // A stream is re-encoded event by event; anything else (a whole answer, an error) is read whole first.
@@ -327,6 +334,9 @@ struct ExchangeMachine {
             // Too big to translate whole: the rest is dropped and the end reports it.
             if buffered + bytes.count > maxAnswerBytes { answerTooLarge = true; return .none }
             buffered += bytes.count
+            if collectStream.contains(credential), errorBody.count < Self.maxErrorBody {
+                errorBody.append(contentsOf: bytes.prefix(Self.maxErrorBody - errorBody.count))
+            }
             return .keepBody
         case .bufferingError:
             if errorBody.count < Self.maxErrorBody { errorBody.append(contentsOf: bytes.prefix(Self.maxErrorBody - errorBody.count)) }
@@ -366,6 +376,13 @@ struct ExchangeMachine {
             }
             if answerTooLarge {
                 return .respond(ErrorReply(.upstream, status: 502, "upstream \(credential) answered with more than \(maxAnswerBytes) bytes, too much to translate"))
+            }
+            if collectStream.contains(credential), (200..<300).contains(status), Self.isUsageLimit(errorBody),
+               !String(decoding: errorBody, as: UTF8.self).contains("response.completed") {
+                // A usage limit inside the collected stream: what a 429 with that body would be (the client saw nothing).
+                status = 429
+                mode = .bufferingError
+                return end(nil, env)
             }
             guard (200..<300).contains(status) else { return .translateUpstreamError }
             if stream { return .respond(ErrorReply(.upstream, status: 502, "upstream \(credential) answered a streamed request without an event stream")) }
