@@ -854,7 +854,7 @@ def build_anthropic(ctx, ans):
             ISSUED.anthropic[signature] = thinking
     # Prompt caching as Anthropic does it: only up to a cache_control breakpoint; the fake "reads" half the
     # prompt from the cache when the request marks one (input_tokens excludes cache reads).
-    cached = in_tok // 2 if '"cache_control"' in json.dumps(ctx["body"]) else 0
+    cached = in_tok // 2 if ctx.get("cache") and '"cache_control"' in json.dumps(ctx["body"]) else 0
     usage = {"input_tokens": in_tok - cached, "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached,
              "output_tokens": out_tok, "service_tier": "standard"}
     full = {"id": msg_id, "type": "message", "role": "assistant", "model": model, "content": content,
@@ -923,7 +923,7 @@ def build_chat(ctx, ans):
     if thinking:
         message["reasoning_content"] = thinking
     # OpenAI caches by prefix and routes by prompt_cache_key: the fake reports half the prompt cached with one.
-    cached = in_tok // 2 if ctx["body"].get("prompt_cache_key") else 0
+    cached = in_tok // 2 if ctx.get("cache") and ctx["body"].get("prompt_cache_key") else 0
     usage = {"prompt_tokens": in_tok, "completion_tokens": out_tok, "total_tokens": in_tok + out_tok,
              "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
              "completion_tokens_details": {"reasoning_tokens": 12 if thinking else 0, "audio_tokens": 0,
@@ -1105,7 +1105,7 @@ def build_gemini(ctx, ans, sse_mode):
     with ISSUED.lock:
         seen = opening in ISSUED.gemini_openings
         ISSUED.gemini_openings.add(opening)
-    if seen:
+    if seen and ctx.get("cache"):
         usage["cachedContentTokenCount"] = in_tok // 2
         usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": in_tok // 2}]
     thinking = ans.get("reasoning")
@@ -1876,7 +1876,9 @@ class Handler(BaseHTTPRequestHandler):
             ans["text"] += " FAKE-SYSTEM-SEEN"
         in_tok = HUGE_USAGE if beh == "usage-huge" else (param if beh == "usage-n" else approx_tokens(body))
         ctx = {"model": model, "in_tok": in_tok, "body": body,
-               "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None}
+               "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None,
+               # A key that sets the usage counts gets exactly them: no prompt cache splits them.
+               "cache": beh not in ("usage-huge", "usage-n")}
         full, events = builder(ctx, ans)
         resp = self.rec["response"]
         resp["stream"] = stream
