@@ -299,6 +299,7 @@ class Issued:
         self.lock = threading.Lock()
         self.anthropic = {}         # signature -> thinking text
         self.gemini = set()         # thoughtSignature
+        self.gemini_openings = set()  # implicit cache: the openings of the prompts served (bounded by the run)
         self.reasoning_ids = set()  # Responses reasoning item ids
         self.encrypted = set()      # Responses encrypted_content
 
@@ -851,14 +852,17 @@ def build_anthropic(ctx, ans):
         content = [{"type": "thinking", "thinking": thinking, "signature": signature}] + content
         with ISSUED.lock:
             ISSUED.anthropic[signature] = thinking
-    usage = {"input_tokens": in_tok, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+    # Prompt caching as Anthropic does it: only up to a cache_control breakpoint; the fake "reads" half the
+    # prompt from the cache when the request marks one (input_tokens excludes cache reads).
+    cached = in_tok // 2 if ctx.get("cache") and '"cache_control"' in json.dumps(ctx["body"]) else 0
+    usage = {"input_tokens": in_tok - cached, "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached,
              "output_tokens": out_tok, "service_tier": "standard"}
     full = {"id": msg_id, "type": "message", "role": "assistant", "model": model, "content": content,
             "stop_reason": stop, "stop_sequence": None, "usage": usage}
     ev = [sse("message_start", {"type": "message_start", "message": {
         "id": msg_id, "type": "message", "role": "assistant", "model": model, "content": [],
         "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": in_tok, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+        "usage": {"input_tokens": in_tok - cached, "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached,
                   "output_tokens": 1, "service_tier": "standard"}}})]
     idx = 0
     if thinking:
@@ -893,8 +897,8 @@ def build_anthropic(ctx, ans):
     ev.append(sse("content_block_stop", {"type": "content_block_stop", "index": idx}))
     ev.append(sse("message_delta", {"type": "message_delta",
                                     "delta": {"stop_reason": stop, "stop_sequence": None},
-                                    "usage": {"input_tokens": in_tok, "cache_creation_input_tokens": 0,
-                                              "cache_read_input_tokens": 0, "output_tokens": out_tok}}))
+                                    "usage": {"input_tokens": in_tok - cached, "cache_creation_input_tokens": 0,
+                                              "cache_read_input_tokens": cached, "output_tokens": out_tok}}))
     ev.append(sse("message_stop", {"type": "message_stop"}))
     return full, ev
 
@@ -918,8 +922,10 @@ def build_chat(ctx, ans):
     thinking = ans.get("reasoning")
     if thinking:
         message["reasoning_content"] = thinking
+    # OpenAI caches by prefix and routes by prompt_cache_key: the fake reports half the prompt cached with one.
+    cached = in_tok // 2 if ctx.get("cache") and ctx["body"].get("prompt_cache_key") else 0
     usage = {"prompt_tokens": in_tok, "completion_tokens": out_tok, "total_tokens": in_tok + out_tok,
-             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+             "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
              "completion_tokens_details": {"reasoning_tokens": 12 if thinking else 0, "audio_tokens": 0,
                                            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
     full = {"id": cid, "object": "chat.completion", "created": created, "model": model,
@@ -1093,6 +1099,15 @@ def build_gemini(ctx, ans, sse_mode):
         pieces = [parts_full]
     usage = {"promptTokenCount": in_tok, "candidatesTokenCount": out_tok, "totalTokenCount": in_tok + out_tok,
              "promptTokensDetails": [{"modality": "TEXT", "tokenCount": in_tok}]}
+    # Implicit caching (Gemini 2.5 and later): a prompt whose opening the fake has served before is half
+    # read from the cache, reported as cachedContentTokenCount.
+    opening = json.dumps([ctx["body"].get("systemInstruction"), (ctx["body"].get("contents") or [None])[0]], sort_keys=True)
+    with ISSUED.lock:
+        seen = opening in ISSUED.gemini_openings
+        ISSUED.gemini_openings.add(opening)
+    if seen and ctx.get("cache"):
+        usage["cachedContentTokenCount"] = in_tok // 2
+        usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": in_tok // 2}]
     thinking = ans.get("reasoning")
     if thinking:
         # The model thinks either way (and signs its first part, as Gemini does with function calls); the
@@ -1861,7 +1876,9 @@ class Handler(BaseHTTPRequestHandler):
             ans["text"] += " FAKE-SYSTEM-SEEN"
         in_tok = HUGE_USAGE if beh == "usage-huge" else (param if beh == "usage-n" else approx_tokens(body))
         ctx = {"model": model, "in_tok": in_tok, "body": body,
-               "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None}
+               "slow": beh == "slow-stream", "big_kb": param if beh == "big" else None,
+               # A key that sets the usage counts gets exactly them: no prompt cache splits them.
+               "cache": beh not in ("usage-huge", "usage-n")}
         full, events = builder(ctx, ans)
         resp = self.rec["response"]
         resp["stream"] = stream

@@ -57,7 +57,8 @@ UPSTREAMS = {
                r"^/v1(beta)?/models/[^/:]+:(streamGenerateContent|generateContent)$", "gemini-"),
 }
 CASES = ["text", "stream_text", "tool_round_trip", "stream_tool_call", "image_base64", "image_url",
-         "reasoning", "stream_reasoning", "reasoning_tool", "stream_reasoning_tool", "two_tools", "stream_two_tools"]
+         "reasoning", "stream_reasoning", "reasoning_tool", "stream_reasoning_tool", "two_tools", "stream_two_tools",
+         "cached_usage"]
 
 # matrix-openai-responses is an `openai` credential pinned to Responses (`--api responses`), so a Chat
 # client's requests to it are translated Chat -> Responses like every other off-diagonal cell.
@@ -172,6 +173,11 @@ def tok():
 #   follow_up(answer, prompt) -> text of the next turn with the answer in the history
 # ----------------------------------------------------------------------------
 
+def cache_id(prompt):
+    """A session id / prompt_cache_key for this test: printable ASCII without spaces, as headers need."""
+    return "matrix-" + "".join(ch for ch in prompt if ch.isalnum())[-16:]
+
+
 class Answer:
     def __init__(self, text="", reasoning="", calls=None, history=None):
         self.text, self.reasoning, self.calls, self.history = text, reasoning, calls or [], history
@@ -247,6 +253,17 @@ class ChatClient:
         return name, json.loads(args), self._call(msgs, stream, tools, reasoning).text, a.reasoning
 
 
+    def cached(self, prompt, system):
+        """The same request twice, with the prompt_cache_key OpenAI routes caches by; the second's cached count."""
+        n = None
+        for _ in range(2):
+            r = self.c.chat.completions.create(model=self.model, extra_body={"prompt_cache_key": cache_id(prompt)},
+                                               messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}])
+            n = r.usage.prompt_tokens_details.cached_tokens if r.usage.prompt_tokens_details else None
+        assert r.usage.prompt_tokens > 0
+        return n
+
+
 class ResponsesClient:
     model = "gpt-5"
 
@@ -310,6 +327,14 @@ class ResponsesClient:
         return name, json.loads(args), self._call(inp, stream, tools, reasoning).text, a.reasoning
 
 
+    def cached(self, prompt, system):
+        n = None
+        for _ in range(2):
+            r = self.c.responses.create(model=self.model, input=prompt, instructions=system, prompt_cache_key=cache_id(prompt))
+            n = r.usage.input_tokens_details.cached_tokens
+        return n
+
+
 class AnthropicClient:
     model = "claude-sonnet-4-6"
 
@@ -368,6 +393,17 @@ class AnthropicClient:
                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": result(x)}
                                               for i, n, x in a.calls]}]
         return name, args, self._call(msgs, stream, tools, reasoning)[0].text, a.reasoning
+
+
+    def cached(self, prompt, system):
+        """A breakpoint after the system text and a session id, as Claude Code sends them."""
+        n = None
+        for _ in range(2):
+            r = self.c.messages.create(model=self.model, max_tokens=256, extra_headers={"X-Claude-Code-Session-Id": cache_id(prompt)},
+                                       system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+                                       messages=[{"role": "user", "content": prompt}])
+            n = r.usage.cache_read_input_tokens
+        return n
 
 
 class GeminiClient:
@@ -455,6 +491,18 @@ class GeminiClient:
         return name, dict(args or {}), self._call(contents, stream, tools, reasoning).text, a.reasoning
 
 
+def _gemini_cached(self, prompt, system):
+    """Gemini caches implicitly: nothing to ask for; the second of two identical requests reports it."""
+    n = None
+    for _ in range(2):
+        r = self.c.models.generate_content(model=self.model, contents=prompt,
+                                           config=self.t.GenerateContentConfig(system_instruction=system))
+        n = r.usage_metadata.cached_content_token_count
+    return n
+
+
+GeminiClient.cached = _gemini_cached
+
 ADAPTERS = {"openai-chat": ChatClient, "openai-responses": ResponsesClient, "anthropic": AnthropicClient,
             "gemini": GeminiClient}
 
@@ -526,5 +574,12 @@ def test_cell(client, upstream, case):
         # the answer, reasoning included, goes back as history on the next turn
         assert MARKER in c.follow_up(a, "and again " + prompt)
         check_upstream(Seen.since_mark(), upstream, stream, 2)
+    elif case == "cached_usage":
+        # Each client asks for caching as its protocol does; whatever the upstream, the cached tokens it reports
+        # come back in the client's own usage field (the fake caches per its protocol's rule: a prompt_cache_key
+        # for OpenAI, a cache_control breakpoint for Anthropic, a repeated opening for Gemini).
+        n = c.cached(prompt, "Answer briefly. FAKE-TEXT-ONLY " + "These are the long standing rules. " * 20)
+        assert n and n > 0, "no cached tokens in the %s client's usage through %s: %r" % (client, upstream, n)
+        check_upstream(Seen.since_mark(), upstream, False, 2)
     else:
         raise AssertionError(case)

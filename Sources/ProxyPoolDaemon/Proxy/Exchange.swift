@@ -275,6 +275,11 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         if let cap = c.options["max-output-tokens"].flatMap({ Int($0) }) { req.maxOutputTokens = min(req.maxOutputTokens ?? cap, cap) }
         // Reasoning the client could not carry back (Chat has no slot for signatures): from the cache.
         reasoningRestored = service.reasoningCache.restore(into: &req, family: wire.family, credential: c.name, now: Posix.monotonicMillis())
+        // The target's prompt cache: a stable prompt_cache_key for OpenAI, breakpoints for Anthropic.
+        PromptCaching.prepare(&req, for: wire, session: session)
+        // Azure OpenAI answers an argument its API version does not know with a 400 ("Unrecognized request
+        // argument supplied"), and caches by prefix without a key: none is sent there.
+        if c.provider == .azureOpenAI { req.promptCacheKey = nil }
         return req
     }
 

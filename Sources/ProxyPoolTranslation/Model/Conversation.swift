@@ -164,8 +164,15 @@ public struct ChatRequest: Sendable, Equatable {
     /// A user / end-user identifier, where the protocol has one (OpenAI `user`, Anthropic `metadata.user_id`).
     public var user: String?
     /// Fields of the client's request that were dropped because no target can use them and dropping them
-    /// changes nothing the client can see (e.g. `store`, `prompt_cache_key`). Logged at debug level.
+    /// changes nothing the client can see (e.g. `store`). Logged at debug level.
     public var dropped: [String]
+    /// OpenAI's `prompt_cache_key` (Chat Completions and Responses): requests that share it share a prompt cache.
+    /// The client's own, or one the proxy derives from the session (`PromptCaching`).
+    public var promptCacheKey: String?
+    /// Prompt-cache breakpoints the client placed (`cache_control` on OpenAI Chat content parts, as clients of
+    /// Anthropic-backed gateways send it); nil when the client's protocol caches on its own (OpenAI, Gemini), so
+    /// an Anthropic target gets breakpoints of the proxy's choosing (`CacheBreakpoints.automatic`).
+    public var cacheBreakpoints: CacheBreakpoints?
 
     public init(model: String, system: [String] = [], messages: [Message] = [], tools: [ToolDefinition] = [],
                 toolChoice: ToolChoice? = nil, parallelToolCalls: Bool? = nil, maxOutputTokens: Int? = nil,
@@ -176,6 +183,41 @@ public struct ChatRequest: Sendable, Equatable {
         self.parallelToolCalls = parallelToolCalls; self.maxOutputTokens = maxOutputTokens; self.temperature = temperature
         self.topP = topP; self.topK = topK; self.stopSequences = stopSequences; self.reasoning = reasoning
         self.responseFormat = responseFormat; self.stream = stream; self.streamUsage = streamUsage; self.user = user; self.dropped = dropped
+    }
+}
+
+/// Where a prompt cache may end: after the tools, after the system text, after a message (by its index in
+/// `messages`). `ttl` is Anthropic's (`"5m"`, `"1h"`), nil for its default.
+public struct CacheBreakpoints: Sendable, Equatable {
+    public struct Point: Sendable, Equatable {
+        public var ttl: String?
+        public init(ttl: String? = nil) { self.ttl = ttl }
+    }
+    public var tools: Point?
+    public var system: Point?
+    public var messages: [Int: Point]
+    public init(tools: Point? = nil, system: Point? = nil, messages: [Int: Point] = [:]) {
+        self.tools = tools; self.system = system; self.messages = messages
+    }
+
+    func with(system point: Point) -> CacheBreakpoints { var b = self; b.system = point; return b }
+    func with(message i: Int, _ point: Point) -> CacheBreakpoints { var b = self; b.messages[i] = point; return b }
+
+    /// For a client whose protocol caches by itself: the stable prefix (tools and system text) and the whole
+    /// conversation so far, so that the next turn reads both — what OpenAI's automatic caching gives its clients.
+    public static func automatic(_ r: ChatRequest) -> CacheBreakpoints {
+        var b = CacheBreakpoints()
+        if !r.system.isEmpty { b.system = Point() } else if !r.tools.isEmpty { b.tools = Point() }
+        if !r.messages.isEmpty { b.messages[r.messages.count - 1] = Point() }
+        return b
+    }
+}
+
+/// A `prompt_cache_key` as sent upstream: a long one (a client's, or a session id) goes as a digest of itself,
+/// so that what reaches the upstream is bounded and still the same for the same key.
+public enum PromptCacheKey {
+    public static func bounded(_ key: String) -> String {
+        key.utf8.count <= 64 ? key : "pp-" + SHA256.hex(Array(key.utf8)).prefix(48)
     }
 }
 

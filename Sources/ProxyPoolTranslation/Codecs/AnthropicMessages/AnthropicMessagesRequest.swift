@@ -293,6 +293,33 @@ public enum AnthropicMessagesCodec: ProtocolCodec {
         }
     }
 
+    /// Anthropic caches a prompt up to a block marked with `cache_control` (docs.claude.com/en/docs/build-with-
+    /// claude/prompt-caching): at most 4 marks per request, none on a thinking block, tools before system before
+    /// messages. The request's breakpoints: the client's where it placed them, or the proxy's for a client whose
+    /// protocol caches on its own (`CacheBreakpoints.automatic`, set by the caller); the last win over 4.
+    static func placeCacheBreakpoints(_ b: CacheBreakpoints, turnOf: [Int: Int], turns: inout [(role: Role, blocks: [JSONNode])],
+                                      system: inout [JSONNode], tools: inout [JSONNode]) {
+        func mark(_ p: CacheBreakpoints.Point) -> JSONNode {
+            p.ttl.map { ["type": "ephemeral", "ttl": .string($0)] } ?? ["type": "ephemeral"]
+        }
+        var budget = 4
+        // Later points first: a conversation's last turn matters most to the next request.
+        var turnMarks: [(turn: Int, point: CacheBreakpoints.Point)] = []
+        for (i, p) in b.messages.sorted(by: { $0.key > $1.key }) {
+            guard let t = turnOf[i], !turnMarks.contains(where: { $0.turn == t }) else { continue }
+            turnMarks.append((t, p))
+        }
+        for (t, p) in turnMarks where budget > 0 {
+            guard let k = turns[t].blocks.lastIndex(where: { !["thinking", "redacted_thinking"].contains($0["type"]?.string ?? "") }) else { continue }
+            turns[t].blocks[k].set("cache_control", mark(p))
+            budget -= 1
+        }
+        if let p = b.system, budget > 0, !system.isEmpty { system[system.count - 1].set("cache_control", mark(p)); budget -= 1 }
+        if let p = b.tools ?? (system.isEmpty ? b.system : nil), budget > 0, !tools.isEmpty {
+            tools[tools.count - 1].set("cache_control", mark(p))
+        }
+    }
+
     private static func decodeTool(_ t: JSONNode, path: String, dropped: inout [String]) throws(TranslationError) -> ToolDefinition {
         guard let t = try Field.object(t, path) else { throw TranslationError(field: path, "must be an object, not null") }
         if let type = try Field.string(t["type"], "\(path).type"), type != "custom" {
@@ -316,6 +343,7 @@ extension AnthropicMessagesCodec {
 
     public static func encodeRequest(_ request: ChatRequest) throws(TranslationError) -> JSONNode {
         var turns: [(role: Role, blocks: [JSONNode])] = []
+        var turnOf: [Int: Int] = [:]   // canonical message → the turn its blocks went into
         for (i, m) in request.messages.enumerated() {
             var results: [JSONNode] = []
             var others: [JSONNode] = []
@@ -349,6 +377,7 @@ extension AnthropicMessagesCodec {
             } else {
                 turns.append((m.role, blocks))
             }
+            turnOf[i] = turns.count - 1
         }
         // After merging, a user turn's tool results still come first.
         for k in turns.indices where turns[k].role == .user {
@@ -415,8 +444,10 @@ extension AnthropicMessagesCodec {
         }
         let thinkingOn = thinking?["type"]?.string == "enabled"
 
+        var systemBlocks: [JSONNode] = system.map { ["type": "text", "text": .string($0)] }
+        placeCacheBreakpoints(request.cacheBreakpoints ?? CacheBreakpoints(), turnOf: turnOf, turns: &turns, system: &systemBlocks, tools: &tools)
         var out = JSONNode.make(("model", .string(request.model)), ("max_tokens", .int(maxTokens)))
-        if !system.isEmpty { out.set("system", .array(system.map { ["type": "text", "text": .string($0)] })) }
+        if !systemBlocks.isEmpty { out.set("system", .array(systemBlocks)) }
         out.set("messages", .array(turns.map { ["role": .string($0.role.rawValue), "content": .array($0.blocks)] }))
         if !tools.isEmpty { out.set("tools", .array(tools)) }
         out.set("tool_choice", toolChoice)

@@ -27,7 +27,24 @@ public enum OpenAIChatCodec: ProtocolCodec {
         "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "max_tokens", "max_completion_tokens", "temperature",
         "top_p", "stop", "reasoning_effort", "response_format", "stream", "stream_options", "user", "safety_identifier", "n",
         "logprobs", "top_logprobs", "audio", "modalities", "functions", "function_call", "logit_bias", "web_search_options",
+        "prompt_cache_key",
     ]
+
+    /// A `cache_control` on one of a message's content parts (`{"type": "ephemeral", "ttl": "1h"}`), the
+    /// convention of gateways that put Anthropic models behind Chat Completions: a breakpoint after that message.
+    static func cacheBreakpoint(_ content: JSONNode?, path: String) throws(TranslationError) -> CacheBreakpoints.Point? {
+        var point: CacheBreakpoints.Point?
+        for (i, p) in (content?.array ?? []).enumerated() {
+            guard let cc = p["cache_control"], !cc.isNull else { continue }
+            guard let type = try Field.string(cc["type"], "\(path)[\(i)].cache_control.type"), type == "ephemeral" else {
+                throw TranslationError(field: "\(path)[\(i)].cache_control.type", "must be \"ephemeral\"")
+            }
+            let ttl = try Field.string(cc["ttl"], "\(path)[\(i)].cache_control.ttl")
+            if let ttl, ttl != "5m", ttl != "1h" { throw TranslationError(field: "\(path)[\(i)].cache_control.ttl", "must be \"5m\" or \"1h\"") }
+            point = CacheBreakpoints.Point(ttl: ttl)
+        }
+        return point
+    }
 
     public static func decodeRequest(_ body: JSONNode, context: ClientContext) throws(TranslationError) -> ChatRequest {
         guard body.isObject else { throw TranslationError(field: nil, "the request body must be a JSON object") }
@@ -68,10 +85,14 @@ public enum OpenAIChatCodec: ProtocolCodec {
                 flush()
                 noteExtras(m, known: ["role", "content", "name"], dropped: &r.dropped)
                 r.system += try texts(m["content"], path: "\(path).content")
+                if let point = try cacheBreakpoint(m["content"], path: "\(path).content") { r.cacheBreakpoints = (r.cacheBreakpoints ?? .init()).with(system: point) }
             case "user":
                 flush()
                 noteExtras(m, known: ["role", "content", "name"], dropped: &r.dropped)
                 r.messages.append(Message(role: .user, content: try userContent(m["content"], path: "\(path).content", dropped: &r.dropped)))
+                if let point = try cacheBreakpoint(m["content"], path: "\(path).content") {
+                    r.cacheBreakpoints = (r.cacheBreakpoints ?? .init()).with(message: r.messages.count - 1, point)
+                }
             case "assistant":
                 flush()
                 noteExtras(m, known: ["role", "content", "name", "tool_calls", "function_call", "refusal", "reasoning_content", "reasoning"],
@@ -192,6 +213,7 @@ public enum OpenAIChatCodec: ProtocolCodec {
         let user = try Field.string(body["user"], "user")
         let safety = try Field.string(body["safety_identifier"], "safety_identifier")
         r.user = user ?? safety
+        r.promptCacheKey = try Field.string(body["prompt_cache_key"], "prompt_cache_key")
         return r
     }
 
@@ -423,6 +445,7 @@ extension OpenAIChatCodec {
         case nil: break
         }
         if let u = request.user { out.set("user", .string(EndUserID.openAI(u))) }
+        if let k = request.promptCacheKey { out.set("prompt_cache_key", .string(PromptCacheKey.bounded(k))) }
         if request.stream {
             out.set("stream", true)
             out.set("stream_options", ["include_usage": true])   // so the usage is known at the end

@@ -56,7 +56,9 @@ public enum OpenAIResponsesCodec: ProtocolCodec {
                 if value.bool == true { throw TranslationError(field: key, "background responses are not supported through this proxy") }
             case "top_logprobs":
                 if let n = value.int, n > 0 { throw TranslationError(field: key, "log probabilities cannot be produced by this upstream") }
-            case "store", "include", "prompt_cache_key", "prompt_cache_retention", "service_tier", "metadata", "client_metadata",
+            case "prompt_cache_key":
+                req.promptCacheKey = try Field.string(value, key)
+            case "store", "include", "prompt_cache_retention", "service_tier", "metadata", "client_metadata",
                  "truncation", "stream_options", "max_tool_calls":
                 if !value.isNull { drop(key) }
             default:
@@ -480,6 +482,7 @@ extension OpenAIResponsesCodec {
         // Reasoning stays usable on the next turn only if we ask for its encrypted form (store is false).
         if request.reasoning?.enabled != false || hasEncrypted { body.set("include", ["reasoning.encrypted_content"]) }
         if let u = request.user { body.set("safety_identifier", .string(EndUserID.openAI(u))) }
+        if let k = request.promptCacheKey { body.set("prompt_cache_key", .string(PromptCacheKey.bounded(k))) }
         return body
     }
 
