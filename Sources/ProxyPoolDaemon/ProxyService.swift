@@ -70,6 +70,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let tokens: TokenSources
     /// Each account's own usage endpoint, asked at most every 5 minutes while the account is in use.
     lazy var usagePoller = AccountUsagePoller(service: self)
+    /// The models each account's backend lists, kept an hour.
+    lazy var accountModels = AccountModels(service: self)
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
@@ -330,6 +332,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         for n in names {
             guard let c = snapshot.credentials[n], c.enabled, c.provider.servedFamily != nil else { continue }
             for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
+            // A subscription account: what its backend lists (once fetched; the fetch starts here).
+            if c.provider.isAccount { for m in accountModels.models(n) ?? [] where seen.insert(m).inserted { models.append(m) } }
             // Vertex serves Claude models too, under their own names (its tier map is Gemini's).
             if c.provider == .vertex {
                 for t in Tier.allCases { if let m = VertexProvider.claudeTierDefault(t), seen.insert(m).inserted { models.append(m) } }
