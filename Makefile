@@ -14,7 +14,7 @@ CLANG ?= $(dir $(shell command -v $(SWIFT)))clang
 STATIC_CXX = .build/static-libstdc++
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/$(STATIC_CXX)
 
-.PHONY: all deps test-deps build run check e2e fuzz bench bench-translation systemd-test release install uninstall clean
+.PHONY: all deps test-deps build run check e2e fuzz bench bench-translation systemd-test release install uninstall clean deb e2e-systemd
 
 all: build
 
@@ -36,16 +36,18 @@ run: build
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
 # through proxypoold to the fake upstream, to the fake Vertex AI and onto fake subscription accounts, the translation matrix (the four SDK
 # clients x the four upstream protocols, against the fake in strict mode), the dashboard in headless Chromium
-# (Selenium), then every fuzz target for FUZZ_SECONDS (about 5 min).
+# (Selenium), Codex CLI and Claude Code with only the files `proxypoolctl configure --write` wrote, then every fuzz target for FUZZ_SECONDS (about 5 min).
 check: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
 	bash Tests/e2e/through-proxy.sh
+	bash Tests/e2e/codex-websocket.sh
 	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/accounts.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
+	bash Tests/e2e/configure.sh
 	FUZZ_SEED=1 bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 # libFuzzer targets for the parsers and codecs (Tests/Fuzz), built apart from .build in .build-fuzz.
@@ -56,10 +58,12 @@ fuzz:
 
 e2e: build
 	bash Tests/e2e/through-proxy.sh
+	bash Tests/e2e/codex-websocket.sh
 	bash Tests/e2e/vertex.sh
 	bash Tests/e2e/accounts.sh
 	bash Tests/e2e/matrix.sh
 	bash Tests/e2e/dashboard.sh
+	bash Tests/e2e/configure.sh
 
 # Throughput, latency, streaming and memory beside nginx (and LiteLLM when it installs), on loopback.
 bench: deps $(STATIC_CXX)/libstdc++.a
@@ -75,6 +79,22 @@ bench-translation: deps $(STATIC_CXX)/libstdc++.a
 # a Debian mirror for debootstrap, about a minute cold). Not part of `check`: it needs more than a build machine.
 systemd-test: release
 	bash packaging/test-under-systemd.sh
+
+# The Debian package, .build/deb/proxypool_<version>-1_<arch>.deb (packaging/build-deb.sh): dpkg-deb over
+# `make install DESTDIR=… PREFIX=/usr` (system units in /lib/systemd/system, bookworm's place), man pages gzipped,
+# /etc/proxypool/proxypoold.conf as a conffile, copyright and changelog, maintainer scripts from packaging/debian/;
+# Depends from dpkg-shlibdeps, the dlopen'ed libcurl4 and libssl3 included (through packaging/dlopen-deps.c).
+# lintian runs on the result: an error fails the build (each warning is explained in the README).
+deb: test-deps release
+	bash packaging/build-deb.sh
+
+# The package under a real systemd (packaging/e2e-systemd.sh; root, systemd-nspawn and the Debian mirror): boots
+# bookworm with systemd as PID 1, `apt install ./proxypool_*.deb`, then the system service (notify, status, reload,
+# stop, modes, group access), a lingering user's service with the design card's commands and a request to a fake
+# upstream in the container, both journals, socket activation, the watchdog, man pages, systemd-analyze security,
+# remove and purge. Not part of `check` (it needs root and a mirror); it fails, never skips, where it cannot run.
+e2e-systemd: deb
+	bash packaging/e2e-systemd.sh
 
 # Binaries that run without the Swift toolchain (only libcurl4, opened at run time, libsqlite3-0 and libsystemd0 needed).
 release: deps $(STATIC_CXX)/libstdc++.a

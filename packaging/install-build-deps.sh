@@ -5,10 +5,10 @@
 # python3 and python3-venv (the fake upstream, and the venv that holds the real clients for the end-to-end
 # suite), strace (the end-to-end run's zero-egress check), openssl (the Vertex AI tests make a throwaway RSA
 # key and check signatures with it), chromium and chromium-driver (the dashboard's browser test, driven by
-# Selenium from the venv).
+# Selenium from the venv), lintian (make deb checks the package with it).
 set -eu
 build="libcurl4-openssl-dev libsqlite3-dev libsystemd-dev libssl-dev pkg-config"
-test="mandoc systemd util-linux python3 python3-venv strace openssl chromium chromium-driver"
+test="mandoc systemd util-linux python3 python3-venv strace openssl chromium chromium-driver lintian"
 want="$build"
 [ "${1:-}" = "--with-test-tools" ] && want="$build $test"
 missing=""

@@ -9,13 +9,18 @@ public struct OptionSpec: Sendable {
     public var repeatable: Bool
     /// Accepted but left out of `--help` (options for proxypool's own tests).
     public var hidden: Bool
+    /// The value may be left out (`--adc` or `--adc=FILE`): given only after `=`, as getopt's optional
+    /// arguments are, so a following word is never taken for it.
+    public var optionalValue: Bool
 
-    public init(_ long: String, short: Character? = nil, value: String? = nil, repeatable: Bool = false, hidden: Bool = false, help: String) {
+    public init(_ long: String, short: Character? = nil, value: String? = nil, optionalValue: Bool = false, repeatable: Bool = false,
+                hidden: Bool = false, help: String) {
         self.long = long; self.short = short; self.value = value; self.help = help; self.repeatable = repeatable; self.hidden = hidden
+        self.optionalValue = optionalValue && value != nil
     }
 
     var display: String {
-        (short.map { "-\($0), " } ?? "") + "--\(long)" + (value.map { " \($0)" } ?? "")
+        (short.map { "-\($0), " } ?? "") + "--\(long)" + (value.map { optionalValue ? "[=\($0)]" : " \($0)" } ?? "")
     }
 }
 
@@ -104,7 +109,7 @@ public struct CommandLineSpec: Sendable {
         var leading: [String] = []
         while let a = rest.first, a.hasPrefix("-"), a != "-", a != "--" {
             leading.append(a); rest = rest.dropFirst()
-            if let opt = findOption(a, in: globalOptions), opt.value != nil, !a.contains("=") {
+            if let opt = findOption(a, in: globalOptions), opt.value != nil, !opt.optionalValue, !a.contains("=") {
                 guard let v = rest.first else { throw UsageError("option --\(opt.long) needs a value (\(opt.value!))") }
                 leading.append(v); rest = rest.dropFirst()
             }
@@ -155,10 +160,13 @@ public struct CommandLineSpec: Sendable {
             if opt.long == "help" { return .help(help(for: cmd)) }
             if opt.long == "version" { return .version }
             let inline: String? = a.firstIndex(of: "=").map { String(a[a.index(after: $0)...]) }
-            if opt.value == nil {
+            if opt.value == nil || (opt.optionalValue && inline == nil) {
                 guard inline == nil else { throw UsageError("option --\(opt.long) takes no value", command: cmd.name) }
                 inv.flags.insert(opt.long)
                 continue
+            }
+            if opt.optionalValue, inline?.isEmpty == true {
+                throw UsageError("option --\(opt.long)= needs a value after '=' (\(opt.value!)), or none at all", command: cmd.name)
             }
             let v: String
             if let inline { v = inline } else {

@@ -108,3 +108,8 @@ extension StringProtocol {
         return String(String.UnicodeScalarView(s))
     }
 }
+
+extension ProviderKind {
+    /// A subscription login (tokens from a sign-in, quota windows, rotation by them).
+    public var isAccount: Bool { self == .chatGPTAccount || self == .claudeAccount }
+}

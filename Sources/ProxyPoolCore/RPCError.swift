@@ -37,6 +37,8 @@ public struct RPCError: Error, Codable, Equatable, Sendable, CustomStringConvert
     public static func tooLarge(_ m: String) -> RPCError { .init(code: -32005, name: "too-large", message: m) }
     public static func busy(_ m: String) -> RPCError { .init(code: -32006, name: "busy", message: m) }
     public static func storeFailure(_ m: String) -> RPCError { .init(code: -32007, name: "store-failure", message: m) }
+    /// A file the daemon was asked to edit (a tool's settings) does not parse: it was left unchanged.
+    public static func unparsableFile(_ m: String) -> RPCError { .init(code: -32009, name: "unparsable-file", message: m) }
     /// A caller allowed only to read called a method that changes state (`RPCMethod.mutates`).
     public static func readOnly(_ method: String) -> RPCError {
         .init(code: -32008, name: "read-only", message: "method '\(method)' changes state, and this caller may only read")

@@ -67,12 +67,15 @@ public enum TierClassifier {
     }
 
     /// Built-in rules, in order: reasoning before fast (an `o4-mini` or a `…-flash-thinking` is a reasoning model),
-    /// fast before flagship (`gemini-pro-lite` would be a lite model), and everything else is standard.
+    /// fast before flagship (`gemini-pro-lite` would be a lite model). A name none of them matches is flagship when
+    /// it is a numbered generation of a vendor family without a size word (`gpt-5`, `gpt-5.5-codex`, `grok-4`:
+    /// each vendor's full-size model), else standard; then older generations step down (`generations`).
     public static let builtinRules: [TierRule] = [
         TierRule(.oSeries, "o", .reasoning),
         TierRule(.word, "thinking", .reasoning),
         TierRule(.word, "reasoner", .reasoning),
         TierRule(.word, "reasoning", .reasoning),
+        TierRule(.prefix, "deepseek-r", .reasoning),        // deepseek-r1, deepseek-r2, … and their distills
         TierRule(.word, "r1", .reasoning),
         TierRule(.word, "r2", .reasoning),
         TierRule(.word, "qwq", .reasoning),
@@ -85,19 +88,71 @@ public enum TierClassifier {
         TierRule(.word, "small", .fast),
         TierRule(.word, "tiny", .fast),
         TierRule(.word, "instant", .fast),
+        TierRule(.word, "fast", .fast),                     // grok-4-fast, grok-code-fast-1
         TierRule(.word, "ministral", .fast),
         TierRule(.word, "gemma", .fast),
         TierRule(.word, "phi", .fast),
         TierRule(.size, "", .fast, maxB: 14),
+        TierRule(.word, "fable", .flagship),                // Anthropic's top family, above opus
         TierRule(.word, "opus", .flagship),
         TierRule(.word, "pro", .flagship),
         TierRule(.word, "ultra", .flagship),
         TierRule(.word, "large", .flagship),
         TierRule(.word, "max", .flagship),
-        TierRule(.prefix, "gpt-4.5", .flagship),
-        TierRule(.prefix, "gpt-4-32k", .flagship),
         TierRule(.size, "", .flagship, minB: 200),
+        TierRule(.word, "sonnet", .standard),               // so that claude-3-sonnet is not a bare (flagship) generation
     ]
+
+    /// A vendor family whose names carry a generation number (`gpt-4o` is 4, `claude-3-5-sonnet` 3,
+    /// `claude-sonnet-4-5` 4). `current` is the generation of the built-in tier defaults (`gpt-5.1`,
+    /// `claude-*-4-5`, `gemini-2.5-*`, `grok-4`); that one and any later one keep their tier, and each generation
+    /// before it steps one tier down (flagship → standard → fast), since asking for an old model by name asks for
+    /// what it was worth against today's. Reasoning models keep their tier.
+    public struct Generation: Sendable, Equatable {
+        public var family: String
+        public var current: Int
+        public var aliases: [String]
+        /// For `tier rule list`: "gpt before 5".
+        public var match: String { "\(([family] + aliases).joined(separator: "/")) before generation \(current)" }
+    }
+
+    public static let generations: [Generation] = [
+        Generation(family: "gpt", current: 5, aliases: ["chatgpt"]),
+        Generation(family: "claude", current: 4, aliases: []),
+        Generation(family: "gemini", current: 2, aliases: []),
+        Generation(family: "grok", current: 4, aliases: []),
+    ]
+
+    /// The family and generation number a name carries: the first word after the family name that starts with
+    /// digits and is not a size (`120b`), or digits right after the family name (`gpt5`).
+    static func generation(of n: Normalized) -> (Generation, Int)? {
+        guard let first = n.words.first else { return nil }
+        for g in generations {
+            for name in [g.family] + g.aliases where first.hasPrefix(name) {
+                let rest = first.dropFirst(name.count)
+                if rest.isEmpty {
+                    for w in n.words.dropFirst() {
+                        let isSize = w.hasSuffix("b") && w.dropLast().allSatisfy { $0.isNumber || $0 == "x" }
+                        if !isSize, let d = leadingNumber(w) { return (g, d) }
+                    }
+                    return nil
+                }
+                if let d = leadingNumber(String(rest)), rest.allSatisfy(\.isNumber) || rest.last == "o" { return (g, d) }
+            }
+        }
+        return nil
+    }
+
+    static func leadingNumber(_ w: String) -> Int? {
+        let digits = w.prefix { $0.isASCII && $0.isNumber }
+        return digits.isEmpty || digits.count > 4 ? nil : Int(digits)
+    }
+
+    static func stepDown(_ t: Tier, by steps: Int) -> Tier {
+        var t = t
+        for _ in 0..<min(steps, 2) { t = t == .flagship ? .standard : (t == .standard ? .fast : t) }
+        return t
+    }
 
     public static func normalize(_ model: String) -> Normalized {
         var s = model.lowercased().trimming(" ")
@@ -124,9 +179,22 @@ public enum TierClassifier {
         for (i, r) in userRules.enumerated() where r.matches(n) {
             return Result(tier: r.tier, rule: "user rule \(i + 1): \(r.description)", normalized: n.name)
         }
-        for r in builtinRules where r.matches(n) {
-            return Result(tier: r.tier, rule: "built-in: \(r.description)", normalized: n.name)
+        let gen = generation(of: n)
+        var tier: Tier, rule: String
+        if let r = builtinRules.first(where: { $0.matches(n) }) {
+            (tier, rule) = (r.tier, "built-in: \(r.description)")
+        } else if let (g, d) = gen {
+            (tier, rule) = (.flagship, "built-in: \(g.family) \(d) without a size word → flagship")
+        } else {
+            return Result(tier: .standard, rule: "built-in: no rule matched → standard", normalized: n.name)
         }
-        return Result(tier: .standard, rule: "built-in: no rule matched → standard", normalized: n.name)
+        if let (g, d) = gen, d < g.current, tier != .reasoning, tier != .fast {
+            let behind = g.current - d
+            let stepped = stepDown(tier, by: behind)
+            rule += "; \(g.family) \(d) is \(behind == 1 ? "one generation" : "\(behind) generations") before \(g.family) \(g.current)"
+                + " → \(stepped.rawValue)"
+            tier = stepped
+        }
+        return Result(tier: tier, rule: rule, normalized: n.name)
     }
 }

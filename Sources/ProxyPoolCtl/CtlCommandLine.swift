@@ -7,7 +7,7 @@ public enum CtlCommandLine {
     static let verbs: [Verb] = StatusCommands.verbs + CredentialCommands.verbs + ImportCommands.verbs + LoginCommands.verbs
         + AssignCommands.verbs + KeyCommands.verbs
         + AppCommands.verbs + UsageCommands.verbs + TierCommands.models + AliasCommands.verbs + TierCommands.rules
-        + SettingsCommands.verbs + DashboardCommands.verbs + ChatCommands.verbs
+        + SettingsCommands.verbs + DashboardCommands.verbs + ChatCommands.verbs + ConfigureCommands.verbs
 
     public static let spec = CommandLineSpec(
         program: "proxypoolctl",

@@ -7,19 +7,22 @@ import ProxyPoolSystem
 enum SecretInput {
     static func read(_ ctx: Ctl.Context, name: String) throws -> String {
         let inv = ctx.invocation
-        let given = [inv.flag("key-stdin"), inv.value("key-file") != nil, inv.value("key-env") != nil, inv.flag("adc")].filter { $0 }.count
+        let given = [inv.flag("key-stdin"), inv.value("key-file") != nil, inv.value("key-env") != nil, inv.flag("adc") || inv.value("adc") != nil].filter { $0 }.count
         guard given <= 1 else { throw Ctl.usage("give the secret one way only: --key-stdin, --key-file, --key-env or --adc") }
         let raw: String
-        if inv.flag("adc") {
-            // Where gcloud writes it (`gcloud auth application-default login`): $CLOUDSDK_CONFIG, else ~/.config/gcloud.
-            guard let dir = Posix.environment("CLOUDSDK_CONFIG") ?? Posix.environment("HOME").map({ $0 + "/.config/gcloud" }) else {
-                throw Ctl.usage("--adc needs HOME or CLOUDSDK_CONFIG to find application_default_credentials.json; or give the file with --key-file")
+        if inv.flag("adc") || inv.value("adc") != nil {
+            let path: String
+            if let given = inv.value("adc") { path = given } else {
+                // Where gcloud writes it (`gcloud auth application-default login`): $CLOUDSDK_CONFIG, else ~/.config/gcloud.
+                guard let dir = Posix.environment("CLOUDSDK_CONFIG") ?? Posix.environment("HOME").map({ $0 + "/.config/gcloud" }) else {
+                    throw Ctl.usage("--adc needs HOME or CLOUDSDK_CONFIG to find application_default_credentials.json; or give the file: --adc=FILE")
+                }
+                path = dir + "/application_default_credentials.json"
             }
-            let path = dir + "/application_default_credentials.json"
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 throw Ctl.Failure(message: "cannot read \(path): \(String(cString: strerror(errno)))",
-                                  hint: "run 'gcloud auth application-default login', or give the file with --key-file FILE", code: ExitCode.failure)
+                                  hint: "run 'gcloud auth application-default login', or give the file with --adc=FILE", code: ExitCode.failure)
             }
             defer { close(fd) }
             raw = try readAll(fd: fd, what: path)

@@ -17,6 +17,7 @@ enum ControlMethods {
     }
 
     static func make(store: Store, logger: Logger, quota: @escaping @Sendable (String) -> [QuotaWindow] = { _ in [] },
+                     recognition: @escaping @Sendable (String) -> String? = { _ in nil },
                      status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,
                      authFailed: @escaping @Sendable (_ credential: String) -> Void = { _ in },
@@ -24,6 +25,7 @@ enum ControlMethods {
                      dashboard: DashboardSessions = DashboardSessions(), listen: ListenAddress = try! ListenAddress(parsing: DaemonConfig.defaultListen)) -> ControlHandlers {
         var h = ControlHandlers()
         DashboardControl.register(&h, sessions: dashboard, listen: listen, logger: logger)
+        ConfigureControl.register(&h, store: store, listen: listen, logger: logger, sessions: dashboard)
 
         h.register(RPC.Status.self) { _, _ in try status() }
         h.register(RPC.CredentialAdd.self) { p, c in
@@ -47,6 +49,18 @@ enum ControlMethods {
                           event: "credential-removed", [.init("CREDENTIAL", p.name), who(c)])
             changed(p.name)
             return .init(name: p.name, unassignedFrom: apps)
+        }
+        h.register(RPC.CredentialUpdate.self) { p, c in
+            let info = try store.updateCredential(p)
+            var what: [String] = []
+            if p.secret != nil { what.append("secret") }
+            if p.baseURL != nil { what.append("base URL") }
+            if let o = p.options, !o.isEmpty { what.append("options " + o.keys.sorted().joined(separator: ", ")) }
+            if p.free != nil { what.append("free mark") }
+            logger.notice("credential \(p.name) updated (\(what.isEmpty ? "nothing changed" : what.joined(separator: ", ")))", event: "credential-updated",
+                          [.init("CREDENTIAL", p.name), who(c)])
+            changed(p.name)
+            return info
         }
         h.register(RPC.CredentialSetEnabled.self) { p, c in
             let info = try store.setEnabled(p.name, p.enabled)
@@ -142,7 +156,13 @@ enum ControlMethods {
             return Empty()
         }
         h.register(RPC.SettingsGet.self) { _, _ in try store.settings() }
-        h.register(RPC.AppList.self) { _, _ in try store.apps() }
+        h.register(RPC.AppList.self) { _, _ in
+            try store.apps().map { a in
+                var a = a
+                a.recognisedBy = recognition(a.app)
+                return a
+            }
+        }
         h.register(RPC.Usage.self) { p, _ in try store.usage(since: p.since) }
         h.register(RPC.TierClassify.self) { p, _ in
             let r = TierClassifier.classify(p.model, userRules: try store.tierRules().map(\.rule))

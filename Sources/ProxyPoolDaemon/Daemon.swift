@@ -195,7 +195,8 @@ public final class Daemon: @unchecked Sendable {
             } catch { logger.error("cannot reload the routing table: \(error)") }
         }
         let quotas = service.quotas
-        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) },
+        let recognitions = service.recognitions
+        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) }, recognition: { recognitions.description($0) },
                                            status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns, quotas) },
                                            changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) },
                                            authFailed: { credential in
@@ -218,6 +219,12 @@ public final class Daemon: @unchecked Sendable {
                       event: "daemon-ready", [.init("LISTEN", boundListen), .init("CONTROL_SOCKET", socketPath)])
         Systemd.notify("READY=1\nSTATUS=\(statusLine(store))\nMAINPID=\(getpid())")
 
+        // Test-only fault switch, off unless the variable is set (packaging/e2e-systemd.sh sets it in a unit
+        // drop-in): the event loop stops turning, so the watchdog pings stop and systemd must restart us.
+        if Posix.environment("PROXYPOOL_TEST_STALL_EVENT_LOOP") == "1" {
+            logger.warning("PROXYPOOL_TEST_STALL_EVENT_LOOP=1: stalling the event loop (a test of the watchdog)", event: "test-stall")
+            loop.execute { while true { sleep(3600) } }
+        }
         let watchdogMillis = Systemd.watchdogInterval().map { Int64($0 / 1000) }
         while true {
             var info = siginfo_t()

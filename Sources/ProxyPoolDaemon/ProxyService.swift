@@ -29,6 +29,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
 
     /// The subscription accounts' usage windows, as their answers report them.
     let quotas = QuotaTable()
+    let recognitions = AppRecognitions()
+    /// The last request's app and how it was recognised: the table is written only when that changes.
+    private var lastRecognition: (app: String, how: AppDetection.Recognition)?
 
     let loop: EventLoop
     let upstreams: Upstreams
@@ -68,6 +71,9 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     let mediaFetchSlots = MediaFetchSlots()
     /// Tokens of the credentials that authenticate with a fetched one (TokenSources.swift).
     let tokens: TokenSources
+    /// What the Responses WebSockets remember for incremental turns, all together (ResponsesWebSocket.swift):
+    /// 256 MiB, or max-body-bytes when that is more (docs/hardening.md).
+    lazy var webSocketHistory = WebSocketHistoryBudget(capBytes: max(options.maxAnswerBytes, 256 << 20))
     /// Each account's own usage endpoint, asked at most every 5 minutes while the account is in use.
     lazy var usagePoller = AccountUsagePoller(service: self)
     /// The models each account's backend lists, kept an hour.
@@ -136,7 +142,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             return refuse(dialectOf(match, head), .authentication, "GET /metrics needs a local access key ('proxypoolctl key create'), as it names every credential and app; or set 'metrics-public = yes' in proxypoold.conf(5)")
         }
         var keyInfo: (id: String, app: String?)?
-        if case .api(let endpoint) = match {
+        if let endpoint = match.apiEndpoint {
             let key = accessKey(head)
             keyInfo = key.info
             if snapshot.settings.requireAccessKey && keyInfo == nil {
@@ -175,9 +181,10 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             response.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
         case .metrics:
             response.respond(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(metricsText().utf8))
-        case .upgradeRequired(let d):
-            // Codex tries a WebSocket first with the built-in provider; 426 makes it fall back to HTTP + SSE.
-            refuse(response, d, .invalidRequest, "WebSocket is not supported here; use HTTP with server-sent events", status: 426, headers: [("Upgrade", "websocket")])
+        case .webSocket(let endpoint):
+            // Codex opens a WebSocket first (built-in provider, or `supports_websockets = true`): the Responses
+            // WebSocket transport (ResponsesWebSocket.swift), admitted like the HTTP path above.
+            openResponsesWebSocket(endpoint, request, response, keyInfo: admission.keyInfo)
         case .methodNotAllowed(let d, let allowed):
             refuse(response, d, .invalidRequest, "method \(head.method) is not allowed on \(head.path); use \(allowed)", status: 405, headers: [("Allow", allowed)])
         case .notFound(let d):
@@ -194,19 +201,28 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     }
 
     /// An error the proxy answers itself, in the client's protocol's shape, counted like every request.
-    private func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
+    func refuse(_ response: HTTPResponseWriter, _ d: Family, _ kind: ErrorCause, _ message: String,
                         status: Int? = nil, headers: [(String, String)] = []) {
         let st = status ?? kind.status(for: d)
         metrics.count("proxypool_requests_total", "app=\"-\",code=\"\(st)\",credential=\"-\"")
         response.respond(status: st, headers: [("Content-Type", "application/json")] + headers, body: ClientErrors.body(d, kind, message, status: st))
     }
 
-    private func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
-                       pinned: String? = nil) {
+    /// `overWebSocket`: a `response.create` of a Responses WebSocket (its record says so).
+    func proxy(_ endpoint: Endpoint, _ request: HTTPRequest, _ response: HTTPResponseWriter, keyInfo: (id: String, app: String?)?,
+               pinned: String? = nil, overWebSocket: Bool = false) {
         let head = request.head
         let d = endpoint.family
-        let (app, _) = AppDetection.detect(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
-        if endpoint.kind == .models { return listModels(d, app: app, response) }
+        let (app, how) = AppDetection.recognise(keyApp: keyInfo?.app, userRules: snapshot.appRules, header: head.header)
+        if let last = lastRecognition, last.app == app, last.how == how {} else {
+            recognitions.set(app, how)
+            lastRecognition = (app, how)
+        }
+        if endpoint.kind == .models {
+            // Claude Code asks with anthropic-version and x-api-key (Endpoints); an app detected as claude-code
+            // that sent neither still gets the Anthropic shape its gateway discovery validates.
+            return listModels(d == .openai && app == "claude-code" ? .anthropic : d, app: app, query: head.query, response)
+        }
         if endpoint.kind == .accountUsage { return accountUsage(d, app: app, response) }
         // What routing needs from the body.
         var model = endpoint.pathModel
@@ -224,6 +240,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // A conversation turn can go to any credential (translated when it speaks another protocol); the
         // other endpoints (model lists, token counts) only to one of the client's own protocol.
         let translatable = WireProtocol(endpoint: endpoint.kind) != nil
+        let claudeCount = endpoint.kind == .countTokens && model.map { VertexRoute.publisher(for: $0) == .anthropic } == true
+        let claudeCountOnVertex = { (c: CredentialRoute) in claudeCount && c.provider == .vertex }
         var skipped: [String] = []
         var earliest: Int64?
         let usable: (String) -> Bool = { [self] name in
@@ -237,8 +255,14 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) \(why)")
                 return false
             }
-            guard translatable || cd == d else {
+            guard translatable || cd == d || claudeCountOnVertex(c) else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
+                return false
+            }
+            // Embeddings have no equivalent to translate to: only the Gemini API serves them under these paths
+            // (Vertex AI answers them on :predict, a shape of its own).
+            guard !endpoint.kind.isEmbedding || c.provider == .gemini else {
+                skipped.append("\(name) (\(c.provider.rawValue)) serves no Gemini embeddings")
                 return false
             }
             if let (until, reason) = cooldowns.blockedUntil(name, model: model, now: now) {
@@ -255,7 +279,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // credentials are never in it: they serve only fast requests, and only when the user opted in.
         let pool = pools(for: d)
         let own = pool.own
-        let others = translatable ? pool.others : []
+        // Vertex answers an Anthropic token count for its Claude models, though it is in the Gemini pool.
+        let others = translatable ? pool.others : (claudeCount ? pool.others.filter { snapshot.credentials[$0]?.provider == .vertex } : [])
         var candidates = pinned.map { usable($0) ? [$0] : [] }
             ?? Routing.candidates(chain: chain, pool: own, secondaryPool: others, usable: usable,
                                   fallbackToPool: snapshot.settings.fallbackToPool, rotation: rotation,
@@ -276,6 +301,13 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         if candidates.isEmpty, endpoint.kind == .countTokens || endpoint.kind == .geminiCountTokens {
             return estimateTokens(endpoint, request, response, app: app)
         }
+        if candidates.isEmpty, endpoint.kind.isEmbedding, earliest == nil {
+            // Not a passing outage: nothing the app may use can embed. Gemini's own answer to a request it
+            // cannot serve is a 400 INVALID_ARGUMENT.
+            let why = skipped.isEmpty ? "it has no credential" : Array(Set(skipped)).sorted().joined(separator: "; ")
+            return refuse(response, d, .invalidRequest, "\(endpoint.kind == .embedContent ? "embedContent" : "batchEmbedContents") needs a gemini "
+                          + "credential (an API key for the Gemini API), and app \(app) has none it may use: \(why)", status: 400)
+        }
         guard !candidates.isEmpty else {
             let why = skipped.isEmpty ? (chain.isEmpty && !snapshot.settings.fallbackToPool ? "it has no assignment and pool fallback is off"
                                          : "no enabled credential speaks the \(d.rawValue) protocol") : Array(Set(skipped)).sorted().joined(separator: "; ")
@@ -292,6 +324,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         if let first = candidates.first, snapshot.credentials[first]?.provider.isAccount == true { usagePoller.inUse(first) }
         let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
+        exchange.overWebSocket = overWebSocket
         exchanges[ObjectIdentifier(exchange)] = exchange
         exchange.attempt()
     }
@@ -323,17 +356,26 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         return p
     }
 
-    /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases.
-    private func listModels(_ d: Family, app: String, _ response: HTTPResponseWriter) {
+    /// The models the app may ask for: each tier model of the credentials it routes to, then the aliases; an
+    /// Anthropic caller gets the Claude names instead (`claudeModels`), paged as Anthropic pages.
+    private func listModels(_ d: Family, app: String, query: Substring?, _ response: HTTPResponseWriter) {
         var names = snapshot.assignments[app] ?? []
         if snapshot.settings.fallbackToPool { names += snapshot.servable.filter { !isFree($0) } }
         if snapshot.settings.freeModels(for: app) { names += snapshot.servable.filter(isFree) }
+        let credentials = names.compactMap { snapshot.credentials[$0] }.filter { $0.enabled && $0.provider.servedFamily != nil }
+        if d == .anthropic {
+            switch ModelList.anthropicPage(claudeModels(credentials), query: query) {
+            case .failure(let e): return refuse(response, d, .invalidRequest, e.message, status: 400)
+            case .success(let body):
+                metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
+                return response.respond(status: 200, headers: [("Content-Type", "application/json")], body: body)
+            }
+        }
         var seen = Set<String>(), models: [String] = []
-        for n in names {
-            guard let c = snapshot.credentials[n], c.enabled, c.provider.servedFamily != nil else { continue }
+        for c in credentials {
             for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
             // A subscription account: what its backend lists (once fetched; the fetch starts here).
-            if c.provider.isAccount { for m in accountModels.models(n) ?? [] where seen.insert(m).inserted { models.append(m) } }
+            if c.provider.isAccount { for m in accountModels.models(c.name) ?? [] where seen.insert(m).inserted { models.append(m) } }
             // Vertex serves Claude models too, under their own names (its tier map is Gemini's).
             if c.provider == .vertex {
                 for t in Tier.allCases { if let m = VertexProvider.claudeTierDefault(t), seen.insert(m).inserted { models.append(m) } }
@@ -342,6 +384,27 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         for a in snapshot.aliases.keys.sorted() where seen.insert(a).inserted { models.append(a) }
         metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"-\"")
         response.respond(status: 200, headers: [("Content-Type", "application/json")], body: ModelList.body(d, models: models))
+    }
+
+    /// For an Anthropic caller (Claude Code's gateway model discovery keeps only ids with `claude` or
+    /// `anthropic` in them): per tier, the Claude name a Claude Code user would pick — an Anthropic credential's
+    /// own model for the tier, else the anthropic kind's — whatever credential ends up serving it (a Claude
+    /// name sent to an OpenAI or Gemini credential maps through its tier); then the user's aliases. Only the
+    /// aliases when the app has no credential to serve anything, as in the other shapes.
+    private func claudeModels(_ credentials: [CredentialRoute]) -> [ModelList.Entry] {
+        var seen = Set<String>(), entries: [ModelList.Entry] = []
+        let claudeCredentials = credentials.filter { Providers.of($0.provider).modelFamily == .anthropic }
+        for t in Tier.allCases where !credentials.isEmpty {
+            let own = claudeCredentials.compactMap { snapshot.credentialTiers[$0.name]?[t] }
+            let kind = snapshot.tierModels[.anthropic]?[t] ?? Providers.of(.anthropic).tierDefault(t)
+            for m in own + [kind].compactMap({ $0 }) where ModelMapping.family(of: m) == .anthropic && seen.insert(m).inserted {
+                entries.append(ModelList.Entry(m, description: "\(t.rawValue) tier"))
+            }
+        }
+        for (a, target) in snapshot.aliases.sorted(by: { $0.key < $1.key }) where seen.insert(a).inserted {
+            entries.append(ModelList.Entry(a, description: "alias for \(target)"))
+        }
+        return entries
     }
 
     /// A subscription CLI's own usage request (Codex's, Claude Code's): the windows of the account of its kind
@@ -394,7 +457,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     func dialectOf(_ m: EndpointMatch, _ head: HTTPRequestHead) -> Family {
         switch m {
         case .api(let e): return e.family
-        case .upgradeRequired(let d), .methodNotAllowed(let d, _), .notFound(let d): return d
+        case .webSocket(let e): return e.family
+        case .methodNotAllowed(let d, _), .notFound(let d): return d
         default: return head.header("anthropic-version") != nil ? .anthropic : .openai
         }
     }

@@ -35,8 +35,3 @@ final class QuotaTable: @unchecked Sendable {
         }
     }
 }
-
-extension ProviderKind {
-    /// A subscription login (quota windows, rotation by them).
-    var isAccount: Bool { self == .chatGPTAccount || self == .claudeAccount }
-}

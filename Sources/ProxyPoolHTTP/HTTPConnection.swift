@@ -12,7 +12,7 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
     let loop: EventLoop
     let config: HTTPServerConfig
     private let deadlines: DeadlineTracker
-    private let buffered: BufferedBytes
+    let buffered: BufferedBytes
     let handler: HTTPHandler
     var parser: HTTPRequestParser
     /// When the request phase at hand (idle, head, body, lingering close) runs out.
@@ -50,6 +50,8 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
     private var heldRejection: HTTPRejection?
     /// The server's one read buffer: what a read brings is copied into the parser before anything else runs.
     private let readBuffer: ReadBuffer
+    /// After a `101 Switching Protocols`: the WebSocket this connection now carries (WebSocketChannel).
+    private(set) var webSocket: WebSocketChannel?
 
     init(fd: Int32, server: HTTPServer) {
         self.fd = fd
@@ -63,7 +65,8 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
         parser = HTTPRequestParser(limits: server.config.limits)
     }
 
-    var isIdle: Bool { lingering || (!busy && parser.isIdle) }
+    /// A WebSocket counts as idle between turns: shutting down does not wait for it (it is told 1001).
+    var isIdle: Bool { lingering || (!busy && parser.isIdle) || (webSocket.map { !$0.busy } ?? false) }
 
     func start() {
         deadline = loop.now + config.idleTimeoutMillis
@@ -267,6 +270,7 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
     func timedOut() {
         if lingering { close(); return }
         deadline = nil
+        if let ws = webSocket { ws.timedOut(); return }
         // Output waiting for the client is watched by the send deadline.
         if busy || closeAfterResponse { return }
         if parser.isIdle {
@@ -384,7 +388,48 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
         outOffset = 0
         sendDeadline = Int64.max
         if reservedBytes != 0 { releaseReserved() }
+        webSocket = nil   // it holds the connection: no cycle once closed (it has been told, or is telling itself)
         server.closed(self)
+    }
+
+    // MARK: WebSocket
+
+    /// The handshake's answer is queued: from now on this connection speaks RFC 6455. The upgraded response's
+    /// writer stays `current` (its producer is the channel: drained output and a vanished client reach it as
+    /// they reach a streamed response's producer), and the loop's handler for the socket becomes the
+    /// WebSocket reader, so the HTTP path's handler carries no check for it.
+    func switchToWebSocket(_ ws: WebSocketChannel) {
+        webSocket = ws
+        pendingHead = nil
+        deadline = loop.now + ws.timeouts.pingIntervalMillis
+        readInterest = true
+        loop.unregister(fd)
+        loop.register(fd, interest) { [unowned(unsafe) self] ev in webSocketEvents(ev) }
+        // Frames the client sent right behind its handshake (it may, before it reads the 101).
+        let early = parser.leftover
+        parser = HTTPRequestParser(limits: config.limits)
+        if !early.isEmpty { early.withUnsafeBytes { ws.feed($0) } }
+    }
+
+    private func webSocketEvents(_ ev: UInt32) {
+        if ev & EventLoop.hangup != 0 { clientGone(); return }
+        if ev & EventLoop.writable != 0 { flush() }
+        if closed { return }
+        if ev & (EventLoop.readable | EventLoop.peerClosed) != 0 { readWebSocket() }
+    }
+
+    private func readWebSocket() {
+        while !closed, let ws = webSocket {
+            let n = Posix.uninterrupted { recv(fd, readBuffer.bytes, ReadBuffer.size, 0) }
+            if n > 0 {
+                ws.feed(UnsafeRawBufferPointer(start: readBuffer.bytes, count: n))
+            } else if n == 0 {
+                clientGone(); return   // closed without a close frame: the application hears of it as a hang-up
+            } else {
+                if errno != EAGAIN && errno != EWOULDBLOCK { clientGone() }
+                return
+            }
+        }
     }
 
     var isClosed: Bool { closed }

@@ -8,14 +8,28 @@ public protocol HTTPResponseProducer: AnyObject {
     func drained()
 }
 
+/// Where a response goes when it is not written on an HTTP connection: each `response.create` of a Responses
+/// WebSocket is answered by the proxy's usual machinery into one of these, which turns it into messages.
+public protocol HTTPResponseSink: AnyObject {
+    func responseStarted(status: Int, headers: [(String, String)], contentLength: Int?)
+    func responseBody(_ bytes: [UInt8])
+    /// `complete`: false when the response was cut (an upstream broke off mid-body).
+    func responseEnded(complete: Bool)
+    var sinkOverHighWater: Bool { get }
+    var sinkQueuedBytes: Int { get }
+}
+
 /// Writes one response on a connection, on the loop thread. Either `respond` (complete, Content-Length), or
 /// `startStream` + `write`… + `finish` (chunked, each write sent as it comes: nothing is held back).
 public final class HTTPResponseWriter {
     /// Strong, not weak: a weak reference gives the connection a side table, and every retain and release of it
     /// then takes the slow path. A closed connection reads as nil here; the connection drops its `current`
-    /// writer when it closes or finishes a response, so the two never keep each other alive.
-    private let conn: HTTPConnection
-    var connection: HTTPConnection? { conn.isClosed ? nil : conn }
+    /// writer when it closes or finishes a response, so the two never keep each other alive. Nil for a writer
+    /// into a sink.
+    private let conn: HTTPConnection?
+    var connection: HTTPConnection? { guard let c = conn, !c.isClosed else { return nil }; return c }
+    /// Set instead of a connection (see `HTTPResponseSink`).
+    private let sink: HTTPResponseSink?
     let head: HTTPRequestHead?
     private var started = false
     private var finished = false
@@ -27,12 +41,21 @@ public final class HTTPResponseWriter {
     public unowned var producer: HTTPResponseProducer?
 
     init(connection: HTTPConnection, head: HTTPRequestHead?) {
-        conn = connection; self.head = head; highWater = connection.config.highWaterBytes
+        conn = connection; sink = nil; self.head = head; highWater = connection.config.highWaterBytes
+    }
+
+    /// A writer whose response goes to `sink` (a WebSocket turn), for a request made inside the daemon.
+    public init(sink: HTTPResponseSink, head: HTTPRequestHead) {
+        conn = nil; self.sink = sink; self.head = head; highWater = 0
     }
 
     /// Bytes waiting for the client: above the server's high-water mark a producer should pause.
-    public var queuedBytes: Int { connection?.outBytes ?? 0 }
-    public var overHighWater: Bool { guard let c = connection else { return false }; return c.outBytes > highWater }
+    public var queuedBytes: Int { sink?.sinkQueuedBytes ?? connection?.outBytes ?? 0 }
+    public var overHighWater: Bool {
+        if let s = sink { return s.sinkOverHighWater }
+        guard let c = connection else { return false }
+        return c.outBytes > highWater
+    }
     private let highWater: Int
     /// Set for an answer after which the server closes the connection whatever the request asked for.
     var closesConnection = false
@@ -40,6 +63,14 @@ public final class HTTPResponseWriter {
     var isHTTP10: Bool { head?.minorVersion == 0 }
 
     public func respond(status: Int, headers: [(String, String)], body: [UInt8]) {
+        if let s = sink {
+            guard !started, !finished else { return }
+            started = true; finished = true
+            s.responseStarted(status: status, headers: headers, contentLength: body.count)
+            s.responseBody(body)
+            s.responseEnded(complete: true)
+            return
+        }
         guard !started, let c = connection else { return }
         started = true
         var h = headers
@@ -58,6 +89,12 @@ public final class HTTPResponseWriter {
     /// HTTP/1.0, until the connection closes). `flushHead`: send the head now (event streams) rather than with
     /// the first body bytes.
     public func startStream(status: Int, headers: [(String, String)], contentLength: Int? = nil, flushHead: Bool = true) {
+        if let s = sink {
+            guard !started, !finished else { return }
+            started = true
+            s.responseStarted(status: status, headers: headers, contentLength: contentLength)
+            return
+        }
         guard !started, let c = connection else { return }
         started = true
         var h = headers
@@ -75,6 +112,10 @@ public final class HTTPResponseWriter {
     }
 
     public func write(_ bytes: some Collection<UInt8>) {
+        if let s = sink {
+            if started && !finished && !bytes.isEmpty { s.responseBody(Array(bytes)) }
+            return
+        }
         guard started, !finished, let c = connection, !bytes.isEmpty else { return }
         if chunked {
             c.queue { out in
@@ -91,6 +132,10 @@ public final class HTTPResponseWriter {
     }
 
     public func finish() {
+        if let s = sink {
+            if started && !finished { finished = true; s.responseEnded(complete: true) }
+            return
+        }
         guard started, !finished, let c = connection else { return }
         if let r = remaining, r != 0 { abort(); return }   // the upstream broke its own Content-Length
         finished = true
@@ -101,13 +146,41 @@ public final class HTTPResponseWriter {
 
     /// End a stream that cannot be completed properly: the client must not mistake it for a whole response.
     public func abort() {
+        if let s = sink {
+            if !finished { finished = true; s.responseEnded(complete: false) }
+            return
+        }
         guard let c = connection, !finished else { return }
         finished = true
         c.close()
     }
 
-    func drained() { producer?.drained() }
-    func clientGone() { if !finished { finished = true; producer?.clientGone() } }
+    /// Output drained: the producer may go on (called by the connection, or by a sink's owner).
+    public func drained() { producer?.drained() }
+    /// The client went away: the producer stops (called by the connection, or by a sink's owner).
+    public func clientGone() { if !finished { finished = true; producer?.clientGone() } }
+
+    /// Answer a WebSocket handshake with `101 Switching Protocols` (RFC 6455 §4.2.2): `accept` is the
+    /// `Sec-WebSocket-Accept` value. The connection carries the returned channel from now on; nil when the
+    /// client is already gone. No extension or subprotocol is agreed (none is echoed).
+    public func acceptWebSocket(accept: String, extraHeaders: [(String, String)] = [], maxMessageBytes: Int,
+                                timeouts: WebSocketTimeouts = WebSocketTimeouts(), delegate: WebSocketDelegate) -> WebSocketChannel? {
+        guard sink == nil, !started, let c = connection else { return nil }
+        started = true
+        let ws = WebSocketChannel(connection: c, maxMessageBytes: maxMessageBytes, timeouts: timeouts, delegate: delegate)
+        producer = ws   // unowned: the connection holds the channel for as long as this writer matters
+        let headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)] + extraHeaders
+        c.queue { out in
+            out.append(contentsOf: "HTTP/1.1 101 Switching Protocols\r\n".utf8)
+            for (k, v) in headers {
+                out.append(contentsOf: k.utf8); out.append(58); out.append(32); out.append(contentsOf: v.utf8); out.append(13); out.append(10)
+            }
+            out.append(13); out.append(10)
+        }
+        c.switchToWebSocket(ws)
+        c.scheduleFlush()
+        return ws
+    }
 
     /// The response head, appended as bytes (no intermediate String).
     static func appendHead(_ out: inout [UInt8], status: Int, headers: [(String, String)], keepAlive: Bool, http10: Bool) {
@@ -141,6 +214,7 @@ public final class HTTPResponseWriter {
     public static func reason(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"
+        case 101: return "Switching Protocols"
         case 200: return "OK"
         case 201: return "Created"
         case 204: return "No Content"

@@ -69,7 +69,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// exchange holds it) would take the slow path. The handler does not hold the server.
     let handler: HTTPHandler
     var connections: [Int32: HTTPConnection] = [:]
-    private var accepting = true
+    private(set) var accepting = true
     /// The earliest connection deadline: connections are walked when it falls due, not on every turn.
     let deadlines = DeadlineTracker()
     /// Shared by the connections (see `ReadBuffer`).
@@ -103,7 +103,10 @@ public final class HTTPServer: @unchecked Sendable {
         loop.unregister(listenFD)
         close(listenFD)
         if spareFD >= 0 { close(spareFD); spareFD = -1 }
-        for c in connections.values where c.isIdle { c.close() }
+        for c in connections.values where c.isIdle {
+            // A WebSocket between turns is told why (1001); one in a turn is, once the turn ends.
+            if let ws = c.webSocket { ws.goAway() } else { c.close() }
+        }
     }
 
     public var busyConnections: Int { connections.values.filter { !$0.isIdle }.count }

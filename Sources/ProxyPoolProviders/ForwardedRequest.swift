@@ -64,12 +64,14 @@ public struct ForwardedRequest {
 }
 
 public enum PathSegment {
-    /// A model name as one path segment: anything but unreserved characters percent-encoded.
-    public static func encode(_ s: String) -> String {
+    /// A model name as one path segment: anything but unreserved characters percent-encoded, and `@` too
+    /// unless `keepingAt` (RFC 3986 allows it in a segment; Vertex's Claude ids carry one, sent as is).
+    public static func encode(_ s: String, keepingAt: Bool = false) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for b in s.utf8 {
-            if Validation.isAlnum(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~") {
+            if Validation.isAlnum(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+                || (keepingAt && b == UInt8(ascii: "@")) {
                 out.append(b)
             } else {
                 out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]

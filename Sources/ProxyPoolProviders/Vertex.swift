@@ -57,7 +57,15 @@ public struct VertexProvider: Provider {
     public func tierDefault(_ tier: Tier) -> String? { GeminiShape.tierDefault(tier) }
 
     /// Claude models a Vertex credential also lists (`/v1/models`), by tier: Anthropic's names as Vertex takes them.
-    public static func claudeTierDefault(_ tier: Tier) -> String? { AnthropicShape.tierDefault(tier) }
+    /// Claude on Vertex by tier, under the ids Vertex documents (with the `@` version Google asks for,
+    /// https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/use-claude).
+    public static func claudeTierDefault(_ tier: Tier) -> String? {
+        switch tier {
+        case .flagship, .reasoning: return "claude-opus-4-5@20251101"
+        case .standard: return "claude-sonnet-4-5@20250929"
+        case .fast: return "claude-haiku-4-5@20251001"
+        }
+    }
 
     /// `credential test`: a token (or the API key) and a model's card from the publisher catalogue
     /// (`GET /v1/publishers/google/models/{fast tier model}`).
@@ -196,6 +204,23 @@ public enum VertexRoute {
 
     public static func wire(_ p: Publisher) -> WireProtocol { p == .anthropic ? .anthropicMessages : .gemini }
 
+    /// A Claude model as Vertex names it. Anthropic's API dates a version with a dash
+    /// (`claude-sonnet-4-5-20250929`, what Claude Code and the Anthropic SDKs send); Vertex with `@`
+    /// (`claude-sonnet-4-5@20250929`) and answers 404 to the dashed form. Undated and `@` ids pass unchanged.
+    public static func claudeModelID(_ model: String) -> String {
+        let u = Array(model.utf8)
+        guard !u.contains(UInt8(ascii: "@")), u.count > 9, u[u.count - 9] == UInt8(ascii: "-"),
+              u[(u.count - 8)...].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return model }
+        return String(decoding: u[..<(u.count - 9)], as: UTF8.self) + "@" + String(decoding: u[(u.count - 8)...], as: UTF8.self)
+    }
+
+    /// Anthropic's token count on Vertex: one endpoint for every Claude model, the model named in the body
+    /// (https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude-count-tokens).
+    public static func claudeCountTokensURL(_ c: CredentialRoute) -> String {
+        let p = PathSegment.encode(c.options["project"] ?? ""), l = PathSegment.encode(c.options["location"] ?? "global")
+        return base(c) + "/v1/projects/\(p)/locations/\(l)/publishers/anthropic/models/count-tokens:rawPredict"
+    }
+
     /// The credential's endpoint: its base URL, else the `global` endpoint or the region's.
     public static func base(_ c: CredentialRoute) -> String {
         if var b = c.baseURL {
@@ -209,7 +234,7 @@ public enum VertexRoute {
     /// `{base}/v1/projects/{P}/locations/{L}/publishers/{publisher}/models/{M}:{method}`; Google's streams as SSE.
     public static func url(_ c: CredentialRoute, publisher: Publisher, model: String, method: String, stream: Bool) -> String {
         let p = PathSegment.encode(c.options["project"] ?? ""), l = PathSegment.encode(c.options["location"] ?? "global")
-        let u = base(c) + "/v1/projects/\(p)/locations/\(l)/publishers/\(publisher.rawValue)/models/\(PathSegment.encode(model)):\(method)"
+        let u = base(c) + "/v1/projects/\(p)/locations/\(l)/publishers/\(publisher.rawValue)/models/\(PathSegment.encode(model, keepingAt: true)):\(method)"
         return publisher == .google && stream ? u + "?alt=sse" : u
     }
 

@@ -72,6 +72,39 @@ extension Store {
         }
     }
 
+    /// `credential.update`: the new secret, base URL, options or free mark, validated as at add time against
+    /// the credential's kind. A new secret or endpoint drops the token obtained with the old one and the last
+    /// test's outcome (it said nothing about the new one).
+    public func updateCredential(_ p: RPC.CredentialUpdate.Params) throws(RPCError) -> CredentialInfo {
+        try transaction { () throws(RPCError) -> CredentialInfo in
+            guard let row = try db.query("SELECT provider, secret, base_url, options FROM credentials WHERE name = ?", [.text(p.name)], { st in
+                (st.text(0) ?? "", st.text(1) ?? "", st.text(2), st.text(3) ?? "{}")
+            }).first else { throw Store.noCredential(p.name) }
+            guard let kind = ProviderKind(rawValue: row.0) else { throw .storeFailure("credential '\(p.name)' has an unknown provider") }
+            if p.secret != nil && kind.isAccount {
+                throw .invalidParams("a \(kind.rawValue) credential's tokens come from its login: sign in again "
+                                     + "('proxypoolctl login' or 'proxypoolctl credential import') to replace them")
+            }
+            let secret = p.secret.map { $0.trimming(" \t\r\n") } ?? row.1
+            let baseURL = p.baseURL.map { $0.isEmpty ? nil : $0 } ?? row.2
+            var options = (try? JSON.decode([String: String].self, from: Array(row.3.utf8))) ?? [:]
+            for (k, v) in p.options ?? [:] { options[k] = v.isEmpty ? nil : v }
+            if p.secret != nil || p.baseURL != nil || p.options != nil {
+                // Account kinds hold a refresh token as their secret, which validates as itself.
+                try Providers.validate(kind: kind, secret: secret, baseURL: baseURL, options: options)
+            }
+            let optionsJSON = String(decoding: (try? JSON.encode(options)) ?? Array("{}".utf8), as: UTF8.self)
+            let reauth = secret != row.1 || baseURL != row.2
+            try db.run("UPDATE credentials SET secret = ?, base_url = ?, options = ?, free = coalesce(?, free), updated_at = ? WHERE name = ?",
+                       [.text(secret), .optional(baseURL), .text(optionsJSON), p.free.map { .int($0 ? 1 : 0) } ?? .null, .int(Timestamp.now()), .text(p.name)])
+            if reauth {
+                try db.run("DELETE FROM credential_tokens WHERE credential_id = (SELECT id FROM credentials WHERE name = ?)", [.text(p.name)])
+                try db.run("UPDATE credentials SET last_test_at = NULL, last_test_ok = NULL, last_test_message = NULL WHERE name = ?", [.text(p.name)])
+            }
+            return try credentialLocked(p.name)
+        }
+    }
+
     /// Records the outcome of `credential test`.
     public func setLastTest(_ name: String, ok: Bool, message: String) throws(RPCError) -> CredentialInfo {
         try transaction { () throws(RPCError) -> CredentialInfo in

@@ -43,6 +43,8 @@ public struct DefaultPaths: Equatable, Sendable {
         if let s = env("PROXYPOOL_SOCKET") { return s }
         let own = resolve(environment: { k in k == "STATE_DIRECTORY" || k == "RUNTIME_DIRECTORY" ? nil : env(k) }, isRoot: isRoot).controlSocket
         let system = "/run/proxypool/control.sock"
-        return !exists(own) && exists(system) ? system : own
+        // The system daemon's directory is enough: a user outside group proxypool cannot see the socket inside
+        // it (0750), and must hear "permission denied" from it (exit 77), not that no daemon of theirs runs.
+        return !exists(own) && (exists(system) || exists("/run/proxypool")) ? system : own
     }
 }

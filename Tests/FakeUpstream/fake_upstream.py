@@ -1710,12 +1710,14 @@ class Handler(BaseHTTPRequestHandler):
         self.rec["route"] = "gemini." + verb
         if m != "POST":
             return self.send_error_api(405, "Method not allowed")
-        if verb not in ("generateContent", "streamGenerateContent", "countTokens"):
+        if verb not in ("generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents"):
             return self.send_error_api(404, "Method %s not found (fake upstream)" % verb)
 
         def go():
             if not isinstance(body, dict):
                 return self.send_error_api(400, "Invalid JSON payload received.")
+            if verb in ("embedContent", "batchEmbedContents"):
+                return self.gemini_embed(model, verb, body)
             if verb == "countTokens":
                 contents = body.get("contents")
                 if contents is None and isinstance(body.get("generateContentRequest"), dict):
@@ -1737,6 +1739,44 @@ class Handler(BaseHTTPRequestHandler):
                                  ctype="text/event-stream" if sse_mode else "application/json")
 
         return self.gemini_auth_then(query, go)
+
+    def gemini_embed(self, model, verb, body):
+        """ai.google.dev/api/embeddings: embedContent takes {content}, batchEmbedContents {requests: [{model,
+        content}]} whose every model must be the path's ("models/" + model); each text gets a vector."""
+        def problem(req, where):
+            content = req.get("content") if isinstance(req, dict) else None
+            parts = content.get("parts") if isinstance(content, dict) else None
+            if not isinstance(parts, list) or not parts:
+                return "%s.content.parts is required" % where
+            if not all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in parts):
+                return "%s.content.parts: only text parts can be embedded" % where
+            return None
+
+        def vector(req):
+            text = " ".join(p["text"] for p in req["content"]["parts"])
+            dims = req.get("outputDimensionality") or 8
+            return {"values": [round(((len(text) + i) % 17) / 17.0, 4) for i in range(min(int(dims), 64))]}
+
+        if verb == "embedContent":
+            why = problem(body, "request")
+            if why:
+                return self.send_error_api(400, why)
+            if self.apply_error_behaviour():
+                return
+            return self.send_json(200, {"embedding": vector(body)})
+        reqs = body.get("requests")
+        if not isinstance(reqs, list) or not reqs:
+            return self.send_error_api(400, "requests is required")
+        for i, r in enumerate(reqs):
+            why = problem(r, "requests[%d]" % i)
+            if why:
+                return self.send_error_api(400, why)
+            if r.get("model") != "models/" + model:
+                return self.send_error_api(400, "requests[%d].model is %r: it must be the model in the path, models/%s"
+                                           % (i, r.get("model"), model))
+        if self.apply_error_behaviour():
+            return
+        return self.send_json(200, {"embeddings": [vector(r) for r in reqs]})
 
     # -- behaviours -----------------------------------------------------------
 

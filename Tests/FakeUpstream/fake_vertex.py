@@ -22,7 +22,11 @@ Vertex backend:
       every content needs a role (user or model); no fileData with an http(s) URI.
   POST /v1/projects/P/locations/L/publishers/anthropic/models/M:(rawPredict|streamRawPredict)
       no "model" in the body, anthropic_version == vertex-2023-10-16, "stream" true exactly for
-      streamRawPredict, no anthropic-beta that Vertex refuses.
+      streamRawPredict, no anthropic-beta that Vertex refuses; M dated with a dash (claude-x-20250929, the
+      Anthropic API's form) is 404 NOT_FOUND: Vertex dates with "@" (claude-x@20250929).
+  POST /v1/projects/P/locations/L/publishers/anthropic/models/count-tokens:rawPredict
+      a Claude token count: "model" (a Vertex id, same 404 rule) and anthropic_version in the body; answers
+      {"input_tokens": N} from the fake upstream's /v1/messages/count_tokens.
   GET  /v1/publishers/google/models/M   a model card (credential test)
   Auth: Authorization: Bearer <a token this fake issued, unexpired>, or x-goog-api-key starting "vx-key-ok"
   ("vx-key-denied" answers 403 PERMISSION_DENIED). Project "quota-project" answers 429 RESOURCE_EXHAUSTED with
@@ -55,6 +59,7 @@ ANTHROPIC_VERSION = "vertex-2023-10-16"
 REFUSED_BETAS = {"web-search-2025-03-05", "effort-2025-11-24", "tool-search-tool-2025-10-19",
                  "prompt-caching-scope-2026-01-05", "adaptive-thinking-2026-01-28", "structured-outputs-2025-11-13",
                  "oauth-2025-04-20", "files-api-2025-04-14"}
+DASH_DATED = re.compile(r"-\d{8}$")
 PATH_RX = re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/publishers/(google|anthropic)/models/([^/:]+):([A-Za-z]+)$")
 
 LOCK = threading.Lock()
@@ -265,6 +270,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.relay(path, {"x-goog-api-key": "fake-ok~vertex"}, json.dumps(body).encode())
         if method not in ("rawPredict", "streamRawPredict"):
             return self.google_error(404, "NOT_FOUND", "no method " + method)
+        if model == "count-tokens":
+            return self.claude_count(body, method)
+        if DASH_DATED.search(model):
+            return self.google_error(404, "NOT_FOUND", "Publisher Model `%s` was not found (fake vertex: Vertex dates Claude ids with @)." % model)
         if "model" in body:
             return self.send_json(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "model: Extra inputs are not permitted"}})
         if body.get("anthropic_version") != ANTHROPIC_VERSION:
@@ -283,6 +292,21 @@ class Handler(BaseHTTPRequestHandler):
         if betas:
             headers["anthropic-beta"] = ",".join(betas)
         return self.relay("/v1/messages", headers, json.dumps(body).encode())
+
+    def claude_count(self, body, method):
+        """count-tokens:rawPredict: the model in the body, as Vertex names it."""
+        model = body.get("model")
+        if method != "rawPredict" or not isinstance(model, str) or not model.startswith("claude"):
+            return self.send_json(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "model: a Claude model id is required"}})
+        if DASH_DATED.search(model):
+            return self.google_error(404, "NOT_FOUND", "Publisher Model `%s` was not found (fake vertex)." % model)
+        if body.get("anthropic_version") != ANTHROPIC_VERSION:
+            return self.send_json(400, {"type": "error", "error": {"type": "invalid_request_error",
+                                                                   "message": "anthropic_version: must be vertex-2023-10-16"}})
+        with LOCK:
+            STATE["requests"][-1]["counted_model"] = model
+        del body["anthropic_version"]
+        return self.relay("/v1/messages/count_tokens", {"x-api-key": "fake-ok~vertex", "anthropic-version": "2023-06-01"}, json.dumps(body).encode())
 
     def relay(self, path, headers, body):
         """The fake upstream's answer to the request as the publisher's own API takes it, streamed through."""

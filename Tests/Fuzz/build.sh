@@ -3,7 +3,7 @@
 # ProxyPoolCore and ProxyPoolTranslation are compiled from Sources/ as modules with coverage and ASan;
 # each target is one file of Targets/ plus Support.swift (and TranslationSupport.swift, or for http-request and
 # http-response the sources of ProxyPoolHTTPWire, the parsers; upstream-response takes both and the daemon's
-# ExchangeMachine.swift), linked with libFuzzer.
+# ExchangeMachine.swift; websocket takes both and the daemon's ResponsesWebSocketProtocol.swift), linked with libFuzzer.
 #   bash Tests/Fuzz/build.sh [target...]     (default: every target in Targets/)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +49,10 @@ for t in "${targets[@]}"; do
     mapfile -t wire < <(find "$root/Sources/ProxyPoolHTTPWire" -name '*.swift' | sort)
     if [[ $t == http-request || $t == http-response ]]; then
         extra+=("${wire[@]}")
+    elif [[ $t == websocket ]]; then
+        # The frame parser's sources and the daemon's Responses WebSocket messages (Core and Translation only).
+        extra+=("$here/TranslationSupport.swift" "${wire[@]}" "$root/Sources/ProxyPoolDaemon/Proxy/ResponsesWebSocketProtocol.swift")
+        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
     elif [[ $t == upstream-response ]]; then
         # The parsers' sources (ProxyPoolUpstream needs libcurl) and the exchange's decisions (the daemon's
         # ExchangeMachine, which imports only Core and Translation), then the daemon's Core and Translation.

@@ -37,7 +37,7 @@ for t in "${targets[@]}"; do
     # The parsers are byte-at-a-time state machines: a 100 KB input finds nothing an 8 KB one does not (the SSE
     # parser: a 2 KB one), and costs 100 KB of parsing per split. libFuzzer's default max_len is the largest
     # corpus file, which only grows. The codec targets keep it: their seeds are whole answers and streams.
-    max_len=(); case $t in http-request|http-response) max_len=(-max_len=8192) ;; sse) max_len=(-max_len=2048) ;; esac
+    max_len=(); case $t in http-request|http-response|websocket) max_len=(-max_len=8192) ;; sse) max_len=(-max_len=2048) ;; esac
     rc=0
     "$out/bin/fuzz-$t" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         "${max_len[@]}" -artifact_prefix="$art" "$corpus" "$out/seeds/$t" "${regressions[@]}" >"$log" 2>&1 || rc=$?

@@ -96,6 +96,40 @@ add("http-response", "length", b"\x02\x00HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2
 add("http-response", "until-close", b"\x07\x00HTTP/1.0 200 OK\nContent-Type: text/plain\n\nall of it")
 add("http-response", "head", b"\x01\x01HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
 
+# websocket: byte 0 seeds the splits (odd: a 300-byte cap), then client frames, masked as RFC 6455 §5.3 wants.
+def ws_frame(opcode, payload, fin=True, mask=b"\x37\xfa\x21\x3d", rsv=0):
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
+    m = 0x80 if mask else 0
+    if n < 126: head += bytes([m | n])
+    elif n <= 0xFFFF: head += bytes([m | 126]) + n.to_bytes(2, "big")
+    else: head += bytes([m | 127]) + n.to_bytes(8, "big")
+    if not mask: return head + payload
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+create = json.dumps({"type": "response.create", "model": "gpt-5", "stream": True,
+                     "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "h\u00e9llo"}]}]}).encode()
+follow = json.dumps({"type": "response.create", "model": "gpt-5", "previous_response_id": "resp_fuzz",
+                     "input": [{"type": "function_call_output", "call_id": "c1", "output": "ok"}]}).encode()
+for seed in (2, 3):
+    add("websocket", f"turns-{seed}", bytes([seed]) + ws_frame(1, create) + ws_frame(9, b"p") + ws_frame(1, follow)
+        + ws_frame(1, b'{"type":"response.processed","response_id":"r"}') + ws_frame(8, b"\x03\xe8bye"))
+    add("websocket", f"fragments-{seed}", bytes([seed]) + ws_frame(1, create[:20], fin=False) + ws_frame(10, b"")
+        + ws_frame(0, create[20:60], fin=False) + ws_frame(9, b"x" * 125) + ws_frame(0, create[60:]))
+add("websocket", "warmup", b"\x04" + ws_frame(1, b'{"type":"response.create","generate":false,"input":"hi"}'))
+add("websocket", "long-16", b"\x06" + ws_frame(2, b"\x00" * 300) + ws_frame(1, b"[" * 200))
+add("websocket", "unmasked", b"\x02" + ws_frame(1, create, mask=None))
+add("websocket", "bad-utf8", b"\x02" + ws_frame(1, b"\xe2\x82", fin=False) + ws_frame(0, b"\x28"))
+add("websocket", "rsv", b"\x02" + ws_frame(1, b"{}", rsv=4))
+for p in sorted(glob.glob(os.path.join(captures, "codex*.json"))):
+    try:
+        body = json.load(open(p)).get("body")
+    except Exception:
+        continue
+    if isinstance(body, dict):
+        msg = json.dumps(small(dict(body, type="response.create"))).encode()
+        add("websocket", "capture-" + os.path.basename(p), b"\x08" + ws_frame(1, msg))
+
 # upstream-response: byte 0 seeds the read splits (byte 0 % 5 picks reads of at most 1, 7, 64, 1024 or 16384
 # bytes), byte 1 the upstream protocol (bits 0-1, SELECTOR), the client's (bits 2-3) and the credential's
 # failures so far (bits 4-7; 15: a HEAD request); then the upstream's bytes.
@@ -155,6 +189,24 @@ add("upstream-response", "100-continue-then-chunked-429", bytes([0, 2]) + b"HTTP
 add("upstream-response", "head-request", bytes([4, 0xf0]) + answer(200, sse_head, b""))
 add("upstream-response", "usage-split", bytes([1, 0]) + answer(200, json_type,
     b'{"usage":{"prompt_tokens": 123456,"completion_tokens":78,"prompt_tokens_details":{"cached_tokens":9}}}', "chunked"))
+
+# tool-config: byte 0 picks the format (0 TOML, 1 JSON, 2 JSON5, 3 .env), then a settings file as users write them.
+tool_config = {
+    "codex-config": (0, b'# mine\nmodel = "o3"  # c\napproval_policy = "never"\n\n[features]\nplugins = false\n\n'
+                        b'[model_providers.other]\nname = "x"\nbase_url = "https://e.invalid/v1"\nhttp_headers = { "X-A" = "b" }\n'
+                        b'[[mcp]]\nname = \'a\'\nargs = [\n  "--x", # c\n  2.5e3,\n]\nwhen = 1979-05-27 07:32:00Z\ns = """\nmulti \\\n  line"""\n'),
+    "codex-crlf": (0, b'model = "o3"\r\n[tui]\r\nnotifications = true\r\n'),
+    "codex-empty": (0, b""),
+    "claude-settings": (1, b'{\n  "env": {\n    "ANTHROPIC_AUTH_TOKEN": "sk-ant-x",\n    "FOO": "1"\n  },\n  "permissions": {"allow": ["Bash(ls:*)"]}\n}\n'),
+    "claude-empty-object": (1, b"{}"),
+    "claude-inline": (1, b'{"env":{"A":"\\u00e9"},"n":[1,-2.5e-3,true,null]}'),
+    "openclaw": (2, b"// OpenClaw\n{\n  gateway: { port: 18789, }, /* block */\n  models: { providers: { mine: { baseUrl: 'http://x/v1', api: 'openai-completions', models: [], }, }, },\n  agents: { defaults: { model: { primary: 'mine/m' } } },\n  n: [0x1F, +1, .5, Infinity, NaN],\n}\n"),
+    "openclaw-empty": (2, b"{ }\n"),
+    "gemini-env": (3, b"# gemini\nexport GEMINI_API_KEY='old'  # c\nOTHER=\"multi\nline\"\nGEMINI_MODEL=gemini-2.5-pro\n"),
+    "codex-env": (3, b"PROXYPOOL_API_KEY=ppk_x\r\nA=`b`\r\n"),
+}
+for n, (sel, body) in tool_config.items():
+    add("tool-config", n, bytes([sel]) + body)
 
 for target, files in seeds.items():
     d = os.path.join(out, target)

@@ -62,7 +62,7 @@ import Testing
         #expect(s.daemon.ctl(["free-models", "on"]).status == 0)
         usleep(150_000)
         #expect(try chat(s, model: "gpt-5-mini", app: "tool").header("x-proxypool-credential") == "free1", "fast → free first")
-        #expect(try chat(s, model: "gpt-5.1", app: "tool").header("x-proxypool-credential") == "paid", "standard → the normal route")
+        #expect(try chat(s, model: "gpt-5.1", app: "tool").header("x-proxypool-credential") == "paid", "flagship (not fast) → the normal route")
         #expect(s.daemon.ctl(["status"]).stdout.contains("free models:     on"))
         // Per-app override.
         #expect(s.daemon.ctl(["free-models", "off", "--app", "tool"]).stdout.contains("for tool is now off"))
@@ -101,5 +101,51 @@ import Testing
         #expect(s.daemon.ctl(["alias", "list"]).stdout.contains("team-default"))
         #expect(s.daemon.ctl(["alias", "remove", "team-default"]).status == 0)
         #expect(s.daemon.ctl(["alias", "remove", "team-default"]).status != 0)
+    }
+
+    /// Claude Code's gateway model discovery (CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY=1): `GET /v1/models?limit=1000`
+    /// with x-api-key and anthropic-version; it keeps ids containing claude or anthropic. Whatever credential
+    /// serves the app, the list holds the Claude names per tier, paged as Anthropic pages; the names it picks
+    /// (and dated or newer ones) then map through their tier.
+    @Test func claudeCodeDiscoveryListsClaudeNamesPerTierWhateverServesThem() throws {
+        let s = try ProxySetup(credentials: [("o", "openai", "fake-ok~o")], assign: ["claude-code": ["o"]])
+        #expect(s.daemon.ctl(["fallback", "off"]).status == 0)
+        #expect(s.daemon.ctl(["alias", "set", "claude-house", "gpt-5-nano"]).status == 0)
+        usleep(150_000)
+        let h = [("x-api-key", s.key), ("anthropic-version", "2023-06-01"), ("User-Agent", "claude-cli/2.1.332 (external, cli)")]
+        func page(_ q: String) throws -> (status: Int, ids: [String], json: [String: Any]) {
+            let r = try http(port: s.port, "GET", "/v1/models" + q, headers: h)
+            let j = (try? JSONSerialization.jsonObject(with: Data(r.body.utf8))) as? [String: Any] ?? [:]
+            return (r.status, ((j["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }, j)
+        }
+        let all = try page("?limit=1000")
+        #expect(all.status == 200 && all.ids == ["claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-house"], "\(all.json)")
+        #expect(all.json["has_more"] as? Bool == false && all.json["first_id"] as? String == "claude-opus-4-5"
+                && all.json["last_id"] as? String == "claude-house")
+        let described = (all.json["data"] as? [[String: Any]])?.first
+        #expect(described?["type"] as? String == "model" && described?["description"] as? String == "flagship tier")
+        let first = try page("?limit=2")
+        #expect(first.ids == ["claude-opus-4-5", "claude-sonnet-4-5"] && first.json["has_more"] as? Bool == true)
+        let next = try page("?limit=2&after_id=claude-sonnet-4-5")
+        #expect(next.ids == ["claude-haiku-4-5", "claude-house"] && next.json["has_more"] as? Bool == false)
+        let back = try page("?limit=1&before_id=claude-haiku-4-5")
+        #expect(back.ids == ["claude-sonnet-4-5"] && back.json["has_more"] as? Bool == true)
+        for bad in ["?limit=0", "?limit=1001", "?limit=x", "?after_id=nope", "?after_id=claude-opus-4-5&before_id=claude-house"] {
+            let r = try page(bad)
+            #expect(r.status == 400 && (r.json["error"] as? [String: Any])?["type"] as? String == "invalid_request_error", "\(bad): \(r.json)")
+        }
+        // The anthropic kind's tier models are the user's to set: the list follows.
+        #expect(s.daemon.ctl(["tier", "set", "anthropic", "flagship", "claude-fable-5"]).status == 0)
+        usleep(150_000)
+        #expect(try page("").ids.first == "claude-fable-5")
+        // What Claude Code then sends, and what its subagents hard-code, maps through the tiers.
+        for (model, upstream) in [("claude-fable-5", "gpt-5.1"), ("claude-haiku-4-5-20251001", "gpt-5-mini"), ("claude-sonnet-5", "gpt-5.1"),
+                                  ("claude-opus-4-5", "gpt-5.1")] {
+            let r = try s.messages(headers: [("User-Agent", "claude-cli/2.1.332 (external, cli)")], model: model)
+            #expect(r.status == 200, "\(model): \(r.body)")
+            #expect(try lastUpstream(s).model == upstream, "\(model)")
+        }
+        // The connectivity probe.
+        #expect(try http(port: s.port, "HEAD", "/").status == 200)
     }
 }

@@ -37,8 +37,11 @@ import Testing
         let garbage = try http(port: s.port, "", "", raw: Array("\u{1}\u{2}garbage\r\n\r\n".utf8))
         #expect(garbage.status == 400 || garbage.status == 505)
         #expect(try s.messages().status == 200, "the daemon keeps serving")
+        // A WebSocket handshake is admitted like any API request (WebSocketTests has the rest).
         let ws = try http(port: s.port, "GET", "/v1/responses", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
-        #expect(ws.status == 426, "Codex falls back to SSE")
+        #expect(ws.status == 401, "no access key")
+        let old = try http(port: s.port, "GET", "/v1/responses", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Authorization", "Bearer \(s.key)")])
+        #expect(old.status == 426 && old.header("sec-websocket-version") == "13", "no Sec-WebSocket-Version: answered 426 naming 13")
         #expect(try http(port: s.port, "GET", "/v1/nothing", headers: [("Authorization", "Bearer \(s.key)")]).status == 404)
     }
 
@@ -80,7 +83,8 @@ import Testing
         #expect(try s.fake.keysSeen().last == "fake-ok~OK" && (try s.fake.keysSeen().filter { $0.hasPrefix("fake-429") }.count) == 2)
         // Usage and apps are recorded (batched once a second).
         usleep(1_500_000)
-        #expect(s.daemon.ctl(["apps"]).stdout.contains("claude-code"))
+        let apps = s.daemon.ctl(["apps"]).stdout
+        #expect(apps.contains("claude-code") && apps.contains(#"built-in rule: user-agent prefix "claude-cli/""#), Comment(rawValue: apps))
         let usage = s.daemon.ctl(["usage", "--by", "credential", "--json"]).stdout
         #expect(usage.contains("\"credential\" : \"ok\"") && usage.contains("\"inputTokens\""))
         let metrics = try http(port: s.port, "GET", "/metrics", headers: [("Authorization", "Bearer \(s.key)")]).body
@@ -128,6 +132,7 @@ import Testing
         let appRows = try JSONSerialization.jsonObject(with: Data(apps.utf8)) as! [[String: Any]]
         #expect(appRows.first { $0["app"] as? String == "one" }?["requests"] as? NSNumber == 6)
         #expect(appRows.first { $0["app"] as? String == "two" }?["requests"] as? NSNumber == 2)
+        #expect(appRows.first { $0["app"] as? String == "one" }?["recognisedBy"] as? String == "X-Proxypool-App header", Comment(rawValue: apps))
         // More of the same after a batch was written adds to it.
         #expect(try s.messages(headers: two).status == 200)
         usleep(1_500_000)

@@ -77,7 +77,7 @@ import Testing
         let chunks = events(r.content)
         #expect(chunks.allSatisfy { $0.data["object"] as? String == "chat.completion.chunk" })
         let text = chunks.compactMap { (($0.data["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
-        #expect(text.contains("FAKE-UPSTREAM-OK model=claude-sonnet-4-5"), "gpt-5.1 is standard: Anthropic's standard model")
+        #expect(text.contains("FAKE-UPSTREAM-OK model=claude-opus-4-5"), "gpt-5.1 is OpenAI's flagship generation: Anthropic's flagship model")
         #expect(chunks.last?.data["usage"] != nil, "usage chunk, as include_usage asked")
         let up = try #require(try s.fake.requests().last)
         #expect(up["path"] as? String == "/v1/messages")

@@ -272,9 +272,9 @@ extension VertexTests {
     @Test func theModelListNamesGeminiAndClaudeModelsInTheClientsFormat() throws {
         let s = try Setup([("gcp", "vx-key-ok-0123456789abcdef", "proj")])
         let openai = try http(port: s.port, "GET", "/v1/models", headers: [("Authorization", "Bearer \(s.key)")])
-        #expect(openai.body.contains(#""id":"gemini-2.5-pro""#) && openai.body.contains(#""id":"claude-sonnet-4-5""#), Comment(rawValue: openai.body))
+        #expect(openai.body.contains(#""id":"gemini-2.5-pro""#) && openai.body.contains(#""id":"claude-sonnet-4-5@20250929""#), Comment(rawValue: openai.body))
         let gemini = try http(port: s.port, "GET", "/v1beta/models", headers: [("x-goog-api-key", s.key)])
-        #expect(gemini.body.contains(#""name":"models/gemini-2.5-flash""#) && gemini.body.contains(#""name":"models/claude-opus-4-5""#), Comment(rawValue: gemini.body))
+        #expect(gemini.body.contains(#""name":"models/gemini-2.5-flash""#) && gemini.body.contains(#""name":"models/claude-opus-4-5@20251101""#), Comment(rawValue: gemini.body))
     }
 }
 
@@ -341,5 +341,61 @@ extension VertexTests {
                          headers: [("x-goog-api-key", key), ("Content-Type", "application/json")], body: body)
         #expect(r.status == 200 && r.body.contains("FAKE-IMAGE image/png"), Comment(rawValue: r.body))
         #expect(try v.requests().last?["method"] as? String == "generateContent")
+    }
+}
+
+extension VertexTests {
+    /// Claude Code sends Anthropic's dated ids (claude-sonnet-4-5-20250929); Vertex knows them only with "@"
+    /// (the fake answers 404 to the dashed form, as Vertex does).
+    @Test func aDatedClaudeIdIsSentAsVertexNamesIt() throws {
+        let s = try Setup([("gcp", "vx-key-ok-0123456789abcdef", "proj")])
+        for stream in [false, true] {
+            let r = try s.messages("claude-sonnet-4-5-20250929", stream: stream)
+            #expect(r.status == 200 && r.body.contains("FAKE-UPSTREAM-"), Comment(rawValue: "\(r.status) \(r.body.prefix(400))"))
+        }
+        let chat = try s.chat("claude-haiku-4-5-20251001")
+        #expect(chat.status == 200, Comment(rawValue: chat.body))
+        let models = try s.vertex.requests().map { $0["model"] as? String }
+        #expect(models == ["claude-sonnet-4-5@20250929", "claude-sonnet-4-5@20250929", "claude-haiku-4-5@20251001"], Comment(rawValue: "\(models)"))
+    }
+
+    /// An Anthropic client's token count for a Claude model is Vertex's count-tokens, not an estimate; a
+    /// Gemini model's stays with Gemini clients (the Anthropic protocol counts Claude models only).
+    @Test func aClaudeTokenCountGoesToVertexCountTokens() throws {
+        let s = try Setup([("gcp", "vx-key-ok-0123456789abcdef", "proj")])
+        let headers = [("x-api-key", s.key), ("anthropic-version", "2023-06-01"), ("Content-Type", "application/json"),
+                       ("anthropic-beta", "token-counting-2024-11-01,web-search-2025-03-05")]
+        let r = try http(port: s.port, "POST", "/v1/messages/count_tokens", headers: headers,
+                         body: #"{"model":"claude-sonnet-4-5-20250929","messages":[{"role":"user","content":"how many tokens is this?"}]}"#)
+        #expect(r.status == 200 && r.body.contains("input_tokens") && r.header("x-proxypool-estimate") == nil
+                && r.header("x-proxypool-credential") == "gcp", Comment(rawValue: "\(r.status) \(r.body) \(String(s.daemon.log.suffix(1200)))"))
+        let seen = try s.vertex.requests()
+        #expect(seen.count == 1 && seen[0]["model"] as? String == "count-tokens" && seen[0]["method"] as? String == "rawPredict"
+                && seen[0]["counted_model"] as? String == "claude-sonnet-4-5@20250929"
+                && seen[0]["beta"] as? String == "token-counting-2024-11-01", Comment(rawValue: "\(seen)"))
+        // No Claude model: no Vertex credential speaks for it, so the proxy estimates (and says so).
+        let g = try http(port: s.port, "POST", "/v1/messages/count_tokens", headers: headers,
+                         body: #"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(g.status == 200 && g.header("x-proxypool-estimate") != nil, Comment(rawValue: "\(g.status) \(g.body)"))
+        #expect(try s.vertex.requests().count == 1)
+    }
+
+    /// `--adc=FILE` copies the given ADC file (plain `--adc` reads gcloud's).
+    @Test func anADCFileIsTakenFromTheGivenPath() throws {
+        let v = try FakeVertex()
+        let daemon = try DaemonProcess(args: [])
+        let file = v.dir + "/adc.json"
+        try v.adc().write(toFile: file, atomically: true, encoding: .utf8)
+        let add = daemon.ctl(["credential", "add", "gcp", "--provider", "vertex", "--project", "proj", "--region", "us-central1",
+                              "--base-url", v.url, "--adc=" + file])
+        #expect(add.status == 0, Comment(rawValue: add.stderr))
+        #expect(daemon.ctl(["credential", "show", "gcp"]).stdout.contains("authorized_user (ADC)"))
+        let missing = daemon.ctl(["credential", "add", "gcp2", "--provider", "vertex", "--project", "proj", "--adc=" + v.dir + "/none.json"])
+        #expect(missing.status != 0 && missing.stderr.contains("none.json"), Comment(rawValue: missing.stderr))
+        let key = daemon.ctl(["key", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let r = try http(port: try daemon.proxyPort, "POST", "/v1/chat/completions", headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                         body: #"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hello"}]}"#)
+        #expect(r.status == 200 && r.header("x-proxypool-credential") == "gcp", Comment(rawValue: r.body))
+        #expect(try v.count("refresh_grants") == 1)
     }
 }

@@ -22,6 +22,19 @@ import Testing
         #expect(a.command.name == "credential list")
     }
 
+    @Test func anOptionalValueIsTakenOnlyAfterAnEqualsSign() throws {
+        let bare = try run(["credential", "add", "gcp", "--adc", "--provider", "vertex"])
+        #expect(bare.flag("adc") && bare.value("adc") == nil && bare.value("provider") == "vertex")
+        let given = try run(["credential", "add", "gcp", "--adc=/tmp/adc.json", "--provider", "vertex"])
+        #expect(!given.flag("adc") && given.value("adc") == "/tmp/adc.json")
+        // A following word is the next argument, never the option's value.
+        #expect(throws: UsageError.self) { try run(["credential", "add", "--adc", "gcp", "extra"]) }
+        #expect(try run(["credential", "add", "--adc", "gcp"]).value("NAME") == "gcp")
+        #expect(throws: UsageError.self) { try run(["credential", "add", "gcp", "--adc="]) }
+        guard case .help(let h) = try spec.parse(["credential", "add", "--help"]) else { Issue.record("no help"); return }
+        #expect(h.contains("--adc[=FILE]"), Comment(rawValue: h))
+    }
+
     @Test func argumentsAndOptions() throws {
         let inv = try run(["credential", "add", "az", "--provider", "azure-openai", "--base-url=https://x", "--api-version", "v", "--free"])
         #expect(inv.value("NAME") == "az" && inv.value("provider") == "azure-openai" && inv.value("base-url") == "https://x")
@@ -32,8 +45,8 @@ import Testing
 
     @Test(arguments: [
         (["bogus"], "unknown command 'bogus'"),
-        (["credential"], "credential: missing subcommand; use one of: add, list, show, remove, enable, disable, test, import codex, import claude"),
-        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, list, show, remove, enable, disable, test, import codex, import claude"),
+        (["credential"], "credential: missing subcommand; use one of: add, update, list, show, remove, enable, disable, test, import codex, import claude"),
+        (["credential", "frob"], "credential: unknown subcommand 'frob'; use one of: add, update, list, show, remove, enable, disable, test, import codex, import claude"),
         (["credential", "add"], "missing argument NAME"),
         (["credential", "show", "a", "b"], "unexpected argument 'b'"),
         (["status", "--nope"], "unknown option '--nope' for 'status'"),

@@ -40,7 +40,9 @@ import Testing
     }
 
     @Test func gptToAnthropicAndGemini() {
-        #expect(ModelMapping.map("gpt-5-codex", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-sonnet-4-5")
+        // gpt-5-codex is OpenAI's flagship generation; gpt-4o one generation older.
+        #expect(ModelMapping.map("gpt-5-codex", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-opus-4-5")
+        #expect(ModelMapping.map("gpt-4o", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-sonnet-4-5")
         #expect(ModelMapping.map("o3", provider: .anthropic, providerFamily: .anthropic, aliases: [:], userRules: [], tierModel: { anthropicTiers[$0] }).model == "claude-opus-4-5")
         let g = ModelMapping.map("claude-haiku-4-5", provider: .gemini, providerFamily: .gemini, aliases: [:], userRules: [],
                                  tierModel: { geminiTiers[$0] })

@@ -33,6 +33,9 @@ import ProxyPoolCore
         #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { _ in true }) == "/run/user/1000/proxypool/control.sock")
         #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { $0.hasPrefix("/run/proxypool") }) == "/run/proxypool/control.sock",
                 "a group member without a daemon of their own reaches the system daemon")
+        #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { $0 == "/run/proxypool" }) == "/run/proxypool/control.sock",
+                "a user who cannot see into /run/proxypool is sent to the system daemon's socket too (and refused there)")
+        #expect(DefaultPaths.clientSocket(environment: { env[$0] }, isRoot: false, exists: { _ in false }) == "/run/user/1000/proxypool/control.sock")
     }
 }
 

@@ -49,6 +49,12 @@ let captured: [CapturedRequest] = {
         #expect(AppDetection.detect(keyApp: nil, userRules: [], header: { _ in nil }).app == "default")
         let bad: (String) -> String? = { ["x-proxypool-app": "bad name!"][$0] }
         #expect(AppDetection.detect(keyApp: nil, userRules: [], header: bad).app == "default", "an invalid label is ignored")
+        // What decided, in words.
+        #expect(AppDetection.detect(keyApp: "bound", userRules: [], header: h).rule == "access key bound to the app")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: h).rule == "X-Proxypool-App header")
+        #expect(AppDetection.detect(keyApp: nil, userRules: [rule], header: noLabel).rule == #"your rule: user-agent contains "external""#)
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: noLabel).rule == #"built-in rule: user-agent prefix "claude-cli/""#)
+        #expect(AppDetection.detect(keyApp: nil, userRules: [], header: bad).rule == "no rule matched")
     }
 
     @Test func keysFromEveryPlace() {
@@ -71,7 +77,7 @@ let captured: [CapturedRequest] = {
         for r in captured {
             let m = Endpoints.match(method: r.method, path: r.path, header: r.header)
             switch r.capture {
-            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .upgradeRequired(.openai))
+            case "codex_builtin-provider_websocket-upgrade.json": #expect(m == .webSocket(Endpoint(family: .openai, kind: .responses)))
             case "genai-sdk_models-list.json": #expect(m == .api(Endpoint(family: .gemini, kind: .models, geminiVersion: "v1")))
             default:
                 guard case .api(let e) = m else { Issue.record("\(r.capture): \(m)"); continue }
@@ -97,6 +103,32 @@ let captured: [CapturedRequest] = {
         #expect(Endpoints.match(method: "POST", path: "/v1beta/models/x:explode", header: { _ in nil }) == .notFound(.gemini))
         #expect(Endpoints.match(method: "POST", path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent", header: { _ in nil })
                 == .api(Endpoint(family: .gemini, kind: .streamGenerateContent, pathModel: "gemini-2.5-pro", geminiVersion: "v1beta")))
+    }
+
+    /// Gemini CLI in gateway mode (google-gemini/gemini-cli packages/core/src/core/contentGenerator.ts, through
+    /// @google/genai's models.ts): four verbs under /v1beta, and the same under /v1 or with no version.
+    @Test func geminiGatewayPathsUnderEveryPrefix() {
+        let verbs: [(String, Endpoint.Kind)] = [("generateContent", .generateContent), ("streamGenerateContent", .streamGenerateContent),
+                                                ("countTokens", .geminiCountTokens), ("embedContent", .embedContent),
+                                                ("batchEmbedContents", .batchEmbedContents)]
+        for (prefix, version) in [("/v1beta", "v1beta" as String?), ("/v1", "v1"), ("", nil)] {
+            for (verb, kind) in verbs {
+                let m = Endpoints.match(method: "POST", path: Substring("\(prefix)/models/gemini-embedding-001:\(verb)"), header: { _ in nil })
+                #expect(m == .api(Endpoint(family: .gemini, kind: kind, pathModel: "gemini-embedding-001", geminiVersion: version)), "\(prefix) \(verb)")
+            }
+            #expect(Endpoints.match(method: "GET", path: Substring("\(prefix)/models/m:embedContent"), header: { _ in nil })
+                    == .methodNotAllowed(.gemini, allowed: "POST"))
+        }
+        #expect(Endpoint.Kind.embedContent.isEmbedding && Endpoint.Kind.batchEmbedContents.isEmbedding && !Endpoint.Kind.generateContent.isEmbedding)
+        #expect(WireProtocol(endpoint: .embedContent) == nil, "embeddings are never translated")
+    }
+
+    @Test func geminiCLIIsRecognisedByItsUserAgent() {
+        // contentGenerator.ts: `${GeminiCLI[-<client>]}/${version}/${model} (${platform}; ${arch}; ${surface})`.
+        for ua in ["GeminiCLI/0.41.2/gemini-2.5-pro (linux; x64; terminal)", "GeminiCLI-a2a-server/0.41.2/gemini-3-pro-preview (darwin; arm64; vscode)"] {
+            let r = AppDetection.detect(keyApp: nil, userRules: [], header: { $0 == "user-agent" ? ua : nil })
+            #expect(r.app == "gemini-cli", "\(ua)")
+        }
     }
 }
 

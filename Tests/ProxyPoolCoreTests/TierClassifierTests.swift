@@ -13,22 +13,22 @@ gpt-4-turbo standard
 gpt-4-turbo-2024-04-09 standard
 gpt-4-0613 standard
 gpt-4 standard
-gpt-4-32k flagship
-gpt-3.5-turbo standard
-gpt-3.5-turbo-0125 standard
+gpt-4-32k standard
+gpt-3.5-turbo fast
+gpt-3.5-turbo-0125 fast
 gpt-4.1 standard
 gpt-4.1-mini fast
 gpt-4.1-nano fast
-gpt-4.5-preview flagship
-gpt-4.5-preview-2025-02-27 flagship
-gpt-5 standard
-gpt-5-2025-08-07 standard
+gpt-4.5-preview standard
+gpt-4.5-preview-2025-02-27 standard
+gpt-5 flagship
+gpt-5-2025-08-07 flagship
 gpt-5-mini fast
 gpt-5-nano fast
 gpt-5-pro flagship
-gpt-5-codex standard
-gpt-5.1 standard
-gpt-5.1-codex standard
+gpt-5-codex flagship
+gpt-5.1 flagship
+gpt-5.1-codex flagship
 gpt-5.1-codex-mini fast
 gpt-5-thinking reasoning
 codex-mini-latest fast
@@ -46,16 +46,16 @@ openai/gpt-4o standard
 openai/gpt-oss-120b standard
 openai/gpt-oss-20b standard
 gpt-oss-20b standard
-claude-3-opus-20240229 flagship
-claude-3-sonnet-20240229 standard
+claude-3-opus-20240229 standard
+claude-3-sonnet-20240229 fast
 claude-3-haiku-20240307 fast
-claude-3-5-sonnet-20240620 standard
-claude-3-5-sonnet-20241022 standard
-claude-3-5-sonnet-latest standard
+claude-3-5-sonnet-20240620 fast
+claude-3-5-sonnet-20241022 fast
+claude-3-5-sonnet-latest fast
 claude-3-5-haiku-20241022 fast
 claude-3-5-haiku-latest fast
-claude-3-7-sonnet-20250219 standard
-claude-3-7-sonnet-latest standard
+claude-3-7-sonnet-20250219 fast
+claude-3-7-sonnet-latest fast
 claude-sonnet-4-20250514 standard
 claude-opus-4-20250514 flagship
 claude-opus-4-1-20250805 flagship
@@ -66,16 +66,16 @@ claude-haiku-4-5-20251001 fast
 claude-opus-4-5 flagship
 claude-sonnet-4-6 standard
 claude-opus-5-5 flagship
-claude-2.1 standard
-claude-2.0 standard
+claude-2.1 fast
+claude-2.0 fast
 claude-instant-1.2 fast
-anthropic/claude-3.5-sonnet standard
-anthropic/claude-3-opus flagship
-claude-3-5-sonnet-v2@20241022 standard
+anthropic/claude-3.5-sonnet fast
+anthropic/claude-3-opus standard
+claude-3-5-sonnet-v2@20241022 fast
 claude-3-7-sonnet-thinking reasoning
-gemini-1.0-pro flagship
-gemini-1.5-pro flagship
-gemini-1.5-pro-002 flagship
+gemini-1.0-pro standard
+gemini-1.5-pro standard
+gemini-1.5-pro-002 standard
 gemini-1.5-flash fast
 gemini-1.5-flash-8b fast
 gemini-1.5-flash-002 fast
@@ -147,14 +147,14 @@ qwen3-coder standard
 qwen/qwen3-coder:free standard
 qwq-32b reasoning
 qwq-32b-preview reasoning
-grok-2 standard
-grok-2-1212 standard
+grok-2 fast
+grok-2-1212 fast
 grok-beta standard
 grok-3 standard
 grok-3-mini fast
 grok-3-mini-fast fast
-grok-4 standard
-grok-4-0709 standard
+grok-4 flagship
+grok-4-0709 flagship
 command-r standard
 command-r-plus standard
 command-a-03-2025 standard
@@ -170,6 +170,33 @@ nova-pro flagship
 nova-lite fast
 nova-micro standard
 text-embedding-3-small fast
+gpt-5.2 flagship
+gpt-5.5 flagship
+gpt-5.5-pro flagship
+gpt-5.1-codex-max flagship
+gpt-5-codex-mini fast
+gpt-5.4-mini fast
+gpt-6.1-sol flagship
+chatgpt-5-latest flagship
+claude-fable-5 flagship
+claude-fable-5-1 flagship
+claude-opus-5 flagship
+claude-sonnet-5 standard
+claude-opus-4-6 flagship
+claude-haiku-5 fast
+gemini-3-pro-preview flagship
+gemini-3-flash-preview fast
+gemini-3-flash-lite fast
+gemini-2.5-flash-thinking reasoning
+grok-4.1 flagship
+grok-4-fast fast
+grok-code-fast-1 fast
+grok-3-latest standard
+kimi-k2-thinking reasoning
+qwen3-max flagship
+deepseek-v3.2 standard
+deepseek-r2 reasoning
+deepseek-ai/DeepSeek-R1-0528 reasoning
 """
 
 /// Names nobody has shipped yet: the rules must still place them.
@@ -177,7 +204,7 @@ let futureModels = """
 claude-sonnet-7-20300101 standard
 claude-opus-9 flagship
 claude-haiku-8-latest fast
-gpt-7 standard
+gpt-7 flagship
 gpt-7-mini fast
 gpt-9.5-nano fast
 gpt-8-pro flagship
@@ -188,7 +215,7 @@ gemini-6-pro-preview-2031-01-01 flagship
 gemini-5-flash-thinking reasoning
 grok-9-mini fast
 deepseek-v9 standard
-deepseek-r3 standard
+deepseek-r3 reasoning
 llama-7-2000b flagship
 qwen5-3b fast
 mistral-large-5 flagship
@@ -235,7 +262,7 @@ func table(_ text: String) -> [(String, Tier)] {
 
     @Test func wordsAreWholeWords() {
         #expect(TierClassifier.normalize("gemini-2.0-flash").words == ["gemini", "2", "0", "flash"])
-        #expect(TierClassifier.classify("gemini-2.5-foo").tier == .standard, "'gemini' contains 'mini' but is not the word mini")
+        #expect(TierClassifier.classify("gemini-2.5-foo").tier != .fast, "'gemini' contains 'mini' but is not the word mini")
         #expect(TierClassifier.classify("prometheus-7").tier == .standard, "'pro' inside a word is not the word pro")
     }
 
@@ -244,8 +271,25 @@ func table(_ text: String) -> [(String, Tier)] {
         let r = TierClassifier.classify("gpt-5.1-codex", userRules: rules)
         #expect(r.tier == .reasoning && r.rule == "user rule 1: word 'codex' → reasoning")
         #expect(TierClassifier.classify("my-pro-model", userRules: rules).tier == .fast, "a user rule beats the built-in 'pro'")
-        #expect(TierClassifier.classify("gpt-5.1-codex").rule == "built-in: no rule matched → standard")
+        #expect(TierClassifier.classify("gpt-5.1-codex").rule == "built-in: gpt 5 without a size word → flagship")
+        #expect(TierClassifier.classify("some-new-lab-model").rule == "built-in: no rule matched → standard")
+        #expect(TierClassifier.classify("claude-fable-5").rule == "built-in: word 'fable' → flagship")
+        #expect(TierClassifier.classify("claude-3-opus-20240229").rule
+                == "built-in: word 'opus' → flagship; claude 3 is one generation before claude 4 → standard")
+        #expect(TierClassifier.classify("gpt-3.5-turbo").rule
+                == "built-in: gpt 3 without a size word → flagship; gpt 3 is 2 generations before gpt 5 → fast")
+        #expect(TierClassifier.classify("o3-mini").rule == "built-in: OpenAI o-series → reasoning", "reasoning never steps down")
+        // A user rule is the user's word: no generation step after it.
+        #expect(TierClassifier.classify("claude-3-opus", userRules: [TierRule(.word, "opus", .flagship)]).tier == .flagship)
         #expect(TierClassifier.classify("claude-haiku-4-5").rule == "built-in: word 'haiku' → fast")
+    }
+
+    @Test func generationsAreReadFromTheRightWord() {
+        #expect(TierClassifier.generation(of: TierClassifier.normalize("gpt-oss-120b")) == nil, "a size is not a generation")
+        #expect(TierClassifier.generation(of: TierClassifier.normalize("gpt4o"))?.1 == 4)
+        #expect(TierClassifier.generation(of: TierClassifier.normalize("claude-sonnet-4-5-20250929"))?.1 == 4)
+        #expect(TierClassifier.generation(of: TierClassifier.normalize("claude-3-5-haiku"))?.1 == 3)
+        #expect(TierClassifier.generation(of: TierClassifier.normalize("grokky-3")) == nil)
     }
 
     @Test func sizes() {

@@ -15,9 +15,18 @@ import ProxyPoolCore
         #expect(VertexRoute.url(cred(), publisher: .google, model: "gemini-2.5-pro", method: "streamGenerateContent", stream: true)
                 == "https://us-central1-aiplatform.googleapis.com/v1/projects/my-proj/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
         #expect(VertexRoute.url(cred(base: "http://127.0.0.1:9/"), publisher: .anthropic, model: "claude-sonnet-4-5@20250929", method: "streamRawPredict", stream: true)
-                == "http://127.0.0.1:9/v1/projects/my-proj/locations/us-central1/publishers/anthropic/models/claude-sonnet-4-5%4020250929:streamRawPredict")
+                == "http://127.0.0.1:9/v1/projects/my-proj/locations/us-central1/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict")
         #expect(VertexRoute.publisher(for: "claude-opus-4-5") == .anthropic && VertexRoute.publisher(for: "gemini-2.5-flash") == .google)
         #expect(VertexRoute.method(.anthropic, stream: false) == "rawPredict" && VertexRoute.method(.google, stream: true) == "streamGenerateContent")
+    }
+
+    @Test func claudeIdsAreDatedWithAnAtSign() {
+        #expect(VertexRoute.claudeModelID("claude-sonnet-4-5-20250929") == "claude-sonnet-4-5@20250929")
+        #expect(VertexRoute.claudeModelID("claude-3-5-haiku-20241022") == "claude-3-5-haiku@20241022")
+        for same in ["claude-sonnet-4-5@20250929", "claude-sonnet-4-5", "claude-opus-4-1", "claude-x-2025092", "claude-x-2025092a", "20250929", "-20250929"] {
+            #expect(VertexRoute.claudeModelID(same) == same, Comment(rawValue: same))
+        }
+        for t in Tier.allCases { #expect(VertexProvider.claudeTierDefault(t)?.contains("@") == true) }
     }
 
     @Test func betasVertexRefusesAreDropped() {

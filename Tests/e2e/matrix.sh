@@ -3,6 +3,7 @@
 # cases, through a real proxypoold to the fake upstream in --strict mode (it refuses any request that breaks
 # its protocol's rules). The daemon gets one credential per upstream protocol, each assigned to an app
 # (up-openai-chat, up-openai-responses, up-anthropic, up-gemini) that the tests name in X-Proxypool-App.
+# Then Tests/e2e/gemini_cli_replay.py sends Gemini CLI's recorded gateway-mode requests onto the same credentials.
 # Needs built binaries (swift build) and Tests/e2e/setup.sh's venv. Extra args go to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -42,6 +43,9 @@ status=0
 cd "$ROOT"
 E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_FAKE_URL="$FAKE_URL" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider -rxXf Tests/e2e/test_matrix.py "$@" || status=$?
+# Gemini CLI's gateway-mode requests, replayed from their recorded shapes onto every credential kind.
+"$VENV/bin/python" Tests/e2e/gemini_cli_replay.py --base-url "http://127.0.0.1:$PORT" --fake-url "$FAKE_URL" \
+    --ctl "$BIN/proxypoolctl" --socket "$T/control.sock" || status=1
 if grep -E 'fake-ok|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
     echo "matrix: FAILED: a key appears in the daemon log" >&2
     status=1

@@ -410,13 +410,13 @@ def claude_env(env, home):
     return e
 
 
-def run_claude(env, tmp_path, prompt, extra=()):
+def run_claude(env, tmp_path, prompt, extra=(), child_env=None):
     home = tmp_path / "home"
     work = tmp_path / "work"
     home.mkdir()
     work.mkdir()
     cmd = [claude_bin(), "-p", prompt, "--output-format", "json", *extra]
-    p = run(cmd, claude_env(env, home), work)
+    p = run(cmd, {**claude_env(env, home), **(child_env or {})}, work)
     assert p.returncode == 0, fmt(p)
     out = json.loads(p.stdout.strip().splitlines()[-1])
     return out, p

@@ -67,6 +67,7 @@ APPS = {
     "cc-failover": ["x-anthropic-limited", "x-chat"],
     "cx-failover": ["x-openai-limited", "x-anthropic"],
     "cc-streams-break": ["x-chat-streams-break"],
+    "cc-discovery": ["x-anthropic"],
 }
 
 # upstream wire → where a translated request must arrive (Gemini: the model is in the path).
@@ -251,6 +252,45 @@ def test_claude_code_fast_model_via_gemini(cross, tmp_path):
     assert not out.get("is_error"), fmt(p)
     assert "model=" + model in out["result"], fmt(p)
     check_arrival(recorded(t, "x-gemini"), "gemini", model)
+
+
+# Claude Code's gateway model discovery (2.1.126+, CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY=1): at start-up it
+# asks GET {ANTHROPIC_BASE_URL}/v1/models?limit=1000 (x-api-key, anthropic-version), keeps the ids with claude
+# or anthropic in them and writes them to ~/.claude/cache/gateway-models.json ({baseUrl, fetchedAt, models}),
+# which its /model picker reads. Whatever credential serves the app, the list is the Claude names per tier.
+DISCOVERY_VIA = [("chat", "cc-via-chat", "x-chat", "openai-compatible"),
+                 ("gemini", "cc-via-gemini", "x-gemini", "gemini"),
+                 ("anthropic", "cc-discovery", "x-anthropic", "anthropic")]
+
+
+@pytest.mark.parametrize("wire,app,cred,provider", DISCOVERY_VIA, ids=[c[0] for c in DISCOVERY_VIA])
+def test_claude_code_gateway_model_discovery_via(cross, tmp_path, wire, app, cred, provider):
+    discovery = {"CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1"}
+    first = tmp_path / "first"
+    first.mkdir()
+    out, p = run_claude(client_env(cross, app), first, "say hi %s %s" % (TEXT_ONLY, tok()), child_env=discovery)
+    assert not out.get("is_error"), fmt(p)
+    cache_file = first / "home" / ".claude" / "cache" / "gateway-models.json"
+    assert cache_file.exists(), "Claude Code wrote no gateway model cache: " + fmt(p)
+    cache = json.loads(cache_file.read_text())
+    assert cache["baseUrl"] == cross.base_url
+    listed = [m["id"] for m in cache["models"]]
+    per_tier = []
+    for tier in ("flagship", "standard", "fast", "reasoning"):
+        m = cross.tiers[("anthropic", tier)]
+        if m not in per_tier:
+            per_tier.append(m)
+    assert listed[:len(per_tier)] == per_tier, "the /model list is %s, not the Claude tier names %s" % (listed, per_tier)
+    assert all(m.get("description", "").endswith(" tier") for m in cache["models"][:len(per_tier)]), cache["models"]
+    # A name picked from the list serves the turn, through its tier when the credential is not Anthropic's.
+    pick = cross.tiers[("anthropic", "fast")]
+    second = tmp_path / "second"
+    second.mkdir()
+    t = tok()
+    out, p = run_claude(client_env(cross, app), second, "say hi %s %s" % (TEXT_ONLY, t), ["--model", pick], child_env=discovery)
+    model = expected_model(cross, pick, provider) if provider != "anthropic" else pick
+    assert not out.get("is_error") and "model=" + model in out["result"], fmt(p)
+    check_arrival(recorded(t, cred), wire, model)
 
 
 # --- Codex → another protocol ----------------------------------------------------------------------------

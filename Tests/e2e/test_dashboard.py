@@ -82,6 +82,20 @@ def test_sign_in_manage_and_refusals(browser):
     assert [c for c in creds if c["name"] == "web-added" and c["provider"] == "openai"]
     assert "fake-ok" not in browser.page_source
 
+    # Edited in the page (a new key and the free mark; the endpoint kept), seen by proxypoolctl.
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-name="web-added"]')
+    next(b for b in row.find_elements(By.TAG_NAME, "button") if b.text == "Edit").click()
+    edit = browser.find_element(By.ID, "edit")
+    assert edit.find_element(By.NAME, "secret").get_attribute("value") == "", "the page is never given the key"
+    edit.find_element(By.NAME, "secret").send_keys("fake-ok~EDITED")
+    edit.find_element(By.NAME, "free").click()
+    next(b for b in edit.find_elements(By.TAG_NAME, "button") if b.text == "Save").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: [c for c in json.loads(ctl("--json", "credential", "list")) if c["name"] == "web-added"][0]["free"])
+    edited = [c for c in json.loads(ctl("--json", "credential", "list")) if c["name"] == "web-added"][0]
+    assert edited["secretRedacted"].endswith("ITED") and edited["baseURL"] == FAKE + "/v1", edited
+    assert "fake-ok~EDITED" not in browser.page_source
+
     # Disabled in the page, seen by proxypoolctl.
     row = browser.find_element(By.CSS_SELECTOR, 'tr[data-name="web-added"]')
     next(b for b in row.find_elements(By.TAG_NAME, "button") if b.text == "Disable").click()
@@ -178,3 +192,29 @@ def test_chat_streams_stop_cancels_and_the_live_log_shows_it(browser):
     assert "dashboard" in row.text and "200" in row.text
     wait_for(browser, '#live-table tr[data-credential="chat-slow"]', timeout=15)
     shot(browser, "live")
+
+
+def test_configure_shows_the_change_then_writes_on_confirm(browser):
+    """The Apps page's Configure button: the diff first (key shown as ppk_…), nothing written until the click on
+    Write; then the tool's file in the daemon's HOME holds the new key, and the key is bound to the tool's app."""
+    home = os.environ["DASH_HOME"]
+    env_file = os.path.join(home, ".gemini", ".env")
+    os.makedirs(os.path.dirname(env_file), exist_ok=True)
+    with open(env_file, "w") as f:
+        f.write("# my gemini settings\nGEMINI_MODEL=gemini-2.5-pro\n")
+    link = ctl("dashboard").strip()
+    browser.get(link)
+    browser.get(link.split("/ui/")[0] + "/#apps")
+    wait_for(browser, '#configure-buttons button[data-tool="gemini-cli"]').click()
+    diff = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "configure-diff").text or False)
+    assert "+GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:" in diff and "+GEMINI_API_KEY=ppk_…" in diff, diff
+    assert open(env_file).read() == "# my gemini settings\nGEMINI_MODEL=gemini-2.5-pro\n", "the preview wrote"
+    shot(browser, "apps-configure-preview")
+    browser.find_element(By.ID, "configure-write").click()
+    done = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "configure-done").text or False)
+    assert "Written. Access key k" in done and "bound to app gemini-cli" in done, done
+    written = open(env_file).read()
+    assert written.startswith("# my gemini settings\nGEMINI_MODEL=gemini-2.5-pro\n") and "GEMINI_API_KEY=ppk_" in written, written
+    assert "gemini-cli" in ctl("key", "list")
+    assert not visible_error(browser)
+    shot(browser, "apps-configure-written")

@@ -397,8 +397,8 @@ class GeminiClient:
             # As Gemini streams: no empty text part (a thought signature's own carrier aside), and the calls
             # arrive with the finish reason, so code that reads the last chunk's content finds them.
             assert not [p for p in parts if p.text == "" and not p.thought_signature], parts
+            tail = last.candidates[0].content.parts if last and last.candidates and last.candidates[0].content else None
             if any(p.function_call for p in parts):
-                tail = last.candidates[0].content.parts if last and last.candidates and last.candidates[0].content else None
                 assert tail and any(p.function_call for p in tail), "the last chunk holds no call: %r" % last
         else:
             r = self.c.models.generate_content(model=self.model, contents=contents, config=cfg)
@@ -408,7 +408,10 @@ class GeminiClient:
         text = "".join(p.text for p in parts if p.text and not p.thought)
         reasoning_text = "".join(p.text for p in parts if p.text and p.thought)
         calls = [(p.function_call.id, p.function_call.name, p.function_call.args) for p in parts if p.function_call]
-        return Answer(text, reasoning_text, calls, parts)
+        a = Answer(text, reasoning_text, calls, parts)
+        # The last chunk's content: what code that keeps only the final chunk sends back as the model's turn.
+        a.last_parts = (tail or []) if stream else parts
+        return a
 
     def _user(self, prompt, image):
         t = self.t
@@ -437,7 +440,10 @@ class GeminiClient:
         a = self._call(contents, stream, tools, reasoning)
         assert a.calls, "no tool call in the answer: %r" % a.text
         cid, name, args = a.calls[0]
-        call_parts = a.history      # the model turn as it came, thoughts and signatures included
+        # The model turn for the next request. Streamed: the last chunk's content only, as a common google-genai
+        # pattern keeps it (`chunk.candidates[0].content`); Gemini puts the calls there, so it must hold them.
+        # Not streamed: the whole turn as it came, thoughts and signatures included.
+        call_parts = a.last_parts if stream else a.history
         self.last_calls = [(n, dict(x or {})) for _, n, x in a.calls]
         frs = []
         for i, n, x in a.calls:

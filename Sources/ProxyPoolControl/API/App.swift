@@ -8,8 +8,12 @@ public struct AppInfo: Codable, Sendable, Equatable {
     public var lastSeen: String
     public var requests: Int64
     public var assignment: [String]
-    public init(app: String, firstSeen: String, lastSeen: String, requests: Int64, assignment: [String]) {
+    /// How the running daemon recognised the app on its latest request ("built-in rule: user-agent prefix
+    /// \"claude-cli/\""); nil when it has not seen the app since it started.
+    public var recognisedBy: String?
+    public init(app: String, firstSeen: String, lastSeen: String, requests: Int64, assignment: [String], recognisedBy: String? = nil) {
         self.app = app; self.firstSeen = firstSeen; self.lastSeen = lastSeen; self.requests = requests; self.assignment = assignment
+        self.recognisedBy = recognisedBy
     }
 }
 

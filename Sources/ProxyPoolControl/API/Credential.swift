@@ -103,6 +103,26 @@ extension RPC {
         public typealias Result = CredentialInfo
     }
 
+    /// Change what a credential holds, in place: its name, kind, assignments, usage and state stay. Each field
+    /// left out stays as it is.
+    public enum CredentialUpdate: RPCMethod {
+        public static let name = "credential.update"; public static let mutates = true
+        public struct Params: Codable, Sendable {
+            public var name: String
+            /// A new key (API-key kinds and vertex); a subscription account's tokens change by a new login.
+            public var secret: String?
+            /// A new endpoint; "" goes back to the provider's default.
+            public var baseURL: String?
+            /// Options to set; an empty value removes one.
+            public var options: [String: String]?
+            public var free: Bool?
+            public init(name: String, secret: String? = nil, baseURL: String? = nil, options: [String: String]? = nil, free: Bool? = nil) {
+                self.name = name; self.secret = secret; self.baseURL = baseURL; self.options = options; self.free = free
+            }
+        }
+        public typealias Result = CredentialInfo
+    }
+
     /// Ask the upstream for its model list with the credential's key: ok, or why not. Success clears an
     /// auth-failed mark; 401/403 sets one.
     public enum CredentialTest: RPCMethod {

@@ -19,7 +19,7 @@ public enum RPC {
     /// Every method, in the order docs/control-protocol.md describes them.
     public static var all: [any RPCMethod.Type] { [
         Status.self,
-        CredentialAdd.self, CredentialList.self, CredentialShow.self, CredentialRemove.self, CredentialSetEnabled.self,
+        CredentialAdd.self, CredentialList.self, CredentialShow.self, CredentialRemove.self, CredentialUpdate.self, CredentialSetEnabled.self,
         CredentialTest.self,
         Assign.self, Unassign.self, AssignmentList.self,
         KeyCreate.self, KeyList.self, KeyRevoke.self,
@@ -30,6 +30,7 @@ public enum RPC {
         AppRuleList.self, AppRuleAdd.self, AppRuleRemove.self,
         TierClassify.self, TierRuleList.self, TierRuleAdd.self, TierRuleRemove.self,
         DashboardLink.self, DashboardLogoutAll.self,
+        ConfigurePreview.self, ConfigureApply.self,
     ] }
 
     /// Every method's name, for documentation checks and the server's registry.

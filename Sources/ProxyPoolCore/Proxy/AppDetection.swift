@@ -43,10 +43,31 @@ public enum AppDetection {
         AppRule(header: "x-goog-api-client", match: .contains, value: "google-genai-sdk", app: "google-genai-sdk"),
     ]
 
+    /// How an app was recognised: said in words only when someone asks (the dashboard, `proxypoolctl apps`),
+    /// so a request builds no string for it.
+    public enum Recognition: Sendable, Equatable {
+        case accessKey, label, userRule(AppRule), builtinRule(AppRule), noRule
+
+        public var description: String {
+            switch self {
+            case .accessKey: return "access key bound to the app"
+            case .label: return "X-Proxypool-App header"
+            case .userRule(let r): return "your rule: \(r.header) \(r.match.rawValue) \"\(r.value)\""
+            case .builtinRule(let r): return "built-in rule: \(r.header) \(r.match.rawValue) \"\(r.value)\""
+            case .noRule: return "no rule matched"
+            }
+        }
+    }
+
     public static func detect(keyApp: String?, userRules: [AppRule], header: (String) -> String?) -> (app: String, rule: String) {
-        if let keyApp { return (keyApp, "access key") }
+        let (app, how) = recognise(keyApp: keyApp, userRules: userRules, header: header)
+        return (app, how.description)
+    }
+
+    public static func recognise(keyApp: String?, userRules: [AppRule], header: (String) -> String?) -> (app: String, how: Recognition) {
+        if let keyApp { return (keyApp, .accessKey) }
         // An invalid label is refused before this (RequestChecks.head); here it is only never taken.
-        if let label = header(labelHeader), (try? Validation.name(label, what: "app")) != nil { return (label, "X-Proxypool-App header") }
+        if let label = header(labelHeader), (try? Validation.name(label, what: "app")) != nil { return (label, .label) }
         // Each header the rules look at is lower-cased once, not once per rule.
         var lowered: [String: String?] = [:]
         let lower: (String) -> String? = { name in
@@ -55,9 +76,9 @@ public enum AppDetection {
             lowered[name] = v
             return v
         }
-        for r in userRules where r.matches(lower) { return (r.app, "user rule \(r.header) \(r.match.rawValue) \(r.value)") }
-        for r in builtinRules where r.matches(lower) { return (r.app, "built-in rule \(r.header) \(r.match.rawValue) \(r.value)") }
-        return (defaultApp, "no rule matched")
+        for r in userRules where r.matches(lower) { return (r.app, .userRule(r)) }
+        for r in builtinRules where r.matches(lower) { return (r.app, .builtinRule(r)) }
+        return (defaultApp, .noRule)
     }
 }
 

@@ -4,6 +4,10 @@ public struct Endpoint: Sendable, Equatable {
         case chatCompletions, responses, responsesCompact, models
         case messages, countTokens
         case generateContent, streamGenerateContent, geminiCountTokens
+        /// Gemini embeddings: served only by a Gemini API credential, never translated.
+        case embedContent, batchEmbedContents
+
+        public var isEmbedding: Bool { self == .embedContent || self == .batchEmbedContents }
         /// A subscription CLI asking for its usage limits (Codex, Claude Code): answered from the pool's view.
         case accountUsage
     }
@@ -11,7 +15,8 @@ public struct Endpoint: Sendable, Equatable {
     public var kind: Kind
     /// Gemini puts the model in the path: here percent-decoded once (the path goes upstream as sent).
     public var pathModel: String?
-    /// `v1` or `v1beta`, as the Gemini client asked.
+    /// `v1` or `v1beta`, as the Gemini client asked; nil for the unversioned `/models/…` some gateway clients
+    /// send (upstream it becomes `v1beta`, Gemini CLI's and the genai SDKs' default).
     public var geminiVersion: String?
 
     public var isModelsList: Bool { kind == .models }
@@ -25,10 +30,22 @@ public enum EndpointMatch: Sendable, Equatable {
     case api(Endpoint)
     case healthz
     case metrics
-    /// Codex's WebSocket attempt on GET /v1/responses: answer 426 so it falls back to HTTP + SSE.
-    case upgradeRequired(Family)
+    /// A WebSocket handshake on a Responses path (`GET /v1/responses` with `Upgrade: websocket`, what Codex
+    /// opens first): the Responses WebSocket transport. The upgrade is looked at on these paths only; any
+    /// other path is served as plain HTTP whatever its Upgrade header says.
+    case webSocket(Endpoint)
     case methodNotAllowed(Family, allowed: String)
     case notFound(Family)
+}
+
+extension EndpointMatch {
+    /// The API endpoint a request is for (an HTTP call or a WebSocket on one): access key and head checks apply.
+    public var apiEndpoint: Endpoint? {
+        switch self {
+        case .api(let e), .webSocket(let e): return e
+        default: return nil
+        }
+    }
 }
 
 public enum Endpoints {
@@ -39,7 +56,9 @@ public enum Endpoints {
         case "/metrics": return method == "GET" ? .metrics : .methodNotAllowed(.openai, allowed: "GET")
         case "/v1/chat/completions": return post(method, .openai, .chatCompletions)
         case "/v1/responses":
-            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) { return .upgradeRequired(.openai) }
+            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) {
+                return .webSocket(Endpoint(family: .openai, kind: .responses))
+            }
             return post(method, .openai, .responses)
         case "/v1/responses/compact": return post(method, .openai, .responsesCompact)
         case "/v1/messages": return post(method, .anthropic, .messages)
@@ -54,15 +73,17 @@ public enum Endpoints {
         case "/v1/models", "/v1beta/models":
             let family: Family
             if path == "/v1beta/models" || header("x-goog-api-key") != nil || header("x-goog-api-client") != nil { family = .gemini }
-            else if header("anthropic-version") != nil { family = .anthropic }
+            // Claude Code's gateway discovery sends anthropic-version and x-api-key (or a Bearer token).
+            else if header("anthropic-version") != nil || header("x-api-key") != nil { family = .anthropic }
             else { family = .openai }
             guard method == "GET" else { return .methodNotAllowed(family, allowed: "GET") }
             return .api(Endpoint(family: family, kind: .models, geminiVersion: path.hasPrefix("/v1beta") ? "v1beta" : "v1"))
         default: break
         }
-        // Gemini: /{v1|v1beta}/models/{model}:{method}
-        for version in ["v1beta", "v1"] {
-            let prefix = "/\(version)/models/"
+        // Gemini: /{v1|v1beta}/models/{model}:{method}, or /models/{model}:{method} with no version (Gemini CLI
+        // in gateway mode sends /v1beta; clients built on other SDKs send the other two: issue 17).
+        for version in ["v1beta", "v1", ""] {
+            let prefix = version.isEmpty ? "/models/" : "/\(version)/models/"
             guard path.hasPrefix(prefix) else { continue }
             let rest = path.dropFirst(prefix.count)
             guard let colon = rest.lastIndex(of: ":") else { return .notFound(.gemini) }
@@ -74,10 +95,12 @@ public enum Endpoints {
             case "generateContent": kind = .generateContent
             case "streamGenerateContent": kind = .streamGenerateContent
             case "countTokens": kind = .geminiCountTokens
+            case "embedContent": kind = .embedContent
+            case "batchEmbedContents": kind = .batchEmbedContents
             default: return .notFound(.gemini)
             }
             guard method == "POST" else { return .methodNotAllowed(.gemini, allowed: "POST") }
-            return .api(Endpoint(family: .gemini, kind: kind, pathModel: model, geminiVersion: version))
+            return .api(Endpoint(family: .gemini, kind: kind, pathModel: model, geminiVersion: version.isEmpty ? nil : version))
         }
         let family: Family = header("anthropic-version") != nil ? .anthropic : (header("x-goog-api-key") != nil ? .gemini : .openai)
         return .notFound(family)

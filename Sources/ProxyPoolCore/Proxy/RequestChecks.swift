@@ -97,7 +97,7 @@ public extension Endpoint.Kind {
     var modelInBody: Bool {
         switch self {
         case .chatCompletions, .responses, .responsesCompact, .messages, .countTokens: return true
-        case .models, .generateContent, .streamGenerateContent, .geminiCountTokens, .accountUsage: return false
+        case .models, .generateContent, .streamGenerateContent, .geminiCountTokens, .embedContent, .batchEmbedContents, .accountUsage: return false
         }
     }
 }

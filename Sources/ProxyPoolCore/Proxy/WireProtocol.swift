@@ -22,7 +22,7 @@ public enum WireProtocol: String, Sendable, Equatable, CaseIterable {
         case .responses: self = .openAIResponses
         case .messages: self = .anthropicMessages
         case .generateContent, .streamGenerateContent: self = .gemini
-        case .models, .countTokens, .geminiCountTokens, .responsesCompact, .accountUsage: return nil
+        case .models, .countTokens, .geminiCountTokens, .responsesCompact, .embedContent, .batchEmbedContents, .accountUsage: return nil
         }
     }
 }

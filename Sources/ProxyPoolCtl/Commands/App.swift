@@ -4,11 +4,12 @@ import ProxyPoolControl
 /// `apps` and `app rule …`: the apps seen, and how requests are told apart by app.
 enum AppCommands {
     static let verbs: [Verb] = [
-        Verb(["apps"], summary: "List the apps seen, with their last request and counts",
+        Verb(["apps"], summary: "List the apps seen, with their last request, counts and how they were recognised",
              phrase: "list apps") { ctx in
             Output.list(ctx, try ctx.call(RPC.AppList.self), empty: "No app has sent a request yet.",
-                        header: ["APP", "REQUESTS", "LAST REQUEST", "FIRST SEEN", "ASSIGNED TO"]) {
-                [$0.app, String($0.requests), $0.lastSeen, $0.firstSeen, $0.assignment.isEmpty ? "(pool)" : $0.assignment.joined(separator: ", ")]
+                        header: ["APP", "REQUESTS", "LAST REQUEST", "FIRST SEEN", "ASSIGNED TO", "RECOGNISED BY"]) {
+                [$0.app, String($0.requests), $0.lastSeen, $0.firstSeen, $0.assignment.isEmpty ? "(pool)" : $0.assignment.joined(separator: ", "),
+                 $0.recognisedBy ?? "(not since the daemon started)"]
             }
         },
         Verb(["app", "rule", "add"], summary: "Recognise an app by a request header (tried before the built-in rules)",

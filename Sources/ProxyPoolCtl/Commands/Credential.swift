@@ -31,7 +31,8 @@ enum CredentialCommands {
                  OptionSpec("provider", value: "KIND", help: "One of: \(ProviderKind.names)"),
                  OptionSpec("base-url", value: "URL", help: "Endpoint (required for azure-openai and openai-compatible)"),
              ] + keyOptions + [
-                 OptionSpec("adc", help: "vertex: the secret is gcloud's Application Default Credentials file (copied now)"),
+                 OptionSpec("adc", value: "FILE", optionalValue: true,
+                            help: "vertex: the secret is an Application Default Credentials file, gcloud's unless FILE is given (copied now)"),
                  OptionSpec("region", value: "REGION", help: "vertex: same as --location"),
              ] + providerOptions + [
                  OptionSpec("free", help: "Mark it as a free endpoint, for free-model routing"),
@@ -40,9 +41,29 @@ enum CredentialCommands {
              discussion: """
                  The secret is never taken on the command line. Without --key-stdin, --key-file or --key-env,
                  proxypoolctl asks for it on the terminal without echo. For vertex the secret is a service-account
-                 JSON key, an authorized_user ADC file (--adc reads gcloud's) or an API key.
+                 JSON key, an authorized_user ADC file (--adc reads gcloud's, --adc=FILE another) or an API key.
                  """,
              phrase: "add credential") { try add($0) },
+        Verb(["credential", "update"], summary: "Change a credential's secret, endpoint, options or free mark in place",
+             arguments: [ArgumentSpec("NAME", help: "Credential name")],
+             options: [
+                 OptionSpec("new-secret", help: "Replace the secret: read it like add does (terminal prompt, or a --key-… option)"),
+             ] + keyOptions + [
+                 OptionSpec("adc", value: "FILE", optionalValue: true, help: "vertex: the new secret is an ADC file, gcloud's unless FILE is given"),
+                 OptionSpec("base-url", value: "URL", help: "New endpoint"),
+                 OptionSpec("default-base-url", help: "Go back to the provider's default endpoint"),
+                 OptionSpec("region", value: "REGION", help: "vertex: same as --location"),
+             ] + providerOptions + [
+                 OptionSpec("unset", value: "OPTION", repeatable: true, help: "Remove a provider option (for example --unset organization)"),
+                 OptionSpec("free", help: "Mark it as a free endpoint"),
+                 OptionSpec("not-free", help: "Clear the free mark"),
+             ],
+             discussion: """
+                 Only what is given changes; the name, kind, assignments, usage and enabled state stay. A new secret
+                 is never taken on the command line. A new secret or endpoint drops the token obtained with the old
+                 one and the last test's result. A subscription account's tokens change by signing in again.
+                 """,
+             phrase: "update credential") { try update($0) },
         Verb(["credential", "list"], summary: "List credentials (secrets redacted)",
              phrase: "list credentials") { try list($0) },
         Verb(["credential", "show"], summary: "Show one credential (secret redacted)",
@@ -92,6 +113,34 @@ enum CredentialCommands {
                                                            baseURL: inv.value("base-url"), options: options.isEmpty ? nil : options,
                                                            free: inv.flag("free"), enabled: !inv.flag("disabled")))
         ctx.json ? Output.json(c) : Output.out("Added credential \(c.name) (\(c.provider.rawValue), secret \(c.secretRedacted)).\n")
+    }
+
+    static func update(_ ctx: Ctl.Context) throws {
+        let inv = ctx.invocation, name = inv.value("NAME")!
+        var options: [String: String] = [:]
+        for o in providerOptions { if let v = inv.value(o.long) { options[o.long] = v } }
+        if let region = inv.value("region") {
+            if let l = options["location"], l != region { throw Ctl.usage("--region and --location name the same setting: give one") }
+            options["location"] = region
+        }
+        for o in inv.all("unset") {
+            guard providerOptions.contains(where: { $0.long == o }) else {
+                throw Ctl.usage("--unset \(o): not a provider option; one of: \(providerOptions.map(\.long).joined(separator: ", "))")
+            }
+            guard options[o] == nil else { throw Ctl.usage("--\(o) and --unset \(o) contradict each other") }
+            options[o] = ""
+        }
+        if inv.value("base-url") != nil && inv.flag("default-base-url") { throw Ctl.usage("give --base-url URL or --default-base-url, not both") }
+        if inv.flag("free") && inv.flag("not-free") { throw Ctl.usage("give --free or --not-free, not both") }
+        let keyGiven = inv.flag("key-stdin") || inv.value("key-file") != nil || inv.value("key-env") != nil || inv.flag("adc") || inv.value("adc") != nil
+        let secret = inv.flag("new-secret") || keyGiven ? try SecretInput.read(ctx, name: name) : nil
+        let baseURL = inv.flag("default-base-url") ? "" : inv.value("base-url")
+        let free: Bool? = inv.flag("free") ? true : (inv.flag("not-free") ? false : nil)
+        guard secret != nil || baseURL != nil || !options.isEmpty || free != nil else {
+            throw Ctl.usage("nothing to change: give --new-secret (or a --key-… option), --base-url, a provider option, --unset or --free")
+        }
+        let c = try ctx.call(RPC.CredentialUpdate.self, .init(name: name, secret: secret, baseURL: baseURL, options: options.isEmpty ? nil : options, free: free))
+        ctx.json ? Output.json(c) : Output.out("Updated credential \(c.name) (\(c.provider.rawValue), secret \(c.secretRedacted)).\n")
     }
 
     static func list(_ ctx: Ctl.Context) throws {

@@ -39,8 +39,10 @@ enum TierCommands {
             let rules = try ctx.call(RPC.TierRuleList.self)
             if ctx.json { Output.json(rules); return }
             Output.out(Output.table(["ID", "RULE", "TIER"], rules.map { [String($0.id), $0.pattern, $0.tier.rawValue] }
-                + TierClassifier.builtinRules.map { ["built-in", $0.match, $0.tier.rawValue] }))
-            Output.out("The first matching rule decides; a name no rule matches is standard.\n")
+                + TierClassifier.builtinRules.map { ["built-in", $0.match, $0.tier.rawValue] }
+                + TierClassifier.generations.map { ["built-in", $0.match, "one tier down per generation"] }))
+            Output.out("The first matching rule decides; a numbered generation of gpt, claude, gemini or grok that no rule matches"
+                       + " is flagship, any other name standard; then, unless your rule decided, older generations step down.\n")
         },
         Verb(["tier", "rule", "remove"], summary: "Remove one of your tier rules",
              arguments: [ArgumentSpec("ID", help: "Rule id from 'tier rule list'")],

@@ -8,7 +8,7 @@ enum DashboardControl {
     static func register(_ h: inout ControlHandlers, sessions: DashboardSessions, listen: ListenAddress, logger: Logger) {
         let base = baseURL(listen)
         h.register(RPC.DashboardLink.self) { _, c in
-            let token = sessions.newLink(nowMillis: Timestamp.nowMillis())
+            let token = sessions.newLink(nowMillis: Timestamp.nowMillis(), by: c.peer?.uid)
             // The token goes only to the caller: the log says a link was made, and by whom.
             logger.notice("dashboard sign-in link made", event: "dashboard-link", [ControlMethods.who(c)])
             return .init(url: base + "/ui/login?token=" + token, expiresInSeconds: Int(DashboardSessions.linkLifetimeMillis / 1000))

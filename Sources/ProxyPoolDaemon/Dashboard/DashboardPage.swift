@@ -18,15 +18,25 @@ enum DashboardPage {
         <label>Provider <select name="provider"><option>openai</option><option>anthropic</option><option>gemini</option><option>azure-openai</option><option>openai-compatible</option></select></label>
         <label>Key <input name="secret" type="password" required autocomplete="off"></label>
         <label>Base URL <input name="baseURL" placeholder="provider default"></label>
-        <button>Add</button></form></section>
+        <button>Add</button></form>
+        <form id="edit" hidden><h3>Edit <span id="edit-name"></span></h3><input type="hidden" name="name">
+        <label>New key <input name="secret" type="password" autocomplete="off" placeholder="keep the current one"></label>
+        <label>Base URL <input name="baseURL"></label><label><input type="checkbox" name="defaultBase"> provider default</label>
+        <label><input type="checkbox" name="free"> free endpoint</label>
+        <button>Save</button> <button type="button" id="edit-cancel">Cancel</button></form></section>
         <section id="apps" hidden><header><h2>Apps</h2></header>
-        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
+        <table id="app-table"><thead><tr><th>App</th><th>Requests</th><th>Last seen</th><th>Recognised by</th><th>Chain (tried in order)</th><th></th></tr></thead><tbody></tbody></table>
         <form id="assign"><h3>Assign</h3><label>App <input name="app" required maxlength="64"></label>
         <label>Credential <select name="credential"></select></label><button>Add to the app's chain</button></form>
         <h3>Fallback</h3><p><label class="inline"><input type="checkbox" id="fallback"> Apps fall back from their chain to the whole pool</label></p>
         <h3>Access keys</h3><p id="new-key" hidden></p>
         <table id="key-table"><thead><tr><th>Id</th><th>App</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
-        <form id="key"><label>App <input name="app" maxlength="64" placeholder="any"></label><button>Create a key</button></form></section>
+        <form id="key"><label>App <input name="app" maxlength="64" placeholder="any"></label><button>Create a key</button></form>
+        <h3>Configure a tool</h3><p>Points the tool at this proxy through its own settings file, with an access key of its own; the change is shown before anything is written, and a backup is kept.</p>
+        <p id="configure-buttons"><button type="button" data-tool="codex">Configure Codex CLI</button> <button type="button" data-tool="claude-code">Configure Claude Code</button>
+        <button type="button" data-tool="gemini-cli">Configure Gemini CLI</button> <button type="button" data-tool="openclaw">Configure OpenClaw</button></p>
+        <div id="configure" hidden><h4 id="configure-title"></h4><pre id="configure-diff"></pre><ul id="configure-notes"></ul>
+        <p><button type="button" id="configure-write">Write these changes</button> <button type="button" id="configure-cancel">Close</button></p><p id="configure-done" hidden></p></div></section>
         <section id="models" hidden><header><h2>Models</h2></header>
         <form id="classify"><label>Model name <input name="model" required maxlength="200" placeholder="gpt-5.1-codex-mini"></label><button>Classify</button><output id="classified"></output></form>
         <p><label class="inline"><input type="checkbox" id="free-models"> Fast requests try free credentials first (free models)</label></p>
@@ -80,7 +90,8 @@ enum DashboardPage {
         nav h1 { font-size: 18px; margin: 0 0 16px; } nav a { display: block; color: #cfd6e0; text-decoration: none; padding: 4px 0; }
         nav a.on { color: #fff; font-weight: 600; } section header { display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
         label.inline { flex-direction: row; display: inline-flex; gap: 6px; align-items: center; } #chart { width: 100%; height: 200px; background: #fff; margin: 8px 0; }
-        #chart rect { fill: #3b6fd8; } #chart text { font-size: 10px; fill: #5b6676; } #new-key { background: #e8f4e8; padding: 8px; font-family: monospace; }
+        #chart rect { fill: #3b6fd8; } #chart text { font-size: 10px; fill: #5b6676; } #new-key, #configure-done { background: #e8f4e8; padding: 8px; font-family: monospace; }
+        #configure-diff { background: #fff; padding: 8px; overflow-x: auto; max-height: 420px; }
         output { margin-left: 8px; } td input { width: 12em; } textarea { width: 100%; box-sizing: border-box; font: inherit; }
         #conversation { margin: 12px 0; display: flex; flex-direction: column; gap: 8px; } .msg { padding: 8px 12px; background: #fff; border-radius: 6px; white-space: pre-wrap; }
         .msg.user { align-self: flex-end; background: #e4ecfb; max-width: 80%; } .msg.error { color: #a11; background: #fde8e8; } .msg details { color: #5b6676; }

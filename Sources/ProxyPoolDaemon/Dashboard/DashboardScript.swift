@@ -2,7 +2,7 @@
 /// models and errors come from users and upstreams: never parsed as HTML). Each page reads and changes state
 /// through `call(method, params)`, the control method of that name (DashboardService's API).
 extension DashboardPage {
-    static let script = Array((core + overview + apps + models + usage + DashboardChatScript.live + DashboardChatScript.chat + start).utf8)
+    static let script = Array((core + overview + apps + DashboardConfigureScript.configure + models + usage + DashboardChatScript.live + DashboardChatScript.chat + start).utf8)
 
     private static let core = #"""
         "use strict";
@@ -71,12 +71,36 @@ extension DashboardPage {
             r.dataset.name = c.name;
             r.append(td(
               button(c.enabled ? "Disable" : "Enable", () => call("credential.set-enabled", {name: c.name, enabled: !c.enabled})),
+              button("Edit", () => editCredential(c)),
               button("Test", async () => { const t = await call("credential.test", {name: c.name}); if (!t.lastTest.ok) throw new Error(c.name + ": " + t.lastTest.message); }),
               button("Remove", async () => { if (confirm("Remove " + c.name + "?")) await call("credential.remove", {name: c.name, force: true}); })));
             body.append(r);
           }
           document.getElementById("empty").hidden = creds.length > 0;
         };
+        // The form holds no secret: the key field starts empty and an empty one keeps the current key.
+        function editCredential(c) {
+          const form = document.getElementById("edit");
+          document.getElementById("edit-name").textContent = c.name + " (" + c.provider + ")";
+          form.elements.name.value = c.name;
+          form.elements.secret.value = "";
+          form.elements.secret.disabled = c.provider.endsWith("-account");
+          form.elements.baseURL.value = c.baseURL || "";
+          form.elements.baseURL.placeholder = "provider default";
+          form.elements.defaultBase.checked = false;
+          form.elements.free.checked = c.free;
+          form.hidden = false;
+        }
+        document.getElementById("edit-cancel").onclick = () => { document.getElementById("edit").hidden = true; };
+        onSubmit("edit", async (f, form) => {
+          const params = {name: f.get("name"), free: f.get("free") === "on"};
+          if (f.get("secret")) params.secret = f.get("secret");
+          if (f.get("defaultBase") === "on") params.baseURL = "";
+          else if (f.get("baseURL")) params.baseURL = f.get("baseURL");
+          await call("credential.update", params);
+          form.reset();
+          form.hidden = true;
+        });
         onSubmit("add", async (f, form) => {
           const params = {name: f.get("name"), provider: f.get("provider"), secret: f.get("secret")};
           if (f.get("baseURL")) params.baseURL = f.get("baseURL");
@@ -107,7 +131,7 @@ extension DashboardPage {
               cell.append(item, " ");
             });
             if (chain.length === 0) cell.textContent = "the pool";
-            const r = row([name, info.requests, info.lastSeen, cell]);
+            const r = row([name, info.requests, info.lastSeen, info.recognisedBy || "not since the daemon started", cell]);
             r.dataset.app = name;
             r.append(td(chain.length ? button("Unassign", () => call("unassign", {app: name})) : ""));
             body.append(r);

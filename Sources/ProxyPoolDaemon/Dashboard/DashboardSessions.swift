@@ -15,6 +15,8 @@ public final class DashboardSessions: @unchecked Sendable {
         /// Sent by the page with every API call (`X-CSRF-Token`); a page of another origin cannot read it.
         public let csrf: String
         public let expiresAtMillis: Int64
+        /// The uid that asked for the sign-in link (nil when unknown): whose tools the Configure buttons may edit.
+        public var openedBy: UInt32? = nil
     }
 
     public static let linkLifetimeMillis: Int64 = 5 * 60_000
@@ -24,6 +26,7 @@ public final class DashboardSessions: @unchecked Sendable {
 
     private let lock = Mutex()
     private var links: [String: Int64] = [:]          // hash of the link token → expiry
+    private var linkOwners: [String: UInt32] = [:]    // hash of the link token → the uid that asked for it
     private var sessions: [String: Session] = [:]     // hash of the cookie → session
     private let random: @Sendable () -> [UInt8]
 
@@ -35,13 +38,16 @@ public final class DashboardSessions: @unchecked Sendable {
         return (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
-    /// A new one-time sign-in token, valid for 5 minutes.
-    public func newLink(nowMillis now: Int64) -> String {
+    /// A new one-time sign-in token, valid for 5 minutes; `by`: the uid asking for it.
+    public func newLink(nowMillis now: Int64, by uid: UInt32? = nil) -> String {
         let token = Hex.encode(random())
         lock.locked {
             links = links.filter { $0.value > now }
             while links.count >= Self.maxLinks, let oldest = links.min(by: { $0.value < $1.value }) { links[oldest.key] = nil }
-            links[SHA256.hex(Array(token.utf8))] = now + Self.linkLifetimeMillis
+            linkOwners = linkOwners.filter { links[$0.key] != nil }
+            let key = SHA256.hex(Array(token.utf8))
+            links[key] = now + Self.linkLifetimeMillis
+            linkOwners[key] = uid
         }
         return token
     }
@@ -59,7 +65,7 @@ public final class DashboardSessions: @unchecked Sendable {
             while sessions.count >= Self.maxSessions, let oldest = sessions.min(by: { $0.value.expiresAtMillis < $1.value.expiresAtMillis }) {
                 sessions[oldest.key] = nil
             }
-            let s = Session(id: id, csrf: csrf, expiresAtMillis: now + Self.sessionLifetimeMillis)
+            let s = Session(id: id, csrf: csrf, expiresAtMillis: now + Self.sessionLifetimeMillis, openedBy: linkOwners.removeValue(forKey: key))
             sessions[SHA256.hex(Array(cookie.utf8))] = s
             return (cookie, s)
         }
@@ -76,6 +82,11 @@ public final class DashboardSessions: @unchecked Sendable {
         }
     }
 
+    /// The live session of a public id (for a control method called by it).
+    public func session(id: String, nowMillis now: Int64) -> Session? {
+        lock.locked { sessions.values.first { $0.id == id && $0.expiresAtMillis > now } }
+    }
+
     /// End every session and unused link; returns how many sessions ended.
     @discardableResult
     public func endAll() -> Int {
@@ -83,6 +94,7 @@ public final class DashboardSessions: @unchecked Sendable {
             let n = sessions.count
             sessions.removeAll()
             links.removeAll()
+            linkOwners.removeAll()
             return n
         }
     }

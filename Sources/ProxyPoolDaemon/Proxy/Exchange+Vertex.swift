@@ -11,20 +11,16 @@ import ProxyPoolProviders
 extension Exchange {
     func prepareVertex(_ c: CredentialRoute, _ clientWire: WireProtocol?) throws(TranslationError) -> (url: String, headers: [String], body: [UInt8])? {
         guard let clientWire else {
-            // A Gemini token count (the only other request a Vertex credential gets: it is in the Gemini pool).
+            if endpoint.kind == .countTokens { return try claudeTokenCount(c) }
+            // A Gemini token count (the other request a Vertex credential gets: it is in the Gemini pool).
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
             let t = Providers.of(.vertex).target(endpoint: endpoint, path: request.head.path, query: nil, credential: c, clientHeaders: [])
             return (t.url, ["Content-Type: application/json", "Accept: application/json", "User-Agent: proxypoold"],
                     try VertexBody.countTokens(request.body))
         }
-        var upstreamModel = model
-        if let m = model {
-            let d = service.mapModel(m, c)
-            // The tier maps of `vertex` are Gemini's; a Claude model is Vertex's own too: only an alias renames it.
-            if !(VertexRoute.publisher(for: m) == .anthropic && d.tier != nil) { upstreamModel = d.model }
-        }
-        guard let upstreamModel, !upstreamModel.isEmpty else { throw TranslationError(field: "model", "a Vertex AI request needs a model") }
+        guard var upstreamModel = vertexModel(c), !upstreamModel.isEmpty else { throw TranslationError(field: "model", "a Vertex AI request needs a model") }
         let publisher = VertexRoute.publisher(for: upstreamModel)
+        if publisher == .anthropic { upstreamModel = VertexRoute.claudeModelID(upstreamModel) }
         let wire = VertexRoute.wire(publisher)
         var headers = ["Content-Type: application/json", "Accept: \(stream ? "text/event-stream" : "application/json")", "User-Agent: proxypoold"]
         var body: [UInt8]
@@ -51,6 +47,33 @@ extension Exchange {
         }
         let url = VertexRoute.url(c, publisher: publisher, model: upstreamModel, method: VertexRoute.method(publisher, stream: stream), stream: sse)
         return (url, headers, try VertexBody.shape(body, wire))
+    }
+
+    /// The model a Vertex credential is asked for. Its tier maps are Gemini's; a Claude model is Vertex's own
+    /// too, so only an alias renames one.
+    private func vertexModel(_ c: CredentialRoute) -> String? {
+        guard let m = model else { return nil }
+        let d = service.mapModel(m, c)
+        return VertexRoute.publisher(for: m) == .anthropic && d.tier != nil ? m : d.model
+    }
+
+    /// An Anthropic client's token count for a Claude model: Vertex's one count-tokens endpoint, the model
+    /// (Vertex's id) in the body beside `anthropic_version`, the answer (`{"input_tokens": N}`) Anthropic's own.
+    private func claudeTokenCount(_ c: CredentialRoute) throws(TranslationError) -> (url: String, headers: [String], body: [UInt8]) {
+        guard let m = vertexModel(c), VertexRoute.publisher(for: m) == .anthropic else {
+            throw TranslationError(field: "model", "Vertex AI counts Anthropic-protocol tokens for Claude models only")
+        }
+        let id = VertexRoute.claudeModelID(m)
+        plan = Plan(upstreamWire: nil, translated: false, upstreamModel: id)
+        guard var json = try? JSONParser.parse(request.body), json.isObject else { throw TranslationError(field: nil, "the request body is not a JSON object") }
+        json.set("model", .string(id))
+        json.set("anthropic_version", .string(VertexRoute.anthropicVersion))
+        var headers = ["Content-Type: application/json", "Accept: application/json", "User-Agent: proxypoold"]
+        var dropped: [String] = []
+        if let beta = request.head.header("anthropic-beta"), let kept = VertexRoute.filterBetas(beta, dropped: &dropped) {
+            headers.append("anthropic-beta: \(kept)")
+        }
+        return (VertexRoute.claudeCountTokensURL(c), headers, JSONWriter.bytes(json))
     }
 }
 

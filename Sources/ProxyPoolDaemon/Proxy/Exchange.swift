@@ -49,6 +49,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     /// Tool calls of the request whose reasoning came from the reasoning cache (for the journal).
     var reasoningRestored = 0
     let clientContext: ClientContext
+    /// A `response.create` of a Responses WebSocket (ResponsesWebSocket.swift), not an HTTP request.
+    var overWebSocket = false
 
     init(service: ProxyService, request: HTTPRequest, response: HTTPResponseWriter, endpoint: Endpoint, app: String, model: String?,
          stream: Bool, keyID: String?, session: String?, candidates: [String]) {
@@ -187,9 +189,13 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
         // Vertex AI chooses its protocol by the model (Exchange+Vertex.swift).
         if c.provider == .vertex { return try prepareVertex(c, clientWire) }
+        // A Gemini path without a version (/models/…) goes to Gemini as v1beta, the version Gemini CLI and the
+        // genai SDKs use by default.
+        let clientPath = endpoint.family == .gemini && endpoint.pathModel != nil && endpoint.geminiVersion == nil
+            ? Substring("/v1beta" + head.path) : head.path
         guard let clientWire else {
             plan = Plan(upstreamWire: nil, translated: false, upstreamModel: model)
-            let t = passThrough(head.path)
+            let t = passThrough(clientPath)
             return (t.url, t.headers, request.body)
         }
         let wire = provider.upstreamWire(for: clientWire, options: c.options)
@@ -206,7 +212,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
                 return (t.url, t.headers, JSONWriter.bytes(json))
             }
             guard decision?.changed == true, let upstreamModel else {
-                let t = passThrough(head.path)
+                let t = passThrough(clientPath)
                 return (t.url, t.headers, request.body)
             }
             // Same protocol, another model name: only the name changes (in the path for Gemini, else in the body).

@@ -15,7 +15,8 @@ extension Exchange {
         let model = self.model ?? "-"
         let upstreamModel = plan.upstreamModel ?? self.model ?? "-"
         let translation = plan.translated ? (clientWire?.rawValue ?? "-", plan.upstreamWire?.rawValue ?? "-") : nil
-        r.text(request.head.method); r.literal(" "); r.text(request.head.path)
+        // A WebSocket turn reads "WS /v1/responses": the e2e tests tell it from an HTTP POST by this.
+        r.text(overWebSocket ? "WS" : request.head.method); r.literal(" "); r.text(request.head.path)
         r.literal(" app="); r.text(app)
         r.literal(" credential="); r.text(cred)
         r.literal(" model="); r.text(model)
@@ -39,5 +40,6 @@ extension Exchange {
         if reasoningRestored > 0 { r.field("REASONING_RESTORED", reasoningRestored) }
         if upstreamModel != model { r.field("UPSTREAM_MODEL", upstreamModel) }
         if let (from, to) = translation { r.field("TRANSLATION", from + ">" + to) }
+        if overWebSocket { r.field("TRANSPORT", "websocket") }
     }
 }

@@ -212,9 +212,11 @@ final class AnthropicStreamEncoder: StreamEncoder {
             guard let i = indexMap[index], open.contains(i) else { return }
             let delta: JSONNode
             switch d {
-            case .text(let t): delta = ["type": "text_delta", "text": .string(t)]
+            // No empty text or thinking delta, as Anthropic sends none (its tool_use blocks may start with an
+            // empty partial_json: that one is Anthropic's own).
+            case .text(let t): guard !t.isEmpty else { return }; delta = ["type": "text_delta", "text": .string(t)]
             case .toolArguments(let a): delta = ["type": "input_json_delta", "partial_json": .string(a)]
-            case .reasoning(let t): delta = ["type": "thinking_delta", "thinking": .string(t)]
+            case .reasoning(let t): guard !t.isEmpty else { return }; delta = ["type": "thinking_delta", "thinking": .string(t)]
             case .reasoningSignature(let s): delta = ["type": "signature_delta", "signature": .string(s)]
             case .reasoningEncrypted: return   // another family's payload: nothing Claude Code could send back usefully
             }

@@ -62,7 +62,8 @@ public enum GeminiCodec: ProtocolCodec {
         }
 
         // Contents, with synthesized call ids.
-        var pending: [(id: String, name: String)] = []   // calls not answered yet, in order
+        // Calls not answered yet, in order; `synthesized` when the call came without an id.
+        var pending: [(id: String, name: String, synthesized: Bool)] = []
         var messages: [Message] = []
         let contents = try Field.array(body["contents"], "contents") ?? []
         for (ci, c) in contents.enumerated() {
@@ -108,14 +109,20 @@ public enum GeminiCodec: ProtocolCodec {
                     let name = try Field.required(Field.string(fc["name"], "\(pp).functionCall.name"), "\(pp).functionCall.name")
                     let args = get(fc, "args") ?? [:]
                     guard args.isObject else { throw Field.mismatch(args, "an object", "\(pp).functionCall.args") }
-                    let id = try Field.string(fc["id"], "\(pp).functionCall.id") ?? syntheticID(turn: ci, ordinal: ordinal, name: name)
+                    let given = try Field.string(fc["id"], "\(pp).functionCall.id")
+                    let id = given ?? syntheticID(turn: ci, ordinal: ordinal, name: name)
                     ordinal += 1
-                    pending.append((id, name))
+                    pending.append((id, name, given == nil))
                     blocks.append(.toolCall(ToolCall(id: id, name: name, arguments: JSONWriter.string(args), signature: signature)))
                 } else if let fr = get(p, "functionResponse") {
                     let name = try Field.required(Field.string(fr["name"], "\(pp).functionResponse.name"), "\(pp).functionResponse.name")
                     let given = try Field.string(fr["id"], "\(pp).functionResponse.id")
-                    let match = pending.firstIndex { given != nil ? $0.id == given : $0.name == name }
+                    // By id when both sides have one; else by name. Gemini CLI gives each result an id of its own
+                    // making (`<tool>-<millis>-<random>`, packages/core/src/utils/generateContentResponseUtilities.ts)
+                    // when the model's call had none, as Gemini 2.x's calls do not: such a result answers the first
+                    // id-less call of that name, as Gemini itself pairs them.
+                    let match = pending.firstIndex { given != nil && $0.id == given }
+                        ?? pending.firstIndex { $0.name == name && (given == nil || $0.synthesized) }
                     guard let match else {
                         throw TranslationError(field: "\(pp).functionResponse", "answers no earlier functionCall named '\(name)'")
                     }

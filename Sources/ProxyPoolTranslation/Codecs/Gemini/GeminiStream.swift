@@ -2,11 +2,12 @@ import ProxyPoolCore
 
 // MARK: - Client stream: canonical events → Gemini chunks
 
-/// One GenerateContentResponse per text / thought delta; functionCall parts (Gemini never streams arguments)
-/// held until the next text or the end, so that calls arrive together with `finishReason` and `usageMetadata`
-/// in the last chunk, as Gemini sends them (code that reads the last chunk's content finds the calls there).
-/// No chunk carries an empty text part: a last chunk with nothing to add has a content without parts.
-/// Framed as SSE (`alt=sse`) or as one JSON array written incrementally.
+/// One GenerateContentResponse per text / thought delta, each held until the next one so that the last text
+/// arrives together with `finishReason` and `usageMetadata`, as Gemini sends it (ai.google.dev/api/generate-content:
+/// there is no separate closing chunk); functionCall parts (Gemini never streams arguments) held with it, so
+/// that code that reads the last chunk's content finds the calls there. No chunk carries an empty text part: a
+/// last chunk with nothing to add has a content without parts. Framed as SSE (`alt=sse`) or as one JSON array
+/// written incrementally.
 final class GeminiStreamEncoder: StreamEncoder {
     let sse: Bool
     let includeThoughts: Bool
@@ -17,20 +18,27 @@ final class GeminiStreamEncoder: StreamEncoder {
     var calls: [Int: ToolCall] = [:]
     var reasoning: [Int: (text: String, signature: String?, family: Family?)] = [:]
     var pendingSignature: String?
-    /// Finished calls not sent yet: they go with the next text or with the finish reason.
-    var heldCalls: [JSONNode] = []
+    /// Parts not sent yet: the latest text or thought delta and the calls finished since; they go out when the
+    /// next text or thought comes, or with the finish reason. At most one delta is held back.
+    var held: [JSONNode] = []
 
     init(sse: Bool, includeThoughts: Bool) { self.sse = sse; self.includeThoughts = includeThoughts }
 
+    /// A text or thought part: sent after what was held, unless only calls were held (they go with it).
+    func hold(_ part: JSONNode, into out: inout [UInt8]) {
+        if held.contains(where: { $0["functionCall"] == nil }) { chunk(held, into: &out); held = [] }
+        held.append(part)
+    }
+
     func chunk(_ parts: [JSONNode], finish: String? = nil, usage: Usage? = nil, into out: inout [UInt8]) {
-        var parts = heldCalls + parts
-        heldCalls = []
+        var parts = parts
         if let s = pendingSignature, !parts.isEmpty, parts[0]["thoughtSignature"] == nil {
             parts[0].set("thoughtSignature", .string(s)); pendingSignature = nil
         }
-        let content: JSONNode = parts.isEmpty ? ["role": "model"] : ["role": "model", "parts": .array(parts)]
-        var cand: JSONNode = ["content": content, "index": 0]
+        let content: JSONNode = parts.isEmpty ? ["role": "model"] : ["parts": .array(parts), "role": "model"]
+        var cand: JSONNode = ["content": content]
         if let finish { cand.set("finishReason", .string(finish)) }
+        cand.set("index", 0)
         var c: JSONNode = ["candidates": [cand]]
         if let usage { c.set("usageMetadata", GeminiCodec.usageMetadata(usage)) }
         c.set("modelVersion", .string(model))
@@ -64,10 +72,10 @@ final class GeminiStreamEncoder: StreamEncoder {
             }
         case .blockDelta(let i, let d):
             switch d {
-            case .text(let t): if !t.isEmpty { chunk([["text": .string(t)]], into: &out) }
+            case .text(let t): if !t.isEmpty { hold(["text": .string(t)], into: &out) }
             case .toolArguments(let a): calls[i]?.arguments += a
             case .reasoning(let t):
-                if includeThoughts, !t.isEmpty { chunk([["text": .string(t), "thought": true]], into: &out) }
+                if includeThoughts, !t.isEmpty { hold(["text": .string(t), "thought": true], into: &out) }
             case .reasoningSignature(let s):
                 if reasoning[i] != nil { reasoning[i]!.signature = (reasoning[i]!.signature ?? "") + s }
             case .reasoningEncrypted: break
@@ -76,20 +84,25 @@ final class GeminiStreamEncoder: StreamEncoder {
             if let c = calls.removeValue(forKey: i) {
                 var part: JSONNode = ["functionCall": ["name": .string(c.name), "args": GeminiCodec.argsObject(c.arguments), "id": .string(c.id)]]
                 if let s = c.signature { part.set("thoughtSignature", .string(s)) }
-                heldCalls.append(part)
+                // Text before a call has streamed by the time Gemini sends the call: it goes out first.
+                if held.contains(where: { $0["functionCall"] == nil }) { chunk(held, into: &out); held = [] }
+                held.append(part)
             }
             if let r = reasoning.removeValue(forKey: i), r.family == .gemini, let s = r.signature {
-                pendingSignature = s   // rides on the next part, as Gemini sends it
+                // It rides on the next part, as Gemini sends it: what was held before the thinking goes first.
+                if !held.isEmpty { chunk(held, into: &out); held = [] }
+                pendingSignature = s
             }
         case .messageDelta(let reason, _, let usage):
             // A signature with nothing to ride on keeps Gemini's own carrier, a text part holding only it.
-            var parts: [JSONNode] = []
-            if let s = pendingSignature, heldCalls.isEmpty { parts.append(["text": "", "thoughtSignature": .string(s)]); pendingSignature = nil }
+            var parts = held
+            held = []
+            if let s = pendingSignature, parts.isEmpty { parts.append(["text": "", "thoughtSignature": .string(s)]); pendingSignature = nil }
             chunk(parts, finish: GeminiCodec.finishReason(reason), usage: usage, into: &out)
         case .messageStop:
             break
         case .error(var info):
-            if !heldCalls.isEmpty { chunk([], into: &out) }   // calls already made are not lost to the error
+            if !held.isEmpty { chunk(held, into: &out); held = [] }   // what was made is not lost to the error
             info.status = info.kind.status(for: .gemini)
             write(GeminiCodec.encodeError(info), into: &out)
             closed = true

@@ -23,8 +23,9 @@ extension OpenAIChatCodec {
 
     static func encodeUsage(_ u: Usage) -> JSONNode {
         ["prompt_tokens": .int(u.input), "completion_tokens": .int(u.output), "total_tokens": .int(u.input + u.output),
-         "prompt_tokens_details": ["cached_tokens": .int(u.cachedInput)],
-         "completion_tokens_details": ["reasoning_tokens": .int(u.reasoning)]]
+         "prompt_tokens_details": ["cached_tokens": .int(u.cachedInput), "audio_tokens": 0],
+         "completion_tokens_details": ["reasoning_tokens": .int(u.reasoning), "audio_tokens": 0, "accepted_prediction_tokens": 0,
+                                       "rejected_prediction_tokens": 0]]
     }
 
     static func completionID(_ id: String) -> String { id.hasPrefix("chatcmpl-") ? id : "chatcmpl-" + (id.isEmpty ? IDs.make("") : id) }

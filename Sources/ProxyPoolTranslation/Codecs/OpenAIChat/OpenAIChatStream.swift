@@ -227,9 +227,13 @@ final class OpenAIChatStreamEncoder: StreamEncoder {
         chunk(["role": "assistant", "content": ""], into: &out)
     }
 
+    /// With `include_usage`, every chunk but the last carries `"usage": null`, as OpenAI documents it
+    /// (platform.openai.com/docs/api-reference/chat/create, stream_options.include_usage).
     private func chunk(_ delta: JSONNode, finish: String? = nil, into out: inout [UInt8]) {
         let choice = JSONNode.make(("index", 0), ("delta", delta), ("logprobs", .null), ("finish_reason", finish.map { .string($0) } ?? .null))
-        SSEWriter.event(nil, .make(("id", .string(id)), ("object", "chat.completion.chunk"), ("created", .int(created)),
-                                   ("model", .string(responseModel)), ("choices", .array([choice]))), into: &out)
+        var c = JSONNode.make(("id", .string(id)), ("object", "chat.completion.chunk"), ("created", .int(created)),
+                              ("model", .string(responseModel)), ("choices", .array([choice])))
+        if includeUsage { c.set("usage", JSONNode.null) }
+        SSEWriter.event(nil, c, into: &out)
     }
 }

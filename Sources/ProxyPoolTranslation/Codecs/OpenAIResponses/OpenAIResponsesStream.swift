@@ -66,12 +66,12 @@ final class ResponsesStreamEncoder: StreamEncoder {
             let oi = JSONNode.int(item.outputIndex)
             switch delta {
             case .text(let t):
-                guard item.kind == .text else { return }
+                guard item.kind == .text, !t.isEmpty else { return }   // OpenAI sends no empty delta
                 item.text += t
                 emit("response.output_text.delta", [("item_id", .string(item.id)), ("output_index", oi), ("content_index", 0),
                                                     ("delta", .string(t)), ("logprobs", [])], into: &out)
             case .toolArguments(let a):
-                guard var call = item.call else { return }
+                guard var call = item.call, !a.isEmpty else { return }
                 call.arguments += a
                 item.call = call
                 if item.kind == .function {
@@ -79,7 +79,7 @@ final class ResponsesStreamEncoder: StreamEncoder {
                                                                     ("delta", .string(a))], into: &out)
                 }
             case .reasoning(let t):
-                guard item.kind == .reasoning else { return }
+                guard item.kind == .reasoning, !t.isEmpty else { return }
                 if !item.summaryOpen {
                     item.summaryOpen = true
                     item.summaries.append("")
