@@ -76,6 +76,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
     lazy var webSocketHistory = WebSocketHistoryBudget(capBytes: max(options.maxAnswerBytes, 256 << 20))
     /// Each account's own usage endpoint, asked at most every 5 minutes while the account is in use.
     lazy var usagePoller = AccountUsagePoller(service: self)
+    /// The models each account's backend lists, kept an hour.
+    lazy var accountModels = AccountModels(service: self)
 
     init(loop: EventLoop, upstreams: Upstreams, logger: Logger, cooldowns: CooldownTable, writer: BackgroundWriter,
          snapshot: RoutingSnapshot, options: Options, dashboardSessions: DashboardSessions = DashboardSessions()) {
@@ -372,6 +374,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         var seen = Set<String>(), models: [String] = []
         for c in credentials {
             for t in Tier.allCases { if let m = snapshot.tierModel(c, t), seen.insert(m).inserted { models.append(m) } }
+            // A subscription account: what its backend lists (once fetched; the fetch starts here).
+            if c.provider.isAccount { for m in accountModels.models(c.name) ?? [] where seen.insert(m).inserted { models.append(m) } }
             // Vertex serves Claude models too, under their own names (its tier map is Gemini's).
             if c.provider == .vertex {
                 for t in Tier.allCases { if let m = VertexProvider.claudeTierDefault(t), seen.insert(m).inserted { models.append(m) } }

@@ -117,7 +117,10 @@ public enum AccountLogin {
             guard let file = try? JSON.encode(JSONValue.object(["tokens": .object(tokens)])) else {
                 throw AccountImportError("the token endpoint's answer cannot be read")
             }
-            return try AccountImport.codex(file)
+            do { return try AccountImport.codex(file) } catch {
+                // Read as auth.json is read; said as what it is here.
+                throw AccountImportError(error.message.replacing("auth.json", with: "the sign-in's answer").replacing("tokens.", with: ""))
+            }
         default:
             guard case .string(let access)? = o["access_token"], !access.isEmpty, case .string(let refresh)? = o["refresh_token"], !refresh.isEmpty else {
                 throw AccountImportError("the token endpoint's answer has no access_token and refresh_token")

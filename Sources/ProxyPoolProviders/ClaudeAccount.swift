@@ -105,8 +105,10 @@ public enum AccountTokens {
     /// What `status` says a refused login needs, for the kinds that are logins.
     public static func fix(kind: ProviderKind, credential: String) -> String? {
         switch kind {
-        case .chatGPTAccount: return "log in again ('codex login'), then 'proxypoolctl credential import codex \(credential) --replace'"
-        case .claudeAccount: return "log in again ('claude /login'), then 'proxypoolctl credential import claude \(credential) --replace'"
+        case .chatGPTAccount:
+            return "log in again: 'proxypoolctl login chatgpt \(credential) --replace' (or 'codex login', then 'proxypoolctl credential import codex \(credential) --replace')"
+        case .claudeAccount:
+            return "log in again: 'proxypoolctl login claude \(credential) --replace' (or 'claude /login', then 'proxypoolctl credential import claude \(credential) --replace')"
         default: return nil
         }
     }

@@ -122,6 +122,24 @@ import Testing
         #expect(try s.fake.grants() == (2, 0))
     }
 
+    @Test func twoAccountRefreshesAreAtLeastFiveSecondsApart() throws {
+        let s = try AccountSetup()
+        for n in ["sa", "sb"] {
+            let login = try s.fake.mint("chatgpt", n, expiresIn: 3600)   // both within a day of expiry
+            #expect(s.importLogin("codex", n, from: login.path).status == 0)
+        }
+        let key = s.key(app: "codex")
+        _ = s.daemon.ctl(["assign", "codex", "sa"])
+        let t0 = Date()
+        #expect(try s.chat(key).header("x-proxypool-credential") == "sa")
+        let first = Date().timeIntervalSince(t0)
+        _ = s.daemon.ctl(["assign", "codex", "sb"])
+        #expect(try s.chat(key).header("x-proxypool-credential") == "sb")
+        let both = Date().timeIntervalSince(t0)
+        #expect(try s.fake.grants() == (2, 0))
+        #expect(first < 4 && both >= 4.9, "the second refresh waited its turn: \(first) s, then \(both) s")
+    }
+
     @Test func fiftyConcurrentRequestsShareOneRefresh() throws {
         let s = try AccountSetup()
         let login = try s.fake.mint("chatgpt", "hal", expiresIn: 60)

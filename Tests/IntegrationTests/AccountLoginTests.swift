@@ -148,5 +148,13 @@ import Testing
         #expect(login.stdout.contains("as credential noor (chatgpt-account)"))
         let c = try s.chat(s.key())
         #expect(c.status == 200 && c.body.contains("hi from chatgpt noor"), Comment(rawValue: c.body + s.daemon.log))
+
+        // Signing in again (after 'login expired'): --replace gives the credential the new login.
+        let again = try Login(s, ["login", "chatgpt", "noor", "--device", "--replace", "--auth-base", s.fake.url,
+                                  "--base-url", s.fake.url + "/backend-api/codex"])
+        let code2 = try again.line(containing: "UC-")
+        #expect(try http(port: s.fake.port, "GET", "/codex/device?user_code=\(code2)").status == 200)
+        #expect(again.child.wait(timeout: 30) == 0, Comment(rawValue: again.stderr))
+        #expect(try s.fake.exchanges() == 2 && (try s.chat(s.key())).status == 200)
     }
 }

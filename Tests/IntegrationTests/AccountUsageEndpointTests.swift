@@ -113,3 +113,21 @@ import Testing
         #expect(poll?.path == "/api/oauth/usage" && poll?.headers["anthropic-beta"] == "oauth-2025-04-20")
     }
 }
+
+/// GET /v1/models through subscription accounts: what their backends list, fetched once and kept.
+@Suite(.serialized) struct AccountModelListTests {
+    @Test func theBackendsModelListIsFetchedOnceAndListed() throws {
+        let s = try AccountSetup()
+        let login = try s.fake.mint("chatgpt", "ma", expiresIn: 5 * 86400)
+        #expect(s.importLogin("codex", "ma", from: login.path).status == 0)
+        let key = s.key(), port = try s.daemon.proxyPort
+        func list() throws -> String { try http(port: port, "GET", "/v1/models", headers: [("Authorization", "Bearer \(key)")]).body }
+        _ = try list()   // starts the fetch
+        let deadline = Date().addingTimeInterval(10)
+        var body = ""
+        while Date() < deadline { body = try list(); if body.contains("\"gpt-5-codex\"") { break }; usleep(50_000) }
+        #expect(body.contains("\"gpt-5-codex\""), "the backend's slug: \(body)")
+        let fetched = try s.fake.backendRequests().filter { $0.path.hasPrefix("/backend-api/codex/models") }
+        #expect(fetched.count == 1 && fetched[0].headers["chatgpt-account-id"] == "acct-ma", "kept, not asked again: \(fetched.count)")
+    }
+}

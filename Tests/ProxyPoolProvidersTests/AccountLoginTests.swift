@@ -38,6 +38,11 @@ import ProxyPoolCore
         let chatgpt = try AccountLogin.exchangeResult(.chatGPTAccount, status: 200,
             body: Array(#"{"id_token":"\#(idToken)","access_token":"a.b.c","refresh_token":"r1"}"#.utf8), nowMillis: 0)
         #expect(chatgpt.accountID == "acct-1" && chatgpt.plan == "pro" && chatgpt.email == "x@y.z" && chatgpt.refreshToken == "r1")
+        let noAccount = "e30." + Base64URL.encode(Array(#"{"email":"x@y.z"}"#.utf8)) + ".s"
+        #expect(throws: AccountImportError("the sign-in's answer names no ChatGPT account (account_id, or chatgpt_account_id in the id token)")) {
+            try AccountLogin.exchangeResult(.chatGPTAccount, status: 200,
+                body: Array(#"{"id_token":"\#(noAccount)","access_token":"a.b.c","refresh_token":"r1"}"#.utf8), nowMillis: 0)
+        }
     }
 
     @Test func theExchangeRequestsAreTheCLIsOwn() {

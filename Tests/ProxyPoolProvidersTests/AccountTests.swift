@@ -104,6 +104,8 @@ import ProxyPoolCore
         #expect(throws: RPCError.self) { try Providers.validate(kind: .chatGPTAccount, secret: "r", baseURL: nil, options: [:]) }   // needs account-id
         #expect(throws: RPCError.self) { try Providers.validate(kind: .chatGPTAccount, secret: "r", baseURL: nil, options: ["account-id": "a", "token-url": "http://127.0.0.1:1"]) }
         #expect(AccountTokens.fix(kind: .chatGPTAccount, credential: "c")?.contains("credential import codex c --replace") == true)
+        #expect(AccountTokens.fix(kind: .chatGPTAccount, credential: "c")?.contains("proxypoolctl login chatgpt c --replace") == true)
+        #expect(AccountTokens.fix(kind: .claudeAccount, credential: "c")?.contains("proxypoolctl login claude c --replace") == true)
     }
 }
 

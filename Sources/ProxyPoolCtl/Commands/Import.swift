@@ -20,10 +20,11 @@ enum ImportCommands {
     }
 
     static let ownership = """
-        The file is read, never changed (unless --move: then, once the daemon has the login, a copy of the
-        file is kept as FILE.proxypool-backup-TIME, mode 0600, and the tokens are removed from FILE). From now on proxypoold refreshes this login. A refresh token
-        works once: if the CLI refreshes the same login too, one of the two is logged out. Log the CLI in again for a separate session of its own, or
-        let it use proxypoold.
+        The file is read, never changed, unless --move: then, once the daemon has the login, a copy
+        of the file is kept beside it (FILE.proxypool-backup-TIME, mode 0600) and the tokens are
+        removed from FILE. From now on proxypoold refreshes this login. A refresh token works once:
+        if the CLI refreshes the same login too, one of the two is logged out. Log the CLI in again
+        for a session of its own, or let it use proxypoold.
         """
 
     static let verbs: [Verb] = [

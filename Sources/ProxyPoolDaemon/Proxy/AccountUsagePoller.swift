@@ -69,8 +69,8 @@ final class AccountUsagePoller {
     }
 }
 
-/// One usage request, its answer read whole (at most 64 KiB).
-private final class UsageFetch: UpstreamDelegate {
+/// One GET of an account's (usage, models), its answer read whole (at most 256 KiB).
+final class UsageFetch: UpstreamDelegate {
     private let done: (Int, [UInt8]) -> Void
     private var status = 0
     private var body: [UInt8] = []
@@ -83,7 +83,7 @@ private final class UsageFetch: UpstreamDelegate {
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) { self.status = status }
 
     func upstreamBody(_ t: UpstreamTransfer, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        if body.count < 65536 { body.append(contentsOf: bytes.prefix(65536 - body.count)) }
+        if body.count < 262_144 { body.append(contentsOf: bytes.prefix(262_144 - body.count)) }
         return false
     }
 

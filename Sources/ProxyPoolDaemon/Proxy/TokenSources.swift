@@ -43,6 +43,12 @@ final class TokenSources: @unchecked Sendable {
     private let logger: Logger
     /// Token requests sent, for the journal and tests.
     private(set) var fetchesStarted = 0
+    /// Subscription logins' refreshes are at least this far apart, daemon-wide (issue 14): many accounts due at
+    /// once (a restart after a long stop) never burst at the providers' token endpoints. Later ones wait their turn.
+    static let accountSpacingMillis: Int64 = 5_000
+    private var lastAccountRefresh: Int64?
+    private var accountQueue: [() -> Void] = []
+    private var tickerAdded = false
 
     private let loop: EventLoop
 
@@ -150,6 +156,37 @@ final class TokenSources: @unchecked Sendable {
             }
             return
         }
+        if e.source.credential.provider == .chatGPTAccount || e.source.credential.provider == .claudeAccount {
+            let now = Posix.monotonicMillis()
+            if !accountQueue.isEmpty || lastAccountRefresh.map({ now - $0 < Self.accountSpacingMillis }) == true {
+                accountQueue.append { [self] in
+                    guard entries[name] === e else { return }   // the credential changed meanwhile: its waiters were answered
+                    send(request, for: name, e)
+                }
+                startTicker()
+                return
+            }
+            lastAccountRefresh = now
+        }
+        send(request, for: name, e)
+    }
+
+    /// The queued account refreshes, one per spacing.
+    private func startTicker() {
+        guard !tickerAdded else { return }
+        tickerAdded = true
+        loop.addTicker { [unowned self] _ in
+            guard !accountQueue.isEmpty else { return 1000 }
+            let now = Posix.monotonicMillis()
+            let wait = (lastAccountRefresh ?? now - Self.accountSpacingMillis) + Self.accountSpacingMillis - now
+            guard wait <= 0 else { return Int(wait) }
+            lastAccountRefresh = now
+            accountQueue.removeFirst()()
+            return accountQueue.isEmpty ? 1000 : Int(Self.accountSpacingMillis)
+        }
+    }
+
+    private func send(_ request: TokenRequest, for name: String, _ e: Entry) {
         fetchesStarted += 1
         var r = UpstreamRequest(url: request.url, method: request.method, headers: request.headers, body: request.body,
                                 caFile: e.source.credential.options["ca-file"])
