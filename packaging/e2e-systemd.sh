@@ -150,6 +150,16 @@ step "systemctl reload proxypoold"
 show IN systemctl reload proxypoold.service && sleep 0.5 && [ "$(IN systemctl show -p ActiveState --value proxypoold)" = active ] \
     && ok "reload (SIGHUP: RELOADING=1 … READY=1), still active" || bad "reload"
 
+step "upgrade (apt reinstall): a running daemon is restarted, the admin's enable is kept"
+show IN systemctl enable proxypoold.service
+pid0=$(IN systemctl show -p MainPID --value proxypoold)
+show IN sh -c 'cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./proxypool_*.deb 2>&1 | tail -2'
+pid1=$(IN systemctl show -p MainPID --value proxypoold)
+[ "$pid1" != "$pid0" ] && [ "$pid1" != 0 ] && [ "$(IN systemctl is-active proxypoold)" = active ] \
+    && ok "postinst try-restart: the running daemon was restarted (pid $pid0 -> $pid1)" || bad "upgrade restart ($pid0 -> $pid1)"
+[ "$(IN systemctl is-enabled proxypoold.service)" = enabled ] && ok "the admin's enable survived the upgrade" || bad "enable lost"
+show IN systemctl disable proxypoold.service
+
 step "journalctl -u proxypoold: PROXYPOOL_* fields, no secret"
 IN journalctl -u proxypoold -o verbose --no-pager > "$WORK/journal.system" 2>&1
 grep -E '^\s+(MESSAGE|PROXYPOOL_[A-Z_]+)=' "$WORK/journal.system" | sed 's/^ */    /' | head -40
