@@ -136,7 +136,8 @@ step "group proxypool may use proxypoolctl, another user may not"
 IN useradd -m -s /bin/bash -G proxypool alice; IN useradd -m -s /bin/bash bob
 show IN runuser -u alice -- proxypoolctl status && ok "alice (group proxypool): proxypoolctl status exit 0" || bad "alice refused"
 show IN runuser -u bob -- proxypoolctl status; rc=$?
-[ $rc -eq 77 ] && grep -qi "permission denied" "$WORK/out" && ok "bob: permission denied, exit 77" || bad "bob: exit $rc"
+[ $rc -eq 77 ] && grep -qi "permission denied" "$WORK/out" && grep -q "systemctl --user start proxypoold" "$WORK/out" \
+    && ok "bob: permission denied, exit 77, told to run a daemon of his own" || bad "bob: exit $rc"
 
 step "a request through the system daemon to the fake upstream"
 show IN sh -c "printf fake-ok~SYSTEM | proxypoolctl credential add up --provider anthropic --base-url $FAKE --key-stdin" || bad "credential add"
