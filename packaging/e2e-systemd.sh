@@ -85,7 +85,7 @@ case "$state" in running|degraded) ok "systemd is PID 1 in the container ($state
 
 # ---------------------------------------------------------------------------------------------------- install
 step "apt install ./$(basename "$DEB")"
-show IN sh -c 'apt-get update -q 2>&1 | tail -2 && cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ./proxypool_*.deb 2>&1 | grep -Ev "^(Get|Selecting|Preparing|Unpacking|Reading|Building)"' \
+show IN sh -c 'apt-get update -q 2>&1 | tail -2 && cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./proxypool_*.deb 2>&1 | grep -Ev "^(Get|Selecting|Preparing|Unpacking|Reading|Building)"' \
     && IN dpkg-query -W -f='${Status}' proxypool | grep -q "install ok installed" && ok "apt installed the package and its dependencies" \
     || { bad "apt install"; finish; }
 show IN dpkg-query -W -f='${Package} ${Version} Depends: ${Depends}\n' proxypool
