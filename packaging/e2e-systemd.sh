@@ -85,7 +85,7 @@ case "$state" in running|degraded) ok "systemd is PID 1 in the container ($state
 
 # ---------------------------------------------------------------------------------------------------- install
 step "apt install ./$(basename "$DEB")"
-show IN sh -c 'apt-get update -q 2>&1 | tail -2 && cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ./proxypool_*.deb 2>&1 | grep -Ev "^(Get|Selecting|Preparing|Unpacking|Reading|Building)"' \
+show IN sh -c 'apt-get update -q 2>&1 | tail -2 && cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./proxypool_*.deb 2>&1 | grep -Ev "^(Get|Selecting|Preparing|Unpacking|Reading|Building)"' \
     && IN dpkg-query -W -f='${Status}' proxypool | grep -q "install ok installed" && ok "apt installed the package and its dependencies" \
     || { bad "apt install"; finish; }
 show IN dpkg-query -W -f='${Package} ${Version} Depends: ${Depends}\n' proxypool
@@ -136,7 +136,8 @@ step "group proxypool may use proxypoolctl, another user may not"
 IN useradd -m -s /bin/bash -G proxypool alice; IN useradd -m -s /bin/bash bob
 show IN runuser -u alice -- proxypoolctl status && ok "alice (group proxypool): proxypoolctl status exit 0" || bad "alice refused"
 show IN runuser -u bob -- proxypoolctl status; rc=$?
-[ $rc -eq 77 ] && grep -qi "permission denied" "$WORK/out" && ok "bob: permission denied, exit 77" || bad "bob: exit $rc"
+[ $rc -eq 77 ] && grep -qi "permission denied" "$WORK/out" && grep -q "systemctl --user start proxypoold" "$WORK/out" \
+    && ok "bob: permission denied, exit 77, told to run a daemon of his own" || bad "bob: exit $rc"
 
 step "a request through the system daemon to the fake upstream"
 show IN sh -c "printf fake-ok~SYSTEM | proxypoolctl credential add up --provider anthropic --base-url $FAKE --key-stdin" || bad "credential add"
@@ -149,6 +150,16 @@ grep -q FAKE-UPSTREAM-OK "$WORK/out" && ok "proxied to the fake upstream" || bad
 step "systemctl reload proxypoold"
 show IN systemctl reload proxypoold.service && sleep 0.5 && [ "$(IN systemctl show -p ActiveState --value proxypoold)" = active ] \
     && ok "reload (SIGHUP: RELOADING=1 … READY=1), still active" || bad "reload"
+
+step "upgrade (apt reinstall): a running daemon is restarted, the admin's enable is kept"
+show IN systemctl enable proxypoold.service
+pid0=$(IN systemctl show -p MainPID --value proxypoold)
+show IN sh -c 'cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./proxypool_*.deb 2>&1 | tail -2'
+pid1=$(IN systemctl show -p MainPID --value proxypoold)
+[ "$pid1" != "$pid0" ] && [ "$pid1" != 0 ] && [ "$(IN systemctl is-active proxypoold)" = active ] \
+    && ok "postinst try-restart: the running daemon was restarted (pid $pid0 -> $pid1)" || bad "upgrade restart ($pid0 -> $pid1)"
+[ "$(IN systemctl is-enabled proxypoold.service)" = enabled ] && ok "the admin's enable survived the upgrade" || bad "enable lost"
+show IN systemctl disable proxypoold.service
 
 step "journalctl -u proxypoold: PROXYPOOL_* fields, no secret"
 IN journalctl -u proxypoold -o verbose --no-pager > "$WORK/journal.system" 2>&1

@@ -75,7 +75,9 @@ public enum Ctl {
                            code: ExitCode.unavailable)
         case .permissionDenied(let path, let reason):
             return Failure(message: reason,
-                           hint: "only root, the user running proxypoold and, for the system daemon, members of group 'proxypool' may use \(path).",
+                           hint: path == "/run/proxypool/control.sock"
+                               ? "only root and members of group 'proxypool' may use the system daemon's \(path); or run a daemon of your own: systemctl --user start proxypoold."
+                               : "only root, the user running proxypoold and, for the system daemon, members of group 'proxypool' may use \(path).",
                            code: ExitCode.permission)
         case .untrusted:
             return Failure(message: e.description,
