@@ -374,8 +374,10 @@ final class HTTPConnection: LoopSoon, LoopAfterEvent {
 
     private func clientGone() {
         let w = current
+        // A WebSocket's channel is the upgraded writer's (unowned) producer: held until it has been told.
+        let ws = webSocket
         close()
-        w?.clientGone()
+        withExtendedLifetime(ws) { w?.clientGone() }
     }
 
     func close() {

@@ -60,8 +60,9 @@ struct WSClient {
         guard need(2) else { return nil }
         #expect(pending[1] & 0x80 == 0, "server frames are never masked")
         var len = Int(pending[1] & 0x7F), at = 2
+        // The 7-bit field picks the form; the length read from a 16-bit field may itself be 126 or 127.
         if len == 126 { guard need(4) else { return nil }; len = Int(pending[2]) << 8 | Int(pending[3]); at = 4 }
-        if len == 127 { guard need(10) else { return nil }; len = (2..<10).reduce(0) { $0 << 8 | Int(pending[$1]) }; at = 10 }
+        else if len == 127 { guard need(10) else { return nil }; len = (2..<10).reduce(0) { $0 << 8 | Int(pending[$1]) }; at = 10 }
         guard need(at + len) else { return nil }
         let f = (pending[0] & 0x0F, Array(pending[at..<(at + len)]))
         pending.removeFirst(at + len)

@@ -117,9 +117,10 @@ private struct RawClient {
     mutating func next() -> (opcode: UInt8, payload: [UInt8])? {
         while true {
             if pending.count >= 2 {
-                var len = Int(pending[1] & 0x7F), at = 2
-                if len == 126, pending.count >= 4 { len = Int(pending[2]) << 8 | Int(pending[3]); at = 4 } else if len == 126 { len = Int.max }
-                if len == 127, pending.count >= 10 { len = (2..<10).reduce(0) { $0 << 8 | Int(pending[$1]) }; at = 10 } else if len == 127 { len = Int.max }
+                let form = Int(pending[1] & 0x7F)
+                var len = form, at = 2
+                if form == 126 { len = pending.count >= 4 ? Int(pending[2]) << 8 | Int(pending[3]) : Int.max; at = 4 }
+                else if form == 127 { len = pending.count >= 10 ? (2..<10).reduce(0) { $0 << 8 | Int(pending[$1]) } : Int.max; at = 10 }
                 if len != Int.max && pending.count >= at + len {
                     let f = (pending[0] & 0x0F, Array(pending[at..<(at + len)]))
                     pending.removeFirst(at + len)

@@ -146,6 +146,12 @@ private func closeCode(_ r: Result<[WebSocketEvent], WebSocketProtocolError>) ->
         #expect(WebSocketFrameEncoder.frame(.text, Array("Hello".utf8)) == [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f])   // RFC 6455 §5.7
         let f126 = WebSocketFrameEncoder.frame(.binary, [UInt8](repeating: 0, count: 256))
         #expect(Array(f126.prefix(4)) == [0x82, 0x7E, 0x01, 0x00])   // §5.7: 256 bytes in the 16-bit form
+        // 126 and 127 are lengths of the 16-bit form, not markers, once read from it.
+        #expect(Array(WebSocketFrameEncoder.frame(.text, [UInt8](repeating: 65, count: 126)).prefix(4)) == [0x81, 0x7E, 0x00, 0x7E])
+        #expect(Array(WebSocketFrameEncoder.frame(.text, [UInt8](repeating: 65, count: 127)).prefix(4)) == [0x81, 0x7E, 0x00, 0x7F])
+        for n in [125, 126, 127, 65535] {
+            #expect(feedAll(clientFrame(1, [UInt8](repeating: 65, count: n))) == .success([.text([UInt8](repeating: 65, count: n))]), "\(n) bytes")
+        }
         let f64 = WebSocketFrameEncoder.frame(.binary, [UInt8](repeating: 0, count: 65536))
         #expect(Array(f64.prefix(10)) == [0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0] && f64.count == 65546)
     }

@@ -3,7 +3,8 @@
 # start the fake upstream and proxypoold in a temp dir, give the daemon an OpenAI, an Anthropic and a Gemini
 # credential (pointing at the fake) and an access key, and run Codex (built-in provider and a provider with
 # supports_websockets = true) onto each, text and a tool round trip. Needs built binaries (swift build) and
-# Tests/e2e/setup.sh (run here).
+# Tests/e2e/setup.sh (run here). Zero egress as in through-proxy.sh: with E2E_EGRESS_TRACE=1 (the default) the
+# daemon runs under strace and egress_check.py asserts it reached only the fake, its clients and its sockets.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="${PROXYPOOL_BIN_DIR:-$ROOT/.build/debug}"
@@ -12,9 +13,25 @@ T="$(mktemp -d /tmp/proxypool-e2e-ws-XXXXXX)"
 cleanup() { kill "$DAEMON" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 bash "$ROOT/Tests/e2e/setup.sh"
+TRACE=()
+if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
+    command -v strace >/dev/null || { echo "codex-websocket: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
+    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
+fi
 python3 "$ROOT/Tests/FakeUpstream/fake_upstream.py" --port-file "$T/fake.port" >"$T/fake.log" 2>&1 & FAKE=$!
-"$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
+"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
     --log-level info 2>"$T/daemon.log" & DAEMON=$!
+if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals go to its child proxypoold (see through-proxy.sh)
+    TRACER=$DAEMON
+    DAEMON=
+    for _ in $(seq 200); do
+        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
+            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
+        done
+        [ -n "$DAEMON" ] && break; sleep 0.05
+    done
+    [ -n "$DAEMON" ] || { echo "codex-websocket: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
+fi
 for _ in $(seq 100); do [ -s "$T/fake.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -35,4 +52,9 @@ if grep -E 'fake-ok|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
     status=1
 fi
 kill -0 "$DAEMON" 2>/dev/null || { echo "codex-websocket: FAILED: the daemon died" >&2; status=1; }
+if [ "${#TRACE[@]}" -gt 0 ]; then
+    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
+    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/fake.port")" \
+        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
+fi
 exit $status

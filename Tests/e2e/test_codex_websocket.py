@@ -11,6 +11,7 @@ E2E_DAEMON_LOG.
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,6 @@ def test_codex_over_websocket(tmp_path, mode, cred, kind):
     assert MARKER in text, fmt(p)
     if kind == "tool":
         assert TOOL_MARKER in text, fmt(p)
-    import time
     time.sleep(0.3)   # request records leave once per turn of the daemon's loop
     log = daemon_log_since(start)
     ws = [l for l in log.splitlines() if "WS /v1/responses app=codex credential=%s " % cred in l and "status=200" in l]

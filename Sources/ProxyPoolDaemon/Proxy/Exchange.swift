@@ -514,7 +514,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         }
         if !service.dashboard.liveLog.isEmpty {
             service.dashboard.liveLog.publish(LiveLogEntry(
-                at: Timestamp.iso8601(nowSeconds), method: request.head.method, path: String(request.head.path), app: app, model: model ?? "",
+                at: Timestamp.iso8601(nowSeconds), method: overWebSocket ? "WS" : request.head.method, path: String(request.head.path), app: app, model: model ?? "",
                 upstreamModel: plan.upstreamModel ?? model ?? "", credential: cred, attempts: attempts, status: status,
                 latencyMs: latency, inputTokens: input, outputTokens: output, error: error))
         }
