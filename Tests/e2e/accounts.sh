@@ -15,28 +15,13 @@ VENV="${E2E_VENV:-$ROOT/.build-e2e/venv}"
 T="$(mktemp -d /tmp/proxypool-e2e-accounts-XXXXXX)"
 cleanup() { kill "$DAEMON" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
+E2E_NAME="accounts e2e"
+. "$ROOT/Tests/e2e/daemon-lib.sh"
 DAEMON=
 python3 "$ROOT/Tests/FakeUpstream/fake_accounts.py" --port-file "$T/fake.port" >"$T/fake.log" 2>&1 & FAKE=$!
-TRACE=()
-if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
-    command -v strace >/dev/null || { echo "accounts e2e: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
-    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
-fi
 # test-providers: the credentials' token endpoints are the fake's.
 echo "test-providers = yes" >"$T/proxypoold.conf"
-"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 \
-    --config "$T/proxypoold.conf" --log-level debug 2>"$T/daemon.log" & DAEMON=$!
-if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals must go to the daemon, strace's child (see through-proxy.sh)
-    TRACER=$DAEMON
-    DAEMON=
-    for _ in $(seq 200); do
-        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
-            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
-        done
-        [ -n "$DAEMON" ] && break; sleep 0.05
-    done
-    [ -n "$DAEMON" ] || { echo "accounts e2e: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
-fi
+e2e_start_daemon --config "$T/proxypoold.conf" --log-level debug
 for _ in $(seq 200); do [ -s "$T/fake.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -57,21 +42,8 @@ status=0
 E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_UPSTREAM_REQUESTS_URL="$FAKE_URL/__requests" \
     E2E_FAKE_URL="$FAKE_URL" E2E_CTL_BIN="$BIN/proxypoolctl" E2E_CTL_SOCKET="$T/control.sock" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=0 "$ROOT/Tests/e2e/test_account_clients.py" "$@" || status=$?
-for pair in codex:ca1 codex:ca2 claude-code:cc1; do
-    app=${pair%%:*}; cred=${pair##*:}
-    if ! grep -q "app=$app credential=$cred .*status=200" "$T/daemon.log"; then
-        echo "accounts e2e: FAILED: no successful request from $app through $cred in the daemon log" >&2
-        status=1
-    fi
-done
+e2e_expect_served codex:ca1 codex:ca2 claude-code:cc1 || status=1
 # No login token (the fake's JWTs, Claude's sk-ant-oat, the refresh tokens) or access key in the daemon's log.
-if grep -E 'eyJhbGciOi|sk-ant-oat|rt-(chatgpt|claude)-|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
-    echo "accounts e2e: FAILED: token or key material appears in the daemon log" >&2
-    status=1
-fi
-if [ "${#TRACE[@]}" -gt 0 ]; then
-    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
-    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/fake.port")" \
-        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
-fi
+e2e_expect_no_secret 'eyJhbGciOi|sk-ant-oat|rt-(chatgpt|claude)-|ppk_[A-Za-z0-9]{8}' || status=1
+e2e_check_egress "$(cat "$T/fake.port")" || status=1
 exit $status

@@ -12,26 +12,11 @@ VENV="${E2E_VENV:-$ROOT/.build-e2e/venv}"
 T="$(mktemp -d /tmp/proxypool-e2e-ws-XXXXXX)"
 cleanup() { kill "$DAEMON" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
+E2E_NAME="codex-websocket"
+. "$ROOT/Tests/e2e/daemon-lib.sh"
 bash "$ROOT/Tests/e2e/setup.sh"
-TRACE=()
-if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
-    command -v strace >/dev/null || { echo "codex-websocket: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
-    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
-fi
 python3 "$ROOT/Tests/FakeUpstream/fake_upstream.py" --port-file "$T/fake.port" >"$T/fake.log" 2>&1 & FAKE=$!
-"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
-    --log-level info 2>"$T/daemon.log" & DAEMON=$!
-if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals go to its child proxypoold (see through-proxy.sh)
-    TRACER=$DAEMON
-    DAEMON=
-    for _ in $(seq 200); do
-        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
-            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
-        done
-        [ -n "$DAEMON" ] && break; sleep 0.05
-    done
-    [ -n "$DAEMON" ] || { echo "codex-websocket: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
-fi
+e2e_start_daemon --config /dev/null --log-level info
 for _ in $(seq 100); do [ -s "$T/fake.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -47,14 +32,7 @@ cd "$ROOT"
 E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_CTL_BIN="$BIN/proxypoolctl" E2E_CTL_SOCKET="$T/control.sock" \
     E2E_DAEMON_LOG="$T/daemon.log" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider Tests/e2e/test_codex_websocket.py "$@" || status=$?
-if grep -E 'fake-ok|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
-    echo "codex-websocket: FAILED: a key appears in the daemon log" >&2
-    status=1
-fi
+e2e_expect_no_secret 'fake-ok|ppk_[A-Za-z0-9]{8}' || status=1
 kill -0 "$DAEMON" 2>/dev/null || { echo "codex-websocket: FAILED: the daemon died" >&2; status=1; }
-if [ "${#TRACE[@]}" -gt 0 ]; then
-    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
-    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/fake.port")" \
-        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
-fi
+e2e_check_egress "$(cat "$T/fake.port")" || status=1
 exit $status

@@ -11,28 +11,10 @@ BIN="${PROXYPOOL_BIN_DIR:-$ROOT/.build/debug}"
 T="$(mktemp -d /tmp/proxypool-e2e-XXXXXX)"
 cleanup() { kill "$DAEMON" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
-TRACE=()
-if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
-    command -v strace >/dev/null || { echo "through-proxy: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
-    python3 -m unittest -q "$ROOT/Tests/e2e/test_egress_check.py" 2>"$T/egress-selftest.log" ||
-        { cat "$T/egress-selftest.log" >&2; echo "through-proxy: FAILED: the egress checker's self-test" >&2; exit 1; }
-    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
-fi
+E2E_NAME="through-proxy"
+. "$ROOT/Tests/e2e/daemon-lib.sh"
 python3 "$ROOT/Tests/FakeUpstream/fake_upstream.py" --port-file "$T/fake.port" >"$T/fake.log" 2>&1 & FAKE=$!
-"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
-    --log-level info 2>"$T/daemon.log" & DAEMON=$!
-if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals must go to the daemon, strace's child
-    TRACER=$DAEMON
-    # strace forks a short-lived child of its own first (its seccomp probe): wait for the one that is proxypoold.
-    DAEMON=
-    for _ in $(seq 200); do
-        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
-            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
-        done
-        [ -n "$DAEMON" ] && break; sleep 0.05
-    done
-    [ -n "$DAEMON" ] || { echo "through-proxy: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
-fi
+e2e_start_daemon --config /dev/null --log-level info
 for _ in $(seq 100); do [ -s "$T/fake.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -53,20 +35,7 @@ E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_UPSTREAM_REQUESTS_U
 sleep 1.5   # usage and apps are written in batches, once a second
 ctl apps >&2
 ctl usage --by credential >&2
-for pair in claude-code:anthropic-fake codex:openai-fake; do
-    app=${pair%%:*}; cred=${pair##*:}
-    if ! grep -q "app=$app credential=$cred .*status=200" "$T/daemon.log"; then
-        echo "through-proxy: FAILED: no successful request from $app through $cred in the daemon log" >&2
-        status=1
-    fi
-done
-if grep -E 'fake-ok|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
-    echo "through-proxy: FAILED: a key appears in the daemon log" >&2
-    status=1
-fi
-if [ "${#TRACE[@]}" -gt 0 ]; then
-    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
-    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/fake.port")" \
-        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
-fi
+e2e_expect_served claude-code:anthropic-fake codex:openai-fake || status=1
+e2e_expect_no_secret 'fake-ok|ppk_[A-Za-z0-9]{8}' || status=1
+e2e_check_egress "$(cat "$T/fake.port")" || status=1
 exit $status

@@ -15,6 +15,8 @@ VENV="${E2E_VENV:-$ROOT/.build-e2e/venv}"
 T="$(mktemp -d /tmp/proxypool-e2e-vertex-XXXXXX)"
 cleanup() { kill "$DAEMON" "$VERTEX" "$FAKE" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
+E2E_NAME="vertex e2e"
+. "$ROOT/Tests/e2e/daemon-lib.sh"
 DAEMON= VERTEX=
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/test-only-key.pem" 2>/dev/null
 openssl pkey -in "$T/test-only-key.pem" -pubout -out "$T/test-only-key.pub.pem"
@@ -23,24 +25,7 @@ for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
 FAKE_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 python3 "$ROOT/Tests/FakeUpstream/fake_vertex.py" --port-file "$T/vertex.port" --upstream "$FAKE_URL" \
     --public-key "$T/test-only-key.pub.pem" >"$T/vertex.log" 2>&1 & VERTEX=$!
-TRACE=()
-if [ "${E2E_EGRESS_TRACE:-1}" = 1 ]; then
-    command -v strace >/dev/null || { echo "vertex e2e: strace is missing (make test-deps), or set E2E_EGRESS_TRACE=0" >&2; exit 1; }
-    TRACE=(strace -f -qq --seccomp-bpf -yy -s 0 -e trace=connect,sendto,sendmsg,sendmmsg -o "$T/egress.trace")
-fi
-"${TRACE[@]}" "$BIN/proxypoold" --state-dir "$T/state" --control-socket "$T/control.sock" --listen 127.0.0.1:0 --config /dev/null \
-    --log-level debug 2>"$T/daemon.log" & DAEMON=$!
-if [ "${#TRACE[@]}" -gt 0 ]; then   # $! is strace: signals must go to the daemon, strace's child (see through-proxy.sh)
-    TRACER=$DAEMON
-    DAEMON=
-    for _ in $(seq 200); do
-        for c in $(cat /proc/$TRACER/task/$TRACER/children 2>/dev/null); do
-            [ "$(cat /proc/$c/comm 2>/dev/null)" = proxypoold ] && DAEMON=$c
-        done
-        [ -n "$DAEMON" ] && break; sleep 0.05
-    done
-    [ -n "$DAEMON" ] || { echo "vertex e2e: FAILED: strace did not start proxypoold" >&2; DAEMON=$TRACER; exit 1; }
-fi
+e2e_start_daemon --config /dev/null --log-level debug
 for _ in $(seq 100); do [ -s "$T/vertex.port" ] && [ -S "$T/control.sock" ] && break; sleep 0.05; done
 VERTEX_URL="http://127.0.0.1:$(cat "$T/vertex.port")"
 ctl() { "$BIN/proxypoolctl" --socket "$T/control.sock" "$@"; }
@@ -63,20 +48,8 @@ status=0
 E2E_BASE_URL="http://127.0.0.1:$PORT" E2E_API_KEY="$KEY" E2E_UPSTREAM_REQUESTS_URL="$FAKE_URL/__requests" \
     E2E_VERTEX_STATE_URL="$VERTEX_URL/__vertex" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=0 "$ROOT/Tests/e2e/test_vertex_clients.py" "$@" || status=$?
-for app in claude-code codex; do
-    if ! grep -q "app=$app credential=gcp-e2e .*status=200" "$T/daemon.log"; then
-        echo "vertex e2e: FAILED: no successful request from $app through gcp-e2e in the daemon log" >&2
-        status=1
-    fi
-done
+e2e_expect_served claude-code:gcp-e2e codex:gcp-e2e || status=1
 # No token, key or assertion in the daemon's log (debug level included).
-if grep -E 'ya29\.|PRIVATE KEY|eyJhbGciOi|ppk_[A-Za-z0-9]{8}' "$T/daemon.log" >/dev/null; then
-    echo "vertex e2e: FAILED: token or key material appears in the daemon log" >&2
-    status=1
-fi
-if [ "${#TRACE[@]}" -gt 0 ]; then
-    kill "$DAEMON"; wait "$TRACER" || true   # strace exits with the daemon, its trace complete
-    python3 "$ROOT/Tests/e2e/egress_check.py" "$T/egress.trace" --upstream "127.0.0.1:$(cat "$T/vertex.port")" \
-        --listen "127.0.0.1:$PORT" --control-socket "$T/control.sock" || status=1
-fi
+e2e_expect_no_secret 'ya29\.|PRIVATE KEY|eyJhbGciOi|ppk_[A-Za-z0-9]{8}' || status=1
+e2e_check_egress "$(cat "$T/vertex.port")" || status=1
 exit $status

@@ -231,25 +231,8 @@ public indirect enum ConfigValue: Equatable, Sendable {
         }
     }
 
-    /// A JSON string literal.
-    public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u == "\u{2028}" || u == "\u{2029}" {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (U+2028 and U+2029 escaped too: older JavaScript parsers end a line there).
+    public static func quoted(_ s: String) -> String { JSONText.literal(s, escapingAlso: { $0 == "\u{2028}" || $0 == "\u{2029}" }) }
 }
 
 /// JSON and JSON5, byte by byte, keeping spans.

@@ -91,25 +91,8 @@ public struct TOMLDocument: Sendable {
         entries.first { $0.table == table && $0.key == [key] }.map { String(decoding: bytes[$0.valueStart..<$0.valueEnd], as: UTF8.self) }
     }
 
-    /// A TOML basic string.
-    public static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    let hex = String(u.value, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A TOML basic string: JSON's escapes are TOML's, and TOML refuses a raw DEL too.
+    public static func string(_ s: String) -> String { JSONText.literal(s, escapingAlso: { $0.value == 0x7F }) }
 
     /// A key: bare when it may be, else quoted.
     static func key(_ k: String) -> String {
