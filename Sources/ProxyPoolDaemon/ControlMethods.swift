@@ -17,6 +17,7 @@ enum ControlMethods {
     }
 
     static func make(store: Store, logger: Logger, quota: @escaping @Sendable (String) -> [QuotaWindow] = { _ in [] },
+                     credits: @escaping @Sendable (String) -> AccountCredits? = { _ in nil },
                      recognition: @escaping @Sendable (String) -> String? = { _ in nil },
                      status: @escaping @Sendable () throws -> StatusInfo,
                      changed: @escaping @Sendable (_ credential: String?) -> Void,
@@ -38,7 +39,7 @@ enum ControlMethods {
         // A subscription account's usage windows (memory only) beside what the store holds.
         let withQuota: @Sendable (CredentialInfo) -> CredentialInfo = { c in
             var c = c
-            if c.provider.isAccount { c.quota = quota(c.name) }
+            if c.provider.isAccount { c.quota = quota(c.name); c.credits = credits(c.name) }
             return c
         }
         h.register(RPC.CredentialList.self) { _, _ in try store.credentials().map(withQuota) }

@@ -196,7 +196,7 @@ public final class Daemon: @unchecked Sendable {
         }
         let quotas = service.quotas
         let recognitions = service.recognitions
-        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) }, recognition: { recognitions.description($0) },
+        let handlers = ControlMethods.make(store: store, logger: logger, quota: { quotas.windows($0) }, credits: { quotas.credits($0) }, recognition: { recognitions.description($0) },
                                            status: { [unowned self] in try self.status(store, socketPath, stateDir, cooldowns, quotas) },
                                            changed: { [unowned self] credential in refresh(credential); self.publishStatus(store) },
                                            authFailed: { credential in
@@ -328,6 +328,7 @@ public final class Daemon: @unchecked Sendable {
                           login: health.first { $0.name == c.name }?.reason ?? (c.enabled ? "ok" : "disabled"),
                           windows: quotas.windows(c.name))
         }
+        for i in (s.accounts ?? []).indices { s.accounts![i].credits = quotas.credits(s.accounts![i].name) }
         return s
     }
 

@@ -421,7 +421,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let windows = name.map { quotas.windows($0) } ?? []
         let body = kind == .claudeAccount ? AccountUsageAnswer.claude(windows)
             : AccountUsageAnswer.codex(windows, plan: name.flatMap { snapshot.credentials[$0]?.options["plan"] },
-                                       exhausted: AccountQuota.exhausted(windows, threshold: options.quotaThreshold, nowMillis: now), nowMillis: now)
+                                       exhausted: AccountQuota.exhausted(windows, threshold: options.quotaThreshold, nowMillis: now), nowMillis: now,
+                                       credits: name.flatMap { quotas.credits($0) })
         metrics.count("proxypool_requests_total", "app=\"\(app)\",code=\"200\",credential=\"\(name ?? "-")\"")
         response.respond(status: 200, headers: [("Content-Type", "application/json")] + (name.map { [("X-Proxypool-Credential", $0)] } ?? []), body: body)
     }

@@ -8,6 +8,15 @@ import ProxyPoolProviders
 final class QuotaTable: @unchecked Sendable {
     private let lock = Mutex()
     private var windows: [String: [QuotaWindow]] = [:]
+    private var credits: [String: AccountCredits] = [:]
+
+    /// A ChatGPT account's credits, as its latest answer reported them.
+    func update(_ credential: String, credits new: AccountCredits?) {
+        guard let new else { return }
+        lock.locked { credits[credential] = new }
+    }
+
+    func credits(_ credential: String) -> AccountCredits? { lock.locked { credits[credential] } }
 
     /// New figures for `credential`: each replaces the window of the same name, the others stay.
     func update(_ credential: String, _ new: [QuotaWindow]) {
@@ -23,7 +32,13 @@ final class QuotaTable: @unchecked Sendable {
 
     func windows(_ credential: String) -> [QuotaWindow] { lock.locked { windows[credential] ?? [] } }
 
-    func forget(_ credential: String) { lock.locked { windows[credential] = nil } }
+    func forget(_ credential: String) { lock.locked { windows[credential] = nil; credits[credential] = nil } }
+
+    /// The credits an answer's headers report (ChatGPT accounts only).
+    static func readCredits(kind: ProviderKind, headers: [(String, String)], lowerNames: [String]) -> AccountCredits? {
+        guard kind == .chatGPTAccount else { return nil }
+        return AccountQuota.codexCredits { n in lowerNames.lastIndex(of: n).map { headers[$0].1 } }
+    }
 
     /// The windows an answer's headers report, for the kinds that report them.
     static func read(kind: ProviderKind, headers: [(String, String)], lowerNames: [String], nowMillis: Int64) -> [QuotaWindow] {

@@ -20,7 +20,8 @@ import Testing
         // ka reports 96 % of its 5 hours: past the threshold, so kb would serve next; kb's figures are what Codex sees.
         try s.fake.control(String(decoding: try JSONSerialization.data(withJSONObject: ["quota": [
             "ka": AccountRotationTests.codex(96, minutes: 300, resetIn: 3600),
-            "kb": AccountRotationTests.codex(30, minutes: 300, resetIn: 1800, 60, sMinutes: 10080, sResetIn: 86400)]]), as: UTF8.self))
+            "kb": AccountRotationTests.codex(30, minutes: 300, resetIn: 1800, 60, sMinutes: 10080, sResetIn: 86400).merging(
+                ["x-codex-credits-has-credits": "True", "x-codex-credits-unlimited": "0", "x-codex-credits-balance": " 5.39 "]) { a, _ in a }]]), as: UTF8.self))
         #expect(try s.chat(key).header("x-proxypool-credential") == "ka")
         #expect(try s.chat(key).header("x-proxypool-credential") == "kb")
         for path in ["/backend-api/wham/usage", "/api/codex/usage"] {
@@ -32,7 +33,14 @@ import Testing
             #expect(primary?["used_percent"] as? Int == 30 && primary?["limit_window_seconds"] as? Int == 18000, Comment(rawValue: r.body))
             #expect(abs((primary?["reset_at"] as? Int ?? 0) - (now + 1800)) <= 2 && (primary?["reset_after_seconds"] as? Int ?? 0) > 1700)
             #expect(secondary?["used_percent"] as? Int == 60 && secondary?["limit_window_seconds"] as? Int == 604800)
+            // kb's purchased credits, as its backend reported them in x-codex-credits-*.
+            let credits = j["credits"] as? [String: Any]
+            #expect(credits?["has_credits"] as? Bool == true && credits?["unlimited"] as? Bool == false && credits?["balance"] as? String == "5.39",
+                    Comment(rawValue: r.body))
         }
+        let list = s.daemon.ctl(["credential", "list"]).stdout
+        #expect(list.contains("kb: ") && list.contains("credits 5.39"), Comment(rawValue: list))
+        #expect(s.daemon.ctl(["status"]).stdout.contains("credits 5.39"))
         // No key, no answer: it is an API endpoint like the others.
         let bare = try http(port: try s.daemon.proxyPort, "GET", "/api/codex/usage")
         #expect(bare.status == 401)

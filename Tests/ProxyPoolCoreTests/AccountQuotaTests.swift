@@ -21,6 +21,20 @@ import Testing
         #expect(AccountQuota.codex(lookup(["x-codex-primary-used-percent": "nan"]), nowMillis: 0).isEmpty)
     }
 
+    @Test func codexCreditsNeedBothFlagsAndKeepANumbersCharactersOnly() {
+        #expect(AccountQuota.codexCredits(lookup(["x-codex-credits-has-credits": "true", "x-codex-credits-unlimited": "FALSE",
+                                                  "x-codex-credits-balance": "12.50"]))
+                == AccountCredits(hasCredits: true, unlimited: false, balance: "12.50"))
+        #expect(AccountQuota.codexCredits(lookup(["x-codex-credits-has-credits": "1", "x-codex-credits-unlimited": "1"]))?.description == "unlimited credits")
+        #expect(AccountQuota.codexCredits(lookup(["x-codex-credits-has-credits": "0", "x-codex-credits-unlimited": "0"]))?.description == "no credits")
+        #expect(AccountQuota.codexCredits(lookup(["x-codex-credits-has-credits": "true"])) == nil, "both flags or nothing, as Codex reads them")
+        #expect(AccountQuota.codexCredits(lookup(["x-codex-credits-has-credits": "yes", "x-codex-credits-unlimited": "false"])) == nil)
+        let hostile = AccountQuota.codexCredits(lookup(["x-codex-credits-has-credits": "true", "x-codex-credits-unlimited": "false",
+                                                        "x-codex-credits-balance": "5\u{1b}[31m<b>" + String(repeating: "9", count: 100)]))
+        // Cut to 24 characters first, then only digits, signs and points kept: bounded and inert, never an escape.
+        #expect(hostile?.balance == "531" + String(repeating: "9", count: 15), Comment(rawValue: hostile?.balance ?? "nil"))
+    }
+
     @Test func claudeUnifiedWindows() {
         let w = AccountQuota.claude(lookup(["anthropic-ratelimit-unified-5h-utilization": "0.42", "anthropic-ratelimit-unified-5h-reset": "1790814600",
                                             "anthropic-ratelimit-unified-5h-status": "allowed",

@@ -18,6 +18,8 @@ public struct CredentialInfo: Codable, Sendable, Equatable {
     public var assignedTo: [String]
     /// A subscription account's usage windows as its upstream last reported them (nil for other kinds).
     public var quota: [QuotaWindow]?
+    /// A ChatGPT account's purchased credits as its upstream last reported them.
+    public var credits: AccountCredits?
 
     public init(name: String, provider: ProviderKind, secretRedacted: String, baseURL: String?, options: [String: String],
                 enabled: Bool, free: Bool, createdAt: String, updatedAt: String, lastTest: TestResult?, assignedTo: [String]) {

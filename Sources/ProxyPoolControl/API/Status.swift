@@ -41,6 +41,8 @@ public struct AccountStatus: Codable, Sendable, Equatable {
     public var login: String
     /// Raw figures: percent used, window length in minutes, reset time (epoch ms).
     public var windows: [QuotaWindow]
+    /// A ChatGPT account's purchased credits, when its upstream reported them.
+    public var credits: AccountCredits?
     public init(name: String, provider: ProviderKind, email: String?, plan: String?, login: String, windows: [QuotaWindow]) {
         self.name = name; self.provider = provider; self.email = email; self.plan = plan; self.login = login; self.windows = windows
     }

@@ -21,6 +21,18 @@ public struct QuotaWindow: Codable, Sendable, Equatable {
     }
 }
 
+/// A ChatGPT account's purchased credits, which Codex's backend draws on once a window is used up.
+public struct AccountCredits: Codable, Sendable, Equatable {
+    public var hasCredits: Bool
+    public var unlimited: Bool
+    /// As the backend writes it ("5.39"); digits, sign and point only, at most 24 characters.
+    public var balance: String?
+    public init(hasCredits: Bool, unlimited: Bool, balance: String?) { self.hasCredits = hasCredits; self.unlimited = unlimited; self.balance = balance }
+
+    /// `unlimited credits`, `credits 5.39`, `no credits`.
+    public var description: String { unlimited ? "unlimited credits" : (hasCredits ? "credits " + (balance ?? "left") : "no credits") }
+}
+
 /// Reading the quota headers of subscription backends, and choosing among accounts by them. No I/O. Every
 /// number comes from an upstream: read bounded (percentages clamped to 0…100, times saturating).
 public enum AccountQuota {
@@ -39,6 +51,22 @@ public enum AccountQuota {
             }
             return QuotaWindow(name: name(minutes: minutes), usedPercent: min(max(used, 0), 100), windowMinutes: minutes, resetsAtMillis: reset)
         }
+    }
+
+    /// Codex: `x-codex-credits-has-credits` and `-unlimited` (both needed; `true`/`false` or `1`/`0`) and
+    /// `-balance`, as openai/codex codex-rs/codex-api/src/rate_limits.rs (`parse_credits_snapshot`) reads them.
+    public static func codexCredits(_ header: (String) -> String?) -> AccountCredits? {
+        func flag(_ n: String) -> Bool? {
+            switch header(n)?.trimming(" ").lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: return nil
+            }
+        }
+        guard let has = flag("x-codex-credits-has-credits"), let unlimited = flag("x-codex-credits-unlimited") else { return nil }
+        // Shown to the user and sent back to Codex: a number's characters only, bounded.
+        let balance = header("x-codex-credits-balance")?.trimming(" ").prefix(24).filter { $0.isNumber && $0.isASCII || $0 == "." || $0 == "-" }
+        return AccountCredits(hasCredits: has, unlimited: unlimited, balance: balance.flatMap { $0.isEmpty ? nil : String($0) })
     }
 
     /// Claude subscriptions: `anthropic-ratelimit-unified-{5h,7d,7d_oi}-{utilization,reset,status}`, the

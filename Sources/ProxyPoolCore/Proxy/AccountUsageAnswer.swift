@@ -6,7 +6,7 @@ public enum AccountUsageAnswer {
     /// of its enum's names), `rate_limit: {allowed, limit_reached, primary_window, secondary_window}`, each window
     /// `{used_percent, limit_window_seconds, reset_after_seconds, reset_at}`, all integers (i32). Codex takes the
     /// windows by slot; here the shorter is primary, the longer secondary, as a paid plan reports them.
-    public static func codex(_ windows: [QuotaWindow], plan: String?, exhausted: Bool, nowMillis: Int64) -> [UInt8] {
+    public static func codex(_ windows: [QuotaWindow], plan: String?, exhausted: Bool, nowMillis: Int64, credits: AccountCredits? = nil) -> [UInt8] {
         let plans: Set<String> = ["guest", "free", "go", "plus", "pro", "free_workspace", "team", "business", "education", "quorum",
                                   "k12", "enterprise", "edu"]
         let planType = plan.map { $0.lowercased() }.flatMap { plans.contains($0) ? $0 : nil } ?? "guest"   // the enum's default
@@ -21,7 +21,11 @@ public enum AccountUsageAnswer {
         var rate = "\"allowed\":\(!exhausted),\"limit_reached\":\(exhausted)"
         if let p = sorted.first { rate += ",\"primary_window\":" + window(p) }
         if sorted.count > 1 { rate += ",\"secondary_window\":" + window(sorted[sorted.count - 1]) }
-        return Array("{\"plan_type\":\(JSONText.quoted(planType)),\"rate_limit\":{\(rate)}}".utf8)
+        // Codex's payload carries the credits as has_credits / unlimited / balance (codex-rs/codex-api/src/rate_limits.rs).
+        let creditsJSON = credits.map { c in
+            ",\"credits\":{\"has_credits\":\(c.hasCredits),\"unlimited\":\(c.unlimited),\"balance\":\(c.balance.map { JSONText.quoted($0) } ?? "null")}"
+        } ?? ""
+        return Array("{\"plan_type\":\(JSONText.quoted(planType)),\"rate_limit\":{\(rate)}\(creditsJSON)}".utf8)
     }
 
     /// Claude's `GET /api/oauth/usage`: `five_hour` and `seven_day`, each `{utilization (0…100), resets_at

@@ -148,7 +148,8 @@ enum CredentialCommands {
         defer {
             // Subscription accounts' usage windows, under the table (raw numbers in --json).
             let now = Timestamp.nowMillis()
-            let q = all.compactMap { c in c.quota.flatMap { $0.isEmpty ? nil : "  \(c.name): " + AccountQuota.describe($0, nowMillis: now) } }
+            let q = all.compactMap { c in c.quota.flatMap { $0.isEmpty ? nil : "  \(c.name): " + AccountQuota.describe($0, nowMillis: now)
+                + (c.credits.map { ", " + $0.description } ?? "") } }
             if !ctx.json && !q.isEmpty { Output.out("\nQuota:\n" + q.joined(separator: "\n") + "\n") }
         }
         Output.list(ctx, all,

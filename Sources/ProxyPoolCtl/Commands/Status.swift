@@ -27,7 +27,8 @@ enum StatusCommands {
         if let accounts = s.accounts, !accounts.isEmpty {
             let now = Timestamp.nowMillis()
             Output.out("Subscription accounts:\n" + Output.table(["NAME", "PLAN", "LOGIN", "QUOTA"], accounts.map {
-                [$0.name, $0.plan ?? "-", $0.login, $0.windows.isEmpty ? "-" : AccountQuota.describe($0.windows, nowMillis: now)]
+                [$0.name, $0.plan ?? "-", $0.login, ($0.windows.isEmpty ? "-" : AccountQuota.describe($0.windows, nowMillis: now))
+                    + ($0.credits.map { ", " + $0.description } ?? "")]
             }) + "\n")
         }
         if !s.health.isEmpty {

@@ -286,8 +286,9 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     // MARK: UpstreamDelegate
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
-        if let kind = service.snapshot.credentials[credential]?.provider, kind.isAccount {
+        if let kind = service.snapshot.accounts[credential] {
             service.quotas.update(credential, QuotaTable.read(kind: kind, headers: headers, lowerNames: lowerNames, nowMillis: Timestamp.nowMillis()))
+            service.quotas.update(credential, credits: QuotaTable.readCredits(kind: kind, headers: headers, lowerNames: lowerNames))
         }
         let translating = plan.translated && plan.upstreamWire != nil && clientWire != nil && canonical != nil
         run(.head(status: status, headers: headers, lowerNames: lowerNames, translating: translating))
