@@ -241,7 +241,6 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         // other endpoints (model lists, token counts) only to one of the client's own protocol.
         let translatable = WireProtocol(endpoint: endpoint.kind) != nil
         let claudeCount = endpoint.kind == .countTokens && model.map { VertexRoute.publisher(for: $0) == .anthropic } == true
-        let claudeCountOnVertex = { (c: CredentialRoute) in claudeCount && c.provider == .vertex }
         var skipped: [String] = []
         var earliest: Int64?
         let usable: (String) -> Bool = { [self] name in
@@ -255,7 +254,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
                 skipped.append("\(name) \(why)")
                 return false
             }
-            guard translatable || cd == d || claudeCountOnVertex(c) else {
+            guard translatable || cd == d || (claudeCount && c.provider == .vertex) else {
                 skipped.append("\(name) (\(c.provider.rawValue)) does not speak the \(d.rawValue) protocol, which \(head.path) needs")
                 return false
             }
@@ -321,7 +320,7 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
             logger.warning(msg, event: "no-credential", [.init("APP", app)])
             return
         }
-        if let first = candidates.first, snapshot.credentials[first]?.provider.isAccount == true { usagePoller.inUse(first) }
+        if !snapshot.accounts.isEmpty, let first = candidates.first, snapshot.accounts[first] != nil { usagePoller.inUse(first) }
         let exchange = Exchange(service: self, request: request, response: response, endpoint: endpoint, app: app, model: model,
                                 stream: stream, keyID: keyInfo?.id, session: session, candidates: Array(candidates.prefix(options.maxAttempts)))
         exchange.overWebSocket = overWebSocket
