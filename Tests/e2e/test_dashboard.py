@@ -218,3 +218,27 @@ def test_configure_shows_the_change_then_writes_on_confirm(browser):
     assert "gemini-cli" in ctl("key", "list")
     assert not visible_error(browser)
     shot(browser, "apps-configure-written")
+
+
+def test_a_cooling_credential_counts_down_in_the_overview(browser):
+    # A chat pinned to a credential whose upstream answers 429 with Retry-After: 120 cools it down.
+    ctl("credential", "add", "cooling", "--provider", "openai", "--base-url", FAKE + "/v1", "--key-stdin",
+        stdin="fake-429-retry-after-120")
+    browser.get(ctl("dashboard").strip())
+    row = wait_for(browser, 'tr[data-name="cooling"]')
+    csrf = browser.find_element(By.CSS_SELECTOR, 'meta[name="csrf"]').get_attribute("content")
+    status = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/api/v0/chat', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': arguments[0]},"
+        " body: JSON.stringify({credential: 'cooling', request: {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]}})})"
+        ".then(r => done(r.status), e => done(String(e)));", csrf)
+    assert status == 429, status
+    browser.get(browser.current_url.split("#")[0] + "#overview")
+    cell = WebDriverWait(browser, 15).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-name="cooling"] td.health .countdown'))
+    first = cell.text
+    assert "cooling down" in browser.find_element(By.CSS_SELECTOR, 'tr[data-name="cooling"] td.health').text
+    # It ticks in the page, between the 5-second refreshes.
+    WebDriverWait(browser, 5).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-name="cooling"] td.health .countdown').text != first)
+    shot(browser, "overview-cooling")

@@ -101,6 +101,9 @@ enum DashboardPage {
         td button { margin-right: 4px; } #error { color: #a11; background: #fde8e8; padding: 8px; }
         form { margin-top: 24px; display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; } form h3 { width: 100%; margin: 0; }
         label { display: flex; flex-direction: column; gap: 2px; }
+        .quota { color: #5b6676; font-size: 12px; white-space: nowrap; }
+        .bar { display: inline-block; width: 80px; height: 8px; background: #e3e6ea; border-radius: 4px; overflow: hidden; vertical-align: middle; }
+        .bar span { display: block; height: 100%; background: #3b6fd8; } .bar.full span { background: #c0392b; }
         @media (max-width: 700px) { body { flex-direction: column; } nav { width: auto; } }
 
         """.utf8)

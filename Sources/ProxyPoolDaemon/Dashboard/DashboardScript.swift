@@ -45,12 +45,41 @@ extension DashboardPage {
         """#
 
     private static let overview = #"""
+        // A duration counted down in the page each second (the data is fetched again every 5 s).
+        function countdown(seconds) {
+          const s = el("span", "", "countdown");
+          s.dataset.until = String(Date.now() + seconds * 1000);
+          tick(s);
+          return s;
+        }
+        function tick(s) {
+          const left = Math.max(0, Math.round((Number(s.dataset.until) - Date.now()) / 1000));
+          s.textContent = left >= 3600 ? Math.floor(left / 3600) + " h " + Math.floor(left % 3600 / 60) + " min" : left >= 60 ? Math.floor(left / 60) + " min " + left % 60 + " s" : left + " s";
+        }
+        setInterval(() => document.querySelectorAll(".countdown").forEach(tick), 1000);
         function health(name, status, c) {
-          if (!c.enabled) return "disabled";
+          const cell = el("td", undefined, "health");
+          if (!c.enabled) { cell.textContent = "disabled"; return cell; }
           const h = status.health.find(x => x.name === name);
-          if (!h) return c.lastTest && !c.lastTest.ok ? "ok (last test failed: " + c.lastTest.message + ")" : "ok";
-          if (h.state === "cooling") return "cooling down" + (h.secondsLeft ? " (" + h.secondsLeft + " s)" : "") + (h.reason ? ": " + h.reason : "");
-          return h.state + (h.reason ? ": " + h.reason : "");
+          if (!h) cell.textContent = c.lastTest && !c.lastTest.ok ? "ok (last test failed: " + c.lastTest.message + ")" : "ok";
+          else if (h.state === "cooling") {
+            cell.append("cooling down");
+            if (h.secondsLeft) cell.append(" (", countdown(h.secondsLeft), " left)");
+            if (h.reason) cell.append(": " + h.reason);
+          } else cell.textContent = h.state + (h.reason ? ": " + h.reason : "");
+          // A subscription account's usage windows, as bars (and its credits, when the backend reports them).
+          for (const w of c.quota || []) {
+            const line = el("div", undefined, "quota");
+            const bar = el("span", undefined, "bar" + (w.rejected || w.usedPercent >= 95 ? " full" : ""));
+            const fill = el("span");
+            fill.style.width = Math.max(0, Math.min(100, w.usedPercent)) + "%";
+            bar.append(fill);
+            line.append(w.name + " ", bar, " " + Math.round(w.usedPercent) + " %");
+            if (w.resetsAtMillis) line.append(", resets in ", countdown(Math.max(0, (w.resetsAtMillis - Date.now()) / 1000)));
+            cell.append(line);
+          }
+          if (c.credits) cell.append(el("div", c.credits.unlimited ? "unlimited credits" : c.credits.hasCredits ? "credits " + (c.credits.balance || "left") : "no credits", "quota"));
+          return cell;
         }
         pages.overview = async () => {
           const today = new Date().toISOString().slice(0, 10);
@@ -66,7 +95,7 @@ extension DashboardPage {
           body.replaceChildren();
           for (const c of creds) {
             const t = used[c.name] || {requests: 0, tokens: 0};
-            const r = row([c.name, c.provider, c.secretRedacted, el("td", health(c.name, status, c), "health"), c.assignedTo.join(", ") || "pool",
+            const r = row([c.name, c.provider, c.secretRedacted, health(c.name, status, c), c.assignedTo.join(", ") || "pool",
                            t.requests + " requests, " + t.tokens + " tokens"]);
             r.dataset.name = c.name;
             r.append(td(
