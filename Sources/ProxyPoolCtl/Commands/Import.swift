@@ -7,6 +7,20 @@ import ProxyPoolSystem
 /// `credential import codex|claude`: a subscription login the official CLI made, read from its token file
 /// (never written: the source stays as it was) into a credential the daemon refreshes from then on.
 enum ImportCommands {
+    /// A login, imported or signed in, given to the daemon (`credential.add` with its tokens), with the options
+    /// the command line adds: NAME, `--base-url`, `--allow-any-app`, `--disabled`, `--replace`.
+    static func handOver(_ ctx: Ctl.Context, _ a: ImportedAccount, tokenURL: String?) throws -> CredentialInfo {
+        let inv = ctx.invocation
+        var options = a.options
+        if let tokenURL { options["token-url"] = tokenURL }
+        if inv.flag("allow-any-app") { options["allow-any-app"] = "yes" }
+        return try ctx.call(RPC.CredentialAdd.self, .init(name: inv.value("NAME") ?? a.defaultName, provider: a.kind.rawValue, secret: a.refreshToken,
+                                                          baseURL: inv.value("base-url"), options: options, free: false,
+                                                          enabled: !inv.flag("disabled"), accessToken: a.accessToken,
+                                                          accessTokenExpiresAtMillis: a.accessTokenExpiresAtMillis,
+                                                          replace: inv.flag("replace")))
+    }
+
     static func options(defaultFile: String) -> [OptionSpec] {
         [
             OptionSpec("from", value: "FILE", help: "Read the login from FILE (default: \(defaultFile))"),
@@ -65,15 +79,7 @@ enum ImportCommands {
     /// `loginKey`: the file's member that holds the login (what `--move` removes).
     static func store(_ ctx: Ctl.Context, _ a: ImportedAccount, from path: String, cli: String, relogin: String, loginKey: String) throws {
         let inv = ctx.invocation
-        var options = a.options
-        if let t = inv.value("token-url") { options["token-url"] = t }
-        if inv.flag("allow-any-app") { options["allow-any-app"] = "yes" }
-        let name = inv.value("NAME") ?? a.defaultName
-        let c = try ctx.call(RPC.CredentialAdd.self, .init(name: name, provider: a.kind.rawValue, secret: a.refreshToken,
-                                                           baseURL: inv.value("base-url"), options: options, free: false,
-                                                           enabled: !inv.flag("disabled"), accessToken: a.accessToken,
-                                                           accessTokenExpiresAtMillis: a.accessTokenExpiresAtMillis,
-                                                           replace: inv.flag("replace")))
+        let c = try handOver(ctx, a, tokenURL: inv.value("token-url"))
         // Only once the daemon holds the login: a failed import leaves the file as it was.
         let backup = inv.flag("move") ? try move(path, removing: loginKey, credential: c.name) : nil
         if ctx.json { return Output.json(c) }

@@ -139,16 +139,7 @@ enum LoginCommands {
     }
 
     static func store(_ ctx: Ctl.Context, _ a: ImportedAccount, tokenURL: String?) throws {
-        let inv = ctx.invocation
-        var options = a.options
-        if let tokenURL { options["token-url"] = tokenURL }
-        if inv.flag("allow-any-app") { options["allow-any-app"] = "yes" }
-        let name = inv.value("NAME") ?? a.defaultName
-        let c = try ctx.call(RPC.CredentialAdd.self, .init(name: name, provider: a.kind.rawValue, secret: a.refreshToken,
-                                                           baseURL: inv.value("base-url"), options: options, free: false,
-                                                           enabled: !inv.flag("disabled"), accessToken: a.accessToken,
-                                                           accessTokenExpiresAtMillis: a.accessTokenExpiresAtMillis,
-                                                           replace: inv.flag("replace")))
+        let c = try ImportCommands.handOver(ctx, a, tokenURL: tokenURL)
         if ctx.json { return Output.json(c) }
         let who = [a.email, a.plan].compactMap { $0 }.joined(separator: ", ")
         Output.out("Signed in\(who.isEmpty ? "" : " (\(who))") as credential \(c.name) (\(c.provider.rawValue)). proxypoold refreshes its tokens from now on.\n")
