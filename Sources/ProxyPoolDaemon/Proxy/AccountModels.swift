@@ -9,25 +9,28 @@ import ProxyPoolProviders
 /// `GET /v1/models` then names them beside the tier models (the first listing starts the fetch). On the loop thread.
 final class AccountModels {
     static let maxAgeMillis: Int64 = 3_600_000
-    private var cache: [String: (names: [String], at: Int64)] = [:]
-    private var fetches: [String: UsageFetch] = [:]
-    private unowned let service: ProxyService
+    private var cache: [String: [String]] = [:]
+    private let fetcher: AccountFetcher
 
-    init(service: ProxyService) { self.service = service }
+    init(service: ProxyService) { fetcher = AccountFetcher(service: service, intervalMillis: Self.maxAgeMillis) }
 
     /// What the backend listed (nil: not fetched yet); a fetch is started when none is fresh.
     func models(_ name: String) -> [String]? {
         refreshIfStale(name)
-        return cache[name]?.names
+        return cache[name]
     }
 
     func refreshIfStale(_ name: String) {
-        guard let c = service.snapshot.credentials[name], c.provider.isAccount, fetches[name] == nil else { return }
-        let now = Posix.monotonicMillis()
-        if let e = cache[name], now - e.at < Self.maxAgeMillis { return }
-        cache[name] = (cache[name]?.names ?? [], now)   // one attempt per hour, whatever comes of it
-        guard case .token(let grant) = Providers.of(c.provider).auth(c) else { return }
-        if let a = service.tokens.headers(for: c, grant: grant, then: { [weak self] a in self?.send(c, a) }) { send(c, a) }
+        // One attempt per hour, whatever comes of it; an answer that lists nothing keeps the last list.
+        let started = fetcher.attempt(name, request: { c, auth in
+            guard let probe = Providers.of(c.provider).probe(c) else { return nil }
+            return UpstreamRequest(url: probe.url, method: "GET", headers: probe.headers + auth, body: [], caFile: c.options["ca-file"])
+        }, done: { [weak self] c, status, body in
+            guard let self, status == 200 else { return }
+            let names = Self.names(c.provider, body)
+            if !names.isEmpty { cache[c.name] = names }
+        })
+        if started && cache[name] == nil { cache[name] = [] }
     }
 
     /// The model names in a list answer, at most 500, each a bounded name.
@@ -38,22 +41,5 @@ final class AccountModels {
         return items.prefix(500).compactMap { $0[key]?.stringValue }.filter {
             !$0.isEmpty && $0.utf8.count <= 128 && $0.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
         }
-    }
-
-    private func send(_ c: CredentialRoute, _ answer: TokenSources.Answer) {
-        guard case .ready(let auth) = answer, fetches[c.name] == nil, let probe = Providers.of(c.provider).probe(c) else { return }
-        var r = UpstreamRequest(url: probe.url, method: "GET", headers: probe.headers + auth, body: [], caFile: c.options["ca-file"])
-        r.totalTimeoutMillis = 20_000
-        r.firstByteTimeoutMillis = 20_000
-        let name = c.name, kind = c.provider
-        let f = UsageFetch { [weak self] status, body in
-            guard let self else { return }
-            fetches[name] = nil
-            guard status == 200 else { return }
-            let names = Self.names(kind, body)
-            if !names.isEmpty { cache[name] = (names, Posix.monotonicMillis()) }
-        }
-        fetches[name] = f
-        f.start(r, service.upstreams)
     }
 }

@@ -12,21 +12,32 @@ import ProxyPoolProviders
 /// comes from the account's token source, as for a request. On the loop thread; nothing is logged but failures.
 final class AccountUsagePoller {
     static let intervalMillis: Int64 = 5 * 60_000
-    private var lastPoll: [String: Int64] = [:]
-    private var fetches: [String: UsageFetch] = [:]
+    private let fetcher: AccountFetcher
     private unowned let service: ProxyService
 
-    init(service: ProxyService) { self.service = service }
+    init(service: ProxyService) {
+        self.service = service
+        fetcher = AccountFetcher(service: service, intervalMillis: Self.intervalMillis)
+    }
 
     /// `name` is about to serve a request: poll it if its last poll is 5 minutes old.
     func inUse(_ name: String) {
-        guard let c = service.snapshot.credentials[name], c.provider.isAccount, fetches[name] == nil else { return }
-        let now = Posix.monotonicMillis()
-        if let last = lastPoll[name], now - last < Self.intervalMillis { return }
-        lastPoll[name] = now
-        guard case .token(let grant) = Providers.of(c.provider).auth(c) else { return }
-        let answer = service.tokens.headers(for: c, grant: grant) { [weak self] answer in self?.send(c, answer) }
-        if let answer { send(c, answer) }
+        fetcher.attempt(name, request: { c, auth in
+            guard let url = Self.url(c) else { return nil }
+            var headers = auth + ["Accept: application/json"]
+            if c.provider == .chatGPTAccount, let id = c.options["account-id"] { headers.append("ChatGPT-Account-Id: \(id)") }
+            if c.provider == .claudeAccount { headers.append("anthropic-beta: oauth-2025-04-20") }
+            return UpstreamRequest(url: url, method: "GET", headers: headers, body: [], caFile: c.options["ca-file"])
+        }, done: { [weak self] c, status, body in
+            guard let self else { return }
+            guard status == 200 else {
+                if status != 0 { service.logger.info("credential \(c.name): its usage endpoint answered \(status)", event: "usage-poll-failed",
+                                                     [.init("CREDENTIAL", c.name), .init("STATUS", String(status))]) }
+                return
+            }
+            let windows = c.provider == .chatGPTAccount ? AccountUsageReport.codex(body) : AccountUsageReport.claude(body)
+            service.quotas.update(c.name, windows)
+        })
     }
 
     /// The URL of the account's usage endpoint, from its base URL (a fake's in tests).
@@ -43,29 +54,43 @@ final class AccountUsagePoller {
         default: return nil
         }
     }
+}
 
-    private func send(_ c: CredentialRoute, _ answer: TokenSources.Answer) {
-        guard case .ready(let auth) = answer, fetches[c.name] == nil, let url = Self.url(c) else { return }
-        var headers = auth + ["Accept: application/json"]
-        if c.provider == .chatGPTAccount, let id = c.options["account-id"] { headers.append("ChatGPT-Account-Id: \(id)") }
-        if c.provider == .claudeAccount { headers.append("anthropic-beta: oauth-2025-04-20") }
-        var r = UpstreamRequest(url: url, method: "GET", headers: headers, body: [], caFile: c.options["ca-file"])
-        r.totalTimeoutMillis = 20_000
-        r.firstByteTimeoutMillis = 20_000
-        let name = c.name, kind = c.provider
-        let f = UsageFetch { [weak self] status, body in
-            guard let self else { return }
-            fetches[name] = nil
-            guard status == 200 else {
-                if status != 0 { service.logger.info("credential \(name): its usage endpoint answered \(status)", event: "usage-poll-failed",
-                                                     [.init("CREDENTIAL", name), .init("STATUS", String(status))]) }
-                return
+/// A GET to a subscription account's backend with the account's token (its token source, as for a request),
+/// at most once per interval per account and one at a time: what the usage poller and the model list share.
+/// On the loop thread.
+final class AccountFetcher {
+    private let intervalMillis: Int64
+    private var last: [String: Int64] = [:]
+    private var fetches: [String: UsageFetch] = [:]
+    private unowned let service: ProxyService
+
+    init(service: ProxyService, intervalMillis: Int64) { self.service = service; self.intervalMillis = intervalMillis }
+
+    /// Starts a GET for the account `name` unless one is under way or the last attempt is younger than the
+    /// interval; true when this is an attempt (it counts as one whatever comes of it). `request` makes the GET
+    /// from the credential and its auth headers (nil: nothing to ask); `done` gets the status (0: no answer) and body.
+    @discardableResult
+    func attempt(_ name: String, request: @escaping (CredentialRoute, [String]) -> UpstreamRequest?,
+                 done: @escaping (CredentialRoute, Int, [UInt8]) -> Void) -> Bool {
+        guard let c = service.snapshot.credentials[name], c.provider.isAccount, fetches[name] == nil else { return false }
+        let now = Posix.monotonicMillis()
+        if let l = last[name], now - l < intervalMillis { return false }
+        last[name] = now
+        guard case .token(let grant) = Providers.of(c.provider).auth(c) else { return true }
+        let send: (TokenSources.Answer) -> Void = { [weak self] answer in
+            guard let self, case .ready(let auth) = answer, fetches[c.name] == nil, var r = request(c, auth) else { return }
+            r.totalTimeoutMillis = 20_000
+            r.firstByteTimeoutMillis = 20_000
+            let f = UsageFetch { [weak self] status, body in
+                self?.fetches[c.name] = nil
+                done(c, status, body)
             }
-            let windows = kind == .chatGPTAccount ? AccountUsageReport.codex(body) : AccountUsageReport.claude(body)
-            service.quotas.update(name, windows)
+            fetches[c.name] = f
+            f.start(r, service.upstreams)
         }
-        fetches[name] = f
-        f.start(r, service.upstreams)
+        if let answer = service.tokens.headers(for: c, grant: grant, then: send) { send(answer) }
+        return true
     }
 }
 
