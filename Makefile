@@ -12,7 +12,14 @@ CLANG ?= $(dir $(shell command -v $(SWIFT)))clang
 # used, and libstdc++.so's load-time work goes (~0.8 MiB less idle RSS, measured). Swift's link arguments say
 # -lstdc++, so a directory holding only the archive, searched first, makes the linker take the archive.
 STATIC_CXX = .build/static-libstdc++
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/$(STATIC_CXX)
+# Linked by lld (in the Swift toolchain) for two things gold lacks, both for idle memory (docs/performance.md):
+# relative relocations packed (-z pack-relative-relocs: ld.so reads ~8 KiB instead of ~1 MiB of .rela.dyn; glibc
+# 2.36+), and functions placed in the order the daemon runs them (packaging/proxypoold.order, written by
+# packaging/link-order.sh; each function in its own section so the linker can move it).
+LINK_ORDER = packaging/proxypoold.order
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/$(STATIC_CXX) \
+	-Xswiftc -use-ld=lld -Xswiftc -Xfrontend -Xswiftc -function-sections -Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering
 
 .PHONY: all deps test-deps build run check e2e fuzz bench bench-translation systemd-test release install uninstall clean deb e2e-systemd
 
@@ -66,13 +73,11 @@ e2e: build
 	bash Tests/e2e/configure.sh
 
 # Throughput, latency, streaming and memory beside nginx (and LiteLLM when it installs), on loopback.
-bench: deps $(STATIC_CXX)/libstdc++.a
-	$(SWIFT) build $(RELEASE_FLAGS)
+bench: release
 	bash bench/run.sh
 
 # What translating between protocols adds (Anthropic ⇄ OpenAI Chat; 1 KB and 100 KB requests; 500-event streams).
-bench-translation: deps $(STATIC_CXX)/libstdc++.a
-	$(SWIFT) build $(RELEASE_FLAGS)
+bench-translation: release
 	bash bench/translation.sh
 
 # The packaged system unit under a real systemd (Debian bookworm booted in systemd-nspawn; needs root and
@@ -98,6 +103,8 @@ e2e-systemd: deb
 
 # Binaries that run without the Swift toolchain (only libcurl4, opened at run time, libsqlite3-0 and libsystemd0 needed).
 release: deps $(STATIC_CXX)/libstdc++.a
+	@# SwiftPM does not see the order file: relink when it is newer than the binary.
+	@[ ! -e .build/release/proxypoold ] || [ ! $(LINK_ORDER) -nt .build/release/proxypoold ] || rm -f .build/release/proxypoold
 	$(SWIFT) build $(RELEASE_FLAGS)
 	@ls -l .build/release/proxypoold .build/release/proxypoolctl
 
