@@ -21,7 +21,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/$(STATIC_C
 	-Xswiftc -use-ld=lld -Xswiftc -Xfrontend -Xswiftc -function-sections -Xlinker -z -Xlinker pack-relative-relocs \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering
 
-.PHONY: all deps test-deps build run check e2e fuzz bench bench-translation systemd-test release install uninstall clean deb e2e-systemd
+.PHONY: all deps test-deps build run check check-local e2e fuzz bench bench-translation systemd-test release install uninstall clean deb e2e-systemd
 
 all: build
 
@@ -43,8 +43,12 @@ run: build
 # (Claude Code, Codex CLI, the openai / anthropic / google-genai SDKs, installed from PyPI into .build-e2e/)
 # through proxypoold to the fake upstream, to the fake Vertex AI and onto fake subscription accounts, the translation matrix (the four SDK
 # clients x the four upstream protocols, against the fake in strict mode), the dashboard in headless Chromium
-# (Selenium), Codex CLI and Claude Code with only the files `proxypoolctl configure --write` wrote, then every fuzz target for FUZZ_SECONDS (about 5 min).
-check: test-deps
+# (Selenium), Codex CLI and Claude Code with only the files `proxypoolctl configure --write` wrote, every fuzz target
+# for FUZZ_SECONDS (about 5 min), and last the Debian package under a real systemd (e2e-systemd below: root and
+# systemd-nspawn; without them it says so and fails). `check-local` is all of it but that last step, for any user.
+check: check-local e2e-systemd
+
+check-local: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 -m unittest Tests/FakeUpstream/test_fake_upstream.py
@@ -97,7 +101,8 @@ deb: test-deps release
 # bookworm with systemd as PID 1, `apt install ./proxypool_*.deb`, then the system service (notify, status, reload,
 # stop, modes, group access), a lingering user's service with the design card's commands and a request to a fake
 # upstream in the container, both journals, socket activation, the watchdog, man pages, systemd-analyze security,
-# remove and purge. Not part of `check` (it needs root and a mirror); it fails, never skips, where it cannot run.
+# remove and purge. The last step of `check` (about 5 min cold: release build, package, debootstrap); it fails,
+# never skips, where it cannot run.
 e2e-systemd: deb
 	bash packaging/e2e-systemd.sh
 
