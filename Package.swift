@@ -3,6 +3,10 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// The shipped targets leave out the standard library's implicit _StringProcessing (Regex and the string algorithms
+// built on it): with _RegexParser it is ~1.2 MiB of each binary, for a few substring searches that
+// ProxyPoolCore/TextSearch.swift does on bytes. Tests keep it.
+let shipped: [SwiftSetting] = strict + [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
 
 let package = Package(
     name: "proxypool",
@@ -23,37 +27,37 @@ let package = Package(
         .target(name: "CCrypto"),
 
         // No I/O: wire types, validation, argument parsing, config parsing, hashing.
-        .target(name: "ProxyPoolCore", swiftSettings: strict),
+        .target(name: "ProxyPoolCore", swiftSettings: shipped),
         // Protocol translation, no I/O: our JSON tree, SSE framing, the canonical conversation, one codec per protocol.
-        .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: strict),
+        .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: shipped),
         // No I/O: one file per provider kind (its wire protocols, URLs, options, tier defaults, probe, auth), and
         // token sources as state machines the daemon carries out.
-        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore", "CCrypto"], swiftSettings: strict),
+        .target(name: "ProxyPoolProviders", dependencies: ["ProxyPoolCore", "CCrypto"], swiftSettings: shipped),
         // POSIX and systemd plumbing: the epoll event loop, sockets, peer credentials, sd_notify, journal, paths.
-        .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: strict),
+        .target(name: "ProxyPoolSystem", dependencies: ["ProxyPoolCore", "CSystemd", "CShims"], swiftSettings: shipped),
         // HTTP/1.1 on the wire, no I/O: the strict request parser, the upstream response parser, their shared framing
         // and header-byte rules.
-        .target(name: "ProxyPoolHTTPWire", swiftSettings: strict),
+        .target(name: "ProxyPoolHTTPWire", swiftSettings: shipped),
         // The SQLite store: schema, migrations, credentials, assignments, keys, tiers, settings, usage.
-        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl", "CSQLite"], swiftSettings: strict),
+        .target(name: "ProxyPoolStore", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl", "CSQLite"], swiftSettings: shipped),
         // Our HTTP/1.1 server on the event loop: connections, streamed responses.
-        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "CShims"], swiftSettings: strict),
+        .target(name: "ProxyPoolHTTP", dependencies: ["ProxyPoolSystem", "ProxyPoolHTTPWire", "CShims"], swiftSettings: shipped),
         // Upstream HTTP on the event loop: our HTTP/1.1 client, and libcurl for the rest.
         .target(name: "ProxyPoolUpstream", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolHTTPWire", "CCurl", "CShims"],
-                swiftSettings: strict),
+                swiftSettings: shipped),
         // JSON-RPC 2.0 over a Unix socket: line framing, server with SO_PEERCRED, typed client.
-        .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CShims"], swiftSettings: strict),
+        .target(name: "ProxyPoolControl", dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "CShims"], swiftSettings: shipped),
         // The daemon's wiring: config, listeners, control handlers, signals, lifecycle.
         .target(name: "ProxyPoolDaemon",
                 dependencies: ["ProxyPoolCore", "ProxyPoolSystem", "ProxyPoolStore", "ProxyPoolControl", "ProxyPoolHTTP", "ProxyPoolHTTPWire", "CShims",
                                "ProxyPoolUpstream", "ProxyPoolTranslation", "ProxyPoolProviders"],
-                swiftSettings: strict),
+                swiftSettings: shipped),
         // The CLI's verbs: parse, call the typed client, print.
         .target(name: "ProxyPoolCtl", dependencies: ["ProxyPoolCore", "ProxyPoolProviders", "ProxyPoolSystem", "ProxyPoolControl", "ProxyPoolHTTPWire",
                                               "ProxyPoolUpstream"],
-                swiftSettings: strict),
-        .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: strict),
-        .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: strict),
+                swiftSettings: shipped),
+        .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: shipped),
+        .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: shipped),
 
         .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
                     exclude: ["Fixtures"],

@@ -105,7 +105,7 @@ final class OAuthCallback {
 
     static func respond(_ conn: Int32, _ status: Int, _ text: String) {
         let reason = [200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"][status] ?? "Error"
-        let body = "<!doctype html><meta charset=utf-8><title>proxypool</title><p>\(text.replacing("<", with: "&lt;"))</p>\n"
+        let body = "<!doctype html><meta charset=utf-8><title>proxypool</title><p>\(text.replacingEvery("<", with: "&lt;"))</p>\n"
         let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
         try? Posix.writeAll(conn, Array((head + body).utf8))

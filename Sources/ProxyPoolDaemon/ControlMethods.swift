@@ -99,7 +99,7 @@ enum ControlMethods {
                 let text = String(decoding: r.body.prefix(300), as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: " ")
                 message = "HTTP \(r.status)" + (text.isEmpty ? "" : ": " + text)
             }
-            if !route.secret.isEmpty { message = message.replacing(route.secret, with: "…") }   // an echoed key never leaves
+            if !route.secret.isEmpty { message = message.replacingEvery(route.secret, with: "…") }   // an echoed key never leaves
             if ok { changed(p.name) } else if r.status == 401 || r.status == 403 { authFailed(p.name) }
             logger.notice("credential \(p.name) tested: \(ok ? "ok" : "failed"), \(message)", event: "credential-tested",
                           [.init("CREDENTIAL", p.name), .init("OK", ok ? "1" : "0"), .init("STATUS", String(r.status)), who(c)])

@@ -28,9 +28,12 @@ public final class HTTPRequestHead: Sendable {
         var connection: String?
         for i in lowerNames.indices where lowerNames[i] == "connection" { connection = headers[i].value; break }
         var c = connection?.lowercased() ?? ""
-        keepAlive = minorVersion == 0 ? c.contains("keep-alive") : !c.withUTF8 { b in
+        // HTTP/1.0 stays open only when asked (a "keep-alive" token), 1.1 unless told to close (RFC 9112 §9.3).
+        let http10 = minorVersion == 0
+        keepAlive = c.withUTF8 { b in
             let raw = UnsafeRawBufferPointer(b)
-            return headerTokens(raw).contains { equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[$0]), "close") }
+            let asked = headerTokens(raw).contains { equalsLowercase(UnsafeRawBufferPointer(rebasing: raw[$0]), http10 ? "keep-alive" : "close") }
+            return http10 ? asked : !asked
         }
     }
 

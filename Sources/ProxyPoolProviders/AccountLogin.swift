@@ -119,7 +119,7 @@ public enum AccountLogin {
             }
             do { return try AccountImport.codex(file) } catch {
                 // Read as auth.json is read; said as what it is here.
-                throw AccountImportError(error.message.replacing("auth.json", with: "the sign-in's answer").replacing("tokens.", with: ""))
+                throw AccountImportError(error.message.replacingEvery("auth.json", with: "the sign-in's answer").replacingEvery("tokens.", with: ""))
             }
         default:
             guard case .string(let access)? = o["access_token"], !access.isEmpty, case .string(let refresh)? = o["refresh_token"], !refresh.isEmpty else {

@@ -9,7 +9,7 @@ public struct AzureOpenAIProvider: Provider {
     public var options: [String] { ["deployment", "api-version", "api", "ca-file"] }
 
     public func validate(baseURL: String?, options: [String: String]) throws(RPCError) {
-        if options["api-version"] == nil, let url = baseURL, !url.contains("/openai/v1") {
+        if options["api-version"] == nil, let url = baseURL, !url.includes("/openai/v1") {
             throw .invalidParams("an azure-openai credential with a resource endpoint needs --api-version (or a base URL ending in /openai/v1)")
         }
     }
@@ -19,7 +19,7 @@ public struct AzureOpenAIProvider: Provider {
     }
 
     public func passThroughURL(_ r: inout ForwardedRequest, endpoint: Endpoint, credential c: CredentialRoute) -> String {
-        if r.base.contains("/openai/v1") { return r.withQuery(r.base + r.suffix) }
+        if r.base.includes("/openai/v1") { return r.withQuery(r.base + r.suffix) }
         let version = "api-version=\(c.options["api-version"] ?? "")"
         switch endpoint.kind {
         case .chatCompletions:

@@ -103,7 +103,7 @@ enum VertexSecret {
             guard let email = field("client_email"), let key = field("private_key") else {
                 return .failure(ParseFailure("a service_account key needs client_email and private_key"))
             }
-            guard key.contains("PRIVATE KEY-----") else { return .failure(ParseFailure("its private_key is not a PEM private key")) }
+            guard key.includes("PRIVATE KEY-----") else { return .failure(ParseFailure("its private_key is not a PEM private key")) }
             return .success(.serviceAccount(email: email, keyID: field("private_key_id") ?? "", privateKey: key, tokenURI: tokenURI))
         case "authorized_user":
             guard let id = field("client_id"), let s = field("client_secret"), let rt = field("refresh_token") else {

@@ -19,7 +19,7 @@ public struct AppRule: Sendable, Equatable, Codable {
         guard let v = header(self.header) else { return false }
         switch match {
         case .prefix: return v.hasPrefix(value)
-        case .contains: return v.contains(value)
+        case .contains: return v.includes(value)
         case .equals: return v == value
         }
     }

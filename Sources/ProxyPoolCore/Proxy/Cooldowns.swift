@@ -31,9 +31,9 @@ public enum Cooldowns {
                                consecutiveFailures: Int, capMillis: Int64) -> FailureVerdict? {
         let text = String(decoding: body.prefix(65536), as: UTF8.self)
         func header(_ n: String) -> String? { headers.last { $0.0.lowercased() == n }?.1 }
-        let quota = text.contains("usage_limit_reached") || text.contains("insufficient_quota") || text.contains("quota_exceeded")
-            || text.contains("usage limit")
-        let overloaded = status == 529 || status == 503 || text.contains("overloaded_error")
+        let quota = text.includes("usage_limit_reached") || text.includes("insufficient_quota") || text.includes("quota_exceeded")
+            || text.includes("usage limit")
+        let overloaded = status == 529 || status == 503 || text.includes("overloaded_error")
         switch status {
         case 401, 403:
             return FailureVerdict(action: .authFailed, reason: "upstream answered \(status) (authentication failed)")
@@ -41,7 +41,7 @@ public enum Cooldowns {
             break
         case 500, 502, 504:
             return FailureVerdict(action: .retryElsewhere, reason: "upstream answered \(status)")
-        case 400 where text.contains("Third-party apps now draw from your extra usage"):
+        case 400 where text.includes("Third-party apps now draw from your extra usage"):
             // Anthropic refusing a subscription's use by this app (../shared/notes/clients.md §8): the credential
             // is at fault for this kind of request, not rate-limited.
             return FailureVerdict(action: .authFailed, reason: planRefusesThirdParty)
@@ -65,7 +65,7 @@ public enum Cooldowns {
     /// required for long context requests", anthropics/claude-code#31090; fast mode draws on the same credits)
     /// concerns that request alone: the next account gets it, nothing cools down. Nil: not one of these.
     static func claudeSubscription(_ header: (String) -> String?, text: String, nowMillis: Int64, capMillis: Int64) -> FailureVerdict? {
-        if text.contains("Extra usage is required") || text.contains("extra usage is required") {
+        if text.includes("Extra usage is required") || text.includes("extra usage is required") {
             return FailureVerdict(action: .retryElsewhere, reason: "the request needs extra usage (this request only)")
         }
         func reset(_ key: String) -> Int64? {

@@ -56,7 +56,7 @@ public enum Endpoints {
         case "/metrics": return method == "GET" ? .metrics : .methodNotAllowed(.openai, allowed: "GET")
         case "/v1/chat/completions": return post(method, .openai, .chatCompletions)
         case "/v1/responses":
-            if method == "GET" && (header("upgrade")?.lowercased().contains("websocket") ?? false) {
+            if method == "GET" && (header("upgrade")?.lowercased().includes("websocket") ?? false) {
                 return .webSocket(Endpoint(family: .openai, kind: .responses))
             }
             return post(method, .openai, .responses)

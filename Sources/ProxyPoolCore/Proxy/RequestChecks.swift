@@ -81,7 +81,7 @@ public enum RequestChecks {
         for c in m.utf8 where c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#") || c == UInt8(ascii: "%") {
             return "the model in the path may not hold '\(Character(Unicode.Scalar(c)))' (also not percent-encoded)"
         }
-        if m.contains("..") { return "the model in the path may not hold '..'" }
+        if m.includes("..") { return "the model in the path may not hold '..'" }
         return nil
     }
 

@@ -61,7 +61,7 @@ public enum ToolConfigDiff {
     /// value of any key whose name says it is one (`…key`, `…token`, `secret`, `password`).
     public static func redact(_ line: String, _ secrets: [String]) -> String {
         var l = line
-        for s in secrets where s.count >= 8 { l = l.replacing(s, with: String(s.prefix(4)) + "…") }
+        for s in secrets where s.count >= 8 { l = l.replacingEvery(s, with: String(s.prefix(4)) + "…") }
         guard let sep = l.firstIndex(where: { $0 == "=" || $0 == ":" }) else { return l }
         let name = l[..<sep].lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
         let secretName = ["key", "token", "secret", "password"].contains { name.hasSuffix($0) } && name != "env_key"

@@ -320,11 +320,11 @@ struct ExchangeMachine {
     /// that say nothing yet, or not one whole event.
     static func preambleOnly(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes, as: UTF8.self).split(separator: "\r", omittingEmptySubsequences: false).joined()
-        let events = text.split(separator: "\n\n", omittingEmptySubsequences: false).dropLast()   // the last one may be incomplete
-        return events.allSatisfy { $0.contains("response.created") || $0.contains("response.in_progress") || $0.allSatisfy(\.isWhitespace) }
+        let events = text.pieces(separatedBy: "\n\n").dropLast()   // the last one may be incomplete
+        return events.allSatisfy { $0.includes("response.created") || $0.includes("response.in_progress") || $0.allSatisfy(\.isWhitespace) }
     }
 
-    static func isUsageLimit(_ bytes: [UInt8]) -> Bool { String(decoding: bytes, as: UTF8.self).contains("usage_limit_reached") }
+    static func isUsageLimit(_ bytes: [UInt8]) -> Bool { String(decoding: bytes, as: UTF8.self).includes("usage_limit_reached") }
 
     private mutating func body(_ bytes: UnsafeRawBufferPointer) -> Action {
         switch mode {
@@ -378,7 +378,7 @@ struct ExchangeMachine {
                 return .respond(ErrorReply(.upstream, status: 502, "upstream \(credential) answered with more than \(maxAnswerBytes) bytes, too much to translate"))
             }
             if collectStream.contains(credential), (200..<300).contains(status), Self.isUsageLimit(errorBody),
-               !String(decoding: errorBody, as: UTF8.self).contains("response.completed") {
+               !String(decoding: errorBody, as: UTF8.self).includes("response.completed") {
                 // A usage limit inside the collected stream: what a 429 with that body would be (the client saw nothing).
                 status = 429
                 mode = .bufferingError

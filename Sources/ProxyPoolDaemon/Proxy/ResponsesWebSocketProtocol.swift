@@ -117,7 +117,7 @@ struct ResponsesTurnOutcome {
     /// Look at one event (`data` of an SSE event, `name` its `event:` line if it had one).
     mutating func observe(_ data: String, name: String? = nil, capBytes: Int) {
         if let name { guard Self.observed.contains(name) else { return } }
-        else { guard Self.observed.contains(where: { data.contains($0 + "\"") }) else { return } }
+        else { guard Self.observed.contains(where: { data.includes($0 + "\"") }) else { return } }
         guard let e = try? JSONParser.parse(Array(data.utf8)), let type = e["type"]?.string else { return }
         switch type {
         case "response.created", "response.in_progress":

@@ -99,7 +99,7 @@ public enum GeminiCodec: ProtocolCodec {
                     let uri = try Field.required(Field.string(get(f, "fileUri"), "\(pp).fileData.fileUri"), "\(pp).fileData.fileUri")
                     let mime = try Field.string(get(f, "mimeType"), "\(pp).fileData.mimeType")
                     let src: MediaSource
-                    if uri.contains("generativelanguage.googleapis.com/") || !(uri.hasPrefix("https://") || uri.hasPrefix("http://")) {
+                    if uri.includes("generativelanguage.googleapis.com/") || !(uri.hasPrefix("https://") || uri.hasPrefix("http://")) {
                         src = .fileReference(id: uri, mediaType: mime, family: .gemini)
                     } else {
                         src = .url(uri, mediaType: mime)
