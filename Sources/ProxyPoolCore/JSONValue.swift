@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Any JSON value. Used where the shape is only known later (JSON-RPC params) and for `--json` output.
 public enum JSONValue: Codable, Equatable, Sendable {
     case null
@@ -54,25 +52,37 @@ public enum JSONValue: Codable, Equatable, Sendable {
     }
 }
 
-/// Compact, key-sorted JSON, so output is stable for tests and diffs.
+/// Compact, key-sorted JSON, so output is stable for tests and diffs. Our own Codable encoder and decoder
+/// (JSONCodable/): they replaced Foundation's JSONEncoder/JSONDecoder, whose library was a third of the
+/// daemon's loaded bytes, and print and accept what those did (the differences are listed in
+/// JSONTreeParser.swift and JSONTreeDecoder.swift).
 public enum JSON {
+    /// Compact, or with `pretty` the layout of JSONEncoder's `.prettyPrinted` (what `proxypoolctl --json` prints).
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> [UInt8] {
-        let e = JSONEncoder()
-        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try e.encode(value))
+        var writer = JSONTreeWriter(pretty: pretty)
+        do { try writer.write(try JSONTreeEncoder.encode(value)) } catch is JSONTreeWriter.TooDeep {
+            throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "Unable to encode the given top-level value to JSON."))
+        }
+        return writer.bytes
     }
 
+    /// Bytes that are not one JSON text (RFC 8259, at most `JSONTreeParser.maxDepth` deep) throw dataCorrupted
+    /// with an empty coding path ("not valid JSON" in `describe`); the parser's reason is its underlyingError.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(bytes))
+        let tree: JSONTree
+        do { tree = try JSONTreeParser.parse(bytes) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON.", underlyingError: error))
+        }
+        return try JSONTreeDecoding.decode(tree, as: T.self, at: [])
     }
 
     /// Re-decode an already parsed value as a typed struct (JSON-RPC params).
     public static func convert<T: Decodable>(_ value: JSONValue, to type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(try encode(value)))
+        try JSONTreeDecoding.decode(try JSONTree(value), as: T.self, at: [])
     }
 
     public static func value<T: Encodable>(_ value: T) throws -> JSONValue {
-        try decode(JSONValue.self, from: try encode(value))
+        try JSONTreeDecoding.decode(try JSONTreeEncoder.encode(value), as: JSONValue.self, at: [])
     }
 
     /// A readable sentence for a DecodingError, naming the field path instead of Swift's debug dump.
