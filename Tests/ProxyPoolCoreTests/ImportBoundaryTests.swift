@@ -80,4 +80,18 @@ import Testing
             }
         }
     }
+
+    /// Foundation is not linked into the binaries: its JSON coders were a third of the daemon's loaded bytes and
+    /// idle memory (issue 12), and ProxyPoolCore/JSONCodable/ does their work. Tests may use it.
+    @Test func noSourceImportsFoundation() throws {
+        let foundation: Set<String> = ["Foundation", "FoundationEssentials", "FoundationInternationalization", "FoundationNetworking"]
+        let files = (FileManager.default.subpaths(atPath: Self.sources) ?? []).filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 100, "found only \(files.count) Swift sources under \(Self.sources)")
+        for file in files {
+            let text = try String(contentsOfFile: Self.sources + "/" + file, encoding: .utf8)
+            for (line, module) in Self.imports(in: text) where foundation.contains(module) {
+                Issue.record("Sources/\(file):\(line) imports \(module)")
+            }
+        }
+    }
 }
