@@ -8,10 +8,15 @@
 /// into a Double) is a dataCorrupted error at the field ("field 'port' is invalid: 70000 does not fit in
 /// UInt16") where JSONDecoder reported "The given data was not valid JSON." with no path at all.
 enum JSONTreeDecoding {
-    static func decode<T: Decodable>(_ tree: JSONTree, as type: T.Type, at codingPath: [any CodingKey]) throws -> T {
-        // JSONValue.init(from:) tries each type in turn; the direct conversion gives what it would, faster.
-        if T.self == JSONValue.self, let v = tree.jsonValue { return v as! T }
-        return try T(from: TreeDecoder(tree: tree, codingPath: codingPath))
+    /// `shortcut`: JSONValue.init(from:) tries each type in turn; the direct conversion gives what it would,
+    /// faster. When it cannot (a number fits neither Int64 nor Double), the init runs, and everything under it
+    /// without the shortcut: trying it again at each level below would walk the subtree once per level.
+    static func decode<T: Decodable>(_ tree: JSONTree, as type: T.Type, at codingPath: [any CodingKey], shortcut: Bool = true) throws -> T {
+        if T.self == JSONValue.self, shortcut {
+            if let v = tree.jsonValue { return v as! T }
+            return try T(from: TreeDecoder(tree: tree, codingPath: codingPath, shortcut: false))
+        }
+        return try T(from: TreeDecoder(tree: tree, codingPath: codingPath, shortcut: shortcut))
     }
 
     static func bool(_ tree: JSONTree, at path: [any CodingKey]) throws -> Bool {
@@ -60,11 +65,13 @@ enum JSONTreeDecoding {
 struct TreeDecoder: Decoder, SingleValueDecodingContainer {
     let tree: JSONTree
     let codingPath: [any CodingKey]
+    /// See JSONTreeDecoding.decode; carried into the containers.
+    var shortcut = true
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy: Key.Type) throws -> KeyedDecodingContainer<Key> {
         switch tree {
-        case .object(let fields): return KeyedDecodingContainer(TreeKeyedDecoding<Key>(fields: fields, codingPath: codingPath))
+        case .object(let fields): return KeyedDecodingContainer(TreeKeyedDecoding<Key>(fields: fields, codingPath: codingPath, shortcut: shortcut))
         case .null:
             throw DecodingError.valueNotFound([String: Any].self, .init(codingPath: codingPath, debugDescription: "Cannot get keyed decoding container -- found null value instead"))
         default: throw JSONTreeDecoding.mismatch([String: Any].self, tree, codingPath)
@@ -73,7 +80,7 @@ struct TreeDecoder: Decoder, SingleValueDecodingContainer {
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         switch tree {
-        case .array(let items): return TreeUnkeyedDecoding(items: items, codingPath: codingPath)
+        case .array(let items): return TreeUnkeyedDecoding(items: items, codingPath: codingPath, shortcut: shortcut)
         case .null:
             throw DecodingError.valueNotFound([Any].self, .init(codingPath: codingPath, debugDescription: "Cannot get unkeyed decoding container -- found null value instead"))
         default: throw JSONTreeDecoding.mismatch([Any].self, tree, codingPath)
@@ -101,12 +108,13 @@ struct TreeDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_: UInt32.Type) throws -> UInt32 { try JSONTreeDecoding.integer(tree, at: codingPath) }
     func decode(_: UInt64.Type) throws -> UInt64 { try JSONTreeDecoding.integer(tree, at: codingPath) }
     func decode(_: UInt128.Type) throws -> UInt128 { try JSONTreeDecoding.integer(tree, at: codingPath) }
-    func decode<T: Decodable>(_: T.Type) throws -> T { try JSONTreeDecoding.decode(tree, as: T.self, at: codingPath) }
+    func decode<T: Decodable>(_: T.Type) throws -> T { try JSONTreeDecoding.decode(tree, as: T.self, at: codingPath, shortcut: shortcut) }
 }
 
 struct TreeKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let fields: [String: JSONTree]
     let codingPath: [any CodingKey]
+    let shortcut: Bool
 
     var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
     func contains(_ key: Key) -> Bool { fields[key.stringValue] != nil }
@@ -141,28 +149,32 @@ struct TreeKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_: UInt64.Type, forKey key: Key) throws -> UInt64 { try int(key) }
     func decode(_: UInt128.Type, forKey key: Key) throws -> UInt128 { try int(key) }
     func decode<T: Decodable>(_: T.Type, forKey key: Key) throws -> T {
-        try JSONTreeDecoding.decode(try value(key), as: T.self, at: codingPath + [key])
+        try JSONTreeDecoding.decode(try value(key), as: T.self, at: codingPath + [key], shortcut: shortcut)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try TreeDecoder(tree: try value(key), codingPath: codingPath + [key]).container(keyedBy: NestedKey.self)
+        try TreeDecoder(tree: try value(key), codingPath: codingPath + [key], shortcut: shortcut).container(keyedBy: NestedKey.self)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try TreeDecoder(tree: try value(key), codingPath: codingPath + [key]).unkeyedContainer()
+        try TreeDecoder(tree: try value(key), codingPath: codingPath + [key], shortcut: shortcut).unkeyedContainer()
     }
 
     /// A missing key gives a decoder of null, as in JSONDecoder.
-    func superDecoder() throws -> any Decoder { TreeDecoder(tree: fields[JSONIndexKey.super.stringValue] ?? .null, codingPath: codingPath + [JSONIndexKey.super]) }
-    func superDecoder(forKey key: Key) throws -> any Decoder { TreeDecoder(tree: fields[key.stringValue] ?? .null, codingPath: codingPath + [key]) }
+    func superDecoder() throws -> any Decoder { try superDecoder(JSONIndexKey.super) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try superDecoder(key) }
+    private func superDecoder(_ key: some CodingKey) throws -> any Decoder {
+        TreeDecoder(tree: fields[key.stringValue] ?? .null, codingPath: codingPath + [key], shortcut: shortcut)
+    }
 }
 
 struct TreeUnkeyedDecoding: UnkeyedDecodingContainer {
     let items: [JSONTree]
     let codingPath: [any CodingKey]
+    let shortcut: Bool
     private(set) var currentIndex = 0
 
-    init(items: [JSONTree], codingPath: [any CodingKey]) { self.items = items; self.codingPath = codingPath }
+    init(items: [JSONTree], codingPath: [any CodingKey], shortcut: Bool) { self.items = items; self.codingPath = codingPath; self.shortcut = shortcut }
 
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
@@ -203,23 +215,24 @@ struct TreeUnkeyedDecoding: UnkeyedDecodingContainer {
     mutating func decode(_: UInt64.Type) throws -> UInt64 { try take(JSONTreeDecoding.integer) }
     mutating func decode(_: UInt128.Type) throws -> UInt128 { try take(JSONTreeDecoding.integer) }
     mutating func decode<T: Decodable>(_: T.Type) throws -> T {
-        try take { tree, path in try JSONTreeDecoding.decode(tree, as: T.self, at: path) }
+        let shortcut = shortcut
+        return try take { tree, path in try JSONTreeDecoding.decode(tree, as: T.self, at: path, shortcut: shortcut) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let c = try TreeDecoder(tree: try next(KeyedDecodingContainer<NestedKey>.self), codingPath: path).container(keyedBy: NestedKey.self)
+        let c = try TreeDecoder(tree: try next(KeyedDecodingContainer<NestedKey>.self), codingPath: path, shortcut: shortcut).container(keyedBy: NestedKey.self)
         currentIndex += 1
         return c
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let c = try TreeDecoder(tree: try next((any UnkeyedDecodingContainer).self), codingPath: path).unkeyedContainer()
+        let c = try TreeDecoder(tree: try next((any UnkeyedDecodingContainer).self), codingPath: path, shortcut: shortcut).unkeyedContainer()
         currentIndex += 1
         return c
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        let d = TreeDecoder(tree: try next((any Decoder).self, "Cannot get superDecoder() -- unkeyed container is at end."), codingPath: path)
+        let d = TreeDecoder(tree: try next((any Decoder).self, "Cannot get superDecoder() -- unkeyed container is at end."), codingPath: path, shortcut: shortcut)
         currentIndex += 1
         return d
     }
