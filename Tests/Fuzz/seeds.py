@@ -208,6 +208,16 @@ tool_config = {
 for n, (sel, body) in tool_config.items():
     add("tool-config", n, bytes([sel]) + body)
 
+# json-codable reads what json reads, plus the shapes of the Core wire types it decodes into.
+for name, data in list(seeds.get("json", {}).items()):
+    add("json-codable", name, data)
+add("json-codable", "rpc-error", '{"code":-32004,"message":"credential \'a\' is assigned","data":{"name":"in-use","hint":null}}')
+add("json-codable", "quota-windows", '[{"name":"5h","usedPercent":37.5,"windowMinutes":300,"resetsAtMillis":1767225600000,"rejected":false},'
+    '{"name":"week","usedPercent":1e2,"rejected":true}]')
+add("json-codable", "credits", '{"me":{"hasCredits":true,"unlimited":false,"balance":"5.39"},"you":null}')
+add("json-codable", "numbers", '[9007199254740993.0,18446744073709551615,-9223372036854775809,1e400,-0.0,5e-324,1.5e-07]')
+add("json-codable", "rpc-line", '{"jsonrpc":"2.0","id":7,"method":"credential.add","params":{"name":"a\\/b","n":-3}}')
+
 for target, files in seeds.items():
     d = os.path.join(out, target)
     shutil.rmtree(d, ignore_errors=True)
