@@ -95,9 +95,9 @@ final class OAuthCallback {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return nil }
             head += buf[0..<n]
-            if head.firstRange(of: [13, 10, 13, 10]) != nil { break }   // the whole head: closing on unread bytes would reset the answer
+            if head.firstRange(ofBytes: [13, 10, 13, 10]) != nil { break }   // the whole head: closing on unread bytes would reset the answer
         }
-        guard let end = head.firstRange(of: [13, 10]) else { return nil }
+        guard let end = head.firstRange(ofBytes: [13, 10]) else { return nil }
         let parts = String(decoding: head[..<end.lowerBound], as: UTF8.self).split(separator: " ")
         guard parts.count == 3, parts[0] == "GET", parts[2].hasPrefix("HTTP/1.") else { return nil }
         return parts[1]

@@ -69,7 +69,7 @@ enum ChatCommands {
     static func signIn(_ ctx: Ctl.Context, _ http: LoopbackHTTP) throws -> Session {
         let link = try ctx.call(RPC.DashboardLink.self)
         let url = Array(link.url.utf8)
-        guard let start = url.firstRange(of: Array("/ui/login?".utf8))?.lowerBound else { throw LoopbackHTTP.failure("an unexpected sign-in link") }
+        guard let start = url.firstRange(ofBytes: Array("/ui/login?".utf8))?.lowerBound else { throw LoopbackHTTP.failure("an unexpected sign-in link") }
         let login = try http.send("GET", String(decoding: url[start...], as: UTF8.self))
         guard login.status == 303, let set = login.header("set-cookie"), let value = set.split(separator: ";").first,
               value.hasPrefix("proxypool_session=") else { throw LoopbackHTTP.failure("proxypoold refused the sign-in (HTTP \(login.status))") }
@@ -77,7 +77,7 @@ enum ChatCommands {
         var page: [UInt8] = []
         _ = try http.send("GET", "/", headers: [("Cookie", cookie)], received: { page += $0 })
         let marker = Array("name=\"csrf\" content=\"".utf8)
-        guard let at = page.firstRange(of: marker)?.lowerBound, page.count >= at + marker.count + 64 else { throw LoopbackHTTP.failure("the dashboard page holds no CSRF token") }
+        guard let at = page.firstRange(ofBytes: marker)?.lowerBound, page.count >= at + marker.count + 64 else { throw LoopbackHTTP.failure("the dashboard page holds no CSRF token") }
         return Session(cookie: cookie, csrf: String(decoding: page[(at + marker.count)..<(at + marker.count + 64)], as: UTF8.self))
     }
 
@@ -146,7 +146,7 @@ struct SSELines {
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [String] {
         pending += bytes
         var out: [String] = []
-        while let end = pending.firstRange(of: [0x0A, 0x0A]) {
+        while let end = pending.firstRange(ofBytes: [0x0A, 0x0A]) {
             let event = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
             pending.removeSubrange(..<end.upperBound)
             for line in event.split(separator: "\n") where line.hasPrefix("data: ") { out.append(String(line.dropFirst(6))) }
