@@ -187,12 +187,12 @@ public final class HTTPResponseWriter {
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(&out, status)
         out.append(32)
-        out.append(contentsOf: reason(status).utf8)
+        appendUTF8(&out, reason(status))
         out.append(13); out.append(10)
         for (k, v) in headers {
-            out.append(contentsOf: k.utf8)
+            appendUTF8(&out, k)
             out.append(58); out.append(32)
-            out.append(contentsOf: v.utf8)
+            appendUTF8(&out, v)
             out.append(13); out.append(10)
         }
         if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) } else if http10 { out.append(contentsOf: "Connection: keep-alive\r\n".utf8) }

@@ -1,3 +1,5 @@
+import Glibc
+
 // Byte-level rules shared by the request and the response parser (and by the libcurl transport's header check).
 
 /// ASCII lower-casing for header names (tokens are ASCII): no copy when there is nothing to change, and none of
@@ -50,4 +52,99 @@ func equalsLowercase(_ b: UnsafeRawBufferPointer, _ word: StaticString) -> Bool 
     let w = word.utf8Start
     for i in 0..<b.count { let c = b[i]; if (c >= 65 && c <= 90 ? c + 32 : c) != w[i] { return false } }
     return true
+}
+
+/// Byte equality with a literal (case matters).
+func equalsExactly(_ b: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+    b.count == word.utf8CodeUnitCount && memcmp(b.baseAddress!, word.utf8Start, b.count) == 0
+}
+
+/// Header names that nearly every upstream answer carries. The response parser recognises them by their bytes
+/// (length first) and uses literals for the name and its lower-cased form: two Strings fewer per header, and
+/// the framing headers are told apart without comparing strings.
+enum KnownHeader {
+    case date, vary, server, connection, keepAlive, requestID, contentType, xRequestID, cacheControl
+    case contentLength, contentEncoding, transferEncoding, strictTransportSecurity
+
+    init?(_ n: UnsafeRawBufferPointer) {
+        switch n.count {
+        case 4:
+            if equalsLowercase(n, "date") { self = .date } else if equalsLowercase(n, "vary") { self = .vary } else { return nil }
+        case 6: if equalsLowercase(n, "server") { self = .server } else { return nil }
+        case 10:
+            if equalsLowercase(n, "connection") { self = .connection } else if equalsLowercase(n, "keep-alive") { self = .keepAlive }
+            else if equalsLowercase(n, "request-id") { self = .requestID } else { return nil }
+        case 12:
+            if equalsLowercase(n, "content-type") { self = .contentType } else if equalsLowercase(n, "x-request-id") { self = .xRequestID }
+            else { return nil }
+        case 13: if equalsLowercase(n, "cache-control") { self = .cacheControl } else { return nil }
+        case 14: if equalsLowercase(n, "content-length") { self = .contentLength } else { return nil }
+        case 16: if equalsLowercase(n, "content-encoding") { self = .contentEncoding } else { return nil }
+        case 17: if equalsLowercase(n, "transfer-encoding") { self = .transferEncoding } else { return nil }
+        case 25: if equalsLowercase(n, "strict-transport-security") { self = .strictTransportSecurity } else { return nil }
+        default: return nil
+        }
+    }
+
+    var lowerName: String {
+        switch self {
+        case .date: "date"
+        case .vary: "vary"
+        case .server: "server"
+        case .connection: "connection"
+        case .keepAlive: "keep-alive"
+        case .requestID: "request-id"
+        case .contentType: "content-type"
+        case .xRequestID: "x-request-id"
+        case .cacheControl: "cache-control"
+        case .contentLength: "content-length"
+        case .contentEncoding: "content-encoding"
+        case .transferEncoding: "transfer-encoding"
+        case .strictTransportSecurity: "strict-transport-security"
+        }
+    }
+
+    /// The spelling most servers use (nginx, Go's net/http, Cloudflare).
+    var usualName: StaticString {
+        switch self {
+        case .date: "Date"
+        case .vary: "Vary"
+        case .server: "Server"
+        case .connection: "Connection"
+        case .keepAlive: "Keep-Alive"
+        case .requestID: "Request-Id"
+        case .contentType: "Content-Type"
+        case .xRequestID: "X-Request-Id"
+        case .cacheControl: "Cache-Control"
+        case .contentLength: "Content-Length"
+        case .contentEncoding: "Content-Encoding"
+        case .transferEncoding: "Transfer-Encoding"
+        case .strictTransportSecurity: "Strict-Transport-Security"
+        }
+    }
+
+    var usualNameString: String {
+        switch self {
+        case .date: "Date"
+        case .vary: "Vary"
+        case .server: "Server"
+        case .connection: "Connection"
+        case .keepAlive: "Keep-Alive"
+        case .requestID: "Request-Id"
+        case .contentType: "Content-Type"
+        case .xRequestID: "X-Request-Id"
+        case .cacheControl: "Cache-Control"
+        case .contentLength: "Content-Length"
+        case .contentEncoding: "Content-Encoding"
+        case .transferEncoding: "Transfer-Encoding"
+        case .strictTransportSecurity: "Strict-Transport-Security"
+        }
+    }
+}
+
+/// Appends a String's UTF-8 bytes with one copy (`append(contentsOf: s.utf8)` goes through the generic
+/// sequence path, ~170 instructions per header name or value).
+public func appendUTF8(_ out: inout [UInt8], _ s: String) {
+    var s = s
+    s.withUTF8 { out.append(contentsOf: $0) }
 }

@@ -580,17 +580,17 @@ public final class HTTP1Client {
     static func serialize(_ r: UpstreamRequest, _ u: UpstreamURL) -> [UInt8]? {
         var w: [UInt8] = []
         w.reserveCapacity(128 + r.headers.reduce(0) { $0 + $1.utf8.count + 2 } + r.body.count)
-        w.append(contentsOf: r.method.utf8)
+        appendUTF8(&w, r.method)
         w.append(32)
-        w.append(contentsOf: u.target.utf8)
+        appendUTF8(&w, u.target)
         w.append(contentsOf: " HTTP/1.1\r\nHost: ".utf8)
-        w.append(contentsOf: u.hostHeader.utf8)
+        appendUTF8(&w, u.hostHeader)
         w.append(13); w.append(10)
         for h in r.headers {
             // "Name:" with no value removes a header in curl's convention: send nothing.
             if h.utf8.last == 58 { continue }
             let start = w.count
-            w.append(contentsOf: h.utf8)
+            appendUTF8(&w, h)
             let breaks = w.withUnsafeBufferPointer { p in
                 memchr(p.baseAddress! + start, 13, p.count - start) != nil || memchr(p.baseAddress! + start, 10, p.count - start) != nil
             }
@@ -599,7 +599,7 @@ public final class HTTP1Client {
         }
         if r.method != "GET" && r.method != "HEAD" || !r.body.isEmpty {
             w.append(contentsOf: "Content-Length: ".utf8)
-            w.append(contentsOf: String(r.body.count).utf8)
+            appendUTF8(&w, String(r.body.count))
             w.append(13); w.append(10)
         }
         w.append(13); w.append(10)
