@@ -215,7 +215,7 @@ public struct HTTPResponseParser {
             case .transferEncoding:
                 framingRules.transferEncoding(value)
             case .connection:
-                for t in headerTokens(value) {
+                forEachHeaderToken(value) { t in
                     let token = UnsafeRawBufferPointer(rebasing: value[t])
                     if equalsLowercase(token, "close") { connectionClose = true }
                     else if equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }

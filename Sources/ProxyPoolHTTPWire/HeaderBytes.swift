@@ -33,6 +33,12 @@ public func asciiLowercased(_ b: UnsafeRawBufferPointer) -> String {
 /// The comma-separated tokens of a header value, as ranges, spaces trimmed (empty ones skipped).
 public func headerTokens(_ v: UnsafeRawBufferPointer) -> [Range<Int>] {
     var out: [Range<Int>] = []
+    forEachHeaderToken(v) { out.append($0) }
+    return out
+}
+
+/// Each comma-separated token of a header value, spaces trimmed (empty ones skipped), with no array made.
+@inline(__always) func forEachHeaderToken(_ v: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Void) {
     var i = 0
     while i < v.count {
         var start = i
@@ -40,10 +46,9 @@ public func headerTokens(_ v: UnsafeRawBufferPointer) -> [Range<Int>] {
         var end = i
         while start < end && (v[start] == 32 || v[start] == 9) { start += 1 }
         while end > start && (v[end - 1] == 32 || v[end - 1] == 9) { end -= 1 }
-        if start < end { out.append(start..<end) }
+        if start < end { body(start..<end) }
         i += 1
     }
-    return out
 }
 
 /// ASCII case-insensitive equality with a lower-case word.
@@ -59,28 +64,53 @@ func equalsExactly(_ b: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
     b.count == word.utf8CodeUnitCount && memcmp(b.baseAddress!, word.utf8Start, b.count) == 0
 }
 
-/// Header names that nearly every upstream answer carries. The response parser recognises them by their bytes
-/// (length first) and uses literals for the name and its lower-cased form: two Strings fewer per header, and
-/// the framing headers are told apart without comparing strings.
+/// Header names that nearly every request or upstream answer carries. The parsers recognise them by their
+/// bytes (length first) and use literals for the name and its lower-cased form: two Strings fewer per header,
+/// and Host and the framing headers are told apart without comparing strings.
 enum KnownHeader {
-    case date, vary, server, connection, keepAlive, requestID, contentType, xRequestID, cacheControl
-    case contentLength, contentEncoding, transferEncoding, strictTransportSecurity
+    case date, vary, server, connection, keepAlive, requestID, contentType, xRequestID
+    case cacheControl, contentLength, contentEncoding, transferEncoding, strictTransportSecurity, host, accept, origin
+    case expect, xAPIKey, userAgent, authorization, acceptEncoding, xGoogAPIKey, anthropicVersion, anthropicBeta
 
     init?(_ n: UnsafeRawBufferPointer) {
         switch n.count {
         case 4:
-            if equalsLowercase(n, "date") { self = .date } else if equalsLowercase(n, "vary") { self = .vary } else { return nil }
-        case 6: if equalsLowercase(n, "server") { self = .server } else { return nil }
-        case 10:
-            if equalsLowercase(n, "connection") { self = .connection } else if equalsLowercase(n, "keep-alive") { self = .keepAlive }
-            else if equalsLowercase(n, "request-id") { self = .requestID } else { return nil }
-        case 12:
-            if equalsLowercase(n, "content-type") { self = .contentType } else if equalsLowercase(n, "x-request-id") { self = .xRequestID }
+            if equalsLowercase(n, "date") { self = .date }
+            else if equalsLowercase(n, "vary") { self = .vary }
+            else if equalsLowercase(n, "host") { self = .host }
             else { return nil }
-        case 13: if equalsLowercase(n, "cache-control") { self = .cacheControl } else { return nil }
-        case 14: if equalsLowercase(n, "content-length") { self = .contentLength } else { return nil }
+        case 6:
+            if equalsLowercase(n, "server") { self = .server }
+            else if equalsLowercase(n, "accept") { self = .accept }
+            else if equalsLowercase(n, "origin") { self = .origin }
+            else if equalsLowercase(n, "expect") { self = .expect }
+            else { return nil }
+        case 9: if equalsLowercase(n, "x-api-key") { self = .xAPIKey } else { return nil }
+        case 10:
+            if equalsLowercase(n, "connection") { self = .connection }
+            else if equalsLowercase(n, "keep-alive") { self = .keepAlive }
+            else if equalsLowercase(n, "request-id") { self = .requestID }
+            else if equalsLowercase(n, "user-agent") { self = .userAgent }
+            else { return nil }
+        case 12:
+            if equalsLowercase(n, "content-type") { self = .contentType }
+            else if equalsLowercase(n, "x-request-id") { self = .xRequestID }
+            else { return nil }
+        case 13:
+            if equalsLowercase(n, "cache-control") { self = .cacheControl }
+            else if equalsLowercase(n, "authorization") { self = .authorization }
+            else { return nil }
+        case 14:
+            if equalsLowercase(n, "content-length") { self = .contentLength }
+            else if equalsLowercase(n, "x-goog-api-key") { self = .xGoogAPIKey }
+            else if equalsLowercase(n, "anthropic-beta") { self = .anthropicBeta }
+            else { return nil }
+        case 15: if equalsLowercase(n, "accept-encoding") { self = .acceptEncoding } else { return nil }
         case 16: if equalsLowercase(n, "content-encoding") { self = .contentEncoding } else { return nil }
-        case 17: if equalsLowercase(n, "transfer-encoding") { self = .transferEncoding } else { return nil }
+        case 17:
+            if equalsLowercase(n, "transfer-encoding") { self = .transferEncoding }
+            else if equalsLowercase(n, "anthropic-version") { self = .anthropicVersion }
+            else { return nil }
         case 25: if equalsLowercase(n, "strict-transport-security") { self = .strictTransportSecurity } else { return nil }
         default: return nil
         }
@@ -101,10 +131,21 @@ enum KnownHeader {
         case .contentEncoding: "content-encoding"
         case .transferEncoding: "transfer-encoding"
         case .strictTransportSecurity: "strict-transport-security"
+        case .host: "host"
+        case .accept: "accept"
+        case .origin: "origin"
+        case .expect: "expect"
+        case .xAPIKey: "x-api-key"
+        case .userAgent: "user-agent"
+        case .authorization: "authorization"
+        case .acceptEncoding: "accept-encoding"
+        case .xGoogAPIKey: "x-goog-api-key"
+        case .anthropicVersion: "anthropic-version"
+        case .anthropicBeta: "anthropic-beta"
         }
     }
 
-    /// The spelling most servers use (nginx, Go's net/http, Cloudflare).
+    /// The spelling most senders use (nginx, Go's net/http, curl, most SDKs that do not send lower case).
     var usualName: StaticString {
         switch self {
         case .date: "Date"
@@ -120,6 +161,17 @@ enum KnownHeader {
         case .contentEncoding: "Content-Encoding"
         case .transferEncoding: "Transfer-Encoding"
         case .strictTransportSecurity: "Strict-Transport-Security"
+        case .host: "Host"
+        case .accept: "Accept"
+        case .origin: "Origin"
+        case .expect: "Expect"
+        case .xAPIKey: "X-Api-Key"
+        case .userAgent: "User-Agent"
+        case .authorization: "Authorization"
+        case .acceptEncoding: "Accept-Encoding"
+        case .xGoogAPIKey: "X-Goog-Api-Key"
+        case .anthropicVersion: "Anthropic-Version"
+        case .anthropicBeta: "Anthropic-Beta"
         }
     }
 
@@ -138,6 +190,17 @@ enum KnownHeader {
         case .contentEncoding: "Content-Encoding"
         case .transferEncoding: "Transfer-Encoding"
         case .strictTransportSecurity: "Strict-Transport-Security"
+        case .host: "Host"
+        case .accept: "Accept"
+        case .origin: "Origin"
+        case .expect: "Expect"
+        case .xAPIKey: "X-Api-Key"
+        case .userAgent: "User-Agent"
+        case .authorization: "Authorization"
+        case .acceptEncoding: "Accept-Encoding"
+        case .xGoogAPIKey: "X-Goog-Api-Key"
+        case .anthropicVersion: "Anthropic-Version"
+        case .anthropicBeta: "Anthropic-Beta"
         }
     }
 }

@@ -33,7 +33,7 @@ public struct ResponseFraming {
     /// A Transfer-Encoding value (spaces trimmed).
     public mutating func transferEncoding(_ value: UnsafeRawBufferPointer) {
         hasTransferEncoding = true
-        for t in headerTokens(value) {
+        forEachHeaderToken(value) { t in
             codings += 1
             chunked = codings == 1 && equalsLowercase(UnsafeRawBufferPointer(rebasing: value[t]), "chunked")
         }
