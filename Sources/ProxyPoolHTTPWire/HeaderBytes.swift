@@ -211,3 +211,55 @@ public func appendUTF8(_ out: inout [UInt8], _ s: String) {
     var s = s
     s.withUTF8 { out.append(contentsOf: $0) }
 }
+
+/// Bytes composed with plain copies into memory the caller sized (a head, a request): one append of the
+/// result instead of one per part (each a call with uniqueness, capacity and exclusivity checks). Writing past
+/// the capacity traps, never corrupts.
+public struct ByteComposer {
+    private let start: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    public private(set) var count = 0
+
+    public init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        start = buffer.baseAddress!
+        capacity = buffer.count
+    }
+
+    public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
+
+    public mutating func put(_ p: UnsafeBufferPointer<UInt8>) {
+        guard let b = p.baseAddress, p.count > 0 else { return }
+        precondition(p.count <= capacity - count, "ByteComposer: more bytes than the room computed for them")
+        (start + count).update(from: b, count: p.count)
+        count += p.count
+    }
+
+    public mutating func put(_ s: String) {
+        var s = s
+        s.withUTF8 { put($0) }
+    }
+
+    public mutating func put(_ s: StaticString) { put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+
+    public mutating func put(_ b: UInt8) {
+        precondition(count < capacity, "ByteComposer: more bytes than the room computed for them")
+        start[count] = b
+        count += 1
+    }
+
+    /// Room a decimal Int takes at most: a sign and 19 digits.
+    public static let decimalRoom = 20
+
+    public mutating func putDecimal(_ v: Int) {
+        var m = v.magnitude
+        if v < 0 { put(45) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes of scratch, filled from the end
+        let n = withUnsafeMutableBytes(of: &digits) { d -> Int in
+            var i = d.count
+            repeat { i -= 1; d[i] = UInt8(48 + m % 10); m /= 10 } while m > 0
+            put(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[i...]))
+            return d.count - i
+        }
+        _ = n
+    }
+}
