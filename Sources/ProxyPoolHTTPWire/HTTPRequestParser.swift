@@ -315,9 +315,8 @@ public struct HTTPRequestParser: Sendable {
             return (lineStart, k)
         }
         func find(_ byte: UInt8, _ from: Int, _ to: Int) -> Int? {
-            var i = from
-            while i < to { if p[i] == byte { return i }; i += 1 }
-            return nil
+            guard from < to, let q = memchr(base + from, Int32(byte), to - from) else { return nil }
+            return at(q)
         }
         func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: p[from..<to]), as: UTF8.self) }
         guard let line = nextLine() else { throw HTTPParseError(400, "empty request") }
@@ -362,7 +361,9 @@ public struct HTTPRequestParser: Sendable {
             var vs = colon + 1, ve = line.end
             while vs < ve && (p[vs] == 0x20 || p[vs] == 0x09) { vs += 1 }
             while ve > vs && (p[ve - 1] == 0x20 || p[ve - 1] == 0x09) { ve -= 1 }
-            for i in vs..<ve where !(p[i] == 0x09 || p[i] >= 0x20 && p[i] != 0x7F) { throw HTTPParseError(400, "control character in a header value") }
+            if hasValueControlCharacter(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[vs..<ve]))) {
+                throw HTTPParseError(400, "control character in a header value")
+            }
             // Names most clients send are literals (recognised by their bytes, length first), both as sent and
             // lower-cased: two Strings fewer per header, and no string compares to find Host or the framing.
             let nameBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<colon]))

@@ -350,10 +350,7 @@ public struct HTTPResponseParser {
     // MARK: Bytes
 
     /// Whether a header value holds a control character other than HTAB (CR, LF, NUL, DEL…).
-    public static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool {
-        for c in v where (c < 32 && c != 9) || c == 127 { return true }
-        return false
-    }
+    public static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool { hasValueControlCharacter(v) }
 
     static func hexValue(_ b: UInt8) -> Int? {
         switch b {

@@ -263,3 +263,27 @@ public struct ByteComposer {
         _ = n
     }
 }
+
+/// Whether `v` holds a control character other than HTAB (CR, LF, NUL, DEL…): the rule for a header value
+/// (RFC 9110 §5.5). Eight bytes at a time; a word that may hold one (or a tab) is looked at byte by byte.
+@inline(__always) func hasValueControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool {
+    guard let base = v.baseAddress else { return false }
+    let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+    var i = 0
+    while i &+ 8 <= v.count {
+        let w = (base + i).loadUnaligned(as: UInt64.self)
+        // A byte below 0x20 borrows into bit 7 when 0x20 is taken from it (one at or above 0x80 is left out by
+        // ~w); DEL is the zero-byte test on w ^ 0x7F.
+        let low = (w &- ones &* 0x20) & ~w & high
+        let d = w ^ (ones &* 0x7F)
+        let del = (d &- ones) & ~d & high
+        if low | del != 0 { break }
+        i &+= 8
+    }
+    while i < v.count {
+        let c = v[i]
+        if (c < 32 && c != 9) || c == 127 { return true }
+        i &+= 1
+    }
+    return false
+}
