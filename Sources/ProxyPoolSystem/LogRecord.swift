@@ -65,8 +65,24 @@ public struct LogRecord {
     }
 
     /// Whether a line shows `p` as it is (what `LogLine.appendEscaped` copies without a change).
+    /// Eight bytes at a time: the tests for a byte below 0x20 and for a zero byte (after XOR with DEL, C2, E2)
+    /// are exact about whether the word holds one.
     @inline(__always) private static func plain(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-        for b in p where b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2 { return false }
+        guard let base = p.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & high != 0 }
+        var i = 0
+        while i &+ 8 <= p.count {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            if (w &- ones &* 0x20) & ~w & high != 0 || hasZero(w ^ (ones &* 0x7F)) || hasZero(w ^ (ones &* 0xC2))
+                || hasZero(w ^ (ones &* 0xE2)) { return false }
+            i &+= 8
+        }
+        while i < p.count {
+            let b = p[i]
+            if b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2 { return false }
+            i &+= 1
+        }
         return true
     }
 
@@ -214,7 +230,27 @@ public struct LogRecord {
             for b in k { buf[n] = b; n += 1 }
         } else {
             buf[n] = 0x20; n += 1
-            for b in k { buf[n] = b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b); n += 1 }
+            // Eight bytes at a time while none is below 0x21 or DEL: A-Z get 0x20 added (bit 7 of each byte
+            // marks A-Z: at least 0x41, below 0x5B, and below 0x80; no sum carries into the next byte).
+            var i = 0
+            if let kb = k.baseAddress, let out = buf.baseAddress {
+                let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080, low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+                while i &+ 8 <= k.count {
+                    let w = UnsafeRawPointer(kb + i).loadUnaligned(as: UInt64.self)
+                    let d = w ^ (ones &* 0x7F)
+                    if (w &- ones &* 0x21) & ~w & high != 0 || (d &- ones) & ~d & high != 0 { break }
+                    let upper = ((w & low7) &+ ones &* 0x3F) & ~((w & low7) &+ ones &* 0x25) & ~w & high
+                    UnsafeMutableRawPointer(out + n).storeBytes(of: w &+ (upper >> 2), as: UInt64.self)
+                    n &+= 8
+                    i &+= 8
+                }
+            }
+            while i < k.count {
+                let b = k[i]
+                buf[n] = b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b)
+                n += 1
+                i += 1
+            }
             buf[n] = UInt8(ascii: "="); n += 1
         }
     }

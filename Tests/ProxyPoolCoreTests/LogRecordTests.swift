@@ -57,12 +57,16 @@ import ProxyPoolSystem
                 r.field("MODEL", long)
                 for i in 0..<60 { r.field("COUNT", Int64(i) * -77_777_777) }
                 r.field("LAST", "x")
+                // Keys are ours, but a line shows any key the way `log` does (lower case, `?` for the invisible).
+                r.field("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", 1)
+                r.field("A B\u{7F}CDEFGH\tIJ", 2)
             }
         }
         func viaLog(_ logger: Logger) {
             let numbers = (0..<120).map { " n=\($0 * 1_000_003)" }.joined()
             logger.info("POST \(long)\(numbers)", event: "request",
-                        [.init("MODEL", long)] + (0..<60).map { .init("COUNT", String(Int64($0) * -77_777_777)) } + [.init("LAST", "x")])
+                        [.init("MODEL", long)] + (0..<60).map { .init("COUNT", String(Int64($0) * -77_777_777)) } + [.init("LAST", "x"),
+                         .init("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", "1"), .init("A B\u{7F}CDEFGH\tIJ", "2")])
         }
         let a = Pipe(), b = Pipe()
         let byRecord = Logger(identifier: "proxypoold", level: .info, destination: .lines(fd: a.writeFD))
