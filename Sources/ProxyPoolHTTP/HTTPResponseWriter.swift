@@ -73,11 +73,9 @@ public final class HTTPResponseWriter {
         }
         guard !started, let c = connection else { return }
         started = true
-        var h = headers
-        h.append(("Content-Length", String(body.count)))
         let (ka, http10, isHead) = (keepAlive, isHTTP10, head?.method == "HEAD")
         c.queue { out in
-            Self.appendHead(&out, status: status, headers: h, keepAlive: ka, http10: http10)
+            Self.appendHead(&out, status: status, headers: headers, contentLength: body.count, keepAlive: ka, http10: http10)
             if !isHead { out.append(contentsOf: body) }
         }
         finished = true
@@ -97,16 +95,15 @@ public final class HTTPResponseWriter {
         }
         guard !started, let c = connection else { return }
         started = true
-        var h = headers
+        var length: Int?
         if let n = contentLength, head?.method != "HEAD" {
             remaining = n
-            h.append(("Content-Length", String(n)))
+            length = n
         } else {
             chunked = !isHTTP10
-            if chunked { h.append(("Transfer-Encoding", "chunked")) }
         }
-        let (ka, http10) = (keepAlive && (chunked || remaining != nil), isHTTP10)
-        c.queue { Self.appendHead(&$0, status: status, headers: h, keepAlive: ka, http10: http10) }
+        let (ka, http10, chunkedLine) = (keepAlive && (chunked || remaining != nil), isHTTP10, chunked)
+        c.queue { Self.appendHead(&$0, status: status, headers: headers, contentLength: length, chunked: chunkedLine, keepAlive: ka, http10: http10) }
         // "Now" is once the event at hand is handled: body bytes that came with the head join it in one send.
         if flushHead || remaining == 0 { c.scheduleFlush() }
     }
@@ -182,21 +179,39 @@ public final class HTTPResponseWriter {
         return ws
     }
 
-    /// The response head, appended as bytes (no intermediate String).
-    static func appendHead(_ out: inout [UInt8], status: Int, headers: [(String, String)], keepAlive: Bool, http10: Bool) {
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        appendDecimal(&out, status)
-        out.append(32)
-        out.append(contentsOf: reason(status).utf8)
-        out.append(13); out.append(10)
-        for (k, v) in headers {
-            out.append(contentsOf: k.utf8)
-            out.append(58); out.append(32)
-            out.append(contentsOf: v.utf8)
-            out.append(13); out.append(10)
+    /// The response head, appended as bytes: the headers, then `Content-Length` (when given) or
+    /// `Transfer-Encoding: chunked`, then `Connection` when it is not the default. Composed in one buffer sized
+    /// first, appended once.
+    static func appendHead(_ out: inout [UInt8], status: Int, headers: [(String, String)], contentLength: Int? = nil,
+                           chunked: Bool = false, keepAlive: Bool, http10: Bool) {
+        let reason = reason(status)
+        var size = 9 + ByteComposer.decimalRoom + 1 + reason.utf8.count + 2 + 2
+        for (k, v) in headers { size += k.utf8.count + v.utf8.count + 4 }
+        size += 16 + ByteComposer.decimalRoom + 2 + 28 + 24
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
+            var w = ByteComposer(buffer)
+            w.put("HTTP/1.1 " as StaticString)
+            w.putDecimal(status)
+            w.put(32)
+            w.put(reason)
+            w.put(13); w.put(10)
+            for (k, v) in headers {
+                w.put(k)
+                w.put(58); w.put(32)
+                w.put(v)
+                w.put(13); w.put(10)
+            }
+            if let n = contentLength {
+                w.put("Content-Length: " as StaticString)
+                w.putDecimal(n)
+                w.put(13); w.put(10)
+            } else if chunked {
+                w.put("Transfer-Encoding: chunked\r\n" as StaticString)
+            }
+            if !keepAlive { w.put("Connection: close\r\n" as StaticString) } else if http10 { w.put("Connection: keep-alive\r\n" as StaticString) }
+            w.put(13); w.put(10)
+            out.append(contentsOf: w.bytes)
         }
-        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) } else if http10 { out.append(contentsOf: "Connection: keep-alive\r\n".utf8) }
-        out.append(13); out.append(10)
     }
 
     static func appendDecimal(_ out: inout [UInt8], _ v: Int) {

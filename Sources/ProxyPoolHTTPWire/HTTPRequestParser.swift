@@ -21,12 +21,23 @@ public final class HTTPRequestHead: Sendable {
         self.init(method: method, target: target, minorVersion: minorVersion, headers: headers, lowerNames: headers.map { asciiLowercased($0.name) })
     }
 
-    init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)], lowerNames: [String]) {
+    /// `queryStart` and `connection`, when the parser knows them (the UTF-8 offset of `?` in the target, or nil
+    /// for none; the first Connection header's value), spare a search.
+    init(method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)], lowerNames: [String],
+         queryStart: Int?? = .none, connection known: String?? = .none) {
         self.method = method; self.target = target; self.minorVersion = minorVersion; self.headers = headers
         self.lowerNames = lowerNames
-        (path, query) = Self.split(target)
+        switch queryStart {
+        case .none: (path, query) = Self.split(target)
+        case .some(nil): (path, query) = (target[...], nil)
+        case .some(let q?):
+            let u = target.utf8, i = u.index(u.startIndex, offsetBy: q)
+            (path, query) = (target[..<i], target[u.index(after: i)...])
+        }
         var connection: String?
-        for i in lowerNames.indices where lowerNames[i] == "connection" { connection = headers[i].value; break }
+        if case .some(let c) = known { connection = c } else {
+            for i in lowerNames.indices where lowerNames[i] == "connection" { connection = headers[i].value; break }
+        }
         var c = connection?.lowercased() ?? ""
         // HTTP/1.0 stays open only when asked (a "keep-alive" token), 1.1 unless told to close (RFC 9112 §9.3).
         let http10 = minorVersion == 0
@@ -152,11 +163,11 @@ public struct HTTPRequestParser: Sendable {
                 }
                 scanned = 0
                 if end - pos > limits.maxHeaderBytes { throw HTTPParseError(431, "request header section is larger than \(limits.maxHeaderBytes) bytes") }
-                let head = try parseHead(buffer[pos..<end])
+                let (head, bodyHeaders) = try parseHead(buffer[pos..<end])
                 currentHead = head
                 pos = end + 4
                 events.append(.head(head))
-                do { state = try bodyState(head) } catch {
+                do { state = try bodyState(head, bodyHeaders) } catch {
                     var e = error
                     e.head = head
                     throw e
@@ -255,9 +266,15 @@ public struct HTTPRequestParser: Sendable {
         return .needMore
     }
 
-    private func parseHead(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
+    /// What the head says about its body, gathered while it is parsed (no second pass over the names).
+    struct BodyHeaders {
+        var lengths = 0, encodings = 0
+        var length: String?, encoding: String?
+    }
+
+    private func parseHead(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPRequestHead, BodyHeaders) {
         let limits = self.limits
-        let result = raw.withUnsafeBufferPointer { p -> Result<HTTPRequestHead, HTTPParseError> in
+        let result = raw.withUnsafeBufferPointer { p -> Result<(HTTPRequestHead, BodyHeaders), HTTPParseError> in
             do throws(HTTPParseError) { return .success(try Self.parseHead(p, limits: limits)) } catch { return .failure(error) }
         }
         switch result {
@@ -268,7 +285,7 @@ public struct HTTPRequestParser: Sendable {
 
     /// The head's bytes read through a pointer with integer positions: slices of the array would each retain
     /// its storage (a third of the daemon's reference counting per request went here).
-    private static func parseHead(_ p: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead {
+    private static func parseHead(_ p: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> (HTTPRequestHead, BodyHeaders) {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { throw HTTPParseError(400, "malformed request line") }
         func at(_ q: UnsafeMutableRawPointer) -> Int { base.distance(to: q.assumingMemoryBound(to: UInt8.self)) }
@@ -301,9 +318,8 @@ public struct HTTPRequestParser: Sendable {
             return (lineStart, k)
         }
         func find(_ byte: UInt8, _ from: Int, _ to: Int) -> Int? {
-            var i = from
-            while i < to { if p[i] == byte { return i }; i += 1 }
-            return nil
+            guard from < to, let q = memchr(base + from, Int32(byte), to - from) else { return nil }
+            return at(q)
         }
         func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: p[from..<to]), as: UTF8.self) }
         guard let line = nextLine() else { throw HTTPParseError(400, "empty request") }
@@ -318,7 +334,11 @@ public struct HTTPRequestParser: Sendable {
             throw HTTPParseError(505, "only HTTP/1.0 and HTTP/1.1 are supported")
         }
         for i in (sp1 + 1)..<sp2 where !(p[i] > 0x20 && p[i] < 0x7F) { throw HTTPParseError(400, "invalid characters in request target") }
-        let method = text(line.start, sp1), target = text(sp1 + 1, sp2)
+        let method = sp1 - line.start == 4 && p[line.start] == 0x50 && p[line.start + 1] == 0x4F && p[line.start + 2] == 0x53
+            && p[line.start + 3] == 0x54 ? "POST" : sp1 - line.start == 3 && p[line.start] == 0x47 && p[line.start + 1] == 0x45
+            && p[line.start + 2] == 0x54 ? "GET" : text(line.start, sp1)
+        let target = text(sp1 + 1, sp2)
+        let queryStart = find(UInt8(ascii: "?"), sp1 + 1, sp2).map { $0 - sp1 - 1 }
         guard p[sp1 + 1] == UInt8(ascii: "/") || (method == "OPTIONS" && target == "*") else {
             throw HTTPParseError(400, "request target must be an absolute path")
         }
@@ -327,6 +347,8 @@ public struct HTTPRequestParser: Sendable {
         headers.reserveCapacity(16)
         lowerNames.reserveCapacity(16)
         var hosts = 0
+        var body = BodyHeaders()
+        var connection: String?
         while let line = nextLine() {
             if line.end > line.start && (p[line.start] == 0x20 || p[line.start] == 0x09) {
                 throw HTTPParseError(400, "obsolete header line folding is not accepted")
@@ -342,11 +364,30 @@ public struct HTTPRequestParser: Sendable {
             var vs = colon + 1, ve = line.end
             while vs < ve && (p[vs] == 0x20 || p[vs] == 0x09) { vs += 1 }
             while ve > vs && (p[ve - 1] == 0x20 || p[ve - 1] == 0x09) { ve -= 1 }
-            for i in vs..<ve where !(p[i] == 0x09 || p[i] >= 0x20 && p[i] != 0x7F) { throw HTTPParseError(400, "control character in a header value") }
-            let name = text(line.start, colon)
-            let lower = upper ? asciiLowercased(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<colon]))) : name
-            if lower == "host" { hosts += 1 }
-            headers.append((name, text(vs, ve)))
+            if hasValueControlCharacter(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[vs..<ve]))) {
+                throw HTTPParseError(400, "control character in a header value")
+            }
+            // Names most clients send are literals (recognised by their bytes, length first), both as sent and
+            // lower-cased: two Strings fewer per header, and no string compares to find Host or the framing.
+            let nameBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<colon]))
+            let known = KnownHeader(nameBytes)
+            let name: String, lower: String
+            if let known {
+                lower = known.lowerName
+                name = equalsExactly(nameBytes, known.usualName) ? known.usualNameString : !upper ? lower : text(line.start, colon)
+            } else {
+                name = text(line.start, colon)
+                lower = upper ? asciiLowercased(nameBytes) : name
+            }
+            let value = text(vs, ve)
+            switch known {
+            case .host: hosts += 1
+            case .contentLength: body.lengths += 1; body.length = value
+            case .transferEncoding: body.encodings += 1; body.encoding = value
+            case .connection: if connection == nil { connection = value }
+            default: break
+            }
+            headers.append((name, value))
             lowerNames.append(lower)
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
         }
@@ -354,20 +395,13 @@ public struct HTTPRequestParser: Sendable {
         if minor == 1 && hosts != 1 {
             throw HTTPParseError(400, hosts == 0 ? "missing Host header" : "more than one Host header")
         }
-        return HTTPRequestHead(method: method, target: target, minorVersion: minor, headers: headers, lowerNames: lowerNames)
+        let head = HTTPRequestHead(method: method, target: target, minorVersion: minor, headers: headers, lowerNames: lowerNames,
+                                   queryStart: .some(queryStart), connection: .some(connection))
+        return (head, body)
     }
 
-    private func bodyState(_ head: HTTPRequestHead) throws(HTTPParseError) -> State {
-        // Counted in one pass over the names (no arrays of values per request).
-        var lengths = 0, encodings = 0
-        var length: String?, encoding: String?
-        for i in head.lowerNames.indices {
-            switch head.lowerNames[i] {
-            case "content-length": lengths += 1; length = head.headers[i].value
-            case "transfer-encoding": encodings += 1; encoding = head.headers[i].value
-            default: break
-            }
-        }
+    private func bodyState(_ head: HTTPRequestHead, _ body: BodyHeaders) throws(HTTPParseError) -> State {
+        let (lengths, encodings, length, encoding) = (body.lengths, body.encodings, body.length, body.encoding)
         if let encoding {
             guard lengths == 0 else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding are present") }
             guard head.minorVersion == 1 else { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }

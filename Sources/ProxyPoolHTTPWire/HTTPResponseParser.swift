@@ -142,21 +142,16 @@ public struct HTTPResponseParser {
     }
 
     private mutating func parseHead(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Piece {
-        // Lines as ranges of `bytes`, CR of CRLF left out. Only the status line, one header line past the cap
-        // (which fails below) and the blank line can matter: a 64 KiB head of tiny lines collects no more.
-        var lines: [Range<Int>] = []
-        lines.reserveCapacity(16)
-        var lineStart = 0
-        for i in 0..<bytes.count where bytes[i] == 10 {
-            var e = i
-            if e > lineStart && bytes[e - 1] == 13 { e -= 1 }
-            lines.append(lineStart..<e)
-            lineStart = i + 1
-            if lines.count == Self.maxHeaderCount + 2 { break }
+        // Lines found with memchr, one at a time (no array of them), CR of CRLF left out. The head ends at its
+        // first blank line, so only the last line is empty; lines past the header cap are never looked at (the
+        // cap fails first).
+        guard let base = bytes.baseAddress, let firstLF = memchr(base, 10, bytes.count) else {
+            throw Failure("the upstream sent an empty response head")
         }
-        guard let statusLine = lines.first else { throw Failure("the upstream sent an empty response head") }
+        var lineEnd = base.distance(to: UnsafeRawPointer(firstLF))
+        var lineStart = lineEnd + 1
         // "HTTP/1.x SSS reason"
-        let s = UnsafeRawBufferPointer(rebasing: bytes[statusLine])
+        let s = UnsafeRawBufferPointer(start: base, count: lineEnd > 0 && bytes[lineEnd - 1] == 13 ? lineEnd - 1 : lineEnd)
         guard s.count >= 12, s[0] == 72, s[1] == 84, s[2] == 84, s[3] == 80, s[4] == 47, s[5] == 49, s[6] == 46,
               s[7] == 48 || s[7] == 49, s[8] == 32,
               s[9] >= 48 && s[9] <= 57, s[10] >= 48 && s[10] <= 57, s[11] >= 48 && s[11] <= 57, s.count == 12 || s[12] == 32
@@ -167,47 +162,67 @@ public struct HTTPResponseParser {
         let http10 = s[7] == 48
         var headers: [(String, String)] = []
         var lower: [String] = []
-        headers.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
-        lower.reserveCapacity(min(lines.count - 1, Self.maxHeaderCount))
+        headers.reserveCapacity(12)
+        lower.reserveCapacity(12)
         var framingRules = ResponseFraming()
         var connectionClose = false
         var connectionKeepAlive = false
-        for range in lines.dropFirst() where !range.isEmpty {
-            let line = UnsafeRawBufferPointer(rebasing: bytes[range])
+        while lineStart < bytes.count {
+            guard let lf = memchr(base + lineStart, 10, bytes.count - lineStart) else { break }
+            lineEnd = base.distance(to: UnsafeRawPointer(lf))
+            var e = lineEnd
+            if e > lineStart && bytes[e - 1] == 13 { e -= 1 }
+            let line = UnsafeRawBufferPointer(start: base + lineStart, count: e - lineStart)
+            lineStart = lineEnd + 1
+            if line.isEmpty { continue }
             if line[0] == 32 || line[0] == 9 { throw Failure("the upstream sent a folded header line") }
-            guard let colon = line.firstIndex(of: 58), colon > 0 else {
+            guard let colonAt = memchr(line.baseAddress!, 58, line.count) else {
                 throw Failure("the upstream sent a malformed header line: \(Self.printable(line))")
             }
-            for i in 0..<colon where !isTokenChar(line[i]) {
-                throw Failure("the upstream sent a malformed header name: \(Self.printable(UnsafeRawBufferPointer(rebasing: line[0..<colon])))")
+            let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonAt))
+            guard colon > 0 else { throw Failure("the upstream sent a malformed header line: \(Self.printable(line))") }
+            let nameBytes = UnsafeRawBufferPointer(start: line.baseAddress!, count: colon)
+            var upper = false
+            for c in nameBytes {
+                guard isTokenChar(c) else { throw Failure("the upstream sent a malformed header name: \(Self.printable(nameBytes))") }
+                if c >= 65 && c <= 90 { upper = true }
             }
-            var v = colon + 1, e = line.count
-            while v < e && (line[v] == 32 || line[v] == 9) { v += 1 }
-            while e > v && (line[e - 1] == 32 || line[e - 1] == 9) { e -= 1 }
+            var v = colon + 1, ve = line.count
+            while v < ve && (line[v] == 32 || line[v] == 9) { v += 1 }
+            while ve > v && (line[ve - 1] == 32 || line[ve - 1] == 9) { ve -= 1 }
+            let value = UnsafeRawBufferPointer(rebasing: line[v..<ve])
             // A bare CR ends a line for some clients (a header of the upstream's choosing); NUL and the other
             // controls have no place in a value either (RFC 9110 §5.5). The value is not echoed.
-            if Self.hasControlCharacter(UnsafeRawBufferPointer(rebasing: line[v..<e])) {
-                throw Failure("the upstream sent a control character in the value of \(Self.printable(UnsafeRawBufferPointer(rebasing: line[0..<colon])))")
+            if Self.hasControlCharacter(value) {
+                throw Failure("the upstream sent a control character in the value of \(Self.printable(nameBytes))")
             }
             if headers.count == Self.maxHeaderCount { throw Failure("the upstream sent more than \(Self.maxHeaderCount) header fields") }
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
-            let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[v..<e]), as: UTF8.self)
-            let lowerName = asciiLowercased(UnsafeRawBufferPointer(rebasing: line[0..<colon]))
-            switch lowerName {
-            case "content-length":
-                try framingRules.contentLength(UnsafeRawBufferPointer(rebasing: line[v..<e]))
-            case "transfer-encoding":
-                framingRules.transferEncoding(UnsafeRawBufferPointer(rebasing: line[v..<e]))
-            case "connection":
-                let raw = UnsafeRawBufferPointer(rebasing: line[v..<e])
-                for t in headerTokens(raw) {
-                    let token = UnsafeRawBufferPointer(rebasing: raw[t])
+            // Names upstreams send on nearly every answer are literals (no String made, none lower-cased);
+            // framing headers are told apart by that, not by comparing strings.
+            let name: String, lowerName: String
+            let known = KnownHeader(nameBytes)
+            if let known {
+                lowerName = known.lowerName
+                name = equalsExactly(nameBytes, known.usualName) ? known.usualNameString
+                    : !upper ? lowerName : String(decoding: nameBytes, as: UTF8.self)
+            } else {
+                name = String(decoding: nameBytes, as: UTF8.self)
+                lowerName = upper ? asciiLowercased(nameBytes) : name
+            }
+            switch known {
+            case .contentLength:
+                try framingRules.contentLength(value)
+            case .transferEncoding:
+                framingRules.transferEncoding(value)
+            case .connection:
+                forEachHeaderToken(value) { t in
+                    let token = UnsafeRawBufferPointer(rebasing: value[t])
                     if equalsLowercase(token, "close") { connectionClose = true }
                     else if equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
                 }
             default: break
             }
-            headers.append((name, value))
+            headers.append((name, String(decoding: value, as: UTF8.self)))
             lower.append(lowerName)
         }
         try framingRules.check(headers, lower)
@@ -335,10 +350,7 @@ public struct HTTPResponseParser {
     // MARK: Bytes
 
     /// Whether a header value holds a control character other than HTAB (CR, LF, NUL, DEL…).
-    public static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool {
-        for c in v where (c < 32 && c != 9) || c == 127 { return true }
-        return false
-    }
+    public static func hasControlCharacter(_ v: UnsafeRawBufferPointer) -> Bool { hasValueControlCharacter(v) }
 
     static func hexValue(_ b: UInt8) -> Int? {
         switch b {

@@ -17,8 +17,13 @@ public struct ResponseFraming {
 
     /// A Content-Length value (spaces trimmed): digits only, and the same on every line that has one.
     public mutating func contentLength(_ value: UnsafeRawBufferPointer) throws(Failure) {
-        guard !value.isEmpty, value.count <= 15, value.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-              let n = Int(String(decoding: value, as: UTF8.self)) else {
+        // At most 15 digits: the value never overflows (no String made to parse it).
+        var n = value.isEmpty || value.count > 15 ? -1 : 0
+        for c in value where n >= 0 {
+            guard c >= 48 && c <= 57 else { n = -1; break }
+            n = n * 10 + Int(c - 48)
+        }
+        guard n >= 0 else {
             throw Failure("the upstream sent an invalid Content-Length: \(HTTPResponseParser.printable(value))")
         }
         if let c = contentLength, c != n { throw Failure("the upstream sent two different Content-Lengths") }
@@ -28,7 +33,7 @@ public struct ResponseFraming {
     /// A Transfer-Encoding value (spaces trimmed).
     public mutating func transferEncoding(_ value: UnsafeRawBufferPointer) {
         hasTransferEncoding = true
-        for t in headerTokens(value) {
+        forEachHeaderToken(value) { t in
             codings += 1
             chunked = codings == 1 && equalsLowercase(UnsafeRawBufferPointer(rebasing: value[t]), "chunked")
         }

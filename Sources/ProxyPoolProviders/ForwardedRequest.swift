@@ -31,7 +31,10 @@ public struct ForwardedRequest {
         var b = base
         while b.hasSuffix("/") { b.removeLast() }
         self.base = b
-        suffix = path.hasPrefix("/v1/") ? String(path.dropFirst(3)) : String(path)
+        // By bytes: Substring.hasPrefix and dropFirst go by Characters (grapheme breaking, ~2,500 instructions
+        // per request); a request target is ASCII (the parser refuses anything else).
+        let u = path.utf8
+        suffix = Self.hasV1Prefix(path) ? String(path[u.index(u.startIndex, offsetBy: 3)...]) : String(path)
         var out: [String] = []
         out.reserveCapacity(clientHeaders.count + 2)
         func lower(_ i: Int) -> String { lowerNames?[i] ?? clientHeaders[i].name.lowercased() }
@@ -42,12 +45,41 @@ public struct ForwardedRequest {
         for (i, h) in clientHeaders.enumerated() {
             let name = lower(i)
             if Self.dropped.contains(name) || (!named.isEmpty && named.contains(name)) { continue }
-            out.append("\(h.name): \(h.value)")
+            out.append(Self.line(h.name, h.value))
         }
         headers = out
         connectionNamed = named
         self.clientHeaders = clientHeaders
         self.lowerNames = lowerNames
+    }
+
+    /// Whether the path starts with `/v1/`, byte by byte (a generic `starts(with:)` cost ~600 instructions).
+    static func hasV1Prefix(_ path: Substring) -> Bool {
+        let prefix: StaticString = "/v1/"
+        let u = path.utf8
+        var i = u.startIndex
+        for k in 0..<prefix.utf8CodeUnitCount {
+            guard i < u.endIndex, u[i] == prefix.utf8Start[k] else { return false }
+            u.formIndex(after: &i)
+        }
+        return true
+    }
+
+    /// `name: value` as one String made with one copy of each (an interpolation cost ~900 instructions).
+    static func line(_ name: String, _ value: String) -> String {
+        var name = name, value = value
+        let count = name.utf8.count + 2 + value.utf8.count
+        return name.withUTF8 { n in
+            value.withUTF8 { v in
+                String(unsafeUninitializedCapacity: count) { out in
+                    var i = 0
+                    for b in n { out[i] = b; i += 1 }
+                    out[i] = UInt8(ascii: ":"); out[i + 1] = UInt8(ascii: " "); i += 2
+                    for b in v { out[i] = b; i += 1 }
+                    return i
+                }
+            }
+        }
     }
 
     /// Whether the client sent a header of this lower-case name (forwarded or not).

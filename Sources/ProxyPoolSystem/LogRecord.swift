@@ -20,10 +20,77 @@ public struct LogRecord {
     private var messageEnded = false
 
     private let linePrefix: [UInt8]
+    /// Bytes not yet in `out` (the record is `out` followed by them): written with plain copies and moved to
+    /// `out` in one append when full, before `out` itself is written to, and at the end. Each Array append is a
+    /// call with uniqueness, capacity and exclusivity checks; a request record made ~30 of them (callgrind).
+    private var scratch = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    private var scratchCount = 0
 
     init(form: Form, level: LogLevel, identifier: [UInt8], linePrefix: [UInt8], event: StaticString) {
         self.form = form; self.level = level; self.identifier = identifier; self.linePrefix = linePrefix; self.event = event
         out = []
+    }
+
+    /// Writes go to `buffer` until `end()` (the caller keeps it alive until then).
+    mutating func useScratch(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        flushScratch()
+        scratch = buffer
+    }
+
+    /// The scratch bytes, appended to `out`.
+    private mutating func flushScratch() {
+        guard scratchCount > 0 else { return }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<scratchCount]))
+        scratchCount = 0
+    }
+
+    /// Room for `n` more bytes in the scratch area, when it can have it.
+    @inline(__always) private mutating func room(_ n: Int) -> Bool {
+        if scratchCount + n <= scratch.count { return true }
+        flushScratch()
+        return n <= scratch.count
+    }
+
+    @inline(__always) private mutating func put(_ p: UnsafeBufferPointer<UInt8>) {
+        guard let base = p.baseAddress, p.count > 0 else { return }
+        guard room(p.count) else { out.append(contentsOf: p); return }
+        (scratch.baseAddress! + scratchCount).update(from: base, count: p.count)
+        scratchCount += p.count
+    }
+
+    @inline(__always) private mutating func put(_ b: UInt8) {
+        guard room(1) else { out.append(b); return }
+        scratch[scratchCount] = b
+        scratchCount += 1
+    }
+
+    /// Whether a line shows `p` as it is (what `LogLine.appendEscaped` copies without a change).
+    /// Eight bytes at a time: the tests for a byte below 0x20 and for a zero byte (after XOR with DEL, C2, E2)
+    /// are exact about whether the word holds one.
+    @inline(__always) private static func plain(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = p.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & high != 0 }
+        var i = 0
+        while i &+ 8 <= p.count {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            if (w &- ones &* 0x20) & ~w & high != 0 || hasZero(w ^ (ones &* 0x7F)) || hasZero(w ^ (ones &* 0xC2))
+                || hasZero(w ^ (ones &* 0xE2)) { return false }
+            i &+= 8
+        }
+        while i < p.count {
+            let b = p[i]
+            if b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2 { return false }
+            i &+= 1
+        }
+        return true
+    }
+
+    /// Bytes from outside, escaped in a line.
+    private mutating func putEscaped(_ p: UnsafeBufferPointer<UInt8>) {
+        if Self.plain(p) { put(p); return }
+        flushScratch()
+        LogLine.appendEscaped(p, to: &out)
     }
 
     /// Start the record at the end of `out` (the logger hands its pending buffer in first).
@@ -31,10 +98,12 @@ public struct LogRecord {
         switch form {
         case .journal:
             literal("MESSAGE=")
-            messageStart = out.count
+            messageStart = out.count + scratchCount
         case .line:
-            out.append(contentsOf: linePrefix)
-            out.append(contentsOf: level.rawValue.utf8)
+            let prefix = linePrefix
+            prefix.withUnsafeBufferPointer { put($0) }
+            var l = level.rawValue
+            l.withUTF8 { put($0) }
             literal(": ")
         }
     }
@@ -43,12 +112,12 @@ public struct LogRecord {
 
     /// A part of the message that came from outside (a path, a model name): escaped in a line.
     public mutating func text(_ s: String) {
-        switch form {
-        case .journal:
-            var s = s
-            s.withUTF8 { out.append(contentsOf: $0) }
-        case .line:
-            LogLine.appendEscaped(s, to: &out)
+        var s = s
+        s.withUTF8 { p in
+            switch form {
+            case .journal: put(p)
+            case .line: putEscaped(p)
+            }
         }
     }
 
@@ -56,8 +125,8 @@ public struct LogRecord {
         var s = s
         s.withUTF8 { p in
             switch form {
-            case .journal: out.append(contentsOf: p)
-            case .line: LogLine.appendEscaped(p, to: &out)
+            case .journal: put(p)
+            case .line: putEscaped(p)
             }
         }
     }
@@ -65,11 +134,19 @@ public struct LogRecord {
     /// A literal part of the message (ours: no control characters). Not an overload of `text`: a string
     /// literal would pick the String one, and be scanned for escapes.
     public mutating func literal(_ s: StaticString) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    public mutating func number(_ n: Int64) { Self.appendDecimal(n, to: &out) }
-    public mutating func number(_ n: Int) { Self.appendDecimal(Int64(n), to: &out) }
+    public mutating func number(_ n: Int64) {
+        guard room(Self.decimalRoom) else { flushScratch(); Self.appendDecimal(n, to: &out); return }
+        // putDecimal builds the digits at the end of the buffer it is given: exactly the room, from here.
+        let b = UnsafeMutableBufferPointer(rebasing: scratch[scratchCount..<scratchCount + Self.decimalRoom])
+        var i = 0
+        Self.putDecimal(n, b, &i)
+        scratchCount += i
+    }
+
+    public mutating func number(_ n: Int) { number(Int64(n)) }
 
     // MARK: Fields
 
@@ -79,11 +156,11 @@ public struct LogRecord {
         var value = value
         value.withUTF8 { p in
             switch form {
-            case .journal: JournalRecord.appendValue(p, to: &out)
-            case .line: LogLine.appendEscaped(p, to: &out)
+            case .journal: flushScratch(); JournalRecord.appendValue(p, to: &out)
+            case .line: putEscaped(p)
             }
         }
-        if form == .journal { out.append(0x0A) }
+        if form == .journal { put(0x0A) }
     }
 
     public mutating func field(_ key: StaticString, _ value: Int64) {
@@ -93,13 +170,25 @@ public struct LogRecord {
         let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         let journal = form == .journal
         // Room for the prefix, the key, `=`, a sign, 20 digits and the newline.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: k.count + 12 + Self.decimalRoom) { buf in
+        let need = k.count + 12 + Self.decimalRoom
+        func compose(_ buf: UnsafeMutableBufferPointer<UInt8>) -> Int {
             var n = 0
             Self.putKey(k, journal: journal, buf, &n)
             if journal { buf[n] = UInt8(ascii: "="); n += 1 }
-            Self.putDecimal(value, buf, &n)
+            // The digits are made at the end of what is given: the room for them, right after the key.
+            var d = 0
+            let digits = UnsafeMutableBufferPointer(rebasing: buf[n..<n + Self.decimalRoom])
+            Self.putDecimal(value, digits, &d)
+            n += d
             if journal { buf[n] = 0x0A; n += 1 }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+            return n
+        }
+        if room(need) {
+            scratchCount += compose(UnsafeMutableBufferPointer(rebasing: scratch[scratchCount..<scratchCount + need]))
+        } else {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: need) { buf in
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<compose(buf)]))
+            }
         }
     }
 
@@ -109,6 +198,8 @@ public struct LogRecord {
     mutating func end() {
         endMessage()
         if form == .line { literal("]\n") }
+        flushScratch()
+        scratch = UnsafeMutableBufferPointer(start: nil, count: 0)
     }
 
     /// A field's key and separator (`PROXYPOOL_KEY` then the value's `=` or length; ` key=` in a line), in one
@@ -117,6 +208,12 @@ public struct LogRecord {
         endMessage()
         let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         let journal = form == .journal
+        if room(k.count + 12) {
+            var n = 0
+            Self.putKey(k, journal: journal, UnsafeMutableBufferPointer(rebasing: scratch[scratchCount..<scratchCount + k.count + 12]), &n)
+            scratchCount += n
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: k.count + 12) { buf in
             var n = 0
             Self.putKey(k, journal: journal, buf, &n)
@@ -133,7 +230,27 @@ public struct LogRecord {
             for b in k { buf[n] = b; n += 1 }
         } else {
             buf[n] = 0x20; n += 1
-            for b in k { buf[n] = b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b); n += 1 }
+            // Eight bytes at a time while none is below 0x21 or DEL: A-Z get 0x20 added (bit 7 of each byte
+            // marks A-Z: at least 0x41, below 0x5B, and below 0x80; no sum carries into the next byte).
+            var i = 0
+            if let kb = k.baseAddress, let out = buf.baseAddress {
+                let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080, low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+                while i &+ 8 <= k.count {
+                    let w = UnsafeRawPointer(kb + i).loadUnaligned(as: UInt64.self)
+                    let d = w ^ (ones &* 0x7F)
+                    if (w &- ones &* 0x21) & ~w & high != 0 || (d &- ones) & ~d & high != 0 { break }
+                    let upper = ((w & low7) &+ ones &* 0x3F) & ~((w & low7) &+ ones &* 0x25) & ~w & high
+                    UnsafeMutableRawPointer(out + n).storeBytes(of: w &+ (upper >> 2), as: UInt64.self)
+                    n &+= 8
+                    i &+= 8
+                }
+            }
+            while i < k.count {
+                let b = k[i]
+                buf[n] = b >= 0x41 && b <= 0x5A ? b + 0x20 : (b < 0x21 || b == 0x7F ? UInt8(ascii: "?") : b)
+                n += 1
+                i += 1
+            }
             buf[n] = UInt8(ascii: "="); n += 1
         }
     }
@@ -142,6 +259,7 @@ public struct LogRecord {
     private mutating func endMessage() {
         guard !messageEnded else { return }
         messageEnded = true
+        flushScratch()   // the journal's length prefix goes before the message in `out`
         let ev = UnsafeBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount)
         switch form {
         case .journal:
@@ -153,19 +271,21 @@ public struct LogRecord {
                 var n = UInt64(length).littleEndian
                 withUnsafeBytes(of: &n) { out.insert(contentsOf: $0, at: messageStart) }
             }
-            out.append(0x0A)
+            // From here on, to the scratch area again (`out` holds the whole message).
+            put(0x0A)
             literal("PRIORITY=")
-            out.append(UInt8(ascii: "0") + UInt8(level.priority))
-            out.append(0x0A)
+            put(UInt8(ascii: "0") + UInt8(level.priority))
+            put(0x0A)
             literal("SYSLOG_IDENTIFIER=")
-            out.append(contentsOf: identifier)
-            out.append(0x0A)
+            let id = identifier
+            id.withUnsafeBufferPointer { put($0) }
+            put(0x0A)
             literal("PROXYPOOL_EVENT=")
-            out.append(contentsOf: ev)
-            out.append(0x0A)
+            put(ev)
+            put(0x0A)
         case .line:
             literal(" [event=")
-            out.append(contentsOf: ev)
+            put(ev)
         }
     }
 

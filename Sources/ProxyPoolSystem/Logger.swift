@@ -108,9 +108,13 @@ public final class Logger: @unchecked Sendable {
             var r = LogRecord(form: journal != nil ? .journal : .line, level: l, identifier: identifierBytes, linePrefix: linePrefix,
                               event: event)
             swap(&r.out, &pending)   // built in place at the end of what is pending, not copied there
-            r.begin()
-            build(&r)
-            r.end()
+            // Composed in a stack buffer, moved to `pending` when it fills and at the end.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { scratch in
+                r.useScratch(scratch)
+                r.begin()
+                build(&r)
+                r.end()
+            }
             swap(&r.out, &pending)
             pendingStarts.append(Int64(pending.count))
             if pending.count >= Self.pendingLimit { flushLocked() }

@@ -578,32 +578,41 @@ public final class HTTP1Client {
     /// The request's bytes; nil when a header holds a line break (it would end the head early: a header of
     /// its own, or a second request).
     static func serialize(_ r: UpstreamRequest, _ u: UpstreamURL) -> [UInt8]? {
-        var w: [UInt8] = []
-        w.reserveCapacity(128 + r.headers.reduce(0) { $0 + $1.utf8.count + 2 } + r.body.count)
-        w.append(contentsOf: r.method.utf8)
-        w.append(32)
-        w.append(contentsOf: u.target.utf8)
-        w.append(contentsOf: " HTTP/1.1\r\nHost: ".utf8)
-        w.append(contentsOf: u.hostHeader.utf8)
-        w.append(13); w.append(10)
-        for h in r.headers {
-            // "Name:" with no value removes a header in curl's convention: send nothing.
-            if h.utf8.last == 58 { continue }
-            let start = w.count
-            w.append(contentsOf: h.utf8)
-            let breaks = w.withUnsafeBufferPointer { p in
-                memchr(p.baseAddress! + start, 13, p.count - start) != nil || memchr(p.baseAddress! + start, 10, p.count - start) != nil
+        // Sized first, then composed with plain copies (one Array append per part cost ~100 instructions each).
+        var size = r.method.utf8.count + 1 + u.target.utf8.count + 17 + u.hostHeader.utf8.count + 2
+        for h in r.headers { size += h.utf8.count + 2 }
+        size += 16 + ByteComposer.decimalRoom + 2 + 2 + r.body.count
+        var breaks = false
+        let w = [UInt8](unsafeUninitializedCapacity: size) { buffer, n in
+            var w = ByteComposer(buffer)
+            w.put(r.method)
+            w.put(32)
+            w.put(u.target)
+            w.put(" HTTP/1.1\r\nHost: " as StaticString)
+            w.put(u.hostHeader)
+            w.put(13); w.put(10)
+            for h in r.headers {
+                // "Name:" with no value removes a header in curl's convention: send nothing.
+                if h.utf8.last == 58 { continue }
+                let start = w.count
+                w.put(h)
+                let line = UnsafeBufferPointer(rebasing: w.bytes[start...])
+                if let p = line.baseAddress, memchr(p, 13, line.count) != nil || memchr(p, 10, line.count) != nil {
+                    breaks = true
+                    n = 0
+                    return
+                }
+                w.put(13); w.put(10)
             }
-            if breaks { return nil }
-            w.append(13); w.append(10)
+            if r.method != "GET" && r.method != "HEAD" || !r.body.isEmpty {
+                w.put("Content-Length: " as StaticString)
+                w.putDecimal(r.body.count)
+                w.put(13); w.put(10)
+            }
+            w.put(13); w.put(10)
+            r.body.withUnsafeBufferPointer { w.put($0) }
+            n = w.count
         }
-        if r.method != "GET" && r.method != "HEAD" || !r.body.isEmpty {
-            w.append(contentsOf: "Content-Length: ".utf8)
-            w.append(contentsOf: String(r.body.count).utf8)
-            w.append(13); w.append(10)
-        }
-        w.append(13); w.append(10)
-        w.append(contentsOf: r.body)
-        return w
+        return breaks ? nil : w
     }
 }

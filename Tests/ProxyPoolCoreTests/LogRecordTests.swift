@@ -47,6 +47,47 @@ import ProxyPoolSystem
         #expect(line.contains("[event=request model=m\\nproxypoold[1]: error: forged\\u0085\\u2028 status=200 latency_ms=9223372036854775807 negative=-42 min=-9223372036854775808 zero=0 empty=]"))
     }
 
+    /// Parts longer than the record's 1 KiB scratch area, and many short ones that fill it, in both forms.
+    @Test func longRecordsAreTheOnesLogWrites() throws {
+        let long = String(repeating: "abcdefghij", count: 150) + "\n" + String(repeating: "y", count: 700)
+        func viaRecord(_ logger: Logger) {
+            logger.record(.info, event: "request") { r in
+                r.literal("POST "); r.text(long)
+                for i in 0..<120 { r.literal(" n="); r.number(i * 1_000_003) }
+                r.field("MODEL", long)
+                for i in 0..<60 { r.field("COUNT", Int64(i) * -77_777_777) }
+                r.field("LAST", "x")
+                // Keys are ours, but a line shows any key the way `log` does (lower case, `?` for the invisible).
+                r.field("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", 1)
+                r.field("A B\u{7F}CDEFGH\tIJ", 2)
+            }
+        }
+        func viaLog(_ logger: Logger) {
+            let numbers = (0..<120).map { " n=\($0 * 1_000_003)" }.joined()
+            logger.info("POST \(long)\(numbers)", event: "request",
+                        [.init("MODEL", long)] + (0..<60).map { .init("COUNT", String(Int64($0) * -77_777_777)) } + [.init("LAST", "x"),
+                         .init("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", "1"), .init("A B\u{7F}CDEFGH\tIJ", "2")])
+        }
+        let a = Pipe(), b = Pipe()
+        let byRecord = Logger(identifier: "proxypoold", level: .info, destination: .lines(fd: a.writeFD))
+        let byLog = Logger(identifier: "proxypoold", level: .info, destination: .lines(fd: b.writeFD))
+        viaRecord(byRecord)
+        byRecord.flush()
+        viaLog(byLog)
+        let line = a.read()
+        #expect(line.utf8.count > 5000)
+        #expect(line == b.read())
+
+        let journal = FakeJournal(LoggerOutputTests.tempSocketPath())
+        let logger = Logger(identifier: "proxypoold", level: .info, destination: .journal(socketPath: journal.path))
+        viaRecord(logger)
+        logger.flush()
+        viaLog(logger)
+        let first = try #require(journal.record()), second = try #require(journal.record())
+        #expect(first == second)
+        #expect(first["PROXYPOOL_MODEL"] == long)
+    }
+
     @Test func aJournalDatagramIsTheOneLogSends() throws {
         let journal = FakeJournal(LoggerOutputTests.tempSocketPath())
         let logger = Logger(identifier: "proxypoold", level: .info, destination: .journal(socketPath: journal.path))

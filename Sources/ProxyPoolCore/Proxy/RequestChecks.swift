@@ -32,6 +32,11 @@ public enum RequestChecks {
             case UInt8(ascii: "c"), UInt8(ascii: "s"), UInt8(ascii: "x"): break
             default: continue
             }
+            // ... and is 10, 15, 16 or 24 bytes long: Content-Type and Content-Length skip them too.
+            switch lowerNames[i].utf8.count {
+            case 10, 15, 16, 24: break
+            default: continue
+            }
             switch lowerNames[i] {
             case "content-encoding":
                 let v = headers[i].value
