@@ -203,7 +203,7 @@ public struct HTTPResponseParser {
             let known = KnownHeader(nameBytes)
             if let known {
                 lowerName = known.lowerName
-                name = equalsExactly(nameBytes, known.usualName) ? known.usualNameString
+                name = equalsExactly(nameBytes, known.usualName) ? known.usualName
                     : !upper ? lowerName : String(decoding: nameBytes, as: UTF8.self)
             } else {
                 name = String(decoding: nameBytes, as: UTF8.self)
