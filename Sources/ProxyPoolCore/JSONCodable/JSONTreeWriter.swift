@@ -62,31 +62,5 @@ struct JSONTreeWriter {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * indent))
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    private mutating func writeString(_ s: String) {
-        bytes.append(StrictJSON.quote)
-        var s = s
-        s.withUTF8 { u in
-            var run = 0
-            for k in 0..<u.count {
-                let c = u[k]
-                guard c < 0x20 || c == StrictJSON.quote || c == StrictJSON.backslash else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<k]))
-                run = k + 1
-                bytes.append(StrictJSON.backslash)
-                switch c {
-                case StrictJSON.quote, StrictJSON.backslash: bytes.append(c)
-                case 0x08: bytes.append(UInt8(ascii: "b"))
-                case 0x0C: bytes.append(UInt8(ascii: "f"))
-                case 0x0A: bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
-                default: bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, Self.hex[Int(c >> 4)], Self.hex[Int(c & 15)]])
-                }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<u.count]))
-        }
-        bytes.append(StrictJSON.quote)
-    }
+    private mutating func writeString(_ s: String) { JSONText.appendQuoted(s, to: &bytes) }
 }
