@@ -21,7 +21,10 @@ LINK_ORDER = packaging/proxypoold.order
 # runtime calls and ~7.7k of ~87k instructions per proxied request (callgrind, docs/performance.md). The compiler's
 # static checks stay, and the test builds keep the dynamic ones (debug: swift test and make check's integration
 # tests; -O: the fuzz targets; make sanitize), so an overlapping access on a tested path still traps there.
+# -cross-module-optimization lets the small functions of one module (the wire parsers, the record) be inlined
+# and specialised in another: ~1.2k fewer instructions per request for ~170 KB more text.
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/$(STATIC_CXX) -Xswiftc -enforce-exclusivity=unchecked \
+	-Xswiftc -cross-module-optimization \
 	-Xswiftc -use-ld=lld -Xswiftc -Xfrontend -Xswiftc -function-sections -Xlinker -z -Xlinker pack-relative-relocs \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering
 

@@ -33,7 +33,8 @@ struct RoutingSnapshot {
 
     static func load(_ store: Store) throws -> RoutingSnapshot {
         var s = RoutingSnapshot()
-        for r in try store.routes() {
+        for var r in try store.routes() {
+            if case .headers(let h) = Providers.of(r.provider).auth(r) { r.staticAuth = h }
             s.credentials[r.name] = r
             if r.provider.isAccount { s.accounts[r.name] = r.provider }
         }

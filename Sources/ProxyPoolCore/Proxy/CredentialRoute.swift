@@ -7,6 +7,9 @@ public struct CredentialRoute: Sendable, Equatable {
     public var options: [String: String]
     public var enabled: Bool
     public var free: Bool
+    /// The auth header lines of a credential whose auth is a fixed header (an API key), made once when the
+    /// daemon loads its routing snapshot instead of on every request; nil for token grants and until loaded.
+    public var staticAuth: [String]?
     public init(name: String, provider: ProviderKind, secret: String, baseURL: String?, options: [String: String], enabled: Bool, free: Bool) {
         self.name = name; self.provider = provider; self.secret = secret; self.baseURL = baseURL
         self.options = options; self.enabled = enabled; self.free = free

@@ -15,6 +15,7 @@ extension Exchange {
     }
 
     func authHeaders(_ c: CredentialRoute) -> Auth {
+        if let h = c.staticAuth { return .ready(h) }
         switch Providers.of(c.provider).auth(c) {
         case .headers(let h): return .ready(h)
         case .token(let grant):

@@ -286,7 +286,8 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
     // MARK: UpstreamDelegate
 
     func upstreamHead(_ t: UpstreamTransfer, status: Int, headers: [(String, String)], lowerNames: [String]) {
-        if let kind = service.snapshot.accounts[credential] {
+        // Most pools hold no subscription account: no lookup (a String hash) for them.
+        if !service.snapshot.accounts.isEmpty, let kind = service.snapshot.accounts[credential] {
             service.quotas.update(credential, QuotaTable.read(kind: kind, headers: headers, lowerNames: lowerNames, nowMillis: Timestamp.nowMillis()))
             service.quotas.update(credential, credits: QuotaTable.readCredits(kind: kind, headers: headers, lowerNames: lowerNames))
         }
