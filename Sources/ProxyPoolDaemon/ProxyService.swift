@@ -243,8 +243,8 @@ final class ProxyService: HTTPHandler, @unchecked Sendable {
         let claudeCount = endpoint.kind == .countTokens && model.map { VertexRoute.publisher(for: $0) == .anthropic } == true
         var skipped: [String] = []
         var earliest: Int64?
-        // A local function, passed only where it cannot escape: its captures stay on the stack (a closure stored
-        // in a let boxed `skipped` and `earliest` on the heap, three allocations per request).
+        // A local function, passed only where it cannot escape: as a closure stored in a let it cost one more heap
+        // allocation per request (callgrind: 5 -> 4 in this function).
         func usable(_ name: String) -> Bool {
             guard let c = snapshot.credentials[name] else { skipped.append("\(name) (removed)"); return false }
             guard c.enabled else { skipped.append("\(name) disabled"); return false }
