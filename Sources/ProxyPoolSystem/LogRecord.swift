@@ -133,9 +133,7 @@ public struct LogRecord {
 
     /// A literal part of the message (ours: no control characters). Not an overload of `text`: a string
     /// literal would pick the String one, and be scanned for escapes.
-    public mutating func literal(_ s: StaticString) {
-        put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
+    public mutating func literal(_ s: StaticString) { put(s) }
 
     public mutating func number(_ n: Int64) {
         guard room(Self.decimalRoom) else { flushScratch(); Self.appendDecimal(n, to: &out); return }
@@ -153,10 +151,27 @@ public struct LogRecord {
     /// `KEY=value`: keys are ours, upper-case ASCII (PROXYPOOL_KEY in the journal, key=value in a line).
     public mutating func field(_ key: StaticString, _ value: String) {
         startField(key)
+        putValue(value)
+    }
+
+    /// The same with the key in both forms made beforehand: one copy of the key instead of composing it.
+    public mutating func field(_ key: LogKey, _ value: String) {
+        endMessage()
+        put(form == .journal ? key.journal : key.line)
+        putValue(value)
+    }
+
+    private mutating func putValue(_ value: String) {
         var value = value
         value.withUTF8 { p in
             switch form {
-            case .journal: flushScratch(); JournalRecord.appendValue(p, to: &out)
+            case .journal:
+                // A value holding a newline takes the length-prefixed form (`JournalRecord.appendValue`).
+                if let base = p.baseAddress, memchr(base, 0x0A, p.count) != nil {
+                    flushScratch(); JournalRecord.appendValue(p, to: &out)
+                } else {
+                    put(UInt8(ascii: "=")); put(p)
+                }
             case .line: putEscaped(p)
             }
         }
@@ -192,7 +207,34 @@ public struct LogRecord {
         }
     }
 
+    /// The same with the key made beforehand: the request record's nine numbers cost a third less (callgrind).
+    public mutating func field(_ key: LogKey, _ value: Int64) {
+        endMessage()
+        let journal = form == .journal
+        let k = journal ? key.journal : key.line
+        let keyCount = k.utf8CodeUnitCount
+        let count = journal ? keyCount + 1 : keyCount   // the journal's `=`
+        let need = count + Self.decimalRoom + 1
+        guard room(need) else {
+            put(k); if journal { put(UInt8(ascii: "=")) }
+            number(value); if journal { put(0x0A) }
+            return
+        }
+        let at = scratch.baseAddress! + scratchCount
+        at.update(from: k.utf8Start, count: keyCount)
+        if journal { at[keyCount] = UInt8(ascii: "=") }
+        var n = count
+        Self.putDecimal(value, UnsafeMutableBufferPointer(start: at, count: count + Self.decimalRoom), &n)
+        if form == .journal { at[n] = 0x0A; n += 1 }
+        scratchCount += n
+    }
+
     public mutating func field(_ key: StaticString, _ value: Int) { field(key, Int64(value)) }
+    public mutating func field(_ key: LogKey, _ value: Int) { field(key, Int64(value)) }
+
+    @inline(__always) private mutating func put(_ s: StaticString) {
+        put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
 
     /// Called by the logger once the caller is done.
     mutating func end() {
@@ -310,5 +352,27 @@ public struct LogRecord {
         var d = buf.count
         repeat { d -= 1; buf[d] = UInt8(ascii: "0") + UInt8(m % 10); m /= 10 } while m > 0
         while d < buf.count { buf[i] = buf[d]; i += 1; d += 1 }
+    }
+}
+
+/// A field's key in the forms a record writes it, made once (at compile time) instead of for every record:
+/// `PROXYPOOL_STATUS` for the journal, ` status=` for a line (what `LogRecord.field(StaticString, …)` composes).
+/// Debug builds check that the forms agree.
+public struct LogKey: Sendable {
+    public let journal: StaticString
+    public let line: StaticString
+
+    public init(journal: StaticString, line: StaticString) {
+        self.journal = journal; self.line = line
+        assert(Self.agree(journal, line), "LogKey: \(journal) and \(line) disagree")
+    }
+
+    /// Whether `line` is what a line shows for the journal's key (upper-case letters, digits and `_` only).
+    public static func agree(_ journal: StaticString, _ line: StaticString) -> Bool {
+        let j = journal.description, l = line.description
+        guard j.hasPrefix("PROXYPOOL_") else { return false }
+        let key = j.dropFirst("PROXYPOOL_".count)
+        return !key.isEmpty && key.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+            && l == " " + key.lowercased() + "="
     }
 }

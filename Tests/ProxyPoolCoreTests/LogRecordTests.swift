@@ -17,13 +17,14 @@ import ProxyPoolSystem
         logger.record(.info, event: "request") { r in
             r.literal("POST"); r.literal(" "); r.text(path); r.literal(" model="); r.text(model)
             r.literal(" status="); r.number(200); r.literal(" "); r.number(Int64.min); r.literal("ms")
-            r.field("MODEL", model)
-            r.field("STATUS", 200)
+            // Keys made beforehand (`LogKey`) and composed per field (StaticString) write the same bytes.
+            r.field(LogKey(journal: "PROXYPOOL_MODEL", line: " model="), model)
+            r.field(LogKey(journal: "PROXYPOOL_STATUS", line: " status="), 200)
             r.field("LATENCY_MS", Int64.max)
             r.field("NEGATIVE", -42)
-            r.field("MIN", Int64.min)
+            r.field(LogKey(journal: "PROXYPOOL_MIN", line: " min="), Int64.min)
             r.field("ZERO", 0)
-            r.field("EMPTY", "")
+            r.field(LogKey(journal: "PROXYPOOL_EMPTY", line: " empty="), "")
         }
     }
 
@@ -55,7 +56,11 @@ import ProxyPoolSystem
                 r.literal("POST "); r.text(long)
                 for i in 0..<120 { r.literal(" n="); r.number(i * 1_000_003) }
                 r.field("MODEL", long)
-                for i in 0..<60 { r.field("COUNT", Int64(i) * -77_777_777) }
+                for i in 0..<60 {
+                    if i % 2 == 0 { r.field("COUNT", Int64(i) * -77_777_777) }
+                    else { r.field(LogKey(journal: "PROXYPOOL_COUNT", line: " count="), Int64(i) * -77_777_777) }
+                }
+                r.field(LogKey(journal: "PROXYPOOL_LONG", line: " long="), long)
                 r.field("LAST", "x")
                 // Keys are ours, but a line shows any key the way `log` does (lower case, `?` for the invisible).
                 r.field("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", 1)
@@ -65,7 +70,7 @@ import ProxyPoolSystem
         func viaLog(_ logger: Logger) {
             let numbers = (0..<120).map { " n=\($0 * 1_000_003)" }.joined()
             logger.info("POST \(long)\(numbers)", event: "request",
-                        [.init("MODEL", long)] + (0..<60).map { .init("COUNT", String(Int64($0) * -77_777_777)) } + [.init("LAST", "x"),
+                        [.init("MODEL", long)] + (0..<60).map { .init("COUNT", String(Int64($0) * -77_777_777)) } + [.init("LONG", long), .init("LAST", "x"),
                          .init("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", "1"), .init("A B\u{7F}CDEFGH\tIJ", "2")])
         }
         let a = Pipe(), b = Pipe()
@@ -102,6 +107,17 @@ import ProxyPoolSystem
         #expect(first["PROXYPOOL_MODEL"] == Self.model)
         #expect(first["PROXYPOOL_LATENCY_MS"] == String(Int64.max))
         #expect(first["PROXYPOOL_EVENT"] == "request")
+    }
+
+    @Test func aKeysTwoFormsMustAgree() {
+        #expect(LogKey.agree("PROXYPOOL_LATENCY_MS", " latency_ms="))
+        #expect(LogKey.agree("PROXYPOOL_A1", " a1="))
+        #expect(!LogKey.agree("PROXYPOOL_STATUS", " Status="))
+        #expect(!LogKey.agree("PROXYPOOL_STATUS", "status="))
+        #expect(!LogKey.agree("PROXYPOOL_STATUS", " status"))
+        #expect(!LogKey.agree("STATUS", " status="))
+        #expect(!LogKey.agree("PROXYPOOL_", " ="))
+        #expect(!LogKey.agree("PROXYPOOL_A B", " a b="))
     }
 
     @Test func aRecordTheJournalRefusesBecomesTheSameLine() {
