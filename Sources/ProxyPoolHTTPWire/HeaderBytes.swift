@@ -190,6 +190,14 @@ public func appendUTF8(_ out: inout [UInt8], _ s: String) {
     s.withUTF8 { out.append(contentsOf: $0) }
 }
 
+/// A String's UTF-8 bytes in place: no copy of the String (which `var s = s; s.withUTF8` makes, a retain and a
+/// release) unless its storage is not contiguous.
+@inline(__always) public func withUTF8Bytes<R>(of s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    if let r = try s.utf8.withContiguousStorageIfAvailable(body) { return r }
+    var copy = s
+    return try copy.withUTF8(body)
+}
+
 /// Bytes composed with plain copies into memory the caller sized (a head, a request): one append of the
 /// result instead of one per part (each a call with uniqueness, capacity and exclusivity checks). Writing past
 /// the capacity traps, never corrupts.
@@ -213,8 +221,7 @@ public struct ByteComposer {
     }
 
     public mutating func put(_ s: String) {
-        var s = s
-        s.withUTF8 { put($0) }
+        withUTF8Bytes(of: s) { put($0) }
     }
 
     public mutating func put(_ s: StaticString) { put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }

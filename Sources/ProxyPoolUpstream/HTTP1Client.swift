@@ -174,7 +174,7 @@ public final class HTTP1Client {
         starting = true
         defer { starting = false }
         if wire == nil {
-            fail(t, UpstreamError(kind: .other, message: "a header for the upstream contains a line break"))
+            fail(t, UpstreamError(kind: .other, message: "a header for the upstream is empty or contains a line break"))
         } else {
             assign(t, reuse: true)
         }
@@ -575,7 +575,7 @@ public final class HTTP1Client {
 
     // MARK: Request bytes
 
-    /// The request's bytes; nil when a header holds a line break (it would end the head early: a header of
+    /// The request's bytes; nil when a header is empty or holds a line break (either would end the head early: a header of
     /// its own, or a second request).
     static func serialize(_ r: UpstreamRequest, _ u: UpstreamURL) -> [UInt8]? {
         // Sized first, then composed with plain copies (one Array append per part cost ~100 instructions each).
@@ -592,17 +592,21 @@ public final class HTTP1Client {
             w.put(u.hostHeader)
             w.put(13); w.put(10)
             for h in r.headers {
-                // "Name:" with no value removes a header in curl's convention: send nothing.
-                if h.utf8.last == 58 { continue }
-                let start = w.count
-                w.put(h)
-                let line = UnsafeBufferPointer(rebasing: w.bytes[start...])
-                if let p = line.baseAddress, memchr(p, 13, line.count) != nil || memchr(p, 10, line.count) != nil {
+                // One look at each line's bytes: its last byte, line breaks, then the copy.
+                let sent = withUTF8Bytes(of: h) { line -> Bool in
+                    // An empty line would end the head here.
+                    guard let p = line.baseAddress, line.count > 0 else { return false }
+                    // "Name:" with no value removes a header in curl's convention: send nothing.
+                    if p[line.count - 1] == 58 { return true }
+                    if memchr(p, 13, line.count) != nil || memchr(p, 10, line.count) != nil { return false }
+                    w.put(line); w.put(13); w.put(10)
+                    return true
+                }
+                if !sent {
                     breaks = true
                     n = 0
                     return
                 }
-                w.put(13); w.put(10)
             }
             if r.method != "GET" && r.method != "HEAD" || !r.body.isEmpty {
                 w.put("Content-Length: " as StaticString)
