@@ -114,7 +114,13 @@ public struct HTTPRequestParser: Sendable {
     /// reads ran at 24 inputs/s because of it).
     private var scanned = 0
 
-    public init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
+    /// The previous head's lines on this connection (HeaderLineCache): nil parses every line afresh.
+    private let lineCache: HeaderLineCache?
+
+    public init(limits: HTTPLimits = HTTPLimits(), cachingLines: Bool = true) {
+        self.limits = limits
+        lineCache = cachingLines ? HeaderLineCache() : nil
+    }
 
     /// Bytes received but not yet consumed (a pipelined next request stays here).
     public var leftover: [UInt8] { buffer }
@@ -141,6 +147,7 @@ public struct HTTPRequestParser: Sendable {
     private mutating func feedBytes(_ bytes: some Collection<UInt8>) throws(HTTPParseError) -> [Event] {
         buffer.append(contentsOf: bytes)
         var events: [Event] = []
+        events.reserveCapacity(2)   // a head and its body, at most: one allocation, not two
         var pos = 0
         defer { if pos > 0 { buffer.removeFirst(pos) } }
         loop: while true {
@@ -273,9 +280,9 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func parseHead(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPRequestHead, BodyHeaders) {
-        let limits = self.limits
+        let limits = self.limits, cache = self.lineCache
         let result = raw.withUnsafeBufferPointer { p -> Result<(HTTPRequestHead, BodyHeaders), HTTPParseError> in
-            do throws(HTTPParseError) { return .success(try Self.parseHead(p, limits: limits)) } catch { return .failure(error) }
+            do throws(HTTPParseError) { return .success(try Self.parseHead(p, limits: limits, cache: cache)) } catch { return .failure(error) }
         }
         switch result {
         case .success(let head): return head
@@ -285,7 +292,7 @@ public struct HTTPRequestParser: Sendable {
 
     /// The head's bytes read through a pointer with integer positions: slices of the array would each retain
     /// its storage (a third of the daemon's reference counting per request went here).
-    private static func parseHead(_ p: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> (HTTPRequestHead, BodyHeaders) {
+    private static func parseHead(_ p: UnsafeBufferPointer<UInt8>, limits: HTTPLimits, cache: HeaderLineCache?) throws(HTTPParseError) -> (HTTPRequestHead, BodyHeaders) {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { throw HTTPParseError(400, "malformed request line") }
         func at(_ q: UnsafeMutableRawPointer) -> Int { base.distance(to: q.assumingMemoryBound(to: UInt8.self)) }
@@ -349,7 +356,26 @@ public struct HTTPRequestParser: Sendable {
         var hosts = 0
         var body = BodyHeaders()
         var connection: String?
+        // What depends on the other lines too: counted for every line, kept or not.
+        func count(_ known: KnownHeader?, _ value: String) {
+            switch known {
+            case .host: hosts += 1
+            case .contentLength: body.lengths += 1; body.length = value
+            case .transferEncoding: body.encodings += 1; body.encoding = value
+            case .connection: if connection == nil { connection = value }
+            default: break
+            }
+        }
         while let line = nextLine() {
+            let lineBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<line.end]))
+            let slot = headers.count
+            if let e = cache?.entry(slot, lineBytes) {
+                count(e.known, e.value)
+                headers.append((e.name, e.value))
+                lowerNames.append(e.lower)
+                if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
+                continue
+            }
             if line.end > line.start && (p[line.start] == 0x20 || p[line.start] == 0x09) {
                 throw HTTPParseError(400, "obsolete header line folding is not accepted")
             }
@@ -374,21 +400,17 @@ public struct HTTPRequestParser: Sendable {
             let name: String, lower: String
             if let known {
                 lower = known.lowerName
-                name = equalsExactly(nameBytes, known.usualName) ? known.usualName : !upper ? lower : text(line.start, colon)
+                name = equalsExactly(nameBytes, known.usualSpelling) ? known.usualName : !upper ? lower : text(line.start, colon)
             } else {
                 name = text(line.start, colon)
                 lower = upper ? asciiLowercased(nameBytes) : name
             }
             let value = text(vs, ve)
-            switch known {
-            case .host: hosts += 1
-            case .contentLength: body.lengths += 1; body.length = value
-            case .transferEncoding: body.encodings += 1; body.encoding = value
-            case .connection: if connection == nil { connection = value }
-            default: break
-            }
+            count(known, value)
             headers.append((name, value))
             lowerNames.append(lower)
+            cache?.keep(slot, lineBytes, .init(name: name, lower: lower, value: value, known: known,
+                                               valueStart: vs - line.start, valueEnd: ve - line.start))
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
         }
         let minor = Int(p[v0 + 7] - 0x30)

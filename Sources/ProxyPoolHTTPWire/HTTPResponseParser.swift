@@ -50,7 +50,13 @@ public struct HTTPResponseParser {
     private var searched = 0
     private let isHeadRequest: Bool
 
-    public init(requestMethod: String) { isHeadRequest = requestMethod == "HEAD" }
+    /// The connection's previous head, parsed by line (HeaderLineCache); nil parses every line afresh.
+    private let lineCache: HeaderLineCache?
+
+    public init(requestMethod: String, lineCache: HeaderLineCache? = nil) {
+        isHeadRequest = requestMethod == "HEAD"
+        self.lineCache = lineCache
+    }
 
     public var isComplete: Bool { done }
 
@@ -175,40 +181,51 @@ public struct HTTPResponseParser {
             let line = UnsafeRawBufferPointer(start: base + lineStart, count: e - lineStart)
             lineStart = lineEnd + 1
             if line.isEmpty { continue }
-            if line[0] == 32 || line[0] == 9 { throw Failure("the upstream sent a folded header line") }
-            guard let colonAt = memchr(line.baseAddress!, 58, line.count) else {
-                throw Failure("the upstream sent a malformed header line: \(Self.printable(line))")
-            }
-            let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonAt))
-            guard colon > 0 else { throw Failure("the upstream sent a malformed header line: \(Self.printable(line))") }
-            let nameBytes = UnsafeRawBufferPointer(start: line.baseAddress!, count: colon)
-            var upper = false
-            for c in nameBytes {
-                guard isTokenChar(c) else { throw Failure("the upstream sent a malformed header name: \(Self.printable(nameBytes))") }
-                if c >= 65 && c <= 90 { upper = true }
-            }
-            var v = colon + 1, ve = line.count
-            while v < ve && (line[v] == 32 || line[v] == 9) { v += 1 }
-            while ve > v && (line[ve - 1] == 32 || line[ve - 1] == 9) { ve -= 1 }
-            let value = UnsafeRawBufferPointer(rebasing: line[v..<ve])
-            // A bare CR ends a line for some clients (a header of the upstream's choosing); NUL and the other
-            // controls have no place in a value either (RFC 9110 §5.5). The value is not echoed.
-            if Self.hasControlCharacter(value) {
-                throw Failure("the upstream sent a control character in the value of \(Self.printable(nameBytes))")
-            }
-            if headers.count == Self.maxHeaderCount { throw Failure("the upstream sent more than \(Self.maxHeaderCount) header fields") }
-            // Names upstreams send on nearly every answer are literals (no String made, none lower-cased);
-            // framing headers are told apart by that, not by comparing strings.
-            let name: String, lowerName: String
-            let known = KnownHeader(nameBytes)
-            if let known {
-                lowerName = known.lowerName
-                name = equalsExactly(nameBytes, known.usualName) ? known.usualName
-                    : !upper ? lowerName : String(decoding: nameBytes, as: UTF8.self)
+            let slot = headers.count
+            let name: String, lowerName: String, valueText: String, known: KnownHeader?, value: UnsafeRawBufferPointer
+            if let e = lineCache?.entry(slot, line) {
+                // The same bytes as this line last time, which passed every check below (HeaderLineCache).
+                if headers.count == Self.maxHeaderCount { throw Failure("the upstream sent more than \(Self.maxHeaderCount) header fields") }
+                (name, lowerName, valueText, known) = (e.name, e.lower, e.value, e.known)
+                value = UnsafeRawBufferPointer(rebasing: line[e.valueStart..<e.valueEnd])
             } else {
-                name = String(decoding: nameBytes, as: UTF8.self)
-                lowerName = upper ? asciiLowercased(nameBytes) : name
+                if line[0] == 32 || line[0] == 9 { throw Failure("the upstream sent a folded header line") }
+                guard let colonAt = memchr(line.baseAddress!, 58, line.count) else {
+                    throw Failure("the upstream sent a malformed header line: \(Self.printable(line))")
+                }
+                let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonAt))
+                guard colon > 0 else { throw Failure("the upstream sent a malformed header line: \(Self.printable(line))") }
+                let nameBytes = UnsafeRawBufferPointer(start: line.baseAddress!, count: colon)
+                var upper = false
+                for c in nameBytes {
+                    guard isTokenChar(c) else { throw Failure("the upstream sent a malformed header name: \(Self.printable(nameBytes))") }
+                    if c >= 65 && c <= 90 { upper = true }
+                }
+                var v = colon + 1, ve = line.count
+                while v < ve && (line[v] == 32 || line[v] == 9) { v += 1 }
+                while ve > v && (line[ve - 1] == 32 || line[ve - 1] == 9) { ve -= 1 }
+                value = UnsafeRawBufferPointer(rebasing: line[v..<ve])
+                // A bare CR ends a line for some clients (a header of the upstream's choosing); NUL and the other
+                // controls have no place in a value either (RFC 9110 §5.5). The value is not echoed.
+                if Self.hasControlCharacter(value) {
+                    throw Failure("the upstream sent a control character in the value of \(Self.printable(nameBytes))")
+                }
+                if headers.count == Self.maxHeaderCount { throw Failure("the upstream sent more than \(Self.maxHeaderCount) header fields") }
+                // Names upstreams send on nearly every answer are literals (no String made, none lower-cased);
+                // framing headers are told apart by that, not by comparing strings.
+                known = KnownHeader(nameBytes)
+                if let known {
+                    lowerName = known.lowerName
+                    name = equalsExactly(nameBytes, known.usualSpelling) ? known.usualName
+                        : !upper ? lowerName : String(decoding: nameBytes, as: UTF8.self)
+                } else {
+                    name = String(decoding: nameBytes, as: UTF8.self)
+                    lowerName = upper ? asciiLowercased(nameBytes) : name
+                }
+                valueText = String(decoding: value, as: UTF8.self)
+                lineCache?.keep(slot, line, .init(name: name, lower: lowerName, value: valueText, known: known, valueStart: v, valueEnd: ve))
             }
+            // Framing and Connection are read on every message: they depend on the other lines too.
             switch known {
             case .contentLength:
                 try framingRules.contentLength(value)
@@ -222,7 +239,7 @@ public struct HTTPResponseParser {
                 }
             default: break
             }
-            headers.append((name, String(decoding: value, as: UTF8.self)))
+            headers.append((name, valueText))
             lower.append(lowerName)
         }
         try framingRules.check(headers, lower)

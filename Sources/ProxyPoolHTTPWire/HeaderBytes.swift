@@ -181,6 +181,36 @@ enum KnownHeader {
         case .anthropicBeta: "Anthropic-Beta"
         }
     }
+
+    /// The same spelling, compared with a name's bytes without a String's copy (~80 instructions a header).
+    var usualSpelling: StaticString {
+        switch self {
+        case .date: "Date"
+        case .vary: "Vary"
+        case .server: "Server"
+        case .connection: "Connection"
+        case .keepAlive: "Keep-Alive"
+        case .requestID: "Request-Id"
+        case .contentType: "Content-Type"
+        case .xRequestID: "X-Request-Id"
+        case .cacheControl: "Cache-Control"
+        case .contentLength: "Content-Length"
+        case .contentEncoding: "Content-Encoding"
+        case .transferEncoding: "Transfer-Encoding"
+        case .strictTransportSecurity: "Strict-Transport-Security"
+        case .host: "Host"
+        case .accept: "Accept"
+        case .origin: "Origin"
+        case .expect: "Expect"
+        case .xAPIKey: "X-Api-Key"
+        case .userAgent: "User-Agent"
+        case .authorization: "Authorization"
+        case .acceptEncoding: "Accept-Encoding"
+        case .xGoogAPIKey: "X-Goog-Api-Key"
+        case .anthropicVersion: "Anthropic-Version"
+        case .anthropicBeta: "Anthropic-Beta"
+        }
+    }
 }
 
 /// Appends a String's UTF-8 bytes with one copy (`append(contentsOf: s.utf8)` goes through the generic

@@ -58,6 +58,8 @@ final class HTTP1Connection {
     var served = 0
     var transfer: HTTP1Transfer?
     var parser = HTTPResponseParser(requestMethod: "GET")
+    /// The previous answer's header lines, parsed: most come back the same on the next (HeaderLineCache).
+    let headerLines = HeaderLineCache()
     var idleSince: Int64 = 0
     var interest: UInt32 = 0
     var closed = false
@@ -310,7 +312,7 @@ public final class HTTP1Client {
 
     private func attach(_ t: HTTP1Transfer, _ c: HTTP1Connection) {
         c.transfer = t
-        c.parser = HTTPResponseParser(requestMethod: t.method)
+        c.parser = HTTPResponseParser(requestMethod: t.method, lineCache: c.headerLines)
         c.readStart = 0
         c.readEnd = 0
         t.connection = c

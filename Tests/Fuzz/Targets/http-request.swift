@@ -2,7 +2,8 @@
 // seeds the chunk splits (odd: small limits); the rest is what a client sends on one connection (pipelined
 // requests included).
 // Beyond not crashing: a connection read in pieces gives the same requests as one read in one piece, and
-// both refuse it or neither does.
+// both refuse it or neither does; a parser that keeps the previous head's lines (HeaderLineCache) gives what
+// one that parses every line afresh gives, refusals included.
 
 /// What the parser made of one request (compared as values: describing them as strings on every run cost more
 /// than the parsing).
@@ -20,8 +21,8 @@ struct Outcome: Equatable {
 }
 
 /// The connection's bytes `wire`, in one read (maxPiece nil) or in reads of 1…maxPiece bytes.
-func drive(_ wire: ArraySlice<UInt8>, maxPiece: Int?, _ split: inout Splitter, _ limits: HTTPLimits) -> Outcome {
-    var p = HTTPRequestParser(limits: limits)
+func drive(_ wire: ArraySlice<UInt8>, maxPiece: Int?, _ split: inout Splitter, _ limits: HTTPLimits, cachingLines: Bool = true) -> Outcome {
+    var p = HTTPRequestParser(limits: limits, cachingLines: cachingLines)
     var o = Outcome()
     func record(_ events: [HTTPRequestParser.Event]) -> Bool {
         var complete = false
@@ -80,6 +81,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let l = small ? limits : HTTPLimits()
     let whole = drive(wire, maxPiece: nil, &split, l)
     let pieces = drive(wire, maxPiece: 9, &split, l)
+    let afresh = drive(wire, maxPiece: nil, &split, l, cachingLines: false)
+    check(whole == afresh, "the kept lines changed what was parsed: \(whole) vs \(afresh)")
     if whole.failed || pieces.failed {
         check(whole.failed == pieces.failed, "one read refused, pieces did not (or the reverse), small limits \(small): \(whole) vs \(pieces)")
     } else {

@@ -1,7 +1,9 @@
 // Fuzz target: the HTTP/1.1 response parser our upstream client uses (ProxyPoolHTTPWire is compiled into
 // this target). Byte 0 seeds the chunk splits, byte 1 picks the request method; the rest is what an upstream
 // sends. Beyond not crashing: a response read in pieces gives the same head, body and ending as one read, and
-// both refuse it or neither does; body bytes never exceed what was sent.
+// both refuse it or neither does; body bytes never exceed what was sent. The same response again on a connection
+// that keeps the previous head's lines (HeaderLineCache), and the first half of it after the whole, give what a
+// parse afresh gives, refusals included.
 
 struct Outcome: Equatable {
     var transcript: [String] = []
@@ -11,8 +13,8 @@ struct Outcome: Equatable {
     var completeAtClose = false
 }
 
-func drive(_ chunks: [ArraySlice<UInt8>], method: String) -> Outcome {
-    var p = HTTPResponseParser(requestMethod: method)
+func drive(_ chunks: [ArraySlice<UInt8>], method: String, lineCache: HeaderLineCache? = nil) -> Outcome {
+    var p = HTTPResponseParser(requestMethod: method, lineCache: lineCache)
     var o = Outcome()
     for c in chunks where !o.complete {
         let bytes = Array(c)
@@ -57,6 +59,11 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let whole = drive([wire], method: method)
     let pieces = drive(split.chunks(wire, maxPiece: 9), method: method)
     check(whole.body.count <= wire.count, "more body than bytes")
+    let kept = HeaderLineCache()
+    check(drive([wire], method: method, lineCache: kept) == whole, "a parse that keeps lines differs from one afresh")
+    check(drive(split.chunks(wire, maxPiece: 9), method: method, lineCache: kept) == pieces, "kept lines changed a parse in pieces")
+    let half = wire.prefix(wire.count / 2 + 1)
+    check(drive([half], method: method, lineCache: kept) == drive([half], method: method), "kept lines changed the parse of another head")
     if whole.failed || pieces.failed {
         check(whole.failed == pieces.failed, "one read refused, pieces did not (or the reverse): \(whole) vs \(pieces)")
     } else {
