@@ -54,6 +54,15 @@ public enum HopByHop {
         return named
     }
 
+    /// The lower-cased names one Connection value lists, `close` and `keep-alive` left out (for nearly every
+    /// message nothing, and nothing allocated).
+    public static func named(inConnection value: String) -> [String] {
+        var named: [String] = []
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { addTokens(of: UnsafeRawBufferPointer($0), to: &named) }
+        if done == nil { var copy = value; copy.withUTF8 { addTokens(of: UnsafeRawBufferPointer($0), to: &named) } }
+        return named
+    }
+
     /// Adds the comma-separated tokens of `b` (optional whitespace around each, empty ones skipped), lower-cased,
     /// except `close` and `keep-alive` in any case.
     private static func addTokens(of b: UnsafeRawBufferPointer, to named: inout [String]) {

@@ -443,8 +443,18 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         let upstreamHeaders = machine.upstreamHeaders, upstreamLowerNames = machine.upstreamLowerNames
         guard let i = upstreamHeaders.indices.first(where: { upstreamLowerNames[$0] == "retry-after" && RetryAfterValue.isForwardable(upstreamHeaders[$0].1) })
         else { return [] }
-        let named = HopByHop.namedInConnection(count: upstreamHeaders.count, lowerName: { upstreamLowerNames[$0] }, value: { upstreamHeaders[$0].1 })
-        return named.contains("retry-after") ? [] : [upstreamHeaders[i]]
+        return upstreamConnectionNamed().contains("retry-after") ? [] : [upstreamHeaders[i]]
+    }
+
+    /// The names the upstream's Connection headers list (hop-by-hop too), looked for inline: through
+    /// namedInConnection's closures the look cost ~700 instructions per answer (callgrind).
+    private func upstreamConnectionNamed() -> [String] {
+        let upstreamHeaders = machine.upstreamHeaders, upstreamLowerNames = machine.upstreamLowerNames
+        var named: [String] = []
+        for i in upstreamLowerNames.indices where upstreamLowerNames[i].utf8.count == 10 && upstreamLowerNames[i] == "connection" {
+            named += HopByHop.named(inConnection: upstreamHeaders[i].1)
+        }
+        return named
     }
 
     /// The upstream's response headers as the client gets them: hop-by-hop (those its Connection header names
@@ -453,7 +463,7 @@ final class Exchange: UpstreamDelegate, HTTPResponseProducer {
         let upstreamHeaders = machine.upstreamHeaders, upstreamLowerNames = machine.upstreamLowerNames
         var out: [(String, String)] = []
         out.reserveCapacity(upstreamHeaders.count + 1)
-        let named = HopByHop.namedInConnection(count: upstreamHeaders.count, lowerName: { upstreamLowerNames[$0] }, value: { upstreamHeaders[$0].1 })
+        let named = upstreamConnectionNamed()
         for i in upstreamHeaders.indices where !Self.droppedResponseHeaders.contains(upstreamLowerNames[i]) {
             if !named.isEmpty && named.contains(upstreamLowerNames[i]) { continue }
             out.append(upstreamHeaders[i])
