@@ -400,7 +400,7 @@ public struct HTTPRequestParser: Sendable {
             let name: String, lower: String
             if let known {
                 lower = known.lowerName
-                name = equalsExactly(nameBytes, known.usualSpelling) ? known.usualName : !upper ? lower : text(line.start, colon)
+                name = equalsExactly(nameBytes, known.usualName) ? known.usualName : !upper ? lower : text(line.start, colon)
             } else {
                 name = text(line.start, colon)
                 lower = upper ? asciiLowercased(nameBytes) : name

@@ -216,7 +216,7 @@ public struct HTTPResponseParser {
                 known = KnownHeader(nameBytes)
                 if let known {
                     lowerName = known.lowerName
-                    name = equalsExactly(nameBytes, known.usualSpelling) ? known.usualName
+                    name = equalsExactly(nameBytes, known.usualName) ? known.usualName
                         : !upper ? lowerName : String(decoding: nameBytes, as: UTF8.self)
                 } else {
                     name = String(decoding: nameBytes, as: UTF8.self)

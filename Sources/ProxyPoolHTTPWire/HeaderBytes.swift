@@ -64,10 +64,9 @@ func equalsExactly(_ b: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
     b.count == word.utf8CodeUnitCount && memcmp(b.baseAddress!, word.utf8Start, b.count) == 0
 }
 
-/// The same for a String (a literal's bytes are read in place, nothing copied).
+/// The same for a String, its bytes read in place (no copy of the String, so no retain and release).
 func equalsExactly(_ b: UnsafeRawBufferPointer, _ word: String) -> Bool {
-    var w = word
-    return w.withUTF8 { u in b.count == u.count && (b.count == 0 || memcmp(b.baseAddress!, u.baseAddress!, b.count) == 0) }
+    withUTF8Bytes(of: word) { u in b.count == u.count && (b.count == 0 || memcmp(b.baseAddress!, u.baseAddress!, b.count) == 0) }
 }
 
 /// Header names that nearly every request or upstream answer carries. The parsers recognise them by their
@@ -154,36 +153,6 @@ enum KnownHeader {
     /// The spelling most senders use (nginx, Go's net/http, curl, most SDKs that do not send lower case): a literal,
     /// so a header spelled so costs no String of its own.
     var usualName: String {
-        switch self {
-        case .date: "Date"
-        case .vary: "Vary"
-        case .server: "Server"
-        case .connection: "Connection"
-        case .keepAlive: "Keep-Alive"
-        case .requestID: "Request-Id"
-        case .contentType: "Content-Type"
-        case .xRequestID: "X-Request-Id"
-        case .cacheControl: "Cache-Control"
-        case .contentLength: "Content-Length"
-        case .contentEncoding: "Content-Encoding"
-        case .transferEncoding: "Transfer-Encoding"
-        case .strictTransportSecurity: "Strict-Transport-Security"
-        case .host: "Host"
-        case .accept: "Accept"
-        case .origin: "Origin"
-        case .expect: "Expect"
-        case .xAPIKey: "X-Api-Key"
-        case .userAgent: "User-Agent"
-        case .authorization: "Authorization"
-        case .acceptEncoding: "Accept-Encoding"
-        case .xGoogAPIKey: "X-Goog-Api-Key"
-        case .anthropicVersion: "Anthropic-Version"
-        case .anthropicBeta: "Anthropic-Beta"
-        }
-    }
-
-    /// The same spelling, compared with a name's bytes without a String's copy (~80 instructions a header).
-    var usualSpelling: StaticString {
         switch self {
         case .date: "Date"
         case .vary: "Vary"
