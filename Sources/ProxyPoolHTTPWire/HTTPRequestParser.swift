@@ -356,8 +356,47 @@ public struct HTTPRequestParser: Sendable {
         var hosts = 0
         var body = BodyHeaders()
         var connection: String?
-        // What depends on the other lines too: counted for every line, kept or not.
-        func count(_ known: KnownHeader?, _ value: String) {
+        while let line = nextLine() {
+            let lineBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<line.end]))
+            let slot = headers.count
+            let name: String, lower: String, value: String, known: KnownHeader?
+            if let e = cache?.entry(slot, lineBytes) {
+                // The same bytes as this line last time, which passed every check below (HeaderLineCache).
+                (name, lower, value, known) = (e.name, e.lower, e.value, e.known)
+            } else {
+                if line.end > line.start && (p[line.start] == 0x20 || p[line.start] == 0x09) {
+                    throw HTTPParseError(400, "obsolete header line folding is not accepted")
+                }
+                guard let colon = find(UInt8(ascii: ":"), line.start, line.end) else { throw HTTPParseError(400, "header line without a colon") }
+                var upper = false
+                for i in line.start..<colon {
+                    let c = p[i]
+                    guard isTokenChar(c) else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
+                    if c >= 65 && c <= 90 { upper = true }
+                }
+                guard colon > line.start else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
+                var vs = colon + 1, ve = line.end
+                while vs < ve && (p[vs] == 0x20 || p[vs] == 0x09) { vs += 1 }
+                while ve > vs && (p[ve - 1] == 0x20 || p[ve - 1] == 0x09) { ve -= 1 }
+                if hasValueControlCharacter(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[vs..<ve]))) {
+                    throw HTTPParseError(400, "control character in a header value")
+                }
+                // Names most clients send are literals (recognised by their bytes, length first), both as sent and
+                // lower-cased: two Strings fewer per header, and no string compares to find Host or the framing.
+                let nameBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<colon]))
+                known = KnownHeader(nameBytes)
+                if let known {
+                    lower = known.lowerName
+                    name = equalsExactly(nameBytes, known.usualName) ? known.usualName : !upper ? lower : text(line.start, colon)
+                } else {
+                    name = text(line.start, colon)
+                    lower = upper ? asciiLowercased(nameBytes) : name
+                }
+                value = text(vs, ve)
+                cache?.keep(slot, lineBytes, .init(name: name, lower: lower, value: value, known: known,
+                                                   valueStart: vs - line.start, valueEnd: ve - line.start))
+            }
+            // What depends on the other lines too: counted for every line, kept or not.
             switch known {
             case .host: hosts += 1
             case .contentLength: body.lengths += 1; body.length = value
@@ -365,52 +404,8 @@ public struct HTTPRequestParser: Sendable {
             case .connection: if connection == nil { connection = value }
             default: break
             }
-        }
-        while let line = nextLine() {
-            let lineBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<line.end]))
-            let slot = headers.count
-            if let e = cache?.entry(slot, lineBytes) {
-                count(e.known, e.value)
-                headers.append((e.name, e.value))
-                lowerNames.append(e.lower)
-                if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
-                continue
-            }
-            if line.end > line.start && (p[line.start] == 0x20 || p[line.start] == 0x09) {
-                throw HTTPParseError(400, "obsolete header line folding is not accepted")
-            }
-            guard let colon = find(UInt8(ascii: ":"), line.start, line.end) else { throw HTTPParseError(400, "header line without a colon") }
-            var upper = false
-            for i in line.start..<colon {
-                let c = p[i]
-                guard isTokenChar(c) else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
-                if c >= 65 && c <= 90 { upper = true }
-            }
-            guard colon > line.start else { throw HTTPParseError(400, "invalid header name (no whitespace is allowed before the colon)") }
-            var vs = colon + 1, ve = line.end
-            while vs < ve && (p[vs] == 0x20 || p[vs] == 0x09) { vs += 1 }
-            while ve > vs && (p[ve - 1] == 0x20 || p[ve - 1] == 0x09) { ve -= 1 }
-            if hasValueControlCharacter(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[vs..<ve]))) {
-                throw HTTPParseError(400, "control character in a header value")
-            }
-            // Names most clients send are literals (recognised by their bytes, length first), both as sent and
-            // lower-cased: two Strings fewer per header, and no string compares to find Host or the framing.
-            let nameBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[line.start..<colon]))
-            let known = KnownHeader(nameBytes)
-            let name: String, lower: String
-            if let known {
-                lower = known.lowerName
-                name = equalsExactly(nameBytes, known.usualName) ? known.usualName : !upper ? lower : text(line.start, colon)
-            } else {
-                name = text(line.start, colon)
-                lower = upper ? asciiLowercased(nameBytes) : name
-            }
-            let value = text(vs, ve)
-            count(known, value)
             headers.append((name, value))
             lowerNames.append(lower)
-            cache?.keep(slot, lineBytes, .init(name: name, lower: lower, value: value, known: known,
-                                               valueStart: vs - line.start, valueEnd: ve - line.start))
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields") }
         }
         let minor = Int(p[v0 + 7] - 0x30)

@@ -47,9 +47,7 @@ public enum HopByHop {
         for i in 0..<count {
             let n = lowerName(i)
             guard n.utf8.count == 10, n == "connection" else { continue }
-            let v = value(i)
-            let done: Void? = v.utf8.withContiguousStorageIfAvailable { addTokens(of: UnsafeRawBufferPointer($0), to: &named) }
-            if done == nil { var copy = v; copy.withUTF8 { addTokens(of: UnsafeRawBufferPointer($0), to: &named) } }
+            addTokens(of: value(i), to: &named)
         }
         return named
     }
@@ -58,9 +56,14 @@ public enum HopByHop {
     /// message nothing, and nothing allocated).
     public static func named(inConnection value: String) -> [String] {
         var named: [String] = []
+        addTokens(of: value, to: &named)
+        return named
+    }
+
+    /// Adds the tokens of one Connection value, over its UTF-8 bytes in place (copied only when not contiguous).
+    private static func addTokens(of value: String, to named: inout [String]) {
         let done: Void? = value.utf8.withContiguousStorageIfAvailable { addTokens(of: UnsafeRawBufferPointer($0), to: &named) }
         if done == nil { var copy = value; copy.withUTF8 { addTokens(of: UnsafeRawBufferPointer($0), to: &named) } }
-        return named
     }
 
     /// Adds the comma-separated tokens of `b` (optional whitespace around each, empty ones skipped), lower-cased,
