@@ -26,6 +26,10 @@ public struct LogRecord {
     private var scratch = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     private var scratchCount = 0
 
+    /// Whether the record leaves as a line on stderr (else as a journal datagram): a line's reader sees the
+    /// message, so a field that only repeats it can be left out there.
+    public var isLine: Bool { form == .line }
+
     init(form: Form, level: LogLevel, identifier: [UInt8], linePrefix: [UInt8], event: StaticString) {
         self.form = form; self.level = level; self.identifier = identifier; self.linePrefix = linePrefix; self.event = event
         out = []

@@ -73,7 +73,9 @@ for p in sorted(glob.glob(os.path.join(captures, "*.json"))):
             continue
         head += f"{k}: {v}\r\n"
     plain = head.encode() + f"Content-Length: {len(raw)}\r\n\r\n".encode() + raw
-    # Byte 0: the split seed, its low bit the limits (odd: small), so each request goes in with both.
+    # Byte 0: the split seed, its low bit the limits (odd: small), bit 1 the second parse (set: in pieces, clear:
+    # without kept lines), so the captures go in with all four combinations, and the pipelined pair (where kept
+    # lines matter) with the default limits both ways.
     add("http-request", "capture-" + name, b"\x04" + plain)
     add("http-request", "capture-small-limits-" + name, b"\x03" + plain)
     chunked = head.encode() + b"Transfer-Encoding: chunked\r\n\r\n"
@@ -83,6 +85,7 @@ for p in sorted(glob.glob(os.path.join(captures, "*.json"))):
     chunked += b"0\r\n\r\n"
     add("http-request", "capture-chunked-" + name, b"\x0a" + chunked + plain)  # pipelined: two requests
     add("http-request", "capture-chunked-small-limits-" + name, b"\x09" + chunked + plain)
+    add("http-request", "capture-chunked-afresh-" + name, b"\x08" + chunked + plain)
 
 # Small hand-written seeds for the parsers.
 add("json", "small", '{"a":[1,-2.5e3,true,false,null,"\\u00e9\\ud83d\\ude00\\n"],"b":{}}')

@@ -283,6 +283,21 @@ import Testing
         #expect(!s.daemon.log.contains(String(s.key.dropFirst(4).prefix(20))), "nor the access key")
         #expect(s.daemon.log.contains("event=request"))
     }
+
+    @Test func aRequestLineSaysEachFactOnce() throws {
+        let s = try ProxySetup(credentials: [("a", "anthropic", "fake-ok~A")])
+        _ = try s.messages()
+        s.daemon.stop()
+        let line = s.daemon.log.split(separator: "\n").first { $0.contains("[event=request") } ?? ""
+        // The message names app, credential, model, status, attempts and latency; the bracket adds the counts only.
+        let parts = line.split(separator: "[event=request")
+        let message = parts.first ?? "", bracket = parts.count == 2 ? parts[1] : ""
+        #expect(message.contains(" app=") && message.contains(" credential=a model=claude-sonnet-4-5 status=200 attempts=1 "), "\(line)")
+        #expect(bracket.contains(" input_tokens=") && bracket.contains(" output_tokens=") && bracket.contains(" cached_tokens="), "\(line)")
+        for repeated in [" app=", " credential=", " model=", " status=", " attempts=", " latency_ms="] {
+            #expect(!bracket.contains(repeated), "\(repeated) in \(line)")
+        }
+    }
 }
 
 @Suite struct ProxyAppRuleTests {

@@ -101,17 +101,29 @@ public enum ClientKey {
 extension ClientKey {
     /// The credentials of `Bearer <key>` (scheme in any case, spaces around the key trimmed); nil for other schemes.
     static func bearer(_ auth: String) -> Substring? {
+        // On the bytes in place, one look each: through String.UTF8View's indices and Substring's first and last
+        // this cost ~900 instructions per request (callgrind).
+        let bounds = auth.utf8.withContiguousStorageIfAvailable { p in bearerBounds(p) } ?? bearerBounds(Array(auth.utf8))
+        guard let (from, to) = bounds else { return nil }
         let u = auth.utf8
-        guard u.count > 7 else { return nil }
-        var i = u.startIndex
-        for expected in "bearer ".utf8 {
-            let c = u[i]
-            guard (c >= 65 && c <= 90 ? c + 32 : c) == expected else { return nil }
-            i = u.index(after: i)
+        return Substring(u[u.index(u.startIndex, offsetBy: from)..<u.index(u.startIndex, offsetBy: to)])
+    }
+
+    /// Where the key of `Bearer <key>` lies in `p` (the scheme in any case, the spaces around the key left out).
+    static func bearerBounds<C: RandomAccessCollection<UInt8>>(_ p: C) -> (Int, Int)? where C.Index == Int {
+        guard p.count > 7 else { return nil }
+        let b = p.startIndex
+        var k = 0
+        for expected in "bearer".utf8 {
+            // A letter in either case: the 0x20 bit is the case bit of ASCII letters, and only 'X' and 'x' map to 'x'.
+            guard p[b + k] | 0x20 == expected else { return nil }
+            k += 1
         }
-        let key = Substring(auth.utf8[i...])
-        // By bytes: Substring.first and .last go by Characters (grapheme breaking), ~1,000 instructions per request.
-        return key.utf8.first == 0x20 || key.utf8.last == 0x20 ? String(key).trimming(" ")[...] : key
+        guard p[b + 6] == 0x20 else { return nil }
+        var from = 7, to = p.count
+        while from < to && p[b + from] == 0x20 { from += 1 }
+        while to > from && p[b + to - 1] == 0x20 { to -= 1 }
+        return (from, to)
     }
 }
 
