@@ -25,9 +25,11 @@ let package = Package(
         // CCrypto: OpenSSL's headers (libssl-dev) and the loader that opens libcrypto on first use (dlopen), for the
         // RS256 signatures of Vertex AI service-account assertions: an idle daemon never maps it.
         .target(name: "CCrypto"),
+        // CByteScan: byte scans vectorised with SSE2 (Swift's SIMD types compile to byte loops here), no I/O.
+        .target(name: "CByteScan"),
 
         // No I/O: wire types, validation, argument parsing, config parsing, hashing.
-        .target(name: "ProxyPoolCore", swiftSettings: shipped),
+        .target(name: "ProxyPoolCore", dependencies: ["CByteScan"], swiftSettings: shipped),
         // Protocol translation, no I/O: our JSON tree, SSE framing, the canonical conversation, one codec per protocol.
         .target(name: "ProxyPoolTranslation", dependencies: ["ProxyPoolCore"], swiftSettings: shipped),
         // No I/O: one file per provider kind (its wire protocols, URLs, options, tier defaults, probe, auth), and
@@ -59,7 +61,7 @@ let package = Package(
         .executableTarget(name: "proxypoold", dependencies: ["ProxyPoolDaemon"], swiftSettings: shipped),
         .executableTarget(name: "proxypoolctl", dependencies: ["ProxyPoolCtl"], swiftSettings: shipped),
 
-        .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
+        .testTarget(name: "ProxyPoolCoreTests", dependencies: ["ProxyPoolCore", "CByteScan", "ProxyPoolCtl", "ProxyPoolControl", "ProxyPoolSystem"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ProxyPoolControlTests", dependencies: ["ProxyPoolControl", "ProxyPoolCore", "ProxyPoolSystem"],

@@ -33,8 +33,16 @@ module() {  # name dir [deps-as-flags...]
     # later run would compile the module again.
     touch "$obj"
 }
-module ProxyPoolCore Sources/ProxyPoolCore
-module ProxyPoolTranslation Sources/ProxyPoolTranslation
+# ProxyPoolCore's C part (CByteScan, the SSE2 string scan): compiled with the same instrumentation, imported
+# through its module map, linked into every target that links the Core module.
+cscan_inc=$root/Sources/CByteScan/include
+cscan=$out/modules/CByteScan.o
+if [[ ! -f $cscan || $root/Sources/CByteScan/scan.c -nt $cscan || $cscan_inc/CByteScan.h -nt $cscan || $here/build.sh -nt $cscan ]]; then
+    echo "fuzz build: CByteScan"
+    "${CLANG:-$(dirname "$swiftc")/clang}" -O2 -g -fsanitize=fuzzer-no-link,address -I "$cscan_inc" -c "$root/Sources/CByteScan/scan.c" -o "$cscan"
+fi
+module ProxyPoolCore Sources/ProxyPoolCore -I "$cscan_inc"
+module ProxyPoolTranslation Sources/ProxyPoolTranslation -I "$cscan_inc"
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
@@ -52,21 +60,21 @@ for t in "${targets[@]}"; do
     elif [[ $t == websocket ]]; then
         # The frame parser's sources and the daemon's Responses WebSocket messages (Core and Translation only).
         extra+=("$here/TranslationSupport.swift" "${wire[@]}" "$root/Sources/ProxyPoolDaemon/Proxy/ResponsesWebSocketProtocol.swift")
-        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
+        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o" "$cscan")
     elif [[ $t == upstream-response ]]; then
         # The parsers' sources (ProxyPoolUpstream needs libcurl) and the exchange's decisions (the daemon's
         # ExchangeMachine, which imports only Core and Translation), then the daemon's Core and Translation.
         extra+=("$here/TranslationSupport.swift" "${wire[@]}" "$root/Sources/ProxyPoolDaemon/Proxy/ExchangeMachine.swift")
-        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
+        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o" "$cscan")
     else
         extra+=("$here/TranslationSupport.swift")
-        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o")
+        objs=("$out/modules/ProxyPoolCore.o" "$out/modules/ProxyPoolTranslation.o" "$cscan")
     fi
     bin="$out/bin/fuzz-$t"
     newest=$(ls -t "$src" "${extra[@]}" "${objs[@]}" "$here/build.sh" | head -1)
     if [[ -x $bin && $bin -nt $newest ]]; then continue; fi
     echo "fuzz build: $t"
     # From $out/targets: with -wmo -g the compiler leaves the target's .swiftmodule in the working directory.
-    (cd "$out/targets" && "$swiftc" "${flags[@]}" -module-name "Fuzz_${t//-/_}" -I "$out/modules" -use-ld=lld \
+    (cd "$out/targets" && "$swiftc" "${flags[@]}" -module-name "Fuzz_${t//-/_}" -I "$out/modules" -I "$cscan_inc" -use-ld=lld \
         "$src" "${extra[@]}" "${objs[@]}" -o "$bin") 2> >(grep -v "Cannot export local symbol" >&2)
 done

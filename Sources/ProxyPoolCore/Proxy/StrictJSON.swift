@@ -1,7 +1,11 @@
+#if canImport(CByteScan)
+import CByteScan
+#endif
+
 /// The byte-level pieces of the request body check (RequestFields.scan): RFC 8259 grammar with strict UTF-8
 /// (Unicode 15 table 3-7: no overlong forms, no encoded surrogates, nothing above U+10FFFF), over a pointer with
-/// integer positions. Nothing is built: strings are checked eight bytes at a time and only a quote, a backslash,
-/// a control character or a non-ASCII byte is looked at one by one.
+/// integer positions. Nothing is built: strings are checked sixteen bytes at a time (CByteScan; eight without it)
+/// and only a quote, a backslash, a control character or a non-ASCII byte is looked at one by one.
 struct StrictJSON {
     /// Why a body is refused: a sentence for the client and the byte it is about.
     struct Failure: Error, Equatable {
@@ -42,12 +46,20 @@ struct StrictJSON {
     @inline(__always) func stringEnd(_ start: Int, _ escaped: inout Bool) throws(Failure) -> Int {
         var i = start + 1
         while true {
+            #if canImport(CByteScan)
+            // Sixteen bytes per step (SSE2): the eight-byte SWAR below cost 2.1 instructions per byte, most of a
+            // 60 KB request's CPU time (callgrind). The bytes after the string are the body's, so the wide
+            // steps run to the body's end, not the string's.
+            i &+= cbytescan_json_string_stop(p + i, n &- i)
+            #else
+            // Builds from the sources alone (the JSON cross-check harness): eight bytes per step.
             while i &+ 8 <= n {
                 let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
                 let m = Self.attention(w)
                 if m != 0 { i &+= m.trailingZeroBitCount >> 3; break }
                 i &+= 8
             }
+            #endif
             guard i < n else { throw Failure("a string is not closed (it starts at byte \(start))", at: start) }
             let c = p[i]
             if c == Self.quote { return i }

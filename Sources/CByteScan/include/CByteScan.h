@@ -1,0 +1,14 @@
+#ifndef CBYTESCAN_H
+#define CBYTESCAN_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Byte scans that Swift cannot vectorise: its SIMD16 compares compile to a loop over bytes (docs/performance.md).
+   Pure functions over memory the caller owns; no allocation, no system call. */
+
+/* The offset in p[0..<n] of the first byte that ends the plain run of a JSON string: a quote, a backslash, a
+   control character (below 0x20) or a byte above 0x7F (UTF-8 to check); n when there is none. Sixteen bytes
+   per step with SSE2 on x86_64, byte by byte elsewhere. */
+size_t cbytescan_json_string_stop(const uint8_t *p, size_t n);
+
+#endif
