@@ -8,8 +8,10 @@ root=$(cd "$here/../.." && pwd)
 out=$root/.build-crosscheck
 swiftc=${SWIFTC:-/opt/swift/usr/bin/swiftc}
 mkdir -p "$out"
-"$swiftc" -O -parse-as-library -module-name ScanBench "$root/Sources/ProxyPoolCore/Proxy/BodyScanner.swift" \
-    "$root/Sources/ProxyPoolCore/Proxy/StrictJSON.swift" "$here/bench.swift" -o "$out/scan-bench"
+# The string scan's C part (CByteScan), as the package builds it.
+"$(dirname "$swiftc")/clang" -O2 -I "$root/Sources/CByteScan/include" -c "$root/Sources/CByteScan/scan.c" -o "$out/CByteScan.o"
+"$swiftc" -O -parse-as-library -module-name ScanBench -I "$root/Sources/CByteScan/include" "$root/Sources/ProxyPoolCore/Proxy/BodyScanner.swift" \
+    "$root/Sources/ProxyPoolCore/Proxy/StrictJSON.swift" "$here/bench.swift" "$out/CByteScan.o" -o "$out/scan-bench"
 # Real clients' bodies from the shared captures, when they are there.
 captures=${CAPTURES:-/work/shared/notes/captures}
 files=()

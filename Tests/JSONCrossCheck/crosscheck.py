@@ -165,9 +165,14 @@ def build():
     exe = os.path.join(OUT, "scan-harness")
     srcs = [os.path.join(ROOT, "Sources/ProxyPoolCore/Proxy", f) for f in ("BodyScanner.swift", "StrictJSON.swift")]
     srcs.append(os.path.join(HERE, "harness.swift"))
-    if not os.path.exists(exe) or any(os.path.getmtime(s) > os.path.getmtime(exe) for s in srcs):
+    # The string scan's C part (CByteScan), as the package builds it.
+    inc = os.path.join(ROOT, "Sources/CByteScan/include")
+    csrc = os.path.join(ROOT, "Sources/CByteScan/scan.c")
+    if not os.path.exists(exe) or any(os.path.getmtime(s) > os.path.getmtime(exe) for s in srcs + [csrc]):
         swiftc = os.environ.get("SWIFTC", "/opt/swift/usr/bin/swiftc")
-        subprocess.run([swiftc, "-O", "-parse-as-library", "-module-name", "ScanHarness", *srcs, "-o", exe], check=True)
+        obj = os.path.join(OUT, "CByteScan.o")
+        subprocess.run([os.path.join(os.path.dirname(swiftc), "clang"), "-O2", "-I", inc, "-c", csrc, "-o", obj], check=True)
+        subprocess.run([swiftc, "-O", "-parse-as-library", "-module-name", "ScanHarness", "-I", inc, *srcs, obj, "-o", exe], check=True)
     return exe
 
 

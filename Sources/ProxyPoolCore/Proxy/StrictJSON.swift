@@ -52,7 +52,7 @@ struct StrictJSON {
             // steps run to the body's end, not the string's.
             i &+= cbytescan_json_string_stop(p + i, n &- i)
             #else
-            // Builds from the sources alone (the JSON cross-check harness): eight bytes per step.
+            // A build of these sources without the C target: eight bytes per step.
             while i &+ 8 <= n {
                 let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
                 let m = Self.attention(w)
