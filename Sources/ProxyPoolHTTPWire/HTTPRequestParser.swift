@@ -180,6 +180,9 @@ public struct HTTPRequestParser: Sendable {
                     throw e
                 }
                 if case .done = state { events.append(.complete(body: [])); break loop }
+                // A body that comes in several reads is appended without growing (each growth copied what had
+                // come). Declared lengths beyond 1 MiB grow as the bytes come: a length alone reserves no more.
+                if case .fixedBody(let declared) = state { body.reserveCapacity(min(declared, 1 << 20)) }
             case .fixedBody(let remaining):
                 let n = min(remaining, buffer.count - pos)
                 body.append(contentsOf: buffer[pos..<pos + n])

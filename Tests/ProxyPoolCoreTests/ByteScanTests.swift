@@ -51,6 +51,52 @@ import CByteScan
         #expect(Self.scan(plain, 0) == 1000 && Self.scan(plain, 999) == 1)
     }
 
+    /// A JSON string's text from pieces that matter to the rules: plain runs, escapes good and bad, UTF-8
+    /// sequences good, overlong, surrogate, too high and cut short, stray continuation bytes, control characters.
+    static func randomStringBytes(_ rng: inout some RandomNumberGenerator) -> [UInt8] {
+        var out: [UInt8] = []
+        let hex = Array("0123456789abcdefABCDEFgG".utf8)
+        for _ in 0..<Int.random(in: 0...24, using: &rng) {
+            switch Int.random(in: 0..<14, using: &rng) {
+            case 0...3: out += (0..<Int.random(in: 1...40, using: &rng)).map { _ in UInt8.random(in: 0x20...0x7E, using: &rng) }.filter { $0 != 0x22 && $0 != 0x5C }
+            case 4: out += [0x5C, Array(#""\/bfnrtux0"#.utf8).randomElement(using: &rng)!]
+            case 5: out += [0x5C, UInt8(ascii: "u")] + (0..<4).map { _ in hex.randomElement(using: &rng)! }
+            case 6: // a valid scalar of 2, 3 or 4 bytes
+                let ranges: [ClosedRange<UInt32>] = [0x80...0x7FF, 0x800...0xD7FF, 0xE000...0xFFFF, 0x10000...0x10FFFF]
+                out += Array(String(Unicode.Scalar(UInt32.random(in: ranges.randomElement(using: &rng)!, using: &rng))!).utf8)
+            case 7: out += [[0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
+                            [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF]].randomElement(using: &rng)!
+            case 8: out += [[0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xE2, 0x41, 0x80], [0xF0, 0x9F, 0x41, 0x80]].randomElement(using: &rng)!
+            case 9: out.append(UInt8.random(in: 0x80...0xBF, using: &rng))
+            case 10: out.append(UInt8.random(in: 0x00...0x1F, using: &rng))
+            case 11: out.append(0x22)
+            case 12: out.append(0x5C)
+            default: out.append(UInt8.random(in: 0...255, using: &rng))
+            }
+        }
+        return out
+    }
+
+    @Test func theStringLoopInCAgreesWithTheOneInSwift() {
+        var rng = SystemRandomNumberGenerator()
+        var closed = 0, refused = 0
+        for _ in 0..<20_000 {
+            // An opening quote, the text, and sometimes a closing quote and more of a body after it.
+            var b: [UInt8] = [0x22] + Self.randomStringBytes(&rng)
+            if Bool.random(using: &rng) { b += Array(#"", "stream": true}"#.utf8) }
+            b.withUnsafeBufferPointer { buf in
+                let json = StrictJSON(p: buf.baseAddress!, n: buf.count)
+                var escC: Int32 = 0, escSwift = false
+                let c = cbytescan_json_string_end(buf.baseAddress!, buf.count, 1, &escC)
+                let swift: Int? = try? json.stringEndInSwift(0, &escSwift)
+                #expect((c >= 0 ? c : nil) == swift, "\(b)")
+                if let swift, c == swift { #expect((escC != 0) == escSwift, "\(b)"); closed += 1 } else { refused += 1 }
+            }
+        }
+        // Both verdicts came up often enough to mean something.
+        #expect(closed > 2_000 && refused > 2_000, "closed \(closed), refused \(refused)")
+    }
+
     @Test func theBodyScanStillFindsEveryProblemInALongString() {
         // The scanner's verdicts on strings long enough for the wide steps, each problem at each lane.
         for at in [0, 1, 7, 15, 16, 17, 31, 40] {

@@ -11,4 +11,10 @@
    per step with SSE2 on x86_64, byte by byte elsewhere. */
 size_t cbytescan_json_string_stop(const uint8_t *p, size_t n);
 
+/* The JSON string whose text starts at p[i] (one past its opening quote), checked by RFC 8259 section 7 with
+   strict UTF-8 (Unicode 15 table 3-7): the offset of its closing quote, *escaped set to 1 when it holds a
+   backslash (and left alone otherwise); or -1 when the string breaks a rule or is not closed before p[n], for
+   the caller's own code to say which. */
+ptrdiff_t cbytescan_json_string_end(const uint8_t *p, size_t n, size_t i, int *escaped);
+
 #endif
