@@ -180,9 +180,10 @@ public struct HTTPRequestParser: Sendable {
                     throw e
                 }
                 if case .done = state { events.append(.complete(body: [])); break loop }
-                // A body that comes in several reads is appended without growing (each growth copied what had
-                // come). Declared lengths beyond 1 MiB grow as the bytes come: a length alone reserves no more.
-                if case .fixedBody(let declared) = state { body.reserveCapacity(min(declared, 1 << 20)) }
+                // The body is appended without growing (each growth copied what had come: a 60 KB body was copied
+                // once more). This runs before the head is checked (Host, key), so a declared length alone reserves
+                // at most 256 KiB, which no byte touches until it comes; longer bodies grow as their bytes arrive.
+                if case .fixedBody(let declared) = state { body.reserveCapacity(min(declared, 256 << 10)) }
             case .fixedBody(let remaining):
                 let n = min(remaining, buffer.count - pos)
                 body.append(contentsOf: buffer[pos..<pos + n])
