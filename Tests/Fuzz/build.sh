@@ -57,6 +57,10 @@ for t in "${targets[@]}"; do
     mapfile -t wire < <(find "$root/Sources/ProxyPoolHTTPWire" -name '*.swift' | sort)
     if [[ $t == http-request || $t == http-response ]]; then
         extra+=("${wire[@]}")
+    elif [[ $t == body-scan ]]; then
+        # The body check's two sources (they need nothing else of Core) and the C string scan.
+        extra+=("$root/Sources/ProxyPoolCore/Proxy/BodyScanner.swift" "$root/Sources/ProxyPoolCore/Proxy/StrictJSON.swift")
+        objs=("$cscan")
     elif [[ $t == websocket ]]; then
         # The frame parser's sources and the daemon's Responses WebSocket messages (Core and Translation only).
         extra+=("$here/TranslationSupport.swift" "${wire[@]}" "$root/Sources/ProxyPoolDaemon/Proxy/ResponsesWebSocketProtocol.swift")

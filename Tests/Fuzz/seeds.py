@@ -221,6 +221,14 @@ add("json-codable", "credits", '{"me":{"hasCredits":true,"unlimited":false,"bala
 add("json-codable", "numbers", '[9007199254740993.0,18446744073709551615,-9223372036854775809,1e400,-0.0,5e-324,1.5e-07]')
 add("json-codable", "rpc-line", '{"jsonrpc":"2.0","id":7,"method":"credential.add","params":{"name":"a\\/b","n":-3}}')
 
+# body-scan: the request bodies (the captures' and the codec fixtures', as json has them), and strings with the
+# escapes and UTF-8 the C loop must judge as the Swift one does.
+for name, data in list(seeds.get("json", {}).items()):
+    add("body-scan", name, data)
+add("body-scan", "utf8-edges", "é—ü😀 ".encode() + rb'\u00e9\n\\\"\uD83D' + b'\xe0\xa0\x80\xed\x9f\xbf\xf4\x8f\xbf\xbf"')
+add("body-scan", "utf8-bad", b"ok \xc0\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82")
+add("body-scan", "long-plain", b"x" * 100 + b"\\u12G4" + b"y" * 40 + b'"')
+
 for target, files in seeds.items():
     d = os.path.join(out, target)
     shutil.rmtree(d, ignore_errors=True)
