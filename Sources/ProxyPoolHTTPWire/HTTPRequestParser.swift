@@ -181,9 +181,9 @@ public struct HTTPRequestParser: Sendable {
                 }
                 if case .done = state { events.append(.complete(body: [])); break loop }
                 // The body is appended without growing (each growth copied what had come: a 60 KB body was copied
-                // once more). This runs before the head is checked (Host, key), so a declared length alone reserves
-                // at most 256 KiB, which no byte touches until it comes; longer bodies grow as their bytes arrive.
-                if case .fixedBody(let declared) = state { body.reserveCapacity(min(declared, 256 << 10)) }
+                // once more). This runs before the head is checked (Host, key), and reused heap memory is resident:
+                // a declared length alone reserves at most 64 KiB; longer bodies grow as their bytes arrive.
+                if case .fixedBody(let declared) = state { body.reserveCapacity(min(declared, 64 << 10)) }
             case .fixedBody(let remaining):
                 let n = min(remaining, buffer.count - pos)
                 body.append(contentsOf: buffer[pos..<pos + n])

@@ -25,7 +25,9 @@ module() {  # name dir [deps-as-flags...]
     local name=$1 dir=$2; shift 2
     local obj="$out/modules/$name.o"
     local srcs; mapfile -t srcs < <(find "$root/$dir" -name '*.swift' | sort)
-    if [[ -f $obj ]] && [[ -z $(find "$root/$dir" -name '*.swift' -newer "$obj" | head -1) ]] && [[ $obj -nt $here/build.sh ]]; then return; fi
+    # Core imports CByteScan: its header changes Core's module too.
+    if [[ -f $obj ]] && [[ -z $(find "$root/$dir" -name '*.swift' -newer "$obj" | head -1) ]] && [[ $obj -nt $here/build.sh ]] \
+        && [[ $obj -nt $root/Sources/CByteScan/include/CByteScan.h ]]; then return; fi
     echo "fuzz build: module $name (${#srcs[@]} files)"
     "$swiftc" "${flags[@]}" "${module_flags[@]}" -module-name "$name" -I "$out/modules" "$@" \
         -emit-module -emit-module-path "$out/modules/$name.swiftmodule" -c "${srcs[@]}" -o "$obj"
